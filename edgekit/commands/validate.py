@@ -1,0 +1,15 @@
+"""`edgekit validate` (not implemented yet)."""
+
+from __future__ import annotations
+
+import argparse
+
+from edgekit.errors import EdgekitError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise EdgekitError("'edgekit validate' is not implemented yet")
