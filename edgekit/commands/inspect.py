@@ -1,8 +1,41 @@
-"""`edgekit inspect` (being written)."""
+"""`edgekit inspect MODEL [--json]`: ops, shapes, quantization, MACs and memory of a model."""
+
 from __future__ import annotations
+
 import argparse
-from edgekit.errors import EdgekitError
+import json
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("model", metavar="MODEL", help=".tflite model (int8 or float)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _shapes(tensors: list) -> str:
+    return ", ".join(f"{t.dtype}{t.shape}" for t in tensors)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise EdgekitError("'edgekit inspect' is not implemented yet")
+    from edgekit.inspect import inspect_model
+
+    summary = inspect_model(args.model)
+    if args.json:
+        print(json.dumps(summary.to_json()))
+        return 0
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{summary.model}: {len(summary.ops)} ops")
+    for column, justify in [("#", "right"), ("op", "left"), ("inputs", "left"), ("outputs", "left"),
+                            ("quantization (out)", "left"), ("MACs", "right"), ("params B", "right")]:
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for op in summary.ops:
+        table.add_row(str(op.index), op.type, _shapes(op.inputs), _shapes(op.outputs),
+                      op.outputs[0].quant if op.outputs else "-", f"{op.macs:,}", f"{op.param_bytes:,}")
+    console = Console()
+    console.print(table)
+    console.print(f"MACs: {summary.macs:,}   weights: {summary.weights_bytes:,} B   "
+                  f"activation lower bound: {summary.activation_lower_bound_bytes:,} B   "
+                  f"integer only: {'yes' if summary.integer_only else 'no'}")
+    return 0
