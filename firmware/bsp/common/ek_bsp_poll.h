@@ -1,0 +1,16 @@
+/* Internal to the BSP: one non-blocking receive per board, used by ek_bsp_common.c. */
+#ifndef EK_BSP_POLL_H
+#define EK_BSP_POLL_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The next received byte (0..255), or -1 when the receiver is empty. */
+int ek_bsp_poll_rx(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EK_BSP_POLL_H */

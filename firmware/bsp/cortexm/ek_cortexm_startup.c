@@ -1,0 +1,83 @@
+/* Cortex-M reset and exit for the bare-metal (QEMU) boards: vector table, .data/.bss
+ * set-up, FPU/MVE enable, main(), and semihosting exit so QEMU ends with main's status. */
+#include <stdint.h>
+#include <string.h>
+
+#include "ek_bsp.h"
+
+int main(void);
+
+/* Symbols from ek_cortexm_sections.ld. */
+extern uint32_t __stack_top;
+extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
+extern void (*__init_array_start[])(void);
+extern void (*__init_array_end[])(void);
+
+void ek_reset_handler(void);
+void ek_fault_handler(void);
+
+/* Only the 16 system exceptions: the BSP polls, it never enables an interrupt. */
+__attribute__((section(".vectors"), used)) static void *const ek_vectors[16] = {
+    (void *)&__stack_top,
+    (void *)ek_reset_handler,
+    (void *)ek_fault_handler, /* NMI */
+    (void *)ek_fault_handler, /* HardFault */
+    (void *)ek_fault_handler, /* MemManage */
+    (void *)ek_fault_handler, /* BusFault */
+    (void *)ek_fault_handler, /* UsageFault */
+    (void *)ek_fault_handler, /* SecureFault (v8-M) */
+    0, 0, 0,
+    (void *)ek_fault_handler, /* SVCall */
+    (void *)ek_fault_handler, /* DebugMon */
+    0,
+    (void *)ek_fault_handler, /* PendSV */
+    (void *)ek_fault_handler, /* SysTick */
+};
+
+#define EK_SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
+
+/* A fault ends QEMU with a distinct status instead of hanging the test that runs it. */
+#define EK_EXIT_FAULT 99
+
+static void ek_enable_fpu(void)
+{
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+    /* CP10 and CP11 full access: the FPU (and Helium on the M55) share them. */
+    EK_SCB_CPACR |= (0xFu << 20);
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
+}
+
+void ek_reset_handler(void)
+{
+    ek_enable_fpu();
+    memcpy(&__data_start, &__data_load,
+           (size_t)((uintptr_t)&__data_end - (uintptr_t)&__data_start));
+    memset(&__bss_start, 0, (size_t)((uintptr_t)&__bss_end - (uintptr_t)&__bss_start));
+    for (void (**fn)(void) = __init_array_start; fn < __init_array_end; ++fn) {
+        (*fn)();
+    }
+    ek_bsp_exit(main());
+}
+
+void ek_fault_handler(void)
+{
+    ek_bsp_exit(EK_EXIT_FAULT);
+}
+
+/* ARM semihosting: SYS_EXIT_EXTENDED (0x20) carries an exit status on A32/T32;
+ * QEMU needs -semihosting-config enable=on,target=native. */
+#define EK_SEMI_SYS_EXIT_EXTENDED 0x20u
+#define EK_SEMI_APPLICATION_EXIT 0x20026u
+
+void ek_bsp_exit(int code)
+{
+    ek_bsp_flush();
+    volatile uint32_t block[2] = {EK_SEMI_APPLICATION_EXIT, (uint32_t)code};
+    register uint32_t r0 __asm__("r0") = EK_SEMI_SYS_EXIT_EXTENDED;
+    register volatile uint32_t *r1 __asm__("r1") = block;
+    __asm__ volatile("bkpt 0xab" : : "r"(r0), "r"(r1) : "memory");
+    for (;;) {
+        /* Without semihosting (a real board) stop here. */
+    }
+}

@@ -1,0 +1,86 @@
+/* Test firmware for the BSP (tests/test_bsp.py): reports the board, the getc timeout,
+ * the ticks a loop of exactly 2*EK_PROBE_LOOPS instructions takes, then echoes bytes
+ * until it receives 'q' followed by an exit status byte. */
+#include <stdint.h>
+
+#include "ek_bsp.h"
+
+#define EK_PROBE_LOOPS 200000u
+
+static void put_str(const char *s)
+{
+    while (*s) {
+        ek_bsp_putc((uint8_t)*s++);
+    }
+}
+
+static void put_u32(uint32_t v)
+{
+    char digits[11];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    while (n) {
+        ek_bsp_putc((uint8_t)digits[--n]);
+    }
+}
+
+static void put_field(const char *key, uint32_t v)
+{
+    put_str(key);
+    put_u32(v);
+    ek_bsp_putc('\n');
+}
+
+/* Two instructions per iteration on every ISA, so ticks can be checked against the
+ * board's instructions-per-tick ratio. */
+static void counted_loop(uint32_t n)
+{
+#if defined(__arm__)
+    __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
+#elif defined(__riscv)
+    __asm__ volatile("1: addi %0, %0, -1\n\tbnez %0, 1b" : "+r"(n));
+#else
+    for (volatile uint32_t i = 0; i < n; ++i) {
+    }
+#endif
+}
+
+int main(void)
+{
+    ek_bsp_init();
+    put_str("board=");
+    put_str(ek_bsp_board_name);
+    ek_bsp_putc('\n');
+    put_field("tps=", ek_bsp_ticks_per_second());
+    put_field("num=", ek_bsp_instr_per_tick_num);
+    put_field("den=", ek_bsp_instr_per_tick_den);
+    ek_bsp_flush();
+
+    const uint32_t t0 = ek_bsp_ticks();
+    counted_loop(EK_PROBE_LOOPS);
+    const uint32_t t1 = ek_bsp_ticks();
+    put_field("loop_instr=", 2u * EK_PROBE_LOOPS);
+    put_field("loop_ticks=", t1 - t0);
+
+    const uint32_t timeout = ek_bsp_ticks_per_second() / 1000u; /* 1 ms */
+    const uint32_t w0 = ek_bsp_ticks();
+    const int none = ek_bsp_getc(timeout);
+    const uint32_t waited = ek_bsp_ticks() - w0;
+    put_field("timeout_ok=", (uint32_t)(none == -1 && waited >= timeout));
+    put_str("ready\n");
+    ek_bsp_flush();
+
+    for (;;) {
+        const int c = ek_bsp_getc(EK_BSP_WAIT_FOREVER);
+        if (c == 'q') {
+            const int code = ek_bsp_getc(EK_BSP_WAIT_FOREVER);
+            put_str("bye\n");
+            ek_bsp_exit(code);
+        }
+        ek_bsp_putc((uint8_t)c);
+        ek_bsp_flush();
+    }
+}
