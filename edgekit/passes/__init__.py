@@ -1,0 +1,25 @@
+"""Graph → Graph passes run by `edgekit build`, each checked by ir.validate."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from edgekit.ir import Graph, validate
+from edgekit.passes.fold_constants import fold_constants
+from edgekit.passes.fold_dilated_conv import fold_dilated_conv
+from edgekit.passes.fuse_activation import fuse_activations
+from edgekit.passes.remove_dead import remove_dead_ops
+
+Pass = Callable[[Graph], Graph]
+
+# In order: shape arithmetic first (it turns RESHAPE shape operands into constants),
+# then the patterns that need constant operands, then cleanup.
+DEFAULT_PASSES: list[Pass] = [fold_constants, remove_dead_ops, fold_dilated_conv, fuse_activations,
+                              remove_dead_ops]
+
+
+def run_passes(graph: Graph, passes: list[Pass] | None = None) -> Graph:
+    for each in passes or DEFAULT_PASSES:
+        graph = each(graph)
+        validate(graph)
+    return graph
