@@ -1,0 +1,189 @@
+"""The typed shape of a board: what codegen, device and planner code read.
+
+The field names below are the TOML keys (the loader checks every key against them),
+so a TOML file and this module describe the same thing once. Derived values are
+properties, never stored twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+# Allowed values of the enumerated fields. Extending one is a code change on purpose:
+# codegen and the firmware templates must know what each value means.
+ARCHES = (
+    "cortex-m0plus",
+    "cortex-m4",
+    "cortex-m7",
+    "cortex-m33",
+    "cortex-m55",
+    "xtensa-lx6",
+    "xtensa-lx7",
+    "riscv32",
+    "host",
+)
+KERNEL_VARIANTS = ("portable", "arm-dsp", "arm-mve", "esp-nn-like")
+# How the firmware counts time: dwt = DWT CYCCNT; systick = SysTick (24-bit);
+# ccount = Xtensa CCOUNT; mcycle = RISC-V mcycle/minstret CSRs; mpccr = ESP32-C3's
+# machine performance counter CSR 0x7E2 (it has no standard mcycle);
+# cmsdk-timer = CMSDK APB timer0; fpgaio-counter = MPS2/MPS3 FPGAIO COUNTER register;
+# clock = the host's clock_gettime (host builds only).
+TIMERS = ("dwt", "systick", "ccount", "mcycle", "mpccr", "cmsdk-timer", "fpgaio-counter", "clock")
+# PlatformIO upload protocols (plus qemu: start the ELF in QEMU; local: run on the host).
+UPLOAD_METHODS = ("esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba", "qemu", "local")
+QEMU_EXITS = ("semihosting", "sifive-test")
+QEMU_UARTS = ("cmsdk-apb-uart", "ns16550a")
+
+
+@dataclass(frozen=True)
+class PlatformIO:
+    """The registry ids a user's PlatformIO needs: `platform`, `board`, `framework`."""
+
+    platform: str
+    board: str
+    framework: str
+
+
+@dataclass(frozen=True)
+class Power:
+    """Datasheet power model: mW while computing at cpu_mhz, and mW while idle."""
+
+    active_mw: float
+    idle_mw: float
+    supply_v: float
+    idle_mode: str  # which datasheet mode idle_mw is (e.g. "Stop 2", "Light-sleep")
+    source: str  # datasheet name + table
+    checked: bool  # true once compared with the current datasheet revision
+
+
+@dataclass(frozen=True)
+class Serial:
+    """Serial link: baud rate and the USB VID:PID pairs used to find the port."""
+
+    baud: int
+    usb_vid_pid: tuple[str, ...]  # "0483:374B" (hex, as lsusb prints them)
+
+    @property
+    def usb_ids(self) -> tuple[tuple[int, int], ...]:
+        """(vid, pid) as integers, the form pyserial's list_ports reports."""
+        return tuple((int(v, 16), int(p, 16)) for v, p in (s.split(":") for s in self.usb_vid_pid))
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    name: str
+    base: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
+class Qemu:
+    """How to run the board in QEMU (facts from docs/EMULATION.md, checked there)."""
+
+    binary: str  # qemu-system-arm / qemu-system-riscv32
+    machine: str  # -M value
+    args: tuple[str, ...]  # extra arguments (icount, semihosting, bios)
+    uart: str  # one of QEMU_UARTS
+    uart_base: int
+    timer_base: int | None  # memory-mapped timer register base; None for CSR timers
+    instructions_per_tick: float  # executed instructions per timer tick under -icount
+    vtor: int  # where the vector table must be linked (Arm); reset PC (RISC-V)
+    exit: str  # one of QEMU_EXITS: how the guest ends QEMU
+    exit_base: int | None  # MMIO address of the exit device (sifive-test), else None
+    regions: tuple[MemoryRegion, ...]  # must include "code" and "ram"
+
+    def region(self, name: str) -> MemoryRegion:
+        for region in self.regions:
+            if region.name == name:
+                return region
+        raise KeyError(name)
+
+    @property
+    def code(self) -> MemoryRegion:
+        return self.region("code")
+
+    @property
+    def ram(self) -> MemoryRegion:
+        return self.region("ram")
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    description: str
+    arch: str  # one of ARCHES
+    cpu_mhz: int | None  # None only for `host`
+    flash_bytes: int  # flash the firmware image may use (emulated: the code region)
+    ram_bytes: int  # RAM of the chip (emulated: the ram region)
+    usable_ram_bytes: int  # RAM left for the tensor arena after the firmware's own needs
+    kernel_variant: str  # one of KERNEL_VARIANTS
+    arena_alignment: int  # bytes, power of two
+    upload: str  # one of UPLOAD_METHODS
+    timer: str  # one of TIMERS
+    toolchain: str  # GCC triplet prefix ("arm-none-eabi") or "host" for the system cc
+    cflags: tuple[str, ...]  # CPU flags for that compiler (-mcpu=..., -mfpu=...)
+    source: str  # where the board facts come from
+    platformio: PlatformIO | None = None  # real boards
+    power: Power | None = None  # real boards
+    serial: Serial | None = None  # real boards
+    qemu: Qemu | None = None  # emulated boards
+    path: Path | None = None  # the TOML file it was read from (not a TOML key)
+
+    @property
+    def emulated(self) -> bool:
+        return self.qemu is not None
+
+    @property
+    def is_host(self) -> bool:
+        return self.arch == "host"
+
+    @property
+    def kind(self) -> str:
+        """"host", "emulated" or "real"."""
+        return "host" if self.is_host else "emulated" if self.emulated else "real"
+
+    @property
+    def has_dsp(self) -> bool:
+        """Arm DSP extension (SMLAD, SXTB16, SSAT) kernels apply."""
+        return self.kernel_variant in ("arm-dsp", "arm-mve")
+
+    @property
+    def has_mve(self) -> bool:
+        """Arm M-profile Vector Extension (Helium) kernels apply."""
+        return self.kernel_variant == "arm-mve"
+
+    @property
+    def cpu_hz(self) -> int | None:
+        return None if self.cpu_mhz is None else self.cpu_mhz * 1_000_000
+
+    def tool(self, name: str) -> str:
+        """Name of a toolchain program: tool("gcc") -> "arm-none-eabi-gcc" (host: "cc")."""
+        if self.toolchain == "host":
+            return "cc" if name == "gcc" else name
+        return f"{self.toolchain}-{name}"
+
+    @property
+    def cc(self) -> str:
+        return self.tool("gcc")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain JSON types, plus the derived flags scripts filter on."""
+        data = asdict(self)
+        data["path"] = None if self.path is None else str(self.path)
+        data.update(kind=self.kind, emulated=self.emulated, has_dsp=self.has_dsp,
+                    has_mve=self.has_mve, cc=self.cc)
+        return _jsonable(data)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value
