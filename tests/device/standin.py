@@ -1,0 +1,63 @@
+"""NumPy mirror of the stand-in model (fw/standin_model.c) and its build for the host."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.resources import data_dir
+
+FW_DIR = Path(__file__).resolve().parent / "fw"
+IN_BYTES = 600
+OUT_BYTES = 700
+NUM_OPS = 3
+IN_QUANT = (0.5, -3)
+OUT_QUANT = (0.25, 5)
+
+
+def reference(x: bytes, num_ops: int = NUM_OPS) -> bytes:
+    """What the stand-in computes: see the comment at the top of standin_model.c."""
+    y = (np.frombuffer(x, dtype=np.uint8).astype(np.uint32) * 3 + 7) & 0xFF
+    for k in range(1, num_ops - 1):
+        y = (y + k) & 0xFF
+    j = np.arange(OUT_BYTES, dtype=np.uint32)
+    return ((y[j % IN_BYTES] ^ (j & 0x7F)) & 0xFF).astype(np.uint8).tobytes()
+
+
+def bsp_dir() -> Path:
+    """The host BSP: firmware/bsp's when it has one, else the test-only stub."""
+    real = data_dir("firmware") / "bsp" / "host"
+    return real if (real / "ek_bsp.h").is_file() else FW_DIR / "host_stub"
+
+
+def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | None = None,
+                        power_sensor: int = 0, extra_sources: tuple[Path, ...] = ()) -> Path:
+    """Compiles the real runtime + the stand-in model + a host BSP into one program
+    whose serial port is stdin/stdout."""
+    fw = data_dir("firmware")
+    bsp = bsp_dir()
+    main_c = out / "main.c"
+    main_c.write_text(render_main(num_ops))
+    sources = [main_c, fw / "runtime" / "ek_protocol.c", fw / "runtime" / "ek_power.c",
+               FW_DIR / "standin_model.c", *sorted(bsp.glob("*.c")), *extra_sources]
+    defines = [f"-DEK_STANDIN_OPS={num_ops}", f"-DEK_POWER_SENSOR={power_sensor}"]
+    if model_hash:
+        defines.append(f'-DEK_STANDIN_HASH="{model_hash}"')
+    exe = out / "fw_host"
+    cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
+    subprocess.run(
+        [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", *defines,
+         f"-I{fw / 'runtime'}", f"-I{bsp}", *map(str, sources), "-o", str(exe)],
+        check=True, capture_output=True, text=True,
+    )
+    return exe
+
+
+def render_main(num_ops: int) -> str:
+    from edgekit.device.firmware import render_main_c
+
+    return render_main_c(board="host", num_ops=num_ops, build_id="test-build")
