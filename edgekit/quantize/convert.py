@@ -1,0 +1,195 @@
+"""TFLite conversions of a FloatModel: full int8, plain float, float16, dynamic range.
+
+Recipe for full int8 (measured with TF 2.21 on Keras 3 CNNs, by Keras and SavedModel):
+Optimize.DEFAULT + representative_dataset + TFLITE_BUILTINS_INT8 + int8 input/output.
+A float .tflite goes through ai-edge-quantizer's static int8 recipe instead, whose
+float boundary QUANTIZE/DEQUANTIZE ops are then folded into int8 I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from edgekit.errors import EdgekitError, ModelError
+from edgekit.quantize.source import FloatModel
+
+IO_TYPES = ("int8", "uint8")
+
+
+@contextlib.contextmanager
+def native_stderr(log: list[str]) -> Iterator[None]:
+    """Capture what TF's C++ code writes to fd 2 (converter chatter) into `log`.
+
+    Shown only when the conversion fails, so a success prints nothing but edgekit's lines.
+    """
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            log.append(sink.read().decode(errors="replace"))
+
+
+def _converter_error(exc: BaseException, log: list[str], what: str) -> ModelError:
+    """One line out of a converter failure: the first 'error:' line if there is one."""
+    text = "\n".join([str(exc), *log])
+    for line in text.splitlines():
+        if "error:" in line.lower():
+            return ModelError(f"{what} failed: {line.strip()[:300]}")
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return ModelError(f"{what} failed: {(lines[-1] if lines else type(exc).__name__)[:300]}")
+
+
+def _run(converter: Any, what: str) -> bytes:
+    log: list[str] = []
+    try:
+        with native_stderr(log):
+            return bytes(converter.convert())
+    except Exception as exc:  # noqa: BLE001 - converter raises ConverterError, RuntimeError, ...
+        raise _converter_error(exc, log, what) from None
+
+
+def _tf_converter(model: FloatModel) -> Any:
+    import tensorflow as tf
+
+    if model.saved_model_dir is None:
+        raise EdgekitError(f"{model.path}: a {model.kind} model has no TF converter route")
+    return tf.lite.TFLiteConverter.from_saved_model(str(model.saved_model_dir))
+
+
+def representative(samples: np.ndarray) -> Any:
+    """representative_dataset factory: one batch-1 sample at a time, as the model takes it."""
+    def generate() -> Iterator[list[np.ndarray]]:
+        for sample in samples:
+            yield [sample[None].astype(np.float32)]
+    return generate
+
+
+def int8_converter(model: FloatModel, samples: np.ndarray, *, io: str | None = "int8",
+                   per_tensor: bool = False) -> Any:
+    """The full-integer TF converter; io=None keeps float I/O (what the debugger needs)."""
+    import tensorflow as tf
+
+    converter = _tf_converter(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative(samples)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if io is not None:
+        converter.inference_input_type = getattr(tf, io)
+        converter.inference_output_type = getattr(tf, io)
+    if per_tensor:
+        # Both switches: conv weights and (since TF 2.16 per-channel by default) dense weights.
+        converter._experimental_disable_per_channel = True
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+    return converter
+
+
+def to_int8(model: FloatModel, samples: np.ndarray, *, io: str = "int8",
+            per_tensor: bool = False) -> bytes:
+    if io not in IO_TYPES:
+        raise EdgekitError(f"--io must be one of {', '.join(IO_TYPES)}, not {io!r}")
+    if model.kind == "tflite":
+        return _tflite_to_int8(model, samples, io=io, per_tensor=per_tensor)
+    return _run(int8_converter(model, samples, io=io, per_tensor=per_tensor), "int8 conversion")
+
+
+def to_float(model: FloatModel) -> bytes:
+    """The model as a plain float .tflite (batch 1): the float side of reports and evaluation."""
+    if model.tflite is not None:
+        return model.tflite
+    return _run(_tf_converter(model), "float conversion")
+
+
+def to_float16(model: FloatModel) -> bytes:
+    import tensorflow as tf
+
+    if model.kind == "tflite":
+        raise EdgekitError("--mode float16 needs the Keras/SavedModel source, not a .tflite")
+    converter = _tf_converter(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return _run(converter, "float16 conversion")
+
+
+def to_dynamic(model: FloatModel) -> bytes:
+    import tensorflow as tf
+
+    if model.kind == "tflite":
+        return _tflite_with_recipe(model, "dynamic_wi8_afp32", None)
+    converter = _tf_converter(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return _run(converter, "dynamic-range conversion")
+
+
+# ---------------------------------------------------------------- float .tflite route
+
+def _tflite_with_recipe(model: FloatModel, recipe_name: str, samples: np.ndarray | None,
+                        per_tensor: bool = False) -> bytes:
+    from ai_edge_quantizer import qtyping, quantizer, recipe
+
+    assert model.tflite is not None
+    log: list[str] = []
+    try:
+        with native_stderr(log):
+            qt = quantizer.Quantizer(bytearray(model.tflite))
+            if per_tensor:
+                qt.add_static_config(".*", qtyping.TFLOperationName.ALL_SUPPORTED, 8, 8,
+                                     qtyping.QuantGranularity.TENSORWISE)
+            else:
+                qt.load_quantization_recipe(getattr(recipe, recipe_name)())
+            calibration = None
+            if samples is not None:
+                signature = _signature_key(model.tflite)
+                data = {signature: [{model.input_name: s[None].astype(np.float32)} for s in samples]}
+                calibration = qt.calibrate(data)
+            result = qt.quantize(calibration, enable_progress_report=False)
+    except EdgekitError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _converter_error(exc, log, "ai-edge-quantizer") from None
+    return bytes(result.quantized_model)
+
+
+def _signature_key(data: bytes) -> str:
+    from edgekit.quantize.check import read_model
+
+    model, _ = read_model(data, "model")
+    if model.SignatureDefsLength() == 0:
+        raise ModelError("the float .tflite has no signature; ai-edge-quantizer needs one — convert "
+                         "it from Keras/SavedModel again, or pass the Keras/SavedModel itself")
+    return model.SignatureDefs(0).SignatureKey().decode()
+
+
+def _tflite_to_int8(model: FloatModel, samples: np.ndarray, *, io: str, per_tensor: bool) -> bytes:
+    quantized = _tflite_with_recipe(model, "static_wi8_ai8", samples, per_tensor)
+    return fold_float_io(quantized, io)
+
+
+def fold_float_io(data: bytes, io: str) -> bytes:
+    """Replace float I/O + boundary QUANTIZE/DEQUANTIZE with int8 (or uint8) I/O.
+
+    Uses TFLite's own modify_model_interface tool (shipped with ai-edge-litert/TF).
+    """
+    from tensorflow.lite.tools.optimize.python import _pywrap_modify_model_interface as mmi
+
+    type_code = {"int8": 9, "uint8": 3}[io]  # TensorType enum of the schema
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp, "in.tflite"), Path(tmp, "out.tflite")
+        src.write_bytes(data)
+        log: list[str] = []
+        with native_stderr(log):
+            status = mmi.modify_model_interface(str(src), str(dst), type_code, type_code)
+        if status != 0 or not dst.is_file():
+            raise ModelError(f"could not switch the model's I/O to {io} (modify_model_interface "
+                             f"status {status}): {' '.join(log).strip()[:200]}")
+        return dst.read_bytes()

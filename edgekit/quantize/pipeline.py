@@ -1,0 +1,121 @@
+"""`edgekit quantize` end to end: open → calibrate → convert → check → report → evaluate."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgekit.errors import EdgekitError
+
+MODES = ("int8", "float16", "dynamic")
+NOT_FOR_MCU = "not for microcontrollers (float activations)"
+
+
+@dataclass
+class QuantizeResult:
+    output: Path
+    mode: str
+    io: str | None
+    size_bytes: int
+    float_size_bytes: int | None
+    input_shape: tuple[int, ...]
+    ops: list[str]
+    calib_samples: int
+    source_kind: str
+    notes: list[str] = field(default_factory=list)
+    layers: Any = None  # report.LayerReport when a report was asked for
+    evaluation: Any = None  # evaluate.Evaluation with eval data
+
+    @property
+    def for_microcontrollers(self) -> bool:
+        return self.mode == "int8"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "output": str(self.output), "mode": self.mode, "io": self.io,
+            "size_bytes": self.size_bytes, "float_size_bytes": self.float_size_bytes,
+            "input_shape": list(self.input_shape), "ops": self.ops,
+            "calib_samples": self.calib_samples, "source_kind": self.source_kind,
+            "for_microcontrollers": self.for_microcontrollers, "notes": self.notes,
+            "layers": self.layers.to_json() if self.layers is not None else None,
+            "evaluation": self.evaluation.to_json() if self.evaluation is not None else None,
+        }
+
+
+def _samples(calib: str | Path | np.ndarray, sample_shape: tuple[int, ...], mapping: Any,
+             max_samples: int | None) -> np.ndarray:
+    from edgekit.quantize.calib import fit_samples, load_samples
+
+    if isinstance(calib, np.ndarray):
+        x = fit_samples(calib, sample_shape, "calibration array")
+        return x[:max_samples] if max_samples else x
+    return load_samples(calib, sample_shape, mapping=mapping, max_samples=max_samples)
+
+
+def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: str | Path, *,
+             mode: str = "int8", io: str = "int8", per_tensor: bool = False,
+             report: str | Path | bool | None = None,
+             eval_data: str | Path | tuple[np.ndarray, np.ndarray] | None = None,
+             image_mapping: Any = None, max_calib_samples: int | None = 500) -> QuantizeResult:
+    """Quantize `model` and write the .tflite to `output`. See edgekit.api.quantize."""
+    from edgekit.quantize import calib as calib_mod
+    from edgekit.quantize import check, convert, source
+
+    if mode not in MODES:
+        raise EdgekitError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "int8" and calib is None:
+        raise EdgekitError("int8 quantization needs calibration data: --calib FILE.npz|FOLDER "
+                           "(or 'random', which ruins accuracy)")
+    output = Path(output)
+    if output.suffix.lower() != ".tflite":
+        raise EdgekitError(f"output {output} must end in .tflite")
+    mapping = image_mapping or calib_mod.ImageMapping()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with tempfile.TemporaryDirectory(prefix="edgekit-quantize-") as tmp:
+        float_model = source.open_float_model(model, Path(tmp))
+        samples = np.zeros((0, *float_model.sample_shape), np.float32)
+        if calib is not None and mode == "int8":
+            samples = _samples(calib, float_model.sample_shape, mapping, max_calib_samples)
+        notes = list(float_model.notes)
+        if mode == "int8":
+            data = convert.to_int8(float_model, samples, io=io, per_tensor=per_tensor)
+            check.check_integer_only(data, str(output), io)
+        elif mode == "float16":
+            data = convert.to_float16(float_model)
+            notes.append(f"float16 weights: {NOT_FOR_MCU}")
+        else:
+            data = convert.to_dynamic(float_model)
+            notes.append(f"dynamic range (int8 weights, float activations): {NOT_FOR_MCU}")
+        need_float = report or eval_data is not None
+        float_data = convert.to_float(float_model) if need_float or mode == "int8" else None
+        layers = None
+        if report and mode == "int8":
+            from edgekit.quantize.report import layer_report
+
+            layers = layer_report(float_model, samples, per_tensor=per_tensor)
+        evaluation = None
+        if eval_data is not None:
+            from edgekit.quantize.evaluate import evaluate
+
+            if isinstance(eval_data, tuple):
+                x, y = eval_data
+                x = calib_mod.fit_samples(x, float_model.sample_shape, "evaluation data")
+            else:
+                x, y = calib_mod.load_labelled(eval_data, float_model.sample_shape)
+            assert float_data is not None
+            evaluation = evaluate(float_data, data, x, np.asarray(y))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    if layers is not None and isinstance(report, (str, Path)):
+        layers.write(Path(report))
+    return QuantizeResult(
+        output=output, mode=mode, io=io if mode == "int8" else None, size_bytes=len(data),
+        float_size_bytes=len(float_data) if float_data is not None else None,
+        input_shape=float_model.input_shape, ops=check.op_names(data, str(output)),
+        calib_samples=len(samples), source_kind=float_model.kind, notes=notes, layers=layers,
+        evaluation=evaluation)
