@@ -1,0 +1,147 @@
+"""IR + memory plan → the C sources of one model (model.c/.h, model_data.c/.h).
+
+The op schedule, arena offsets and kernel calls are all fixed here; the device runs
+straight-line code. Kernel-specific knowledge stays in edgekit/kernels (lowerings);
+this module only places constants in flash and tensors in the arena.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from edgekit import __version__
+from edgekit.codegen.render import render
+from edgekit.errors import UnsupportedOpError
+from edgekit.ir import Graph, Op
+from edgekit.ir.ops import op_macs
+from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, lowering_for
+
+_CTYPE_OF = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "uint16_t": np.uint16,
+             "int32_t": np.int32, "uint32_t": np.uint32, "float": np.float32}
+
+
+class ArenaPlan(Protocol):
+    """What codegen needs from a memory plan (edgekit.memory)."""
+
+    arena_bytes: int
+    alignment: int
+    op_order: list[int]
+
+    def tensor_offset(self, tensor: int) -> int: ...
+
+    def scratch_offset(self, op: int) -> int | None: ...
+
+
+@dataclass
+class GeneratedModel:
+    sources: dict[str, str]
+    arena_bytes: int
+    weights_bytes: int  # constant data emitted to flash (weights, bias, params)
+    ops: list[dict[str, Any]] = field(default_factory=list)
+
+
+def lower_graph(graph: Graph, ctx: LoweringContext) -> dict[int, OpLowering]:
+    """Lower every op, or name the first op edgekit cannot run on a device."""
+    lowered = {}
+    for op in graph.ops:
+        lower = lowering_for(op.type)
+        if lower is None:
+            raise UnsupportedOpError(op.type, op.index, "no int8 kernel for it")
+        lowered[op.index] = lower(graph, op, ctx)
+    return lowered
+
+
+def _c_literal(value: float | int, ctype: str) -> str:
+    if ctype == "float":
+        return f"{float(value)!r}f" if np.isfinite(value) else "0.0f"
+    return str(int(value))
+
+
+def _array_body(values: np.ndarray, ctype: str, per_line: int = 24) -> str:
+    flat = np.asarray(values).astype(_CTYPE_OF[ctype]).ravel()
+    items = [_c_literal(v, ctype) for v in flat.tolist()] if ctype == "float" else [str(v) for v in flat.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return ",\n".join("    " + line for line in lines)
+
+
+def _float_literal(x: float) -> str:
+    return f"{np.float32(x).item()!r}f"
+
+
+def _tensor_pointer(offset: int) -> str:
+    return f"(ek_arena + {offset})"
+
+
+_PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z0-9_]+)\}")
+
+
+def _fill(template: str, mapping: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: mapping[m.group(1)], template)
+
+
+def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
+                   lowered: dict[int, OpLowering] | None = None) -> GeneratedModel:
+    lowered = lowered or lower_graph(graph, ctx)
+    headers: list[str] = []
+    constants: list[dict[str, Any]] = []
+    op_entries: list[dict[str, Any]] = []
+    weights_bytes = 0
+
+    by_index = {op.index: op for op in graph.ops}
+    for position, op_index in enumerate(plan.op_order):
+        op: Op = by_index[op_index]
+        lowering = lowered[op_index]
+        for header in lowering.headers:
+            if header not in headers:
+                headers.append(header)
+        names = {c.name: f"ek_op{op_index}_{c.name}" for c in lowering.constants}
+        mapping = {f"c:{k}": v for k, v in names.items()}
+        for c in lowering.constants:
+            if isinstance(c, ConstArray):
+                count = int(np.asarray(c.values).size)
+                weights_bytes += count * np.dtype(_CTYPE_OF[c.ctype]).itemsize
+                constants.append(dict(cname=names[c.name], ctype=c.ctype, is_array=True, count=count,
+                                      dims=f"[{count}]", align=c.align, body=_array_body(c.values, c.ctype)))
+            elif isinstance(c, ConstStruct):
+                constants.append(dict(cname=names[c.name], ctype=c.ctype, is_array=False, count=1, dims="",
+                                      align=4, body=_fill(c.initializer, mapping)))
+        activations = [i for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
+        for k, tensor in enumerate(activations):
+            mapping[f"in{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
+        for k, tensor in enumerate(op.outputs):
+            mapping[f"out{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
+        scratch = plan.scratch_offset(op_index)
+        mapping["scratch"] = _tensor_pointer(scratch) if scratch is not None else "NULL"
+        if lowering.alias_of_input is not None:
+            call_lines = ["/* no code: the output shares its input's bytes */"]
+        else:
+            call_lines = _fill(lowering.call, mapping).strip().splitlines()
+        out = graph.tensors[op.outputs[0]]
+        op_entries.append(dict(index=position, source_index=op_index, type=op.type, call_lines=call_lines,
+                               note="" if position == op_index else f" (model op {op_index})",
+                               out_offset=plan.tensor_offset(out.index), out_bytes=out.nbytes,
+                               macs=op_macs(graph, op), scratch_bytes=lowering.scratch_bytes))
+
+    def io_entry(kind: str, k: int, tensor_index: int) -> dict[str, Any]:
+        t = graph.tensors[tensor_index]
+        scale = float(t.quant.scale[0]) if t.quant is not None else 0.0
+        zero_point = int(t.quant.zero_point[0]) if t.quant is not None else 0
+        return dict(cname=f"{kind}{k}", offset=plan.tensor_offset(tensor_index), bytes=t.nbytes,
+                    shape=list(t.shape) or [1], scale=_float_literal(scale), zero_point=zero_point)
+
+    context = dict(
+        version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1),
+        alignment=plan.alignment, planner=getattr(plan, "planner", "edgekit"), headers=headers,
+        constants=constants, ops=op_entries, model_hash=model_hash,
+        inputs=[io_entry("input", k, t) for k, t in enumerate(graph.inputs)],
+        outputs=[io_entry("output", k, t) for k, t in enumerate(graph.outputs)],
+    )
+    sources = {name: render(f"model/{name}.j2", context)
+               for name in ("model.h", "model.c", "model_data.h", "model_data.c")}
+    summary = [dict(index=e["index"], type=e["type"], macs=e["macs"], scratch_bytes=e["scratch_bytes"],
+                    source_index=e["source_index"]) for e in op_entries]
+    return GeneratedModel(sources=sources, arena_bytes=plan.arena_bytes, weights_bytes=weights_bytes, ops=summary)

@@ -1,0 +1,70 @@
+"""The build pipeline shared by `build` and `verify`: load → passes → lower → plan → C.
+
+Everything here is decided on the host; what comes out is the C of one model and the
+facts about it (arena, weights, per-op MACs) that the report and the summary print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgekit.boards import Board
+from edgekit.codegen.model import GeneratedModel, generate_model, lower_graph
+from edgekit.errors import ModelError
+from edgekit.ir import Graph
+from edgekit.kernels.lowering import LoweringContext, OpLowering
+from edgekit.load import load_tflite_bytes
+from edgekit.passes import run_passes
+
+_INTEGER_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
+
+
+@dataclass
+class CompiledModel:
+    model_path: Path
+    model_bytes: bytes
+    model_hash: str
+    graph: Graph  # after passes
+    ctx: LoweringContext
+    lowered: dict[int, OpLowering]
+    plan: object  # edgekit.memory.MemoryPlan
+    generated: GeneratedModel
+
+
+def lowering_context(board: Board, rounding: str) -> LoweringContext:
+    if rounding not in ("tflite", "tflm"):
+        raise ModelError(f"unknown rounding {rounding!r}: use 'tflite' (TF reference) or 'tflm'")
+    return LoweringContext(rounding=rounding, variant=board.kernel_variant)  # type: ignore[arg-type]
+
+
+def check_integer_model(graph: Graph, source: str) -> None:
+    """A device build needs an int8 model: name the first op that computes in float."""
+    for op in graph.ops:
+        if op.type in ("QUANTIZE", "DEQUANTIZE"):
+            continue  # float only at the model's edges, converted by these two
+        for t in op.inputs + op.outputs:
+            if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES:
+                tensor = graph.tensors[t]
+                raise ModelError(
+                    f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
+                    f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
+                    "or edgekit build --calib DATA)")
+
+
+def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
+                  planner: str = "best", time_budget_s: float = 2.0) -> CompiledModel:
+    from edgekit.memory.api import plan_for_codegen
+
+    graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
+    check_integer_model(graph, str(model_path))
+    graph = run_passes(graph)
+    ctx = lowering_context(board, rounding)
+    lowered = lower_graph(graph, ctx)
+    plan = plan_for_codegen(graph, lowered, alignment=board.arena_alignment, planner=planner,
+                            time_budget_s=time_budget_s)
+    model_hash = hashlib.sha256(model_bytes).hexdigest()
+    generated = generate_model(graph, plan, ctx, model_hash, lowered)
+    return CompiledModel(model_path=model_path, model_bytes=model_bytes, model_hash=model_hash, graph=graph,
+                         ctx=ctx, lowered=lowered, plan=plan, generated=generated)
