@@ -1,0 +1,122 @@
+/* Shared definitions of the edgekit kernel library: dims, windows, activation ranges,
+ * qualifiers, and the small DSP primitives that the Arm path maps to ACLE intrinsics.
+ *
+ * EK_ARM_DSP (set by the build for Cortex-M4/M7/M33) is the ONE feature macro. Without
+ * it the primitives below are plain C with identical results, so the packed (DSP) kernels
+ * also run, bit-exact, on the host under sanitizers.
+ */
+#ifndef EK_COMMON_H
+#define EK_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ek_requant.h"
+
+#if defined(__cplusplus)
+#define EK_RESTRICT __restrict
+#else
+#define EK_RESTRICT restrict
+#endif
+
+#if defined(__GNUC__)
+#define EK_ALIGNED(n) __attribute__((aligned(n)))
+#define EK_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define EK_ALIGNED(n)
+#define EK_LIKELY(x) (x)
+#endif
+
+#if defined(EK_ARM_DSP)
+#include <arm_acle.h>
+#endif
+
+/* NHWC shape (FULLY_CONNECTED: n = batch rows, c = features). */
+typedef struct {
+    int32_t n, h, w, c;
+} ek_dims_t;
+
+/* Sliding window of conv/depthwise/pool. pad_* = elements before the first input row/col. */
+typedef struct {
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+} ek_window_t;
+
+/* Clamp of the fused activation in the output's quantized domain. */
+typedef struct {
+    int32_t min, max;
+} ek_act_t;
+
+/* Which requantization the host chose for an op (LoweringContext.rounding and op type). */
+typedef enum {
+    EK_ROUND_DOUBLE = 0, /* MultiplyByQuantizedMultiplier: TF conv/depthwise, all of TFLM */
+    EK_ROUND_SINGLE = 1  /* TF reference FULLY_CONNECTED */
+} ek_rounding_t;
+
+/* Requantize an int32 accumulator to int8 with the chosen rounding, output offset and clamp. */
+static inline int8_t ek_requant_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                                   ek_rounding_t rounding, int32_t out_offset, ek_act_t act)
+{
+    const int32_t v = rounding == EK_ROUND_SINGLE ? ek_requant_single(acc, multiplier, shift)
+                                                  : ek_requant_double(acc, multiplier, shift);
+    return ek_clamp_s8(v + out_offset, act.min, act.max);
+}
+
+/* Same result as ek_requant_double for multiplier >= 0 (always so: QuantizeMultiplier), in
+ * fewer instructions: SaturatingRoundingDoublingHighMul is floor((a*m + 2^30) / 2^31) for
+ * every sign (its overflow case needs m = INT32_MIN), and RoundingDivideByPOT(t, e) is
+ * floor((u + 2^(e-1)) / 2^e) with u = t - (t < 0), computed without overflow. */
+static inline int32_t ek_requant_double_fast(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t a = (int32_t)((uint32_t)x << left);
+    int32_t t = (int32_t)(((int64_t)a * multiplier + (1LL << 30)) >> 31);
+    if (right > 0) {
+        const int32_t u = t - (t < 0);
+        t = (u >> right) + ((u >> (right - 1)) & 1);
+    }
+    return t;
+}
+
+/* ---- DSP primitives: ACLE on Arm, plain C elsewhere (same results). ---- */
+
+#if defined(EK_ARM_DSP)
+/* Two signed bytes 0 and 2 -> two int16 lanes. */
+static inline uint32_t ek_sxtb16(uint32_t x) { return __sxtb16(x); }
+/* Bytes 1 and 3 -> two int16 lanes (SXTB16 with ROR #8; GCC 12 has no __ror). */
+static inline uint32_t ek_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc) { return __smlad(x, y, acc); }
+#else
+static inline uint32_t ek_sxtb16(uint32_t x)
+{
+    const uint32_t lo = (uint32_t)(uint16_t)(int16_t)(int8_t)(x & 0xFFu);
+    const uint32_t hi = (uint32_t)(uint16_t)(int16_t)(int8_t)((x >> 16) & 0xFFu);
+    return lo | (hi << 16);
+}
+static inline uint32_t ek_sxtb16_ror8(uint32_t x) { return ek_sxtb16((x >> 8) | (x << 24)); }
+static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc)
+{
+    /* SMLAD wraps modulo 2^32 (sets Q on overflow): do the sum in uint32. */
+    const int32_t p0 = (int32_t)(int16_t)(x & 0xFFFFu) * (int32_t)(int16_t)(y & 0xFFFFu);
+    const int32_t p1 = (int32_t)(int16_t)(x >> 16) * (int32_t)(int16_t)(y >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
+}
+#endif
+
+/* Unaligned-safe 32-bit load of 4 int8 values (one LDR on Cortex-M4). */
+static inline uint32_t ek_read_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+#endif /* EK_COMMON_H */
