@@ -119,7 +119,8 @@ def check_board(board: model.Board, file: Path) -> None:
         require(board.cpu_mhz is None, "cpu_mhz", "must be absent for the host")
         require(board.toolchain == "host", "toolchain", "must be 'host' for the host board")
         return
-    require(board.cpu_mhz is not None and board.cpu_mhz > 0, "cpu_mhz", "must be a positive integer")
+    require(board.cpu_mhz is not None, "cpu_mhz", "missing (only the host board may omit it)")
+    require(board.cpu_mhz is not None and board.cpu_mhz > 0, "cpu_mhz", "must be positive")
     require(board.toolchain != "host", "toolchain", "'host' is only for the host board")
 
     if board.qemu is not None:
