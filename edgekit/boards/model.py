@@ -145,7 +145,7 @@ class Board:
 
     @property
     def kind(self) -> str:
-        """"host", "emulated" or "real"."""
+        """One of: host, emulated, real."""
         return "host" if self.is_host else "emulated" if self.emulated else "real"
 
     @property
