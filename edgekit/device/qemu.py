@@ -37,19 +37,17 @@ class QemuMachine:
 
     binary: str  # qemu-system-arm / qemu-system-riscv32
     machine: str  # -M value
-    extra_args: tuple[str, ...] = ()  # e.g. ("-bios", "none") on RISC-V virt
+    extra_args: tuple[str, ...] = ()  # the board's [qemu] args (icount, semihosting, bios)
+
+    def base_command(self) -> list[str]:
+        """QEMU with the board's arguments, -icount, no display or monitor; no image yet."""
+        icount = () if "-icount" in self.extra_args else ("-icount", ICOUNT)
+        return [self.binary, "-M", self.machine, *self.extra_args, *icount,
+                "-display", "none", "-monitor", "none"]
 
     def command(self, elf: Path, serial: str) -> list[str]:
         """The full QEMU command line for `elf` with UART0 on chardev `serial`."""
-        return [
-            self.binary, "-M", self.machine, *self.extra_args,
-            "-kernel", str(elf),
-            "-display", "none", "-monitor", "none",
-            "-serial", serial,
-            "-icount", ICOUNT,
-            # Arm firmware exits through semihosting SYS_EXIT; RISC-V virt uses sifive_test.
-            "-semihosting-config", "enable=on,target=native",
-        ]  # fmt: skip
+        return [*self.base_command(), "-kernel", str(elf), "-serial", serial]
 
 
 def qemu_machine(board: Any) -> QemuMachine:
@@ -57,8 +55,7 @@ def qemu_machine(board: Any) -> QemuMachine:
     qemu = getattr(board, "qemu", None)
     if qemu is None:
         raise BoardError(f"board {board.name!r} is not an emulated board (it has no [qemu] table)")
-    extra = tuple(getattr(qemu, "extra_args", ()) or ())
-    return QemuMachine(binary=qemu.binary, machine=qemu.machine, extra_args=extra)
+    return QemuMachine(binary=qemu.binary, machine=qemu.machine, extra_args=tuple(qemu.args))
 
 
 def free_port() -> int:

@@ -15,14 +15,18 @@
 extern "C" {
 #endif
 
-/* ek_bsp_board.h defines:
- *   EK_BSP_BOARD_NAME            "qemu-cortex-m4", ...
- *   EK_BSP_TICKS_PER_SECOND      tick rate of ek_bsp_ticks() (emulated: virtual seconds)
- *   EK_BSP_TICK_UNIT             "instructions" (QEMU -icount), "cycles" or "us"
- *   EK_BSP_INSTR_PER_TICK_NUM/DEN  executed instructions per tick under
- *                                QEMU -icount shift=0 (40/1 on M4/M7, 50/1 on M33/M55
- *                                FPGAIO, 1/1 on RISC-V); 0/1 where ticks are not
- *                                instructions (host, real boards). */
+/* ek_bsp_board.h is generated per board from its boards/<name>.toml
+ * (edgekit/codegen/project.py: bsp_board_header) and defines:
+ *   EK_BSP_BOARD_NAME   "qemu-cortex-m4", ...
+ *   EK_BSP_EMULATED     1 on QEMU boards, else 0
+ *   EK_BSP_CPU_HZ       core clock (emulated: 1 GHz of virtual time; host: 0)
+ *   EK_BSP_TICK_HZ      rate of ek_bsp_ticks() (emulated: ticks per virtual second)
+ *   EK_BSP_TICK_UNIT    what EK_BSP_UNITS_PER_TICK counts: "instructions" (QEMU -icount),
+ *                       "cycles" (real boards) or "us" (host)
+ *   EK_BSP_UNITS_PER_TICK_NUM / _DEN   units per tick as a ratio: 40/1 on M4/M7,
+ *                       50/1 on M33 and M55 (FPGAIO counter), 1/1 on RISC-V (minstret),
+ *                       1/1 cycles on real boards, 1/1 us on the host
+ * plus the board's peripheral addresses for the BSP sources. */
 
 /* Wait "forever" in ek_bsp_getc. */
 #define EK_BSP_WAIT_FOREVER 0xFFFFFFFFu
@@ -43,7 +47,7 @@ int ek_bsp_getc(uint32_t timeout_ticks);
 /* Monotonic, wrapping 32-bit tick counter (differences are valid across one wrap). */
 uint32_t ek_bsp_ticks(void);
 
-/* Same value as EK_BSP_TICKS_PER_SECOND, for code compiled without the board header. */
+/* Same value as EK_BSP_TICK_HZ, for code compiled without the board header. */
 uint32_t ek_bsp_ticks_per_second(void);
 
 /* Ends the program: QEMU exits with `code` (semihosting / sifive_test), the host process
@@ -55,9 +59,9 @@ void ek_bsp_exit(int code)
     ;
 
 extern const char *const ek_bsp_board_name;
-extern const char *const ek_bsp_tick_unit;
-extern const uint32_t ek_bsp_instr_per_tick_num;
-extern const uint32_t ek_bsp_instr_per_tick_den;
+extern const char *const ek_bsp_tick_unit;     /* EK_BSP_TICK_UNIT */
+extern const uint32_t ek_bsp_units_per_tick_num; /* EK_BSP_UNITS_PER_TICK_NUM */
+extern const uint32_t ek_bsp_units_per_tick_den; /* EK_BSP_UNITS_PER_TICK_DEN */
 
 #ifdef __cplusplus
 }

@@ -55,8 +55,8 @@ int main(void)
     put_str(ek_bsp_board_name);
     ek_bsp_putc('\n');
     put_field("tps=", ek_bsp_ticks_per_second());
-    put_field("num=", ek_bsp_instr_per_tick_num);
-    put_field("den=", ek_bsp_instr_per_tick_den);
+    put_field("num=", ek_bsp_units_per_tick_num);
+    put_field("den=", ek_bsp_units_per_tick_den);
     ek_bsp_flush();
 
     const uint32_t t0 = ek_bsp_ticks();

@@ -5,7 +5,7 @@
  *   "tcp:PORT"        listen on 127.0.0.1:PORT (0 picks a free port) and serve one client,
  *                     like QEMU's `-serial tcp:...,server=on,wait=on`; the port is
  *                     announced on stderr as "ek-serial: tcp 127.0.0.1:PORT".
- * Ticks are CLOCK_MONOTONIC microseconds. */
+ * Ticks are CLOCK_MONOTONIC microseconds (EK_BSP_TICK_HZ is 1000000). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
@@ -21,11 +21,6 @@
 #include <unistd.h>
 
 #include "ek_bsp.h"
-
-const char *const ek_bsp_board_name = EK_BSP_BOARD_NAME;
-const char *const ek_bsp_tick_unit = EK_BSP_TICK_UNIT;
-const uint32_t ek_bsp_instr_per_tick_num = EK_BSP_INSTR_PER_TICK_NUM;
-const uint32_t ek_bsp_instr_per_tick_den = EK_BSP_INSTR_PER_TICK_DEN;
 
 #define EK_HOST_EXIT_SERIAL 3 /* the serial endpoint could not be set up or broke */
 
@@ -123,8 +118,6 @@ uint32_t ek_bsp_ticks(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint32_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
 }
-
-uint32_t ek_bsp_ticks_per_second(void) { return EK_BSP_TICKS_PER_SECOND; }
 
 int ek_bsp_getc(uint32_t timeout_ticks)
 {
