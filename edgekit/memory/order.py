@@ -1,0 +1,43 @@
+"""Valid op orders (topological orders of the dataflow) to try when the graph branches."""
+
+from __future__ import annotations
+
+from edgekit.ir import Graph
+
+
+def dependencies(graph: Graph) -> list[set[int]]:
+    """For each op, the ops whose outputs it reads."""
+    producer = {t: op.index for op in graph.ops for t in op.outputs}
+    return [{producer[t] for t in op.inputs if t in producer} for op in graph.ops]
+
+
+def topological_orders(graph: Graph, limit: int = 64) -> list[list[int]]:
+    """Up to `limit` distinct valid orders; the graph's own order comes first.
+
+    Depth-first, always preferring the lowest ready op index, so a chain yields exactly one
+    order and small branchy graphs (residual blocks) are enumerated completely.
+    """
+    deps = dependencies(graph)
+    count = len(graph.ops)
+    orders: list[list[int]] = []
+    order: list[int] = []
+    done = [False] * count
+
+    def visit() -> None:
+        if len(orders) >= limit:
+            return
+        if len(order) == count:
+            orders.append(list(order))
+            return
+        for op in range(count):
+            if not done[op] and all(done[d] for d in deps[op]):
+                done[op] = True
+                order.append(op)
+                visit()
+                order.pop()
+                done[op] = False
+                if len(orders) >= limit:
+                    return
+
+    visit()
+    return orders

@@ -1,0 +1,206 @@
+"""The memory plan as data, and how to make the smallest one.
+
+`plan_graph` solves one configuration (planner, tricks, op order); `plan_best` tries the
+op orders and planners and keeps the smallest plan that passes `check_plan`, never worse
+than TFLite Micro's greedy-by-size on the untouched graph.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from edgekit.errors import EdgekitError
+from edgekit.ir import Graph
+from edgekit.memory.aliasing import find_aliases
+from edgekit.memory.liveness import ScratchFn, default_order, liveness_lower_bound, no_scratch
+from edgekit.memory.order import topological_orders
+from edgekit.memory.planners import PLANNERS, arena_bytes, heuristic_plans
+from edgekit.memory.problem import ALL, NO_OVERLAP, PLAIN, Overlap, Problem, Tricks, build_problem
+
+
+@dataclass
+class PlanBuffer:
+    """A planned block of the arena (for reports): planner buffer with its offset."""
+
+    name: str
+    offset: int
+    size: int
+    first_use: int  # step in op_order
+    last_use: int
+    tensors: tuple[int, ...]
+    op: int | None = None  # scratch: owning op index
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "offset": self.offset, "size": self.size,
+                "first_use": self.first_use, "last_use": self.last_use,
+                "tensors": list(self.tensors), "scratch_of_op": self.op}
+
+
+@dataclass
+class MemoryPlan:
+    """Where every activation and scratch buffer lives in the one static arena.
+
+    Codegen contract: run ops in `op_order` (graph op indices); tensor t is at
+    arena + offsets[t]; op i's scratch at arena + scratch_offsets[i] (scratch_sizes[i]
+    bytes); ops whose output is an alias (RESHAPE-like, eliminated CONCATENATION: see
+    `eliminated_ops`) emit no code. The arena is `arena_bytes` long, aligned to `alignment`.
+    """
+
+    arena_bytes: int
+    alignment: int
+    op_order: list[int]
+    offsets: dict[int, int]  # every activation tensor -> byte offset in the arena
+    aliases: dict[int, tuple[int, int]]  # tensor -> (base tensor, byte offset in base)
+    scratch_offsets: dict[int, int]  # op index -> byte offset
+    scratch_sizes: dict[int, int]  # op index -> bytes
+    overlaps: list[Overlap]  # allowed overlaps, each proved by check_plan
+    planner: str  # e.g. "search" with tricks "aliases+in_place+rows"
+    tricks: str
+    lower_bound: int  # liveness lower bound (graph order, no tricks)
+    buffers: list[PlanBuffer] = field(default_factory=list)
+    planner_bytes: dict[str, int] = field(default_factory=dict)  # "planner/tricks" -> arena
+    eliminated_ops: list[int] = field(default_factory=list)
+
+    def ordered_ops(self, graph: Graph) -> list:
+        return [graph.ops[i] for i in self.op_order]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "arena_bytes": self.arena_bytes, "alignment": self.alignment,
+            "lower_bound_bytes": self.lower_bound, "planner": self.planner,
+            "tricks": self.tricks, "op_order": self.op_order,
+            "offsets": {str(t): o for t, o in sorted(self.offsets.items())},
+            "aliases": {str(t): list(v) for t, v in sorted(self.aliases.items())},
+            "scratch": {str(i): {"offset": self.scratch_offsets[i], "size": self.scratch_sizes[i]}
+                        for i in sorted(self.scratch_offsets)},
+            "overlaps": [o.to_dict() for o in self.overlaps],
+            "eliminated_ops": self.eliminated_ops,
+            "planners": dict(self.planner_bytes),
+            "buffers": [b.to_dict() for b in self.buffers],
+        }
+
+
+def eliminated_ops(graph: Graph, aliases: dict[int, tuple[int, int]]) -> list[int]:
+    """Ops that move no data under these aliases (reshape views, concat into slices)."""
+    result = []
+    for op in graph.ops:
+        if op.type in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and op.outputs and op.outputs[0] in aliases:
+            result.append(op.index)
+        elif op.type == "CONCATENATION" and op.inputs and all(t in aliases for t in op.inputs):
+            result.append(op.index)
+    return result
+
+
+def _solve(problem: Problem, planner: str, alignment: int, **options: Any) -> list[int]:
+    if planner not in PLANNERS:
+        raise EdgekitError(f"unknown planner {planner!r}; choose one of {', '.join(PLANNERS)}")
+    rules = problem.rules
+    return PLANNERS[planner](problem.buffers, alignment, rules, **options)
+
+
+def make_plan(graph: Graph, problem: Problem, offsets: Sequence[int], alignment: int,
+              planner: str, tricks: Tricks, lower_bound: int | None = None) -> MemoryPlan:
+    """Turn a solved problem into a MemoryPlan (tensor offsets, scratch, report buffers)."""
+    tensor_offsets = {t: offsets[b] + off for t, (b, off) in problem.tensor_place.items()}
+    scratch_offsets = {op: offsets[b] for op, b in problem.scratch_of.items()}
+    scratch_sizes = {op: problem.buffers[b].size for op, b in problem.scratch_of.items()}
+    # Declare only the overlaps the placement uses: codegen and kernels rely on each one.
+    used = [ov for ov in problem.overlaps if ov.kind == "in_place" or _intersect(
+        tensor_offsets[ov.input], graph.tensors[ov.input].nbytes,
+        tensor_offsets[ov.output], graph.tensors[ov.output].nbytes)]
+    buffers = [PlanBuffer(b.name, offsets[i], b.size, b.first_use, b.last_use, b.tensors, b.op)
+               for i, b in enumerate(problem.buffers)]
+    return MemoryPlan(
+        arena_bytes=arena_bytes(problem.buffers, offsets, alignment), alignment=alignment,
+        op_order=list(problem.order), offsets=tensor_offsets, aliases=dict(problem.aliases),
+        scratch_offsets=scratch_offsets, scratch_sizes=scratch_sizes,
+        overlaps=used, planner=planner, tricks=tricks.name,
+        lower_bound=liveness_lower_bound(graph) if lower_bound is None else lower_bound,
+        buffers=buffers, eliminated_ops=eliminated_ops(graph, problem.aliases))
+
+
+def _intersect(a: int, a_size: int, b: int, b_size: int) -> bool:
+    return a < b + b_size and b < a + a_size
+
+
+def plan_graph(graph: Graph, planner: str = "greedy_by_size", alignment: int = 16,
+               tricks: Tricks = ALL, order: Sequence[int] | None = None,
+               scratch_bytes: ScratchFn = no_scratch, **options: Any) -> MemoryPlan:
+    """One planner, one set of tricks, one op order (default: the graph's)."""
+    _check_alignment(alignment)
+    order = default_order(graph) if order is None else list(order)
+    problem = build_problem(graph, order, tricks, alignment, scratch_bytes)
+    offsets = _solve(problem, planner, alignment, **options)
+    return make_plan(graph, problem, offsets, alignment, planner, tricks)
+
+
+def _check_alignment(alignment: int) -> None:
+    if alignment < 1 or alignment & (alignment - 1):
+        raise EdgekitError(f"arena alignment must be a power of two, not {alignment}")
+
+
+TRICK_SETS = {"plain": PLAIN, "no_overlap": NO_OVERLAP, "all": ALL}
+
+
+def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_scratch,
+              time_budget: float = 2.0, seed: int = 0, max_orders: int = 64,
+              tricks: Tricks = ALL, planners: Sequence[str] | None = None,
+              max_iters: int = 20000) -> MemoryPlan:
+    """The smallest checked plan over op orders, planners and trick sets (<= tricks).
+
+    Every planner runs on every trick set up to `tricks` in the graph's order (these are
+    the numbers in `planner_bytes`); other valid op orders are ranked by the heuristic and
+    the search runs on the best two. The search's time budget is shared by all its runs.
+    """
+    from edgekit.memory.check import check_plan  # check.py imports this module's types
+
+    _check_alignment(alignment)
+    names = list(planners or PLANNERS)
+    lower = liveness_lower_bound(graph)
+    groups = find_aliases(graph, alignment)
+    trick_sets = [t for t in (PLAIN, NO_OVERLAP, ALL)
+                  if all(getattr(tricks, f) or not getattr(t, f) for f in ("aliases", "in_place", "rows"))]
+    deadline = time.monotonic() + time_budget
+    searches = 2 * len(trick_sets) + 2
+    candidates: list[MemoryPlan] = []
+    planner_bytes: dict[str, int] = {}
+
+    def run(problem: Problem, name: str, trick: Tricks, label: str | None) -> MemoryPlan:
+        nonlocal searches
+        options: dict[str, Any] = {}
+        if name == "search":
+            left = max(deadline - time.monotonic(), 0.0)
+            options = {"time_budget": left / max(searches, 1), "seed": seed, "max_iters": max_iters}
+            searches = max(searches - 1, 1)
+        plan = make_plan(graph, problem, _solve(problem, name, alignment, **options),
+                         alignment, name, trick, lower)
+        if label:
+            planner_bytes[label] = plan.arena_bytes
+        candidates.append(plan)
+        return plan
+
+    graph_order = default_order(graph)
+    for trick in trick_sets:
+        problem = build_problem(graph, graph_order, trick, alignment, scratch_bytes,
+                                groups if trick.aliases else None)
+        for name in names:
+            run(problem, name, trick, f"{name}/{trick.name}")
+
+    # Other op orders: rank by the best heuristic arena, search the two best.
+    best_trick = trick_sets[-1]
+    ranked = []
+    for order in topological_orders(graph, max_orders)[1:]:
+        problem = build_problem(graph, order, best_trick, alignment, scratch_bytes, groups)
+        ranked.append((heuristic_plans(problem.buffers, alignment, problem.rules)[0][0], order, problem))
+    ranked.sort(key=lambda r: r[0])
+    for _, order, problem in ranked[:2]:
+        for name in names:
+            if name != "greedy_by_size":
+                run(problem, name, best_trick, None)
+
+    best = min(candidates, key=lambda p: (p.arena_bytes, len(p.overlaps)))
+    best.planner_bytes = planner_bytes
+    check_plan(best, graph, scratch_bytes)
+    return best
