@@ -1,0 +1,89 @@
+"""Small helpers shared by the kernel lowerings: C literals and IR lookups."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from edgekit.errors import UnsupportedOpError
+from edgekit.ir import Graph, Op, Tensor
+from edgekit.kernels.lowering import ConstArray
+
+
+def c_float(value: float) -> str:
+    """An exact C99 literal of a float32 value (hex float, so no decimal rounding)."""
+    v = float(np.float32(value))
+    if not np.isfinite(v):
+        raise ValueError(f"non-finite float constant {v}")
+    return f"{v.hex()}f" if v != 0.0 else "0.0f"
+
+
+def c_ints(values: Iterable[int]) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+def c_struct(**fields: object) -> str:
+    """A designated initializer: c_struct(a=1, b="x") -> "{ .a = 1, .b = x }"."""
+    return "{ " + ", ".join(f".{k} = {v}" for k, v in fields.items()) + " }"
+
+
+def scale_zp(t: Tensor) -> tuple[np.float32, int]:
+    """The per-tensor (scale as float32, zero point) of a quantized tensor."""
+    if t.quant is None or len(t.quant.scale) == 0:
+        raise ValueError(f"tensor {t.name} is not quantized")
+    return np.float32(t.quant.scale[0]), int(t.quant.zero_point[0])
+
+
+def require(cond: bool, op: Op, detail: str) -> None:
+    """Raise the one-line UnsupportedOpError when a lowering cannot handle `op`."""
+    if not cond:
+        raise UnsupportedOpError(op.type, op.index, detail)
+
+
+def int8_per_tensor(graph: Graph, op: Op, tensors: Iterable[Tensor]) -> None:
+    for t in tensors:
+        require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+        require(t.quant is not None and len(t.quant.scale) == 1, op,
+                f"tensor {t.name} needs per-tensor quantization")
+
+
+def cname(op: Op, what: str) -> str:
+    """A constant name unique to the op (codegen/harness prefix it further)."""
+    return f"op{op.index}_{what}"
+
+
+def input_refs(graph: Graph, op: Op, ctype: str = "int8_t") -> tuple[list[str], list[ConstArray]]:
+    """C expressions for each op input: {inK} for activations (K counts activations
+    only), a flash ConstArray for constant inputs."""
+    refs: list[str] = []
+    consts: list[ConstArray] = []
+    k = 0
+    for position, index in enumerate(op.inputs):
+        t = graph.tensors[index]
+        if t.is_constant:
+            c = ConstArray(cname(op, f"input{position}"), ctype, np.asarray(t.data).reshape(-1))
+            consts.append(c)
+            refs.append(f"{{c:{c.name}}}")
+        else:
+            refs.append(f"{{in{k}}}")
+            k += 1
+    return refs, consts
+
+
+def activation_range(activation: str, scale: float, zero_point: int, op: Op) -> tuple[int, int]:
+    """CalculateActivationRangeQuantized for int8: zp + round(f / scale) in float32."""
+    def q(f: float) -> int:
+        x = float(np.float32(np.float32(f) / np.float32(scale)))
+        return zero_point + int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+    act = activation or "NONE"
+    if act == "NONE":
+        return -128, 127
+    if act == "RELU":
+        return max(-128, q(0.0)), 127
+    if act == "RELU6":
+        return max(-128, q(0.0)), min(127, q(6.0))
+    if act == "RELU_N1_TO_1":
+        return max(-128, q(-1.0)), min(127, q(1.0))
+    raise UnsupportedOpError(op.type, op.index, f"fused activation {act} is not supported")

@@ -1,0 +1,214 @@
+/* Element-wise int8 kernels (see ek_elementwise.h). */
+#include "ek_elementwise.h"
+
+#include "ek_requant.h"
+
+/* One output row of a binary op: n elements, each input advancing by 0 or 1. */
+typedef void (*ek_row_fn)(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
+                          int32_t sb, int8_t *out, int32_t n);
+
+/* Walk the broadcast iteration space row by row, in output order. */
+static void ek_bcast_walk(const ek_bcast_t *bc, const int8_t *in1, const int8_t *in2,
+                          int8_t *out, ek_row_fn row, const void *params)
+{
+    const int32_t last = bc->ndims - 1;
+    const int32_t n = bc->dims[last];
+    int32_t index[EK_BCAST_MAX_DIMS] = {0};
+    int32_t rows = 1;
+    for (int32_t d = 0; d < last; ++d) {
+        rows *= bc->dims[d];
+    }
+    int32_t off1 = 0;
+    int32_t off2 = 0;
+    for (int32_t r = 0; r < rows; ++r) {
+        row(params, in1 + off1, bc->stride1[last], in2 + off2, bc->stride2[last], out, n);
+        out += n;
+        for (int32_t d = last - 1; d >= 0; --d) {
+            off1 += bc->stride1[d];
+            off2 += bc->stride2[d];
+            if (++index[d] < bc->dims[d]) {
+                break;
+            }
+            off1 -= bc->stride1[d] * bc->dims[d];
+            off2 -= bc->stride2[d] * bc->dims[d];
+            index[d] = 0;
+        }
+    }
+}
+
+/* --- ADD / SUB ------------------------------------------------------------------------ */
+
+#if defined(EK_ARM_DSP)
+/* SaturatingRoundingDoublingHighMul(a, b) == SMMULR(2a, b) whenever 2a fits in int32 and
+ * b > 0: both round the 64-bit product at bit 31 with ties going up, which equals
+ * gemmlowp's nudge-and-truncate for either sign. ADD's operands are below 2^29. */
+static inline int32_t ek_srdhm_small(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a * 2), "r"(b));
+    return r;
+}
+
+/* RoundingDivideByPOT for |x| < 2^30: add half (less one when negative), shift. */
+static inline int32_t ek_rdbpot_small(int32_t x, int32_t half, int32_t exponent)
+{
+    return (x + half + (x >> 31)) >> exponent;
+}
+
+static inline int32_t ek_add_scale(int32_t x, int32_t multiplier, int32_t exponent,
+                                   int32_t half)
+{
+    const int32_t hi = ek_srdhm_small(x, multiplier);
+    return exponent > 0 ? ek_rdbpot_small(hi, half, exponent) : hi;
+}
+#else
+static inline int32_t ek_add_scale(int32_t x, int32_t multiplier, int32_t exponent,
+                                   int32_t half)
+{
+    (void)half;
+    return ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x, multiplier),
+                                     exponent);
+}
+#endif
+
+static inline void ek_add_sub_row(const ek_add_params_t *p, const int8_t *a, int32_t sa,
+                                  const int8_t *b, int32_t sb, int8_t *out, int32_t n,
+                                  int32_t sign)
+{
+    const int32_t e1 = -p->in1_shift;
+    const int32_t e2 = -p->in2_shift;
+    const int32_t eo = -p->out_shift;
+    const int32_t h1 = e1 > 0 ? (int32_t)1 << (e1 - 1) : 0;
+    const int32_t h2 = e2 > 0 ? (int32_t)1 << (e2 - 1) : 0;
+    const int32_t ho = eo > 0 ? (int32_t)1 << (eo - 1) : 0;
+    const int32_t lift = (int32_t)1 << p->left_shift;
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t x1 = (*a + p->in1_offset) * lift;
+        const int32_t x2 = (*b + p->in2_offset) * lift;
+        const int32_t s1 = ek_add_scale(x1, p->in1_multiplier, e1, h1);
+        const int32_t s2 = ek_add_scale(x2, p->in2_multiplier, e2, h2);
+        const int32_t raw = s1 + sign * s2;
+        const int32_t y = ek_add_scale(raw, p->out_multiplier, eo, ho) + p->out_offset;
+        out[i] = ek_clamp_s8(y, p->act_min, p->act_max); /* after reading a[i], b[i] */
+        a += sa;
+        b += sb;
+    }
+}
+
+static void ek_add_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
+                       int32_t sb, int8_t *out, int32_t n)
+{
+    ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, 1);
+}
+
+static void ek_sub_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
+                       int32_t sb, int8_t *out, int32_t n)
+{
+    ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, -1);
+}
+
+void ek_add_s8(const ek_add_params_t *params, const ek_bcast_t *bcast, const int8_t *in1,
+               const int8_t *in2, int8_t *out)
+{
+    ek_bcast_walk(bcast, in1, in2, out, ek_add_row, params);
+}
+
+void ek_sub_s8(const ek_add_params_t *params, const ek_bcast_t *bcast, const int8_t *in1,
+               const int8_t *in2, int8_t *out)
+{
+    ek_bcast_walk(bcast, in1, in2, out, ek_sub_row, params);
+}
+
+/* --- MUL ------------------------------------------------------------------------------- */
+
+static void ek_mul_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
+                       int32_t sb, int8_t *out, int32_t n)
+{
+    const ek_mul_params_t *p = (const ek_mul_params_t *)params;
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t prod = (*a + p->in1_offset) * (*b + p->in2_offset);
+        const int32_t y = ek_requant_double(prod, p->out_multiplier, p->out_shift) + p->out_offset;
+        out[i] = ek_clamp_s8(y, p->act_min, p->act_max);
+        a += sa;
+        b += sb;
+    }
+}
+
+void ek_mul_s8(const ek_mul_params_t *params, const ek_bcast_t *bcast, const int8_t *in1,
+               const int8_t *in2, int8_t *out)
+{
+    ek_bcast_walk(bcast, in1, in2, out, ek_mul_row, params);
+}
+
+/* --- MAXIMUM / MINIMUM ----------------------------------------------------------------- */
+
+static void ek_max_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
+                       int32_t sb, int8_t *out, int32_t n)
+{
+    (void)params;
+    for (int32_t i = 0; i < n; ++i) {
+        const int8_t x = *a;
+        const int8_t y = *b;
+        out[i] = x > y ? x : y;
+        a += sa;
+        b += sb;
+    }
+}
+
+static void ek_min_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
+                       int32_t sb, int8_t *out, int32_t n)
+{
+    (void)params;
+    for (int32_t i = 0; i < n; ++i) {
+        const int8_t x = *a;
+        const int8_t y = *b;
+        out[i] = x < y ? x : y;
+        a += sa;
+        b += sb;
+    }
+}
+
+void ek_maximum_s8(const ek_bcast_t *bcast, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    ek_bcast_walk(bcast, in1, in2, out, ek_max_row, 0);
+}
+
+void ek_minimum_s8(const ek_bcast_t *bcast, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    ek_bcast_walk(bcast, in1, in2, out, ek_min_row, 0);
+}
+
+/* --- lookup table, QUANTIZE, DEQUANTIZE ------------------------------------------------ */
+
+void ek_lut_s8(const int8_t *in, int8_t *out, int32_t size, const int8_t *lut)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        out[i] = lut[(uint8_t)in[i]];
+    }
+}
+
+void ek_quantize_f32_s8(const float *in, int8_t *out, int32_t size, float scale,
+                        int32_t zero_point)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        /* TFLite: (int32_t)roundf(x / scale) + zero_point, clamped. The quotient is
+         * clamped first (keeps the conversion defined; NaN -> zero_point), then rounded
+         * half away from zero without libm: q - trunc(q) is exact below 2^23. */
+        float q = in[i] / scale;
+        q = q > 512.0f ? 512.0f : (q < -512.0f ? -512.0f : q);
+        int32_t r = q == q ? (int32_t)q : 0;
+        const float frac = q - (float)r;
+        r += frac >= 0.5f ? 1 : (frac <= -0.5f ? -1 : 0);
+        out[i] = ek_clamp_s8(r + zero_point, -128, 127);
+    }
+}
+
+void ek_dequantize_s8_f32(const int8_t *in, float *out, int32_t size, float scale,
+                          int32_t zero_point)
+{
+    /* The float product of two floats, one an integer below 2^9, is the correctly
+     * rounded exact product, just as TFLite's double product rounded to float. */
+    for (int32_t i = 0; i < size; ++i) {
+        out[i] = (float)(in[i] - zero_point) * scale;
+    }
+}
