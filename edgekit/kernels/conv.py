@@ -1,0 +1,67 @@
+"""CONV_2D lowering: TFLite ConvPerChannel semantics (double rounding in TF and TFLM alike).
+
+Portable boards call ek_conv_s8 on the original OHWI int8 weights; DSP boards call
+ek_conv_s8_packed with host-packed weights (ek_gemm.h layout), the input zero point
+folded into the bias, and an int16 im2col scratch of two columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgekit.ir import Graph, Op
+from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
+from edgekit.kernels.conv_common import (activation_range, bias_values, dims, filter_scales,
+                                         gemm_parts, nhwc, packed_variant, per_channel_multipliers,
+                                         window)
+from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+
+
+def scratch_bytes_packed(k_padded: int) -> int:
+    """Mirror of ek_conv_s8_packed_get_buffer_size: two int16 columns."""
+    return 2 * 2 * k_padded
+
+
+@register("CONV_2D")
+def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    out = graph.tensors[op.outputs[0]]
+    for t in (inp, weights, out):
+        require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+    require(weights.is_constant, op, "weights must be constant")
+    n, in_h, in_w, in_c = nhwc(inp, op)
+    cout, kh, kw, k_c = nhwc(weights, op)
+    on, out_h, out_w, out_c = nhwc(out, op)
+    require(k_c == in_c, op, f"grouped convolution ({in_c} inputs, {k_c} per filter) is not supported")
+    require(out_c == cout and on == n, op, "output shape does not match the weights")
+    in_scale, in_zp = scale_zp(inp)
+    out_scale, out_zp = scale_zp(out)
+    mult, shift = per_channel_multipliers(in_scale, filter_scales(weights, cout, 0, op), out_scale, cout)
+    act = activation_range(op.options.get("fused_activation_function", "NONE"), out_scale, out_zp, op)
+    win = window(op, (in_h, in_w), (kh, kw), (out_h, out_w))
+    bias = bias_values(graph, op, 2, cout)
+    assert weights.data is not None
+    w = np.asarray(weights.data, dtype=np.int64)
+    geometry = dict(input=dims(inp.shape), filter=dims((cout, kh, kw, in_c)), output=dims(out.shape),
+                    win=win.c_init())
+    params = cname(op, "params")
+    if packed_variant(ctx.variant):
+        constants, gemm, k_padded = gemm_parts(op, w.reshape(cout, -1), bias, in_zp, mult, shift, False,
+                                               out_zp, act)
+        init = c_struct(**geometry, input_zero_point=in_zp, gemm=gemm)
+        constants.append(ConstStruct(params, "ek_conv_packed_params_t", init))
+        return OpLowering(call=f"ek_conv_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
+                          headers=["ek_conv.h"], constants=constants,
+                          scratch_bytes=scratch_bytes_packed(k_padded))
+    names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
+    constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
+                 ConstArray(names["bias"], "int32_t", bias),
+                 ConstArray(names["mult"], "int32_t", mult),
+                 ConstArray(names["shift"], "int32_t", shift)]
+    init = c_struct(**geometry, input_offset=-in_zp, output_offset=out_zp,
+                    act=c_struct(min=act[0], max=act[1]), weights=f"{{c:{names['w']}}}",
+                    bias=f"{{c:{names['bias']}}}", multiplier=f"{{c:{names['mult']}}}",
+                    shift=f"{{c:{names['shift']}}}")
+    constants.append(ConstStruct(params, "ek_conv_params_t", init))
+    return OpLowering(call=f"ek_conv_s8(&{{c:{params}}}, {{in0}}, {{out0}});", headers=["ek_conv.h"],
+                      constants=constants)

@@ -1,0 +1,198 @@
+"""Host-side constants shared by CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and pools:
+window geometry, activation clamps, per-channel multipliers, and the packed GEMM layout
+that firmware/kernels/ek_gemm.h reads (one description, tested bit-exact).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgekit.ir import Graph, Op, Tensor
+from edgekit.kernels.cformat import c_struct, require
+from edgekit.kernels.quant import quantize_multiplier, tflite_round
+
+F32 = np.float32
+INT16_WEIGHTS_MAX_BYTES = 16 * 1024  # layers up to this many int8 weight bytes get int16 weights
+
+
+def _roundf(x: np.float32) -> int:
+    return tflite_round(float(x))
+
+
+def activation_range(activation: str, scale: float, zero_point: int, op: Op) -> tuple[int, int]:
+    """CalculateActivationRangeQuantized for int8: float32 quotient, then std::round."""
+    s = F32(scale)
+
+    def q(f: float) -> int:
+        return zero_point + _roundf(F32(F32(f) / s))
+
+    lo, hi = -128, 127
+    if activation == "NONE":
+        return lo, hi
+    if activation == "RELU":
+        return max(lo, q(0.0)), hi
+    if activation == "RELU6":
+        return max(lo, q(0.0)), min(hi, q(6.0))
+    if activation == "RELU_N1_TO_1":
+        return max(lo, q(-1.0)), min(hi, q(1.0))
+    require(False, op, f"fused activation {activation} is not supported")
+    raise AssertionError  # unreachable
+
+
+@dataclass(frozen=True)
+class Window:
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_top: int
+    pad_left: int
+
+    def c_init(self) -> str:
+        return c_struct(stride_h=self.stride_h, stride_w=self.stride_w,
+                        dilation_h=self.dilation_h, dilation_w=self.dilation_w,
+                        pad_top=self.pad_top, pad_left=self.pad_left)
+
+
+def _padding(padding: str, in_size: int, filter_size: int, stride: int, dilation: int,
+             out_size: int) -> int:
+    """ComputePaddingWithOffset: the padding before the first element."""
+    effective = (filter_size - 1) * dilation + 1
+    total = (out_size - 1) * stride + effective - in_size
+    return max(total, 0) // 2 if padding == "SAME" else 0
+
+
+def window(op: Op, in_hw: tuple[int, int], k_hw: tuple[int, int], out_hw: tuple[int, int]) -> Window:
+    o = op.options
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+    padding = o.get("padding", "VALID")
+    require(padding in ("SAME", "VALID"), op, f"padding {padding} is not supported")
+    require(sh >= 1 and sw >= 1 and dh >= 1 and dw >= 1, op, "strides and dilations must be >= 1")
+    return Window(sh, sw, dh, dw,
+                  _padding(padding, in_hw[0], k_hw[0], sh, dh, out_hw[0]),
+                  _padding(padding, in_hw[1], k_hw[1], sw, dw, out_hw[1]))
+
+
+def dims(shape: tuple[int, ...]) -> str:
+    n, h, w, c = shape
+    return c_struct(n=n, h=h, w=w, c=c)
+
+
+def nhwc(t: Tensor, op: Op) -> tuple[int, int, int, int]:
+    require(len(t.shape) == 4, op, f"tensor {t.name} has shape {list(t.shape)}; 4-D NHWC expected")
+    return tuple(int(v) for v in t.shape)  # type: ignore[return-value]
+
+
+def per_channel_multipliers(in_scale: float, filter_scales: np.ndarray, out_scale: float,
+                            channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """PopulateConvolutionQuantizationParams: double(input) * double(filter[c]) / double(output)."""
+    scales = np.asarray(filter_scales, dtype=np.float32)
+    if scales.size == 1:
+        scales = np.repeat(scales, channels)
+    mult = np.zeros(channels, dtype=np.int64)
+    shift = np.zeros(channels, dtype=np.int64)
+    for c in range(channels):
+        real = float(F32(in_scale)) * float(scales[c]) / float(F32(out_scale))
+        mult[c], shift[c] = quantize_multiplier(real)
+    return mult, shift
+
+
+def filter_scales(weights: Tensor, channels: int, axis: int, op: Op) -> np.ndarray:
+    q = weights.quant
+    require(q is not None and len(q.scale) in (1, channels), op,
+            f"weights {weights.name} need per-tensor or per-channel ({channels}) scales")
+    assert q is not None
+    require(q.per_channel is False or q.axis == axis, op,
+            f"weights {weights.name} are quantized along axis {q.axis}, expected {axis}")
+    require(bool(np.all(q.zero_point == 0)), op, f"weights {weights.name} have a nonzero zero point")
+    return np.asarray(q.scale, dtype=np.float32)
+
+
+def bias_values(graph: Graph, op: Op, index: int, channels: int) -> np.ndarray:
+    """The int32 bias (zeros when the optional input is absent)."""
+    if len(op.inputs) <= index or op.inputs[index] < 0:
+        return np.zeros(channels, dtype=np.int64)
+    bias = graph.tensors[op.inputs[index]]
+    require(bias.is_constant and bias.dtype == "int32", op, "bias must be a constant int32 tensor")
+    assert bias.data is not None
+    return np.asarray(bias.data, dtype=np.int64).reshape(-1)
+
+
+def wrap_int32(x: np.ndarray) -> np.ndarray:
+    """Two's-complement wrap, as the device's int32 arithmetic does."""
+    return ((np.asarray(x, dtype=np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int64)
+
+
+# --- The packed GEMM layout (ek_gemm.h) ---------------------------------------------------
+
+
+def _round_up(x: int, m: int) -> int:
+    return (x + m - 1) // m * m
+
+
+def gemm_k_padded(k: int) -> int:
+    return _round_up(max(k, 1), 8)
+
+
+def pack_gemm_weights(w: np.ndarray, int16: bool) -> np.ndarray:
+    """[cout, K] int8 → output channels in pairs, K in chunks of 4 (zero padded to even cout
+    and K to a multiple of 8). int8: per pair and chunk c(k0..k3) c+1(k0..k3); int16 the
+    same with lanes in SXTB16 order k0,k2,k1,k3."""
+    cout, k = w.shape
+    cp, kp = _round_up(cout, 2), gemm_k_padded(k)
+    padded = np.zeros((cp, kp), dtype=np.int64)
+    padded[:cout, :k] = w
+    blocks = padded.reshape(cp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
+    if int16:
+        return blocks[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16)
+    return blocks.reshape(-1).astype(np.int8)
+
+
+def pad_even(values: np.ndarray) -> np.ndarray:
+    v = np.asarray(values, dtype=np.int64).reshape(-1)
+    return np.concatenate([v, v[-1:]]) if v.size % 2 else v
+
+
+def folded_bias(bias: np.ndarray, w: np.ndarray, input_zero_point: int) -> np.ndarray:
+    """bias + input_offset * sum_k w[c, k] with input_offset = -zero point (wrapped to int32)."""
+    sums = np.asarray(w, dtype=np.int64).sum(axis=1)
+    return wrap_int32(np.asarray(bias, dtype=np.int64) - input_zero_point * sums)
+
+
+def use_int16_weights(weight_bytes: int) -> bool:
+    """int16 weights make SMLAD loops ~1.4x faster but double the flash: small layers only."""
+    return weight_bytes <= INT16_WEIGHTS_MAX_BYTES
+
+
+def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
+               mult: np.ndarray, shift: np.ndarray, single_rounding: bool, output_zero_point: int,
+               act: tuple[int, int], int16: bool | None = None) -> tuple[list, str, int]:
+    """Constants and the ek_gemm_t initializer of a packed layer; also returns k_padded.
+    `w2d` is [cout, K] int8 in the kernel's K order."""
+    from edgekit.kernels.cformat import cname
+    from edgekit.kernels.lowering import ConstArray
+
+    cout, k = w2d.shape
+    if int16 is None:
+        int16 = use_int16_weights(w2d.size)
+    names = {n: cname(op, n) for n in ("pw", "pbias", "pmult", "pshift")}
+    constants = [
+        ConstArray(names["pw"], "int16_t" if int16 else "int8_t", pack_gemm_weights(w2d, int16), 8),
+        ConstArray(names["pbias"], "int32_t", pad_even(folded_bias(bias, w2d, input_zero_point))),
+        ConstArray(names["pmult"], "int32_t", pad_even(mult)),
+        ConstArray(names["pshift"], "int32_t", pad_even(shift)),
+    ]
+    init = c_struct(out_c=cout, k_padded=gemm_k_padded(k), weights_int16=int(int16),
+                    weights=f"{{c:{names['pw']}}}", bias=f"{{c:{names['pbias']}}}",
+                    multiplier=f"{{c:{names['pmult']}}}", shift=f"{{c:{names['pshift']}}}",
+                    rounding="EK_ROUND_SINGLE" if single_rounding else "EK_ROUND_DOUBLE",
+                    output_offset=output_zero_point, act=c_struct(min=act[0], max=act[1]))
+    return constants, init, gemm_k_padded(k)
+
+
+def packed_variant(variant: str) -> bool:
+    """Boards whose cores have the DSP extension run the packed SMLAD kernels."""
+    return variant in ("arm-dsp", "arm-mve")

@@ -1,0 +1,113 @@
+/* CONV_2D kernels; see ek_conv.h. */
+#include "ek_conv.h"
+
+
+void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->output.c;
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
+            for (int32_t ox = 0; ox < p->output.w; ++ox) {
+                const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int8_t *w = p->weights + (size_t)oc * kh * kw * in_c;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < kh; ++ky) {
+                        const int32_t y = y0 + ky * p->win.dilation_h;
+                        if (y < 0 || y >= in_h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < kw; ++kx) {
+                            const int32_t x = x0 + kx * p->win.dilation_w;
+                            if (x < 0 || x >= in_w) {
+                                continue;
+                            }
+                            const int8_t *px = in_b + ((size_t)y * in_w + x) * in_c;
+                            const int8_t *wk = w + ((size_t)ky * kw + kx) * in_c;
+                            for (int32_t ic = 0; ic < in_c; ++ic) {
+                                acc += (px[ic] + p->input_offset) * wk[ic];
+                            }
+                        }
+                    }
+                    if (p->bias != NULL) {
+                        acc += p->bias[oc];
+                    }
+                    *output++ = ek_requant_s8(acc, p->multiplier[oc], p->shift[oc], EK_ROUND_DOUBLE,
+                                              p->output_offset, p->act);
+                }
+            }
+        }
+    }
+}
+
+/* One output pixel's im2col column into slot 0/1 of the pair buffer. */
+static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox,
+                   int16_t *cols, int32_t slot)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
+    const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
+    const int32_t zp = p->input_zero_point;
+    const int32_t k_real = p->filter.h * p->filter.w * in_c;
+    int32_t k = 0;
+    if ((in_c & 3) == 0) {
+        /* Whole chunks per tap: one LDR and two SXTB16 per 4 values. */
+        for (int32_t ky = 0; ky < p->filter.h; ++ky) {
+            const int32_t y = y0 + ky * p->win.dilation_h;
+            for (int32_t kx = 0; kx < p->filter.w; ++kx, k += in_c) {
+                const int32_t x = x0 + kx * p->win.dilation_w;
+                if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
+                    ek_col_fill_words(cols, k, slot, zp, in_c >> 2);
+                } else {
+                    ek_col_put_words(cols, k, slot, in_b + ((size_t)y * in_w + x) * in_c, in_c >> 2);
+                }
+            }
+        }
+    } else {
+        for (int32_t ky = 0; ky < p->filter.h; ++ky) {
+            const int32_t y = y0 + ky * p->win.dilation_h;
+            for (int32_t kx = 0; kx < p->filter.w; ++kx) {
+                const int32_t x = x0 + kx * p->win.dilation_w;
+                const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                const int8_t *px = in_b + ((size_t)(inside ? y : 0) * in_w + (inside ? x : 0)) * in_c;
+                for (int32_t ic = 0; ic < in_c; ++ic, ++k) {
+                    ek_col_put(cols, k, slot, inside ? px[ic] : zp);
+                }
+            }
+        }
+    }
+    for (k = k_real; k < p->gemm.k_padded; ++k) {
+        ek_col_put(cols, k, slot, 0); /* zero weights there; keep the lanes defined */
+    }
+}
+
+int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p)
+{
+    return 2 * 2 * p->gemm.k_padded;
+}
+
+void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
+                       int8_t *scratch)
+{
+    int16_t *cols = (int16_t *)(void *)scratch;
+    const int32_t out_w = p->output.w, out_c = p->output.c;
+    const int32_t pixels = p->output.h * out_w;
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input.h * p->input.w * p->input.c;
+        int8_t *out_b = output + (size_t)b * pixels * out_c;
+        int32_t i = 0;
+        for (; i + 1 < pixels; i += 2) {
+            im2col(p, in_b, i / out_w, i % out_w, cols, 0);
+            im2col(p, in_b, (i + 1) / out_w, (i + 1) % out_w, cols, 1);
+            ek_gemm_2px(&p->gemm, cols, out_b + (size_t)i * out_c, out_b + (size_t)(i + 1) * out_c);
+        }
+        if (i < pixels) {
+            im2col(p, in_b, i / out_w, i % out_w, cols, 0);
+            im2col(p, in_b, i / out_w, i % out_w, cols, 1);
+            ek_gemm_2px(&p->gemm, cols, out_b + (size_t)i * out_c, NULL);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+/* Packed 2x2 SMLAD GEMM core; see ek_gemm.h. */
+#include "ek_gemm.h"
+
+#if defined(EK_ARM_DSP)
+/* Inner loops in inline assembly: GCC does not form LDRD by itself, and LDRD halves the
+ * load instructions. Two chunks (8 K) per iteration; 13 registers. */
+static inline void dot_i16(const int16_t *w, const int16_t *col, int32_t iters, int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    uint32_t w0, w1, w2, w3, x0, x1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "smlad %[a00], %[x0], %[w0], %[a00]\n\t"
+        "ldrd %[w2], %[w3], [%[pw]], #8\n\t"
+        "smlad %[a00], %[x1], %[w1], %[a00]\n\t"
+        "smlad %[a01], %[x0], %[w2], %[a01]\n\t"
+        "smlad %[a01], %[x1], %[w3], %[a01]\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "smlad %[a10], %[x0], %[w0], %[a10]\n\t"
+        "smlad %[a10], %[x1], %[w1], %[a10]\n\t"
+        "smlad %[a11], %[x0], %[w2], %[a11]\n\t"
+        "smlad %[a11], %[x1], %[w3], %[a11]\n\t"
+        "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "smlad %[a00], %[x0], %[w0], %[a00]\n\t"
+        "ldrd %[w2], %[w3], [%[pw]], #8\n\t"
+        "smlad %[a00], %[x1], %[w1], %[a00]\n\t"
+        "smlad %[a01], %[x0], %[w2], %[a01]\n\t"
+        "smlad %[a01], %[x1], %[w3], %[a01]\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "smlad %[a10], %[x0], %[w0], %[a10]\n\t"
+        "smlad %[a10], %[x1], %[w1], %[a10]\n\t"
+        "smlad %[a11], %[x0], %[w2], %[a11]\n\t"
+        "smlad %[a11], %[x1], %[w3], %[a11]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [pw] "+r"(w),
+          [pc] "+r"(col), [n] "+r"(iters), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+          [w3] "=&r"(w3), [x0] "=&r"(x0), [x1] "=&r"(x1)
+        :
+        : "cc", "memory");
+    acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
+}
+
+static inline void dot_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    uint32_t w0, w1, w2, w3, x0, x1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[w0], %[w2], [%[pw]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "sxtb16 %[w1], %[w0], ror #8\n\t"
+        "sxtb16 %[w0], %[w0]\n\t"
+        "sxtb16 %[w3], %[w2], ror #8\n\t"
+        "sxtb16 %[w2], %[w2]\n\t"
+        "smlad %[a00], %[x0], %[w0], %[a00]\n\t"
+        "smlad %[a00], %[x1], %[w1], %[a00]\n\t"
+        "smlad %[a01], %[x0], %[w2], %[a01]\n\t"
+        "smlad %[a01], %[x1], %[w3], %[a01]\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "smlad %[a10], %[x0], %[w0], %[a10]\n\t"
+        "smlad %[a10], %[x1], %[w1], %[a10]\n\t"
+        "smlad %[a11], %[x0], %[w2], %[a11]\n\t"
+        "smlad %[a11], %[x1], %[w3], %[a11]\n\t"
+        "ldrd %[w0], %[w2], [%[pw]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "sxtb16 %[w1], %[w0], ror #8\n\t"
+        "sxtb16 %[w0], %[w0]\n\t"
+        "sxtb16 %[w3], %[w2], ror #8\n\t"
+        "sxtb16 %[w2], %[w2]\n\t"
+        "smlad %[a00], %[x0], %[w0], %[a00]\n\t"
+        "smlad %[a00], %[x1], %[w1], %[a00]\n\t"
+        "smlad %[a01], %[x0], %[w2], %[a01]\n\t"
+        "smlad %[a01], %[x1], %[w3], %[a01]\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #8\n\t"
+        "smlad %[a10], %[x0], %[w0], %[a10]\n\t"
+        "smlad %[a10], %[x1], %[w1], %[a10]\n\t"
+        "smlad %[a11], %[x0], %[w2], %[a11]\n\t"
+        "smlad %[a11], %[x1], %[w3], %[a11]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [pw] "+r"(w),
+          [pc] "+r"(col), [n] "+r"(iters), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),
+          [w3] "=&r"(w3), [x0] "=&r"(x0), [x1] "=&r"(x1)
+        :
+        : "cc", "memory");
+    acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
+}
+#else
+/* Portable twins: the same lane arithmetic through the C primitives of ek_common.h. */
+static void block(uint32_t c0l, uint32_t c0h, uint32_t c1l, uint32_t c1h, const int16_t *col,
+                  int32_t acc[4])
+{
+    const uint32_t a0 = ek_read_u32(col), a1 = ek_read_u32(col + 2);
+    const uint32_t b0 = ek_read_u32(col + 4), b1 = ek_read_u32(col + 6);
+    acc[0] = ek_smlad(a1, c0h, ek_smlad(a0, c0l, acc[0]));
+    acc[1] = ek_smlad(a1, c1h, ek_smlad(a0, c1l, acc[1]));
+    acc[2] = ek_smlad(b1, c0h, ek_smlad(b0, c0l, acc[2]));
+    acc[3] = ek_smlad(b1, c1h, ek_smlad(b0, c1l, acc[3]));
+}
+
+static void dot_i16(const int16_t *w, const int16_t *col, int32_t iters, int32_t acc[4])
+{
+    for (int32_t n = 2 * iters; n > 0; --n, w += 8, col += 8) {
+        block(ek_read_u32(w), ek_read_u32(w + 2), ek_read_u32(w + 4), ek_read_u32(w + 6), col, acc);
+    }
+}
+
+static void dot_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t acc[4])
+{
+    for (int32_t n = 2 * iters; n > 0; --n, w += 8, col += 8) {
+        const uint32_t c0 = ek_read_u32(w), c1 = ek_read_u32(w + 4);
+        block(ek_sxtb16(c0), ek_sxtb16_ror8(c0), ek_sxtb16(c1), ek_sxtb16_ror8(c1), col, acc);
+    }
+}
+#endif
+
+static inline int8_t requant(const ek_gemm_t *g, int32_t acc, int32_t c)
+{
+    const int32_t v = g->rounding == EK_ROUND_SINGLE
+                          ? ek_requant_single(acc, g->multiplier[c], g->shift[c])
+                          : ek_requant_double_fast(acc, g->multiplier[c], g->shift[c]);
+    return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
+}
+
+void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t iters = g->k_padded >> 3;
+    for (int32_t c = 0; c < g->out_c; c += 2) {
+        int32_t acc[4] = {g->bias[c], g->bias[c + 1], g->bias[c], g->bias[c + 1]};
+        if (g->weights_int16) {
+            dot_i16((const int16_t *)g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+        } else {
+            dot_i8((const int8_t *)g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+        }
+        const int has_c1 = c + 1 < g->out_c;
+        out_a[c] = requant(g, acc[0], c);
+        if (has_c1) {
+            out_a[c + 1] = requant(g, acc[1], c + 1);
+        }
+        if (out_b != NULL) {
+            out_b[c] = requant(g, acc[2], c);
+            if (has_c1) {
+                out_b[c + 1] = requant(g, acc[3], c + 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/* The shared inner product of the packed conv / FC kernels: two im2col columns (pixels A
+ * and B) against all output channels, 2 pixels x 2 channels per SMLAD block.
+ *
+ * Column layout (int16, built by the caller): per chunk of 4 K-elements, 8 int16 =
+ * A(k0,k2,k1,k3) then B(k0,k2,k1,k3) — the lane order SXTB16 / SXTB16 ROR #8 produce.
+ * Weight layout per pair of output channels (c, c+1) and chunk: int8: c(k0..k3) c+1(k0..k3);
+ * int16: c(k0,k2,k1,k3) c+1(k0,k2,k1,k3). K is padded with zero weights to a multiple of 8.
+ * The bias already holds bias + input_offset * sum(weights) (zero point folded on the host).
+ */
+#ifndef EK_GEMM_H
+#define EK_GEMM_H
+
+#include "ek_common.h"
+
+typedef struct {
+    int32_t out_c;             /* output channels actually stored */
+    int32_t k_padded;          /* multiple of 8 */
+    int32_t weights_int16;     /* 1: int16 packed weights, 0: int8 */
+    const void *weights;
+    const int32_t *bias;       /* folded; ceil(out_c/2)*2 entries */
+    const int32_t *multiplier; /* ceil(out_c/2)*2 entries */
+    const int32_t *shift;
+    ek_rounding_t rounding;
+    int32_t output_offset;
+    ek_act_t act;
+} ek_gemm_t;
+
+/* out_a[c], out_b[c] for every channel c; out_b may be NULL (column B is then ignored). */
+void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b);
+
+/* Widen 4*n int8 values (n words) into column slot `slot` (0 = A, 1 = B) from chunk-aligned
+ * position k (multiple of 4) onwards. */
+static inline void ek_col_put_words(int16_t *cols, int32_t k, int32_t slot, const int8_t *src,
+                                    int32_t n)
+{
+    int16_t *dst = cols + (k >> 2) * 8 + slot * 4;
+    for (int32_t i = 0; i < n; ++i) {
+        const uint32_t v = ek_read_u32(src + 4 * i);
+        const uint32_t lo = ek_sxtb16(v), hi = ek_sxtb16_ror8(v);
+        memcpy(dst, &lo, 4);
+        memcpy(dst + 2, &hi, 4);
+        dst += 8;
+    }
+}
+
+/* Fill n whole chunks from chunk-aligned k with `value` (int16 lanes). */
+static inline void ek_col_fill_words(int16_t *cols, int32_t k, int32_t slot, int32_t value,
+                                     int32_t n)
+{
+    const uint32_t v = ((uint32_t)value & 0xFFFFu) | ((uint32_t)value << 16);
+    int16_t *dst = cols + (k >> 2) * 8 + slot * 4;
+    for (int32_t i = 0; i < n; ++i) {
+        memcpy(dst, &v, 4);
+        memcpy(dst + 2, &v, 4);
+        dst += 8;
+    }
+}
+
+/* One element k of column slot, at its lane position. */
+static inline void ek_col_put(int16_t *cols, int32_t k, int32_t slot, int32_t value)
+{
+    static const uint8_t lane[4] = {0, 2, 1, 3};
+    cols[(k >> 2) * 8 + slot * 4 + lane[k & 3]] = (int16_t)value;
+}
+
+#endif /* EK_GEMM_H */
