@@ -11,11 +11,11 @@ if TYPE_CHECKING:
     from edgekit.quantize.pipeline import QuantizeResult
 
 
-def quantize(model: str | Path, calib: "str | Path | np.ndarray | None", output: str | Path, *,
+def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: str | Path, *,
              mode: str = "int8", io: str = "int8", per_tensor: bool = False,
              report: str | Path | bool | None = None,
-             eval_data: "str | Path | tuple[np.ndarray, np.ndarray] | None" = None,
-             image_mapping: Any = None, max_calib_samples: int | None = 500) -> "QuantizeResult":
+             eval_data: str | Path | tuple[np.ndarray, np.ndarray] | None = None,
+             image_mapping: Any = None, max_calib_samples: int | None = 500) -> QuantizeResult:
     """Quantize a float model (.keras, .h5, SavedModel folder, float .tflite) to `output`.
 
     mode "int8" (default) is full integer with `io` ("int8"/"uint8") input and output and

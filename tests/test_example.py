@@ -37,7 +37,7 @@ def _reference_accuracy(model: Path, x: np.ndarray, y: np.ndarray) -> float:
 
 def test_train_example_script_writes_int8_model(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, str(REPO / "examples" / "train_example.py"), str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
+                         check=False, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     for name in ("digits_float.keras", "digits_int8.tflite", "digits_calib.npz", "digits_test.npz"):
         assert (tmp_path / name).is_file(), name

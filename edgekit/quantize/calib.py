@@ -44,7 +44,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         with loaded:
             return {key: loaded[key] for key in loaded.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise EdgekitError(f"cannot read {path} as .npy/.npz: {exc}") from None
+        # np.load guesses "pickle" for any unrecognized bytes; edgekit never unpickles.
+        reason = "not a .npy/.npz array file" if "pickle" in str(exc) else str(exc)
+        raise EdgekitError(f"cannot read {path}: {reason}") from None
 
 
 def _pick_x(arrays: dict[str, np.ndarray], path: Path) -> np.ndarray:

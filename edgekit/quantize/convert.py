@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,22 @@ def native_stderr(log: list[str]) -> Iterator[None]:
             os.close(saved)
             sink.seek(0)
             log.append(sink.read().decode(errors="replace"))
+
+
+def import_tensorflow() -> Any:
+    """`import tensorflow` without its C++ start-up chatter (absl/oneDNN lines on fd 2)."""
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    log: list[str] = []
+    try:
+        with native_stderr(log):
+            import tensorflow
+    except ImportError as exc:
+        raise EdgekitError(f"TensorFlow is needed to quantize ({exc}); install edgekit[tf]") from None
+    return tensorflow
 
 
 def _converter_error(exc: BaseException, log: list[str], what: str) -> ModelError:

@@ -63,6 +63,7 @@ class Evaluation:
     float_value: float
     int8_value: float
     samples: int
+    label: str = "int8"  # what the quantized side is: int8, float16, dynamic
 
     @property
     def delta(self) -> float:
@@ -74,9 +75,9 @@ class Evaluation:
     def describe(self) -> str:
         if self.metric == "accuracy":
             return (f"accuracy on {self.samples} samples: float {100 * self.float_value:.2f}%  "
-                    f"int8 {100 * self.int8_value:.2f}%  ({100 * self.delta:+.2f} points)")
+                    f"{self.label} {100 * self.int8_value:.2f}%  ({100 * self.delta:+.2f} points)")
         return (f"RMSE on {self.samples} samples: float {self.float_value:.5g}  "
-                f"int8 {self.int8_value:.5g}")
+                f"{self.label} {self.int8_value:.5g}")
 
 
 def score(outputs: np.ndarray, y: np.ndarray) -> tuple[str, str, float]:
@@ -96,7 +97,9 @@ def score(outputs: np.ndarray, y: np.ndarray) -> tuple[str, str, float]:
     return "regression", "rmse", float(np.sqrt(np.mean((flat - target) ** 2)))
 
 
-def evaluate(float_model: bytes, int8_model: bytes, x: np.ndarray, y: np.ndarray) -> Evaluation:
+def evaluate(float_model: bytes, int8_model: bytes, x: np.ndarray, y: np.ndarray,
+             label: str = "int8") -> Evaluation:
+    """Float and quantized model on (x, y), both with the reference kernels."""
     task, metric, float_value = score(predict(float_model, x), y)
     _, _, int8_value = score(predict(int8_model, x), y)
-    return Evaluation(task, metric, float_value, int8_value, len(x))
+    return Evaluation(task, metric, float_value, int8_value, len(x), label)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +34,18 @@ class QuantizeResult:
     def for_microcontrollers(self) -> bool:
         return self.mode == "int8"
 
+    @property
+    def warning(self) -> str | None:
+        return None if self.for_microcontrollers else f"{self.mode}: {NOT_FOR_MCU}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "output": str(self.output), "mode": self.mode, "io": self.io,
             "size_bytes": self.size_bytes, "float_size_bytes": self.float_size_bytes,
             "input_shape": list(self.input_shape), "ops": self.ops,
             "calib_samples": self.calib_samples, "source_kind": self.source_kind,
-            "for_microcontrollers": self.for_microcontrollers, "notes": self.notes,
+            "for_microcontrollers": self.for_microcontrollers, "warning": self.warning,
+            "notes": self.notes,
             "layers": self.layers.to_json() if self.layers is not None else None,
             "evaluation": self.evaluation.to_json() if self.evaluation is not None else None,
         }
@@ -75,7 +79,7 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
     if output.suffix.lower() != ".tflite":
         raise EdgekitError(f"output {output} must end in .tflite")
     mapping = image_mapping or calib_mod.ImageMapping()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    convert.import_tensorflow()
     with tempfile.TemporaryDirectory(prefix="edgekit-quantize-") as tmp:
         float_model = source.open_float_model(model, Path(tmp))
         samples = np.zeros((0, *float_model.sample_shape), np.float32)
@@ -87,10 +91,8 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
             check.check_integer_only(data, str(output), io)
         elif mode == "float16":
             data = convert.to_float16(float_model)
-            notes.append(f"float16 weights: {NOT_FOR_MCU}")
         else:
             data = convert.to_dynamic(float_model)
-            notes.append(f"dynamic range (int8 weights, float activations): {NOT_FOR_MCU}")
         need_float = report or eval_data is not None
         float_data = convert.to_float(float_model) if need_float or mode == "int8" else None
         layers = None
@@ -108,7 +110,7 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
             else:
                 x, y = calib_mod.load_labelled(eval_data, float_model.sample_shape)
             assert float_data is not None
-            evaluation = evaluate(float_data, data, x, np.asarray(y))
+            evaluation = evaluate(float_data, data, x, np.asarray(y), label=mode)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     if layers is not None and isinstance(report, (str, Path)):

@@ -19,6 +19,8 @@ import numpy as np
 from edgekit.errors import ModelError
 
 KINDS = ("keras", "h5", "saved_model", "tflite")
+# Ops a None batch adds to compute shapes at run time (measured with TF 2.21).
+DYNAMIC_SHAPE_OPS = {"SHAPE", "FILL"}
 
 
 @dataclass
@@ -219,6 +221,17 @@ def _open_tflite(path: Path) -> tuple[bytes, tuple[int, ...], str]:
         raise ModelError(f"{path} is already quantized (input '{name}' is not float32); "
                          "quantize takes a float model")
     shape = batch_one(tensor.ShapeAsNumpy().tolist(), f"input '{name}' of {path}")
+    from edgekit.quantize.check import op_names
+
+    shape_ops = sorted({op for op in op_names(data, str(path)) if op in DYNAMIC_SHAPE_OPS})
+    if shape_ops:
+        raise ModelError(f"{path} was converted with a dynamic batch (it computes shapes at run time "
+                         f"with {', '.join(shape_ops)}), which does not quantize for a "
+                         "microcontroller; pass the Keras/SavedModel model itself, or convert it "
+                         "with a fixed batch of 1")
+    # ai-edge-quantizer feeds calibration data by signature input name, not tensor name.
+    if model.SignatureDefsLength() > 0 and model.SignatureDefs(0).InputsLength() == 1:
+        name = model.SignatureDefs(0).Inputs(0).Name().decode()
     return data, shape, name
 
 
