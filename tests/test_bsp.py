@@ -1,0 +1,220 @@
+"""The BSP on every emulated board (real QEMU, real cross compilers) and on the host.
+
+tests/firmware/bsp_probe.c reports the board, times a loop of exactly 2*N instructions,
+checks a getc timeout, then echoes bytes until 'q' + an exit status byte.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import serial
+
+from edgekit.boards import load_board
+from edgekit.codegen.project import bsp_board_header, write_bsp, write_linker_scripts
+from edgekit.device.qemu import (
+    QemuMachine,
+    QemuProcess,
+    qemu_machine,
+    read_background,
+    start_background,
+    stop_background,
+)
+from edgekit.device.toolchain import BUILD_FILE, build_description, compile_firmware, elf_size
+from edgekit.errors import DeviceError
+
+PROBE = Path(__file__).parent / "firmware" / "bsp_probe.c"
+EMULATED = ["qemu-cortex-m4", "qemu-cortex-m7", "qemu-cortex-m33", "qemu-cortex-m55",
+            "qemu-riscv32"]
+TIMEOUT_S = 20
+
+
+def build_probe(board_name: str, out: Path) -> Path:
+    """A minimal project (BSP + probe as main.c) compiled with the board's real flags."""
+    board = load_board(board_name)
+    write_bsp(board, out / "src" / "bsp")
+    write_linker_scripts(board, out / "ld")
+    (out / "src" / "main.c").write_text(PROBE.read_text())
+    (out / BUILD_FILE).write_text(json.dumps(build_description(board)))
+    return compile_firmware(out, board)
+
+
+@pytest.fixture(scope="module")
+def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("probes")
+    return {name: build_probe(name, root / name) for name in EMULATED + ["host"]}
+
+
+def read_report(port: serial.SerialBase) -> dict[str, str]:
+    text = port.read_until(b"ready\n").decode()
+    assert text.endswith("ready\n"), f"probe stopped early: {text!r}"
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def exercise(port: serial.SerialBase, exit_code: int) -> dict[str, str]:
+    """Read the report, echo every byte value both ways, then ask for `exit_code`."""
+    report = read_report(port)
+    payload = bytes(b for b in range(256) if b != ord("q"))
+    port.write(payload)
+    assert port.read(len(payload)) == payload
+    port.write(bytes([ord("q"), exit_code]))
+    assert port.read(4) == b"bye\n"
+    return report
+
+
+def run_on_qemu(board_name: str, elf: Path, exit_code: int) -> dict[str, str]:
+    with QemuProcess.for_board(load_board(board_name), elf) as qemu:
+        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        try:
+            report = exercise(port, exit_code)
+        finally:
+            port.close()
+        assert qemu.wait(TIMEOUT_S) == exit_code
+    return report
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board_name", EMULATED)
+def test_probe_on_emulated_board(board_name: str, probes: dict[str, Path]) -> None:
+    board = load_board(board_name)
+    first = run_on_qemu(board_name, probes[board_name], exit_code=5)
+    second = run_on_qemu(board_name, probes[board_name], exit_code=0)
+    assert first["board"] == board_name
+    assert first["timeout_ok"] == "1"
+    # -icount makes the count exact: the same loop gives the same ticks every run.
+    assert first["loop_ticks"] == second["loop_ticks"]
+    # And the board's ratio turns ticks back into the loop's instruction count, within
+    # one tick of resolution plus the timer reads around the loop.
+    num, den = int(first["num"]), int(first["den"])
+    assert num / den == board.qemu.instructions_per_tick
+    assert int(first["tps"]) * board.qemu.instructions_per_tick == pytest.approx(1e9)
+    instructions = int(first["loop_ticks"]) * num / den
+    assert abs(instructions - int(first["loop_instr"])) <= num / den + 16
+
+
+def test_probe_on_host(probes: dict[str, Path]) -> None:
+    proc = subprocess.Popen([str(probes["host"])], env={"EK_SERIAL": "tcp:0"},
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stderr is not None
+        announce = proc.stderr.readline()
+        match = re.search(r"ek-serial: tcp 127\.0\.0\.1:(\d+)", announce)
+        assert match, announce
+        port = serial.serial_for_url(f"socket://127.0.0.1:{match.group(1)}", timeout=TIMEOUT_S)
+        report = exercise(port, exit_code=9)
+        port.close()
+        assert proc.wait(TIMEOUT_S) == 9
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert report["board"] == "host"
+    assert report["timeout_ok"] == "1"
+    assert int(report["tps"]) == 1_000_000
+    assert int(report["loop_ticks"]) > 0
+
+
+def test_host_probe_over_stdio(probes: dict[str, Path]) -> None:
+    """stdin/stdout serial: bytes go both ways, and end of input ends the program (0)."""
+    proc = subprocess.Popen([str(probes["host"])], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env={})
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        report = b""
+        while not report.endswith(b"ready\n"):
+            chunk = proc.stdout.read1(4096)
+            assert chunk, report
+            report += chunk
+        proc.stdin.write(b"xy")
+        proc.stdin.close()
+        assert proc.stdout.read() == b"xy"
+        assert proc.wait(TIMEOUT_S) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert report.startswith(b"board=host\n")
+
+
+@pytest.mark.parametrize("board_name", EMULATED + ["host"])
+def test_elf_size_matches_binutils(board_name: str, probes: dict[str, Path]) -> None:
+    board = load_board(board_name)
+    sizes = elf_size(probes[board_name])
+    out = subprocess.run([board.tool("size"), "-B", "-d", str(probes[board_name])],
+                         capture_output=True, text=True, check=True).stdout
+    text, data, bss = (int(v) for v in out.splitlines()[1].split()[:3])
+    assert sizes["text"] + sizes["rodata"] == text
+    assert (sizes["data"], sizes["bss"]) == (data, bss)
+    assert sizes["flash"] == text + data
+    assert sizes["text"] > 0
+
+
+def test_board_header_ratios() -> None:
+    """What a tick means comes from the TOML (M55 at the 20 MHz FPGAIO counter: 50)."""
+    header = bsp_board_header(load_board("qemu-cortex-m55"))
+    assert "#define EK_BSP_UNITS_PER_TICK_NUM 50u" in header
+    assert "#define EK_BSP_FPGAIO_COUNTER 0x59302018u" in header
+    header = bsp_board_header(load_board("qemu-riscv32"))
+    assert "#define EK_BSP_TEST_FINISHER 0x00100000u" in header
+
+
+@pytest.mark.qemu
+def test_qemu_death_is_reported(tmp_path: Path) -> None:
+    """QEMU loads the image only once the host connects; a failure then is reported with
+    QEMU's exit status and its own message."""
+    too_big = tmp_path / "too-big.bin"
+    with open(too_big, "wb") as f:
+        f.truncate(64 << 20)  # more than the 4 MB code memory of mps2-an386
+    with QemuProcess(QemuMachine("qemu-system-arm", "mps2-an386"), too_big) as qemu:
+        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        assert qemu.wait(TIMEOUT_S) == 1
+        with pytest.raises(DeviceError, match=r"exit status 1.*Could not load kernel"):
+            qemu.check_alive()
+        port.close()
+
+
+@pytest.mark.qemu
+def test_bad_machine_fails_at_start(probes: dict[str, Path]) -> None:
+    with pytest.raises(DeviceError, match=r"did not start \(exit status 1\).*machine"):
+        QemuProcess(QemuMachine("qemu-system-arm", "no-such-board"), probes["qemu-cortex-m4"]).start()
+
+
+@pytest.mark.qemu
+def test_guest_exit_is_detected(probes: dict[str, Path]) -> None:
+    board = load_board("qemu-cortex-m4")
+    with QemuProcess.for_board(board, probes["qemu-cortex-m4"]) as qemu:
+        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        read_report(port)
+        qemu.check_alive()
+        port.write(b"q\x03")
+        port.read(4)
+        assert qemu.wait(TIMEOUT_S) == 3
+        with pytest.raises(DeviceError, match="exit status 3"):
+            qemu.check_alive()
+        port.close()
+
+
+@pytest.mark.qemu
+def test_background_qemu_survives_reconnects(tmp_path: Path, probes: dict[str, Path]) -> None:
+    machine = qemu_machine(load_board("qemu-cortex-m4"))
+    state = start_background(machine, probes["qemu-cortex-m4"], tmp_path, board="qemu-cortex-m4")
+    try:
+        assert read_background(tmp_path) == state
+        port = serial.serial_for_url(state["url"], timeout=TIMEOUT_S)
+        read_report(port)
+        port.write(b"ab")
+        assert port.read(2) == b"ab"
+        port.close()
+        # A later command connects again to the same running firmware.
+        port = serial.serial_for_url(state["url"], timeout=TIMEOUT_S)
+        port.write(b"cd")
+        assert port.read(2) == b"cd"
+        port.close()
+    finally:
+        assert stop_background(tmp_path)
+    assert read_background(tmp_path) is None
+    assert not stop_background(tmp_path)
