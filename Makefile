@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+# edgekit optimize/.h5: tf-keras and TFMOT without their deps (they would pull the full tensorflow wheel over tensorflow-cpu)
+	$(BIN)/pip install --quiet --no-deps 'tf-keras~=2.21.0' 'tensorflow-model-optimization==0.8.1' 'dm-tree>=0.1.8' mock attrs
 	touch $(STAMP)
 
 toolchain:
