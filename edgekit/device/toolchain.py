@@ -75,6 +75,7 @@ def build_description(board: Any, defines: dict[str, str] | None = None) -> dict
         "qemu": None,
     }
     if board.kind == "host":
+        desc["ldflags"] += ["-Wl,--gc-sections"]
         return desc
     if board.arch.startswith("cortex-m"):
         desc["cflags"] += ["--specs=nano.specs"]
@@ -121,11 +122,12 @@ def _require(tool: str) -> str:
 
 
 def _first_error(output: str) -> str:
-    """The compiler's first error line (else its last line): what a user needs to see."""
+    """The compiler's first real error line (else the last line): what a user needs."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in lines:
-        if "error" in line.lower():
-            return line
+    for wanted in ("error:", "undefined reference", "error"):
+        for line in lines:
+            if wanted in line.lower() and not line.startswith("collect2"):
+                return line
     return lines[-1] if lines else "(no output)"
 
 

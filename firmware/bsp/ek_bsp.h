@@ -28,6 +28,12 @@ extern "C" {
  *                       1/1 cycles on real boards, 1/1 us on the host
  * plus the board's peripheral addresses for the BSP sources. */
 
+/* Arduino frameworks own main(): the firmware's main() becomes ek_app_main(), which the
+ * Arduino BSP calls from setup(). */
+#if defined(EK_BSP_ARDUINO) && EK_BSP_ARDUINO
+#define main ek_app_main
+#endif
+
 /* Wait "forever" in ek_bsp_getc. */
 #define EK_BSP_WAIT_FOREVER 0xFFFFFFFFu
 
