@@ -94,6 +94,8 @@ static inline uint32_t ek_sxtb16_ror8(uint32_t x)
     return r;
 }
 static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc) { return __smlad(x, y, acc); }
+static inline int32_t ek_smlabb(uint32_t x, uint32_t y, int32_t acc) { return __smlabb(x, y, acc); }
+static inline int32_t ek_smlatt(uint32_t x, uint32_t y, int32_t acc) { return __smlatt(x, y, acc); }
 #else
 static inline uint32_t ek_sxtb16(uint32_t x)
 {
@@ -108,6 +110,15 @@ static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc)
     const int32_t p0 = (int32_t)(int16_t)(x & 0xFFFFu) * (int32_t)(int16_t)(y & 0xFFFFu);
     const int32_t p1 = (int32_t)(int16_t)(x >> 16) * (int32_t)(int16_t)(y >> 16);
     return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
+}
+static inline int32_t ek_smlabb(uint32_t x, uint32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(x & 0xFFFFu) *
+                                                (int32_t)(int16_t)(y & 0xFFFFu)));
+}
+static inline int32_t ek_smlatt(uint32_t x, uint32_t y, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(x >> 16) * (int32_t)(int16_t)(y >> 16)));
 }
 #endif
 

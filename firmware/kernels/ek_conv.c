@@ -106,8 +106,7 @@ void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, in
         }
         if (i < pixels) {
             im2col(p, in_b, i / out_w, i % out_w, cols, 0);
-            im2col(p, in_b, i / out_w, i % out_w, cols, 1);
-            ek_gemm_2px(&p->gemm, cols, out_b + (size_t)i * out_c, NULL);
+            ek_gemm_1px(&p->gemm, cols, out_b + (size_t)i * out_c);
         }
     }
 }

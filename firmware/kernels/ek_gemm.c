@@ -89,6 +89,71 @@ static inline void dot_i8(const int8_t *w, const int16_t *col, int32_t iters, in
         : "cc", "memory");
     acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
 }
+static inline void dot1_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t acc[2])
+{
+    int32_t a0 = acc[0], a1 = acc[1];
+    uint32_t w0, w1, w2, w3, x0, x1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[w0], %[w2], [%[pw]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #16\n\t"
+        "sxtb16 %[w1], %[w0], ror #8\n\t"
+        "sxtb16 %[w0], %[w0]\n\t"
+        "sxtb16 %[w3], %[w2], ror #8\n\t"
+        "sxtb16 %[w2], %[w2]\n\t"
+        "smlad %[a0], %[x0], %[w0], %[a0]\n\t"
+        "smlad %[a0], %[x1], %[w1], %[a0]\n\t"
+        "smlad %[a1], %[x0], %[w2], %[a1]\n\t"
+        "smlad %[a1], %[x1], %[w3], %[a1]\n\t"
+        "ldrd %[w0], %[w2], [%[pw]], #8\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #16\n\t"
+        "sxtb16 %[w1], %[w0], ror #8\n\t"
+        "sxtb16 %[w0], %[w0]\n\t"
+        "sxtb16 %[w3], %[w2], ror #8\n\t"
+        "sxtb16 %[w2], %[w2]\n\t"
+        "smlad %[a0], %[x0], %[w0], %[a0]\n\t"
+        "smlad %[a0], %[x1], %[w1], %[a0]\n\t"
+        "smlad %[a1], %[x0], %[w2], %[a1]\n\t"
+        "smlad %[a1], %[x1], %[w3], %[a1]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [pw] "+r"(w), [pc] "+r"(col), [n] "+r"(iters),
+          [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [x0] "=&r"(x0),
+          [x1] "=&r"(x1)
+        :
+        : "cc", "memory");
+    acc[0] = a0; acc[1] = a1;
+}
+
+static inline void dot1_i16(const int16_t *w, const int16_t *col, int32_t iters, int32_t acc[2])
+{
+    int32_t a0 = acc[0], a1 = acc[1];
+    uint32_t w0, w1, w2, w3, x0, x1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #16\n\t"
+        "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
+        "ldrd %[w2], %[w3], [%[pw]], #8\n\t"
+        "smlad %[a0], %[x0], %[w0], %[a0]\n\t"
+        "smlad %[a0], %[x1], %[w1], %[a0]\n\t"
+        "smlad %[a1], %[x0], %[w2], %[a1]\n\t"
+        "smlad %[a1], %[x1], %[w3], %[a1]\n\t"
+        "ldrd %[x0], %[x1], [%[pc]], #16\n\t"
+        "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
+        "ldrd %[w2], %[w3], [%[pw]], #8\n\t"
+        "smlad %[a0], %[x0], %[w0], %[a0]\n\t"
+        "smlad %[a0], %[x1], %[w1], %[a0]\n\t"
+        "smlad %[a1], %[x0], %[w2], %[a1]\n\t"
+        "smlad %[a1], %[x1], %[w3], %[a1]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [pw] "+r"(w), [pc] "+r"(col), [n] "+r"(iters),
+          [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [x0] "=&r"(x0),
+          [x1] "=&r"(x1)
+        :
+        : "cc", "memory");
+    acc[0] = a0; acc[1] = a1;
+}
 #else
 /* Portable twins: the same lane arithmetic through the C primitives of ek_common.h. */
 static void block(uint32_t c0l, uint32_t c0h, uint32_t c1l, uint32_t c1h, const int16_t *col,
@@ -114,6 +179,24 @@ static void dot_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t a
     for (int32_t n = 2 * iters; n > 0; --n, w += 8, col += 8) {
         const uint32_t c0 = ek_read_u32(w), c1 = ek_read_u32(w + 4);
         block(ek_sxtb16(c0), ek_sxtb16_ror8(c0), ek_sxtb16(c1), ek_sxtb16_ror8(c1), col, acc);
+    }
+}
+static void dot1_i16(const int16_t *w, const int16_t *col, int32_t iters, int32_t acc[2])
+{
+    for (int32_t n = 2 * iters; n > 0; --n, w += 8, col += 8) {
+        const uint32_t a0 = ek_read_u32(col), a1 = ek_read_u32(col + 2);
+        acc[0] = ek_smlad(a1, ek_read_u32(w + 2), ek_smlad(a0, ek_read_u32(w), acc[0]));
+        acc[1] = ek_smlad(a1, ek_read_u32(w + 6), ek_smlad(a0, ek_read_u32(w + 4), acc[1]));
+    }
+}
+
+static void dot1_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t acc[2])
+{
+    for (int32_t n = 2 * iters; n > 0; --n, w += 8, col += 8) {
+        const uint32_t c0 = ek_read_u32(w), c1 = ek_read_u32(w + 4);
+        const uint32_t a0 = ek_read_u32(col), a1 = ek_read_u32(col + 2);
+        acc[0] = ek_smlad(a1, ek_sxtb16_ror8(c0), ek_smlad(a0, ek_sxtb16(c0), acc[0]));
+        acc[1] = ek_smlad(a1, ek_sxtb16_ror8(c1), ek_smlad(a0, ek_sxtb16(c1), acc[1]));
     }
 }
 #endif
@@ -146,6 +229,23 @@ void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t 
             if (has_c1) {
                 out_b[c + 1] = requant(g, acc[3], c + 1);
             }
+        }
+    }
+}
+
+void ek_gemm_1px(const ek_gemm_t *g, const int16_t *cols, int8_t *out)
+{
+    const int32_t iters = g->k_padded >> 3;
+    for (int32_t c = 0; c < g->out_c; c += 2) {
+        int32_t acc[2] = {g->bias[c], g->bias[c + 1]};
+        if (g->weights_int16) {
+            dot1_i16((const int16_t *)g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+        } else {
+            dot1_i8((const int8_t *)g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+        }
+        out[c] = requant(g, acc[0], c);
+        if (c + 1 < g->out_c) {
+            out[c + 1] = requant(g, acc[1], c + 1);
         }
     }
 }

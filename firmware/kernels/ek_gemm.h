@@ -28,6 +28,9 @@ typedef struct {
 /* out_a[c], out_b[c] for every channel c; out_b may be NULL (column B is then ignored). */
 void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b);
 
+/* Single column (slot A) against all output channels: FULLY_CONNECTED with batch 1. */
+void ek_gemm_1px(const ek_gemm_t *g, const int16_t *cols, int8_t *out);
+
 /* Widen 4*n int8 values (n words) into column slot `slot` (0 = A, 1 = B) from chunk-aligned
  * position k (multiple of 4) onwards. */
 static inline void ek_col_put_words(int16_t *cols, int32_t k, int32_t slot, const int8_t *src,

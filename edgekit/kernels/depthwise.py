@@ -1,0 +1,67 @@
+"""DEPTHWISE_CONV_2D lowering: TFLite DepthwiseConvPerChannel (double rounding everywhere).
+
+Portable boards, and layers with a depth multiplier > 1 or channels not a multiple of 4,
+call ek_depthwise_s8 on the original weights. DSP boards otherwise call
+ek_depthwise_s8_packed: int16 weights in SXTB16 lane order, zero point folded in the bias.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgekit.ir import Graph, Op
+from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
+from edgekit.kernels.conv_common import (activation_range, bias_values, dims, filter_scales, nhwc,
+                                         packed_variant, per_channel_multipliers, window, wrap_int32)
+from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+
+
+def pack_depthwise_weights(w: np.ndarray) -> np.ndarray:
+    """[kh*kw, C] → int16 with each group of 4 channels in lane order c0, c2, c1, c3."""
+    taps, c = w.shape
+    return w.reshape(taps, c // 4, 4)[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16)
+
+
+@register("DEPTHWISE_CONV_2D")
+def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    out = graph.tensors[op.outputs[0]]
+    for t in (inp, weights, out):
+        require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+    require(weights.is_constant, op, "weights must be constant")
+    n, in_h, in_w, in_c = nhwc(inp, op)
+    one, kh, kw, cout = nhwc(weights, op)
+    _, out_h, out_w, out_c = nhwc(out, op)
+    require(one == 1 and out_c == cout, op, "weights must be [1, kh, kw, output channels]")
+    dm = cout // in_c if in_c else 0
+    require(dm >= 1 and dm * in_c == cout, op, f"{cout} outputs is not a multiple of {in_c} inputs")
+    in_scale, in_zp = scale_zp(inp)
+    out_scale, out_zp = scale_zp(out)
+    mult, shift = per_channel_multipliers(in_scale, filter_scales(weights, cout, 3, op), out_scale, cout)
+    act = activation_range(op.options.get("fused_activation_function", "NONE"), out_scale, out_zp, op)
+    win = window(op, (in_h, in_w), (kh, kw), (out_h, out_w))
+    bias = bias_values(graph, op, 2, cout)
+    assert weights.data is not None
+    w = np.asarray(weights.data, dtype=np.int64).reshape(kh * kw, cout)
+    geometry = dict(input=dims(inp.shape), filter=dims((1, kh, kw, cout)), output=dims(out.shape),
+                    win=win.c_init())
+    names = {key: cname(op, key) for key in ("w", "bias", "mult", "shift", "params")}
+    common = [ConstArray(names["mult"], "int32_t", mult), ConstArray(names["shift"], "int32_t", shift)]
+    refs = dict(weights=f"{{c:{names['w']}}}", bias=f"{{c:{names['bias']}}}",
+                multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}")
+    act_init = c_struct(min=act[0], max=act[1])
+    if packed_variant(ctx.variant) and dm == 1 and cout % 4 == 0:
+        folded = wrap_int32(bias - in_zp * w.sum(axis=0))
+        constants = [ConstArray(names["w"], "int16_t", pack_depthwise_weights(w), 8),
+                     ConstArray(names["bias"], "int32_t", folded), *common]
+        init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init, **refs)
+        constants.append(ConstStruct(names["params"], "ek_dw_packed_params_t", init))
+        return OpLowering(call=f"ek_depthwise_s8_packed(&{{c:{names['params']}}}, {{in0}}, {{out0}});",
+                          headers=["ek_depthwise.h"], constants=constants)
+    constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
+                 ConstArray(names["bias"], "int32_t", bias), *common]
+    init = c_struct(**geometry, depth_multiplier=dm, input_offset=-in_zp, output_offset=out_zp,
+                    act=act_init, **refs)
+    constants.append(ConstStruct(names["params"], "ek_dw_params_t", init))
+    return OpLowering(call=f"ek_depthwise_s8(&{{c:{names['params']}}}, {{in0}}, {{out0}});",
+                      headers=["ek_depthwise.h"], constants=constants)
