@@ -43,25 +43,41 @@ def _fail(message: str) -> None:
     raise PlanCheckError(f"memory plan check failed: {message}")
 
 
-def _check_alias(graph: Graph, plan: MemoryPlan, t: int, base: int, off: int) -> None:
-    name = graph.tensors[t].name
-    if base in plan.aliases:
-        _fail(f"alias of {name!r} points at {graph.tensors[base].name!r}, itself an alias")
-    if plan.offsets[t] != plan.offsets[base] + off:
-        _fail(f"{name!r} is declared at {graph.tensors[base].name!r}+{off} but placed elsewhere")
+def _check_aliases(graph: Graph, plan: MemoryPlan, activations: set[int]) -> None:
+    """Every alias must be reachable from its base through ops that really share bytes:
+    a reshape-like op whose input and output are placed at the same offset, or an
+    eliminable concatenation whose inputs are placed at their slices of the output."""
+    parent: dict[int, int] = {}
+
+    def find(t: int) -> int:
+        while parent.get(t, t) != t:
+            t = parent[t]
+        return t
+
+    def join(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
     for op in graph.ops:
-        if op.type in RESHAPE_OPS and op.outputs == [t] and op.inputs:
-            src = op.inputs[0]
-            if (src in plan.offsets and plan.offsets[src] == plan.offsets[t]
-                    and graph.tensors[src].nbytes == graph.tensors[t].nbytes):
-                return
-        slices = concat_slices(graph, op) if t in op.inputs else None
-        if slices and op.outputs[0] in plan.offsets:
-            where = dict(slices)
-            if t in where and plan.offsets[t] == plan.offsets[op.outputs[0]] + where[t]:
-                return
-    _fail(f"alias {name!r} -> {graph.tensors[base].name!r}+{off} is not a reshape view "
-          "or a concatenation slice")
+        if op.type in RESHAPE_OPS and op.inputs and len(op.outputs) == 1:
+            src, dst = op.inputs[0], op.outputs[0]
+            if (src in activations and dst in activations and plan.offsets[src] == plan.offsets[dst]
+                    and graph.tensors[src].nbytes == graph.tensors[dst].nbytes):
+                join(dst, src)
+        slices = concat_slices(graph, op)
+        if slices and all(plan.offsets[t] == plan.offsets[op.outputs[0]] + off for t, off in slices):
+            for t, _ in slices:
+                join(t, op.outputs[0])
+    for t, (base, off) in plan.aliases.items():
+        name = graph.tensors[t].name
+        if t not in activations or base not in activations:
+            _fail(f"alias {t} -> {base} names a tensor that is not an activation")
+        if base in plan.aliases:
+            _fail(f"alias of {name!r} points at {graph.tensors[base].name!r}, itself an alias")
+        if plan.offsets[t] != plan.offsets[base] + off:
+            _fail(f"{name!r} is declared at {graph.tensors[base].name!r}+{off} but placed elsewhere")
+        if find(t) != find(base):
+            _fail(f"alias {name!r} -> {graph.tensors[base].name!r}+{off} is not made of reshape "
+                  "views and concatenation slices")
 
 
 def _prove(graph: Graph, plan: MemoryPlan, ov: Overlap, step_of: dict[int, int],
@@ -117,10 +133,7 @@ def check_plan(plan: MemoryPlan, graph: Graph, scratch_bytes: ScratchFn | None =
             _fail(f"tensor {name!r} has no offset")
         if plan.offsets[t] < 0 or plan.offsets[t] + graph.tensors[t].nbytes > plan.arena_bytes:
             _fail(f"tensor {name!r} at {plan.offsets[t]} does not fit the {plan.arena_bytes}-byte arena")
-    for t, (base, off) in plan.aliases.items():
-        if t not in lifetimes or base not in lifetimes:
-            _fail(f"alias {t} -> {base} names a tensor that is not an activation")
-        _check_alias(graph, plan, t, base, off)
+    _check_aliases(graph, plan, set(lifetimes))
 
     # Alias groups: root -> members; one region per group over the union of lifetimes.
     groups: dict[int, list[int]] = {}
