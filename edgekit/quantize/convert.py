@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,8 @@ def _tflite_with_recipe(model: FloatModel, recipe_name: str, samples: np.ndarray
     assert model.tflite is not None
     log: list[str] = []
     try:
-        with native_stderr(log):
+        with native_stderr(log), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its interpreter's preserve-all-tensors notice
             qt = quantizer.Quantizer(bytearray(model.tflite))
             if per_tensor:
                 qt.add_static_config(".*", qtyping.TFLOperationName.ALL_SUPPORTED, 8, 8,

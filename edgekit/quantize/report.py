@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ def debug_model(model: FloatModel, samples: np.ndarray, per_tensor: bool = False
                            "instrument")
     converter = int8_converter(model, samples, io=None, per_tensor=per_tensor)
     log: list[str] = []
-    with native_stderr(log):
+    with native_stderr(log), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
         debugger = tf.lite.experimental.QuantizationDebugger(
             converter=converter, debug_dataset=representative(samples[:1]))
         return bytes(debugger.get_debug_quantized_model())

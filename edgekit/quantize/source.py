@@ -150,16 +150,21 @@ def _export_tf_keras(model: Any, out_dir: Path) -> tuple[tuple[int, ...], str]:
     return shape, "input"
 
 
-def _open_h5(path: Path, out_dir: Path) -> tuple[tuple[int, ...], str, list[str]]:
+def _load_tf_keras_or_none(path: Path) -> Any:
+    """The model loaded with tf_keras, or None when tf_keras is not installed."""
     try:
         import tf_keras
     except ImportError:
-        tf_keras = None
-    if tf_keras is not None:
-        try:
-            model = tf_keras.models.load_model(path, compile=False)
-        except Exception as exc:  # noqa: BLE001
-            raise ModelError(f"cannot load {path} with tf_keras: {_first_line(exc)}") from None
+        return None
+    try:
+        return tf_keras.models.load_model(path, compile=False)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"cannot load {path} with tf_keras: {_first_line(exc)}") from None
+
+
+def _open_h5(path: Path, out_dir: Path) -> tuple[tuple[int, ...], str, list[str]]:
+    model = _load_tf_keras_or_none(path)
+    if model is not None:
         return (*_export_tf_keras(model, out_dir), ["loaded with tf_keras (legacy Keras 2)"])
     # Keras 3 reads many legacy .h5 files itself.
     try:
@@ -245,9 +250,17 @@ def open_float_model(path: str | Path, workdir: Path) -> FloatModel:
     out_dir = workdir / "batch1_saved_model"
     notes: list[str] = []
     if kind == "keras":
-        model = _load_keras3(path)
-        check_recurrent_unrolled(model)
-        shape, name = _export_keras3(model, out_dir)
+        try:
+            model = _load_keras3(path)
+        except ModelError:
+            model = _load_tf_keras_or_none(path)  # a .keras written by tf_keras
+            if model is None:
+                raise
+            shape, name = _export_tf_keras(model, out_dir)
+            notes.append("loaded with tf_keras (legacy Keras 2)")
+        else:
+            check_recurrent_unrolled(model)
+            shape, name = _export_keras3(model, out_dir)
     elif kind == "h5":
         shape, name, notes = _open_h5(path, out_dir)
     else:
