@@ -8,14 +8,20 @@ that creates them, and every declared overlap is re-proved from the op's geometr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from edgekit.errors import CheckFailed, EdgekitError
 from edgekit.ir import DTYPE_BYTES, Graph
 from edgekit.memory.aliasing import RESHAPE_OPS, concat_slices
 from edgekit.memory.liveness import Buffer, ScratchFn, tensor_lifetimes
-from edgekit.memory.overlap import ELEMENTWISE_OPS, ROW_OPS, prove_in_place, prove_rows, row_geometry
+from edgekit.memory.overlap import (
+    ELEMENTWISE_OPS,
+    ROW_OPS,
+    prove_in_place,
+    prove_rows,
+    row_geometry,
+)
 from edgekit.memory.plan import MemoryPlan
 from edgekit.memory.problem import Overlap, OverlapRule
 
@@ -33,7 +39,7 @@ class _Region:
     last: int
     tensors: tuple[int, ...]
 
-    def clashes(self, other: "_Region") -> bool:
+    def clashes(self, other: _Region) -> bool:
         live_together = self.first <= other.last and other.first <= self.last
         return (live_together and self.start < other.end and other.start < self.end
                 and self.end > self.start and other.end > other.start)

@@ -8,8 +8,8 @@ their own op only.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from edgekit.errors import ModelError
 from edgekit.ir import Graph, Op
@@ -28,7 +28,7 @@ class Buffer:
     tensors: tuple[int, ...] = ()  # activation tensors stored here
     op: int | None = None  # scratch buffers: the op (graph index) that owns it
 
-    def overlaps_in_time(self, other: "Buffer") -> bool:
+    def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first_use <= other.last_use and other.first_use <= self.last_use
 
 

@@ -8,8 +8,9 @@ than TFLite Micro's greedy-by-size on the untouched graph.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from edgekit.errors import EdgekitError
 from edgekit.ir import Graph
@@ -86,9 +87,7 @@ def eliminated_ops(graph: Graph, aliases: dict[int, tuple[int, int]]) -> list[in
     """Ops that move no data under these aliases (reshape views, concat into slices)."""
     result = []
     for op in graph.ops:
-        if op.type in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and op.outputs and op.outputs[0] in aliases:
-            result.append(op.index)
-        elif op.type == "CONCATENATION" and op.inputs and all(t in aliases for t in op.inputs):
+        if op.type in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and op.outputs and op.outputs[0] in aliases or op.type == "CONCATENATION" and op.inputs and all(t in aliases for t in op.inputs):
             result.append(op.index)
     return result
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from edgekit.memory.liveness import Buffer
 from edgekit.memory.problem import OverlapRule

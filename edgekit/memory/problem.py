@@ -6,8 +6,8 @@ where things go is the planners' job; whether the result is safe is check.py's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from edgekit.ir import DTYPE_BYTES, Graph
 from edgekit.memory.aliasing import AliasGroups, find_aliases

@@ -31,8 +31,8 @@ def _label(graph: Graph, b: PlanBuffer, limit: int = 48) -> str:
 def ascii_chart(plan: MemoryPlan, graph: Graph, width: int = 64) -> str:
     arena = max(plan.arena_bytes, 1)
     buffers = [b for b in plan.buffers if b.size]
-    lines = [f"arena {plan.arena_bytes:,} bytes (alignment {plan.alignment}), "
-             f"one column = {arena / width:,.0f} bytes; planner {plan.planner}, tricks {plan.tricks}"]
+    lines = [(f"arena {plan.arena_bytes:,} bytes (alignment {plan.alignment}), "
+              f"one column = {arena / width:,.0f} bytes; planner {plan.planner}, tricks {plan.tricks}")]
     for step, op_index in enumerate(plan.op_order):
         row = ["."] * width
         for i, b in enumerate(buffers):
@@ -56,8 +56,8 @@ def ascii_chart(plan: MemoryPlan, graph: Graph, width: int = 64) -> str:
 
 
 def summary(plan: MemoryPlan) -> str:
-    lines = [f"arena: {plan.arena_bytes:,} bytes  (liveness lower bound {plan.lower_bound:,}; "
-             f"{plan.arena_bytes / max(plan.lower_bound, 1):.3f}x)"]
+    lines = [(f"arena: {plan.arena_bytes:,} bytes  (liveness lower bound {plan.lower_bound:,}; "
+              f"{plan.arena_bytes / max(plan.lower_bound, 1):.3f}x)")]
     for name, size in plan.planner_bytes.items():
         lines.append(f"  {name:40s} {size:>10,}")
     if plan.op_order != sorted(plan.op_order):

@@ -48,8 +48,9 @@ class GraphBuilder:
         n, h, w, c = self.shape(x)
         oh = _out_size(h, kh, stride, dilation, padding)
         ow = _out_size(w, kw, stride, dilation, padding)
-        options = dict(padding=padding, stride_h=stride, stride_w=stride, dilation_h_factor=dilation,
-                       dilation_w_factor=dilation, fused_activation_function="RELU")
+        options = {"padding": padding, "stride_h": stride, "stride_w": stride,
+                   "dilation_h_factor": dilation, "dilation_w_factor": dilation,
+                   "fused_activation_function": "RELU"}
         if depthwise:
             weights = self.const((1, kh, kw, c))
             bias = self.const((c,), "int32")

@@ -20,7 +20,7 @@ def _chain():
     act = b.unary(pw, "RELU")  # op 2, in place
     flat = b.reshape(act, (1, 192))  # op 3, alias
     out = b.fc(flat, 4)  # op 4
-    return b.build([out]), dict(x=x, dw=dw, pw=pw, act=act, flat=flat, out=out)
+    return b.build([out]), {"x": x, "dw": dw, "pw": pw, "act": act, "flat": flat, "out": out}
 
 
 def _plan_with_rows():
@@ -50,7 +50,7 @@ def test_overlapping_buffers_are_caught_and_named() -> None:
 
 
 def test_rows_overlap_one_step_too_close_is_rejected() -> None:
-    graph, t, plan = _plan_with_rows()
+    graph, _, plan = _plan_with_rows()
     ov = next(o for o in plan.overlaps if o.kind == "rows")
     bad = copy.deepcopy(plan)
     # Move the output (and everything sharing its buffer) one alignment step towards the input.
@@ -95,7 +95,7 @@ def test_false_declarations_are_rejected() -> None:
 
 def test_scratch_must_match_kernel_and_not_clash() -> None:
     graph, t = _chain()
-    need = lambda op: 40 if op.type == "CONV_2D" else 0  # noqa: E731
+    need = lambda op: 40 if op.type == "CONV_2D" else 0
     plan = plan_graph(graph, "heuristic", alignment=4, tricks=ALL, scratch_bytes=need)
     check_plan(plan, graph, need)
     with pytest.raises(PlanCheckError, match="scratch"):

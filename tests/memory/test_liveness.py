@@ -50,7 +50,7 @@ def test_lower_bound_is_peak_of_live_bytes_and_depends_on_order() -> None:
 def _readme_lower_bounds(readme: Path) -> dict[str, int]:
     text = readme.read_text(encoding="utf-8")
     found = {}
-    for file_name, section in re.findall(r"^## (\w+)\.tflite(.*?)(?=^## |\Z)", text, re.S | re.M):
+    for file_name, section in re.findall(r"^## (\w+)\.tflite(.*?)(?=^## |\Z)", text, re.DOTALL | re.MULTILINE):
         match = re.search(r"Activation memory lower bound: ([\d,]+) bytes", section)
         if match:
             found[file_name] = int(match.group(1).replace(",", ""))

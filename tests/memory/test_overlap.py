@@ -79,7 +79,7 @@ def _graph_and_geometry(case: tuple):
 @settings(max_examples=60, deadline=None)
 @given(conv_cases(), st.booleans(), st.integers(0, 2**32 - 1))
 def test_min_delta_is_safe_for_a_contract_kernel_and_one_byte_less_is_rejected(case, whole_rows, seed):
-    graph, geo, (pad_top, pad_left) = _graph_and_geometry(case)
+    _, geo, (pad_top, pad_left) = _graph_and_geometry(case)
     n, ih, iw, ic, oc, kh, kw, stride, dilation, _ = case
     assert geo is not None and geo.pad_top == pad_top
     delta = min_rows_delta(geo)

@@ -8,8 +8,16 @@ import pytest
 from hypothesis import given, settings
 
 from edgekit.load import load_tflite
-from edgekit.memory import (ALL, NO_OVERLAP, PLAIN, PLANNERS, check_plan, liveness_lower_bound,
-                            plan_best, plan_graph)
+from edgekit.memory import (
+    ALL,
+    NO_OVERLAP,
+    PLAIN,
+    PLANNERS,
+    check_plan,
+    liveness_lower_bound,
+    plan_best,
+    plan_graph,
+)
 from edgekit.memory.order import topological_orders
 
 from .graphs import GraphBuilder, random_graphs

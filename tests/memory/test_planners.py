@@ -22,9 +22,10 @@ def buffer_sets(draw: st.DrawFn, with_rules: bool = False):
         # An op's output (born at s) may overlap its input (dying at s) from min_delta on.
         for lo, out in enumerate(buffers):
             for up, inp in enumerate(buffers):
-                if lo != up and out.size and inp.size and inp.last_use == out.first_use and draw(st.booleans()):
-                    if all(r.upper != up and r.lower != lo for r in rules):
-                        rules.append(OverlapRule(lo, up, draw(st.integers(1, out.size))))
+                free = all(r.upper != up and r.lower != lo for r in rules)
+                if (lo != up and out.size and inp.size and inp.last_use == out.first_use and free
+                        and draw(st.booleans())):
+                    rules.append(OverlapRule(lo, up, draw(st.integers(1, out.size))))
     alignment = draw(st.sampled_from([1, 4, 16]))
     return buffers, rules, alignment
 
