@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from edgekit.boards import load_board
+from edgekit.boards import list_boards, load_board
 from edgekit.codegen.project import bsp_board_header, write_bsp, write_linker_scripts
 from edgekit.device.qemu import (
     QemuMachine,
@@ -58,7 +58,7 @@ def read_report(port: serial.SerialBase) -> dict[str, str]:
 def exercise(port: serial.SerialBase, exit_code: int) -> dict[str, str]:
     """Read the report, echo every byte value both ways, then ask for `exit_code`."""
     report = read_report(port)
-    payload = bytes(b for b in range(256) if b != ord("q"))
+    payload = bytes(b for b in range(256) if b not in b"qF")
     port.write(payload)
     assert port.read(len(payload)) == payload
     port.write(bytes([ord("q"), exit_code]))
@@ -84,6 +84,7 @@ def test_probe_on_emulated_board(board_name: str, probes: dict[str, Path]) -> No
     first = run_on_qemu(board_name, probes[board_name], exit_code=5)
     second = run_on_qemu(board_name, probes[board_name], exit_code=0)
     assert first["board"] == board_name
+    assert (first["data_ok"], first["bss_ok"], first["fpu"]) == ("1", "1", "9")
     assert first["timeout_ok"] == "1"
     # -icount makes the count exact: the same loop gives the same ticks every run.
     assert first["loop_ticks"] == second["loop_ticks"]
@@ -113,6 +114,7 @@ def test_probe_on_host(probes: dict[str, Path]) -> None:
             proc.kill()
             proc.wait()
     assert report["board"] == "host"
+    assert (report["data_ok"], report["bss_ok"], report["fpu"]) == ("1", "1", "9")
     assert report["timeout_ok"] == "1"
     assert int(report["tps"]) == 1_000_000
     assert int(report["loop_ticks"]) > 0
@@ -199,6 +201,18 @@ def test_guest_exit_is_detected(probes: dict[str, Path]) -> None:
 
 
 @pytest.mark.qemu
+def test_fault_ends_qemu_with_status_99(probes: dict[str, Path]) -> None:
+    """A fault must end QEMU (status 99 from the BSP's handler), never hang it."""
+    board = load_board("qemu-cortex-m33")
+    with QemuProcess.for_board(board, probes["qemu-cortex-m33"]) as qemu:
+        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        read_report(port)
+        port.write(b"F")
+        assert qemu.wait(TIMEOUT_S) == 99
+        port.close()
+
+
+@pytest.mark.qemu
 def test_background_qemu_survives_reconnects(tmp_path: Path, probes: dict[str, Path]) -> None:
     machine = qemu_machine(load_board("qemu-cortex-m4"))
     state = start_background(machine, probes["qemu-cortex-m4"], tmp_path, board="qemu-cortex-m4")
@@ -218,3 +232,29 @@ def test_background_qemu_survives_reconnects(tmp_path: Path, probes: dict[str, P
         assert stop_background(tmp_path)
     assert read_background(tmp_path) is None
     assert not stop_background(tmp_path)
+
+
+REAL_ARM = [b.name for b in list_boards() if b.kind == "real" and b.toolchain == "arm-none-eabi"]
+
+
+@pytest.mark.parametrize("board_name", REAL_ARM)
+def test_real_arm_board_bsp_c_parts_compile(board_name: str, tmp_path: Path) -> None:
+    """The Arduino BSP itself needs the vendor framework (not available offline); its C
+    parts -- the generated board header, the constants and the DWT cycle counter -- are
+    compiled here with the board's CPU flags."""
+    board = load_board(board_name)
+    files = write_bsp(board, tmp_path)
+    (tmp_path / "use_dwt.c").write_text(
+        '#include "ek_bsp.h"\n#include "ek_dwt.h"\n'
+        "uint32_t probe(void) { ek_dwt_enable(); return ek_dwt_cycles(); }\n"
+    )
+    sources = [p for p in files if p.suffix == ".c"]
+    if board.timer == "dwt":
+        sources.append(tmp_path / "use_dwt.c")
+    for src in sources:
+        subprocess.run(
+            [board.cc, *board.cflags, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+             f"-I{tmp_path}", "-c", str(src), "-o", str(src.with_suffix(".o"))],
+            check=True, capture_output=True, text=True, timeout=60,
+        )
+    assert any(p.name == "ek_bsp_arduino.cpp" for p in files)

@@ -1,11 +1,15 @@
-/* Test firmware for the BSP (tests/test_bsp.py): reports the board, the getc timeout,
- * the ticks a loop of exactly 2*EK_PROBE_LOOPS instructions takes, then echoes bytes
- * until it receives 'q' followed by an exit status byte. */
+/* Test firmware for the BSP (tests/test_bsp.py): reports the board, whether startup
+ * initialized .data/.bss and the FPU, the getc timeout, the ticks a loop of exactly
+ * 2*EK_PROBE_LOOPS instructions takes, then echoes bytes until it receives 'q' followed
+ * by an exit status byte, or 'F' (on Arm: execute an undefined instruction). */
 #include <stdint.h>
 
 #include "ek_bsp.h"
 
 #define EK_PROBE_LOOPS 200000u
+
+static volatile uint32_t g_data_word = 0x12345678u; /* .data: copied by startup */
+static volatile uint32_t g_bss_words[256];          /* .bss: zeroed by startup */
 
 static void put_str(const char *s)
 {
@@ -57,6 +61,16 @@ int main(void)
     put_field("tps=", ek_bsp_ticks_per_second());
     put_field("num=", ek_bsp_units_per_tick_num);
     put_field("den=", ek_bsp_units_per_tick_den);
+
+    uint32_t bss_zero = 1u;
+    for (uint32_t i = 0; i < 256u; ++i) {
+        bss_zero &= (uint32_t)(g_bss_words[i] == 0u);
+    }
+    put_field("data_ok=", (uint32_t)(g_data_word == 0x12345678u));
+    put_field("bss_ok=", bss_zero);
+    volatile float f = 1.5f;
+    f = f * 3.0f; /* a hardware FP instruction where the core has an FPU */
+    put_field("fpu=", (uint32_t)(f * 2.0f));
     ek_bsp_flush();
 
     const uint32_t t0 = ek_bsp_ticks();
@@ -75,6 +89,11 @@ int main(void)
 
     for (;;) {
         const int c = ek_bsp_getc(EK_BSP_WAIT_FOREVER);
+#if defined(__arm__)
+        if (c == 'F') {
+            __asm__ volatile("udf #0"); /* UsageFault -> the BSP's fault handler */
+        }
+#endif
         if (c == 'q') {
             const int code = ek_bsp_getc(EK_BSP_WAIT_FOREVER);
             put_str("bye\n");
