@@ -71,6 +71,7 @@ class DeviceLink:
         self.stats = LinkStats()
         self.hello_info: P.Hello | None = None
         self._seq = 0
+        self._invoke_wall: float | None = None  # longest clean INVOKE round trip, s
 
     # ---- opening and closing ----
 
@@ -168,9 +169,9 @@ class DeviceLink:
                     continue
                 self.stats.frames_received += 1
                 if ev.seq == 0 and ev.type == P.HELLO | P.RESPONSE:
-                    self.stats.resets += 1
                     # Before our first HELLO it is just the boot announcement.
                     if msg_type != P.HELLO and self.hello_info is not None:
+                        self.stats.resets += 1
                         self.decoder.reset()
                         raise DeviceReset(
                             f"device on {self.name} reset during {P.MESSAGE_NAMES[msg_type]}"
@@ -230,8 +231,16 @@ class DeviceLink:
                 raise DeviceError(f"device on {self.name} acknowledged the wrong input chunk")
 
     def invoke(self, time_ops: bool = False) -> P.InvokeResult:
+        # Until one invoke was seen, wait up to invoke_timeout; after that, a few times
+        # the longest seen, so a lost answer costs seconds, not a minute.
+        wait = self.invoke_timeout
+        if self._invoke_wall is not None:
+            wait = min(wait, self.timeout + 4 * self._invoke_wall)
+        t0, retries = time.monotonic(), self.stats.retries
         result = self._parse(P.parse_invoke, self.request(
-            P.INVOKE, P.encode_invoke(time_ops), timeout=self.invoke_timeout))
+            P.INVOKE, P.encode_invoke(time_ops), timeout=wait))
+        if self.stats.retries == retries:  # a clean round trip: a fair measure
+            self._invoke_wall = max(self._invoke_wall or 0.0, time.monotonic() - t0)
         if result.status != 0:
             raise DeviceError(f"the model failed on the device (status {result.status})")
         return result

@@ -75,6 +75,7 @@ ERROR_NAMES = {
 FLAG_EMULATED = 0x01
 FLAG_POWER = 0x02
 FLAG_OP_TIMING = 0x04
+FLAG_UNIT_US = 0x08
 INVOKE_TIME_OPS = 0x01
 
 POWER_OK = 0
@@ -201,12 +202,14 @@ class TensorInfo:
 
 @dataclass(frozen=True)
 class ClockInfo:
-    """How to read ticks: `units_per_tick` instructions (emulated) or cycles per tick."""
+    """How to read ticks: one tick is `units_per_tick` of `unit` — executed instructions
+    (emulated boards, QEMU -icount), cycles (real boards) or microseconds (host)."""
 
     cpu_hz: int
     units_per_tick_num: int
     units_per_tick_den: int
     emulated: bool
+    unit_us: bool = False
 
     @property
     def units_per_tick(self) -> float:
@@ -214,14 +217,18 @@ class ClockInfo:
 
     @property
     def unit(self) -> str:
-        return "instructions" if self.emulated else "cycles"
+        return "us" if self.unit_us else "instructions" if self.emulated else "cycles"
 
-    def ticks_to_units(self, ticks: int) -> float:
+    def ticks_to_units(self, ticks: float) -> float:
         return ticks * self.units_per_tick
 
-    def ticks_to_us(self, ticks: int) -> float:
-        """Microseconds at the board's CPU clock (one instruction per cycle if emulated)."""
-        return self.ticks_to_units(ticks) * 1e6 / self.cpu_hz if self.cpu_hz else 0.0
+    def ticks_to_us(self, ticks: float, cpu_hz: int | None = None) -> float:
+        """Microseconds: at `cpu_hz` (default the device's clock; on an emulated board
+        one instruction per cycle), or directly when the ticks are microseconds."""
+        if self.unit_us:
+            return self.ticks_to_units(ticks)
+        hz = cpu_hz or self.cpu_hz
+        return self.ticks_to_units(ticks) * 1e6 / hz if hz else 0.0
 
 
 @dataclass(frozen=True)
@@ -300,7 +307,7 @@ class _Reader:
 
 def _clock(flags: int, r: _Reader) -> ClockInfo:
     cpu_hz, num, den = r.take("<III")
-    return ClockInfo(cpu_hz, num, den, bool(flags & FLAG_EMULATED))
+    return ClockInfo(cpu_hz, num, den, bool(flags & FLAG_EMULATED), bool(flags & FLAG_UNIT_US))
 
 
 def parse_hello(payload: bytes) -> Hello:

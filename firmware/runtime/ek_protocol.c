@@ -7,12 +7,13 @@
 
 #include <string.h>
 
-#include "ek_bsp.h"
+#include "ek_bsp.h" /* includes the board's ek_bsp_board.h */
 #include "ek_model_api.h"
 #include "ek_power.h"
 
-/* What the BSP says about its clock (ek_bsp.h): board name, CPU clock, timer rate and
- * how many instructions (emulated) or cycles one tick stands for. */
+/* What the board header says about the clock (ek_bsp.h): board name, CPU clock, timer
+ * rate, and how many units of EK_BSP_TICK_UNIT (instructions when emulated, cycles on
+ * real boards, microseconds on the host) one tick stands for. */
 #ifndef EK_BSP_BOARD_NAME
 #error "ek_bsp.h must define EK_BSP_BOARD_NAME"
 #endif
@@ -22,8 +23,11 @@
 #ifndef EK_BSP_TICK_HZ
 #error "ek_bsp.h must define EK_BSP_TICK_HZ"
 #endif
-#ifndef EK_BSP_UNITS_PER_TICK_NUM
+#if !defined(EK_BSP_UNITS_PER_TICK_NUM) || !defined(EK_BSP_UNITS_PER_TICK_DEN)
 #error "ek_bsp.h must define EK_BSP_UNITS_PER_TICK_NUM / _DEN"
+#endif
+#ifndef EK_BSP_TICK_UNIT
+#error "ek_bsp.h must define EK_BSP_TICK_UNIT"
 #endif
 #ifndef EK_BSP_EMULATED
 #define EK_BSP_EMULATED 0
@@ -118,6 +122,7 @@ static void send_frame(uint8_t type, uint8_t seq, const uint8_t *payload, uint16
     for (uint32_t i = 0; i < len; ++i) ek_bsp_putc(payload[i]);
     ek_bsp_putc((uint8_t)crc);
     ek_bsp_putc((uint8_t)(crc >> 8));
+    ek_bsp_flush();
 }
 
 static void send_error(uint8_t seq, uint8_t code, uint8_t request_type) {
@@ -182,6 +187,7 @@ static uint8_t device_flags(void) {
     uint8_t flags = EK_FLAG_OP_TIMING;
     if (EK_BSP_EMULATED) flags |= EK_FLAG_EMULATED;
     if (EK_POWER_SENSOR != 0) flags |= EK_FLAG_POWER;
+    if (strcmp(EK_BSP_TICK_UNIT, "us") == 0) flags |= EK_FLAG_UNIT_US;
     return flags;
 }
 

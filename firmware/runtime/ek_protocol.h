@@ -23,7 +23,7 @@
  *                  rsp: u8 protocol version, u8 flags (EK_FLAG_*), u16 max payload,
  *                       u32 arena bytes, u16 num ops, u32 cpu Hz, u32 units-per-tick
  *                       numerator, u32 denominator (ticks → instructions when emulated,
- *                       else cycles), u8 n_inputs, u8 n_outputs, then per tensor
+ *                       µs with EK_FLAG_UNIT_US, else cycles), u8 n_inputs, u8 n_outputs, then per tensor
  *                       (inputs, then outputs) u32 bytes, f32 scale, s32 zero point;
  *                       then str board, str model hash (hex SHA-256), str build id.
  * SET_INPUT 0x02   req: u8 tensor, u32 offset, data...  rsp: u8 tensor, u32 offset, u16 count
@@ -82,7 +82,8 @@ enum {
 enum {
     EK_FLAG_EMULATED = 0x01,   /* tick counts are QEMU -icount instructions */
     EK_FLAG_POWER = 0x02,      /* a power sensor driver is built in */
-    EK_FLAG_OP_TIMING = 0x04   /* INVOKE can time every op */
+    EK_FLAG_OP_TIMING = 0x04,  /* INVOKE can time every op */
+    EK_FLAG_UNIT_US = 0x08     /* ticks count microseconds (host builds), not cycles */
 };
 
 enum { EK_INVOKE_TIME_OPS = 0x01 };

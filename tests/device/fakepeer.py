@@ -63,6 +63,10 @@ class FakeDevice:
         for s in (self._conn, self._server):
             if s is not None:
                 try:
+                    s.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in recv/accept
+                except OSError:
+                    pass
+                try:
                     s.close()
                 except OSError:
                     pass

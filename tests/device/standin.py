@@ -28,10 +28,17 @@ def reference(x: bytes, num_ops: int = NUM_OPS) -> bytes:
     return ((y[j % IN_BYTES] ^ (j & 0x7F)) & 0xFF).astype(np.uint8).tobytes()
 
 
-def bsp_dir() -> Path:
-    """The host BSP: firmware/bsp's when it has one, else the test-only stub."""
-    real = data_dir("firmware") / "bsp" / "host"
-    return real if (real / "ek_bsp.h").is_file() else FW_DIR / "host_stub"
+HOST_BOARD_H = """#ifndef EK_BSP_BOARD_H
+#define EK_BSP_BOARD_H
+#define EK_BSP_BOARD_NAME "host"
+#define EK_BSP_EMULATED 0
+#define EK_BSP_CPU_HZ 0u
+#define EK_BSP_TICK_HZ 1000000u
+#define EK_BSP_TICK_UNIT "us"
+#define EK_BSP_UNITS_PER_TICK_NUM 1u
+#define EK_BSP_UNITS_PER_TICK_DEN 1u
+#endif
+"""
 
 
 def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | None = None,
@@ -39,11 +46,12 @@ def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | 
     """Compiles the real runtime + the stand-in model + a host BSP into one program
     whose serial port is stdin/stdout."""
     fw = data_dir("firmware")
-    bsp = bsp_dir()
     main_c = out / "main.c"
     main_c.write_text(render_main(num_ops))
+    (out / "ek_bsp_board.h").write_text(HOST_BOARD_H)
+    bsp_sources = [fw / "bsp" / "host" / "ek_bsp_host.c", fw / "bsp" / "common" / "ek_bsp_consts.c"]
     sources = [main_c, fw / "runtime" / "ek_protocol.c", fw / "runtime" / "ek_power.c",
-               FW_DIR / "standin_model.c", *sorted(bsp.glob("*.c")), *extra_sources]
+               FW_DIR / "standin_model.c", *bsp_sources, *extra_sources]
     defines = [f"-DEK_STANDIN_OPS={num_ops}", f"-DEK_POWER_SENSOR={power_sensor}"]
     if model_hash:
         defines.append(f'-DEK_STANDIN_HASH="{model_hash}"')
@@ -51,7 +59,7 @@ def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | 
     cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
     subprocess.run(
         [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", *defines,
-         f"-I{fw / 'runtime'}", f"-I{bsp}", *map(str, sources), "-o", str(exe)],
+         f"-I{fw / 'runtime'}", f"-I{fw / 'bsp'}", f"-I{out}", *map(str, sources), "-o", str(exe)],
         check=True, capture_output=True, text=True,
     )
     return exe
