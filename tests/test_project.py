@@ -30,19 +30,19 @@ from edgekit.errors import EdgekitError
 
 PROBE = Path(__file__).parent / "firmware" / "bsp_probe.c"
 TIMEOUT_S = 60
+LOCAL_BOARDS = ["qemu-cortex-m4", "qemu-cortex-m7", "qemu-cortex-m33", "qemu-cortex-m55",
+                "qemu-riscv32", "host"]
 
 
 @pytest.fixture(scope="module")
-def m4_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A qemu-cortex-m4 project (the BSP probe as main.c) and a fresh PlatformIO core."""
+def m4_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A qemu-cortex-m4 project with the BSP probe as main.c."""
     root = tmp_path_factory.mktemp("m4project")
-    project = write_project(root / "proj", load_board("qemu-cortex-m4"),
-                            {"main.c": PROBE.read_text()})
-    return project, root / "pio-core"
+    return write_project(root / "proj", load_board("qemu-cortex-m4"), {"main.c": PROBE.read_text()})
 
 
-def test_project_layout(m4_project: tuple[Path, Path]) -> None:
-    project, _ = m4_project
+def test_project_layout(m4_project: Path) -> None:
+    project = m4_project
     # The dotfile PlatformIO needs to accept the SCons stand-in must survive the copy.
     assert (project / "packages" / "tool-scons" / ".piopm").is_file()
     ini = configparser.ConfigParser()
@@ -55,16 +55,30 @@ def test_project_layout(m4_project: tuple[Path, Path]) -> None:
     assert (project / "src" / "runtime" / "ek_model_api.h").is_file()
 
 
-@pytest.mark.qemu
-def test_pio_build_upload_and_direct_build_agree(m4_project: tuple[Path, Path]) -> None:
-    project, core = m4_project
-    env = pio_env(core)
-    run_platformio(project, env=env, timeout_s=TIMEOUT_S)
-    pio_elf = project / ".pio" / "build" / "qemu-cortex-m4" / "firmware.elf"
-    assert pio_elf.is_file()
-    direct_elf = compile_firmware(project, load_board("qemu-cortex-m4"))
-    assert elf_size(direct_elf) == elf_size(pio_elf)
+@pytest.fixture(scope="module")
+def pio_core(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One empty PlatformIO core folder per test module: nothing from ~/.platformio."""
+    return tmp_path_factory.mktemp("pio-core")
 
+
+@pytest.mark.parametrize("board_name", LOCAL_BOARDS)
+def test_pio_and_direct_build_agree(board_name: str, tmp_path: Path, pio_core: Path) -> None:
+    """A plain offline `pio run` builds the project, and edgekit's direct build of the
+    same project (same ek_build.json) gives an ELF of the same section sizes."""
+    board = load_board(board_name)
+    project = write_project(tmp_path / "proj", board, {"main.c": PROBE.read_text()})
+    run_platformio(project, env=pio_env(pio_core), timeout_s=TIMEOUT_S)
+    pio_elf = project / ".pio" / "build" / board_name / "firmware.elf"
+    assert pio_elf.is_file()
+    direct_elf = compile_firmware(project, board)
+    assert elf_size(direct_elf) == elf_size(pio_elf)
+    assert elf_size(pio_elf)["text"] > 0
+
+
+@pytest.mark.qemu
+def test_pio_upload_starts_qemu(m4_project: Path, pio_core: Path) -> None:
+    project = m4_project
+    env = pio_env(pio_core)
     port = free_port()
     proc = start_platformio(project, "upload", env={**env, "EK_QEMU_PORT": str(port)})
     try:
@@ -84,14 +98,22 @@ def test_pio_build_upload_and_direct_build_agree(m4_project: tuple[Path, Path]) 
         proc.wait(TIMEOUT_S)
         if proc.stdout is not None:
             proc.stdout.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # anyone left in the group (QEMU)?
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("QEMU outlived the killed process group")
 
 
-def test_pio_failure_is_one_clear_line(tmp_path: Path, m4_project: tuple[Path, Path]) -> None:
-    _, core = m4_project
+def test_pio_failure_is_one_clear_line(tmp_path: Path, pio_core: Path) -> None:
     broken = write_project(tmp_path / "broken", load_board("qemu-cortex-m4"),
                            {"main.c": "int main(void) { return undefined_thing; }\n"})
     with pytest.raises(EdgekitError, match=r"'pio run' failed .*undefined_thing"):
-        run_platformio(broken, env=pio_env(core), timeout_s=TIMEOUT_S)
+        run_platformio(broken, env=pio_env(pio_core), timeout_s=TIMEOUT_S)
     with pytest.raises(EdgekitError, match=r"compiling src/main.c failed: .*undefined_thing"):
         compile_firmware(broken)
 

@@ -25,8 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.codegen.render import render
-from edgekit.device.toolchain import BUILD_FILE, SOURCE_DIRS, WARN_FLAGS, build_description
-from edgekit.device.toolchain import kernel_defines
+from edgekit.device.toolchain import (
+    BUILD_FILE,
+    SOURCE_DIRS,
+    WARN_FLAGS,
+    build_description,
+    kernel_defines,
+)
 from edgekit.errors import BoardError, EdgekitError
 from edgekit.resources import data_dir
 

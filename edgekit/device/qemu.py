@@ -122,7 +122,7 @@ class QemuProcess:
         self._reader: threading.Thread | None = None
 
     @classmethod
-    def for_board(cls, board: Any, elf: Path | str, **kwargs: Any) -> "QemuProcess":
+    def for_board(cls, board: Any, elf: Path | str, **kwargs: Any) -> QemuProcess:
         return cls(qemu_machine(board), elf, **kwargs)
 
     @property
@@ -136,13 +136,13 @@ class QemuProcess:
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
-    def __enter__(self) -> "QemuProcess":
+    def __enter__(self) -> QemuProcess:  # noqa: PYI034 (Self needs Python 3.11)
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "QemuProcess":
+    def start(self) -> QemuProcess:
         """Start QEMU and return once its serial port listens (the guest waits for us)."""
         if not self.elf.is_file():
             raise EdgekitError(f"firmware not found: {self.elf}")

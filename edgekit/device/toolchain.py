@@ -133,7 +133,7 @@ def _first_error(output: str) -> str:
 
 def _run(cmd: list[str], cwd: Path, what: str, timeout_s: float) -> None:
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
+        proc = subprocess.run(cmd, check=False, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         raise EdgekitError(f"{what} took longer than {timeout_s:.0f} s") from None
     if proc.returncode != 0:
@@ -214,8 +214,8 @@ def elf_size(elf: Path | str) -> dict[str, int]:
     (the .data image lives in flash), ram = data + bss.
     """
     readelf = shutil.which("readelf") or _require("arm-none-eabi-readelf")
-    proc = subprocess.run([readelf, "-S", "-W", str(elf)], capture_output=True, text=True,
-                          timeout=30)
+    proc = subprocess.run([readelf, "-S", "-W", str(elf)], check=False, capture_output=True,
+                          text=True, timeout=30)
     if proc.returncode != 0:
         raise EdgekitError(f"cannot read {elf}: {_first_error(proc.stderr)}")
     sizes = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
@@ -279,7 +279,7 @@ def run_platformio(
     if target:
         cmd += ["-t", target]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout_s,
                               env=env if env is not None else pio_env(), start_new_session=True)
     except subprocess.TimeoutExpired:
         raise EdgekitError(f"'pio run' took longer than {timeout_s:.0f} s in {project_dir}")

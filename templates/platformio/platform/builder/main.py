@@ -45,13 +45,12 @@ env.AddPostAction(program, env.VerboseAction("$SIZETOOL -B -d $TARGET", "Firmwar
 
 port = os.environ.get("EK_QEMU_PORT", "4444")
 if desc["qemu"]:
-    serial = os.environ.get("EK_QEMU_SERIAL") or (
-        "tcp:127.0.0.1:%s,server=on,wait=on" % port)
+    serial = os.environ.get("EK_QEMU_SERIAL") or f"tcp:127.0.0.1:{port},server=on,wait=on"
     command = list(desc["qemu"]) + ["-kernel", "$SOURCE", "-serial", serial]
-    title = "Starting %s in QEMU (serial %s)" % (desc["board"], serial)
+    title = f"Starting {desc['board']} in QEMU (serial {serial})"
 else:
     command = ["env", "EK_SERIAL=" + os.environ.get("EK_SERIAL", "tcp:" + port), "$SOURCE"]
-    title = "Running the host build (EK_SERIAL tcp:%s)" % port
+    title = f"Running the host build (EK_SERIAL tcp:{port})"
 env.AddPlatformTarget(
     "upload",
     program,
