@@ -205,14 +205,22 @@ _SECTION = re.compile(
 )
 
 
-def elf_size(elf: Path | str) -> dict[str, int]:
+def toolchain_available(board: Any) -> bool:
+    """True when edgekit can compile the board's firmware here (emulated boards, host)."""
+    return board.kind in ("emulated", "host") and shutil.which(board.cc) is not None
+
+
+def elf_size(elf: Path | str, board: Any = None) -> dict[str, int]:
     """Bytes of code, constants, initialized and zeroed data of an ELF.
 
     From the section headers (readelf -S): allocated + executable → text; allocated,
     read-only → rodata; allocated, writable, with contents → data; NOBITS → bss (the
     stack reservation of picolibc's .stack counts as bss). flash = text + rodata + data
-    (the .data image lives in flash), ram = data + bss.
+    (the .data image lives in flash), ram = data + bss. picolibc's RISC-V linker script
+    keeps constants inside .text, so there rodata is 0 and text includes them.
+    `board` is accepted for symmetry; GNU readelf reads every ELF.
     """
+    del board  # sections are read the same way for every architecture
     readelf = shutil.which("readelf") or _require("arm-none-eabi-readelf")
     proc = subprocess.run([readelf, "-S", "-W", str(elf)], check=False, capture_output=True,
                           text=True, timeout=30)
