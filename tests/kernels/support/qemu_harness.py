@@ -1,0 +1,156 @@
+"""Run many kernel cases in ONE firmware on qemu-cortex-m4 (mps2-an386), Arm DSP path.
+
+Each case: its lowering (LoweringContext variant "arm-dsp" by default), inputs embedded
+as const data, the call timed with CMSDK timer0 under `-icount shift=0` (1 tick = 40
+executed instructions), outputs sent back in hex over UART0. The cross compile uses
+-DEK_ARM_DSP, so the ACLE/inline-assembly path runs, not the portable twins.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from edgekit.ir import Graph, Op
+from edgekit.kernels.lowering import LoweringContext
+
+from .csource import activation_inputs, render_case
+from .harness import kernels_dir, lower
+
+HERE = Path(__file__).resolve().parent / "qemu_m4"
+ARM_CC = "arm-none-eabi-gcc"
+CPU_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-DEK_ARM_DSP",
+          "-ffunction-sections", "-fdata-sections"]
+INSTRUCTIONS_PER_TICK = 40
+
+
+def available() -> bool:
+    return shutil.which(ARM_CC) is not None and shutil.which("qemu-system-arm") is not None
+
+
+@dataclass
+class QemuCase:
+    graph: Graph
+    op: Op
+    inputs: Sequence[np.ndarray]
+
+
+@dataclass
+class QemuResult:
+    outputs: list[np.ndarray]
+    instructions: int  # executed instructions of the kernel call (resolution 40)
+
+
+def _c_bytes(data: bytes) -> str:
+    return ",".join(str(b) for b in data) or "0"
+
+
+def firmware_source(cases: Sequence[QemuCase], ctx: LoweringContext) -> tuple[str, list]:
+    parts, funcs, layouts, headers = [], [], [], ["ek_common.h"]
+    for i, case in enumerate(cases):
+        lowering = lower(case.graph, case.op, ctx)
+        src = render_case(case.graph, case.op, lowering, prefix=f"c{i}_")
+        headers += src.headers
+        parts.append(src.declarations)
+        act = activation_inputs(case.graph, case.op)
+        copies = []
+        for k, ((name, size), t) in enumerate(zip(src.inputs, act)):
+            data = np.ascontiguousarray(np.asarray(case.inputs[k], dtype=case.graph.tensors[t].dtype)).tobytes()
+            parts.append(f"static const uint8_t {name}_data[{max(len(data), 1)}] = {{{_c_bytes(data)}}};")
+            copies.append(f"    memcpy({name}, {name}_data, {size});")
+        prints = "\n".join(f'    kt_puts(" "); kt_put_hex({n}, {s});' for n, s in src.outputs)
+        touch = "\n".join(f"    (void){n};" for n in src.constant_names)
+        funcs.append(f"""
+__attribute__((noinline)) static void case{i}(void)
+{{
+{touch}
+{chr(10).join(copies)}
+    const uint32_t t0 = kt_ticks();
+    {{
+{src.call}
+    }}
+    const uint32_t t1 = kt_ticks();
+    kt_puts("CASE {i} "); kt_put_u32(t0 - t1);
+{prints}
+    kt_puts("\\n");
+}}""")
+        layouts.append([(case.graph.tensors[t].dtype, case.graph.tensors[t].shape) for t in case.op.outputs])
+    include = "\n".join(f'#include "{h}"' for h in dict.fromkeys(headers))
+    calls = "\n".join(f"    case{i}();" for i in range(len(cases)))
+    source = f"""#include <stdint.h>
+#include <string.h>
+#include "kt_runtime.h"
+{include}
+
+{chr(10).join(parts)}
+{''.join(funcs)}
+
+int main(void)
+{{
+    const uint32_t t0 = kt_ticks();
+    const uint32_t t1 = kt_ticks();
+    kt_puts("BASE "); kt_put_u32(t0 - t1); kt_puts("\\n");
+{calls}
+    kt_puts("DONE\\n");
+    return 0;
+}}
+"""
+    return source, layouts
+
+
+def build_firmware(source: str, workdir: Path, extra_cflags: Sequence[str] = ()) -> Path:
+    main = workdir / "cases.c"
+    main.write_text(source)
+    elf = workdir / "cases.elf"
+    cmd = [ARM_CC, *CPU_FLAGS, *CFLAGS, *extra_cflags, f"-I{kernels_dir()}", f"-I{HERE}",
+           str(main), str(HERE / "startup.c"), *map(str, sorted(kernels_dir().glob("*.c"))),
+           "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles",
+           f"-T{HERE / 'sections.ld'}", "-Wl,--gc-sections", "-o", str(elf)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"cross compile failed:\n{result.stderr[-4000:]}")
+    return elf
+
+
+def run_elf(elf: Path, timeout: float = 300) -> str:
+    cmd = ["qemu-system-arm", "-M", "mps2-an386", "-kernel", str(elf), "-display", "none",
+           "-monitor", "none", "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
+           "-icount", "shift=0,align=off,sleep=off"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0 or "DONE" not in result.stdout:
+        raise RuntimeError(f"firmware failed (status {result.returncode}):\n{result.stdout[-2000:]}"
+                           f"\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def run_cases(cases: Sequence[QemuCase], ctx: LoweringContext = LoweringContext(variant="arm-dsp"),
+              extra_cflags: Sequence[str] = (), timeout: float = 300) -> list[QemuResult]:
+    source, layouts = firmware_source(cases, ctx)
+    with tempfile.TemporaryDirectory(prefix="ek-qemu-") as tmp:
+        elf = build_firmware(source, Path(tmp), extra_cflags)
+        if os.environ.get("EK_KEEP_QEMU_ELF"):
+            shutil.copy(elf, os.environ["EK_KEEP_QEMU_ELF"])
+        text = run_elf(elf, timeout)
+    base = 0
+    results: dict[int, QemuResult] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if fields[:1] == ["BASE"]:
+            base = int(fields[1])
+        elif fields[:1] == ["CASE"]:
+            i, ticks = int(fields[1]), int(fields[2])
+            outs = [np.frombuffer(bytes.fromhex(h), dtype=dtype).reshape(shape).copy()
+                    for h, (dtype, shape) in zip(fields[3:], layouts[i])]
+            results[i] = QemuResult(outs, max(ticks - base, 0) * INSTRUCTIONS_PER_TICK)
+    missing = [i for i in range(len(cases)) if i not in results]
+    if missing:
+        raise RuntimeError(f"no result for cases {missing}")
+    return [results[i] for i in range(len(cases))]
