@@ -68,7 +68,7 @@ def exercise(port: serial.SerialBase, exit_code: int) -> dict[str, str]:
 
 def run_on_qemu(board_name: str, elf: Path, exit_code: int) -> dict[str, str]:
     with QemuProcess.for_board(load_board(board_name), elf) as qemu:
-        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        port = qemu.connect(TIMEOUT_S)
         try:
             report = exercise(port, exit_code)
         finally:

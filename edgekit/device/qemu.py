@@ -199,6 +199,20 @@ class QemuProcess:
         status = None if self._proc is None else self._proc.poll()
         raise DeviceError(f"{what} (exit status {status}){self._tail_text()}")
 
+    def connect(self, timeout_s: float = 10.0) -> Any:
+        """Open the guest's UART with pyserial (the guest CPU starts now).
+
+        `timeout_s` becomes the port's read timeout. A QEMU that died is a DeviceError.
+        """
+        import serial  # pyserial; only needed by callers that talk to the guest
+
+        self.check_alive()
+        try:
+            return serial.serial_for_url(self.url, timeout=timeout_s)
+        except serial.SerialException as exc:
+            self.check_alive()
+            raise DeviceError(f"cannot connect to QEMU's serial port {self.url}: {exc}") from None
+
     def poll(self) -> int | None:
         """QEMU's exit status, or None while it runs."""
         return None if self._proc is None else self._proc.poll()
