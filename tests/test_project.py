@@ -142,3 +142,16 @@ def test_real_board_platformio_ini(tmp_path: Path, board_name: str, platform: st
     assert "-Wextra" in env["build_src_flags"].split()
     assert not (project / "packages").exists()  # registry platform: nothing local
     assert (project / "src" / "bsp" / "ek_bsp_arduino.cpp").is_file()
+
+
+def test_rewrite_removes_stale_sources_and_applies_defines(tmp_path: Path) -> None:
+    board = load_board("qemu-cortex-m4")
+    project = tmp_path / "proj"
+    write_project(project, board, {"main.c": PROBE.read_text(), "old_model.c": "int x;\n"})
+    (project / "src" / "user_notes.h").write_text("/* a user's own file */\n")
+    check = "#if EK_TEST_VALUE != 42\n#error define missing\n#endif\n"
+    write_project(project, board, {"main.c": check + PROBE.read_text()},
+                  defines={"EK_TEST_VALUE": "42"})
+    assert not (project / "src" / "old_model.c").exists()
+    assert (project / "src" / "user_notes.h").exists()
+    assert compile_firmware(project, board).is_file()  # the #error would stop it

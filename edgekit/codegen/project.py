@@ -38,6 +38,7 @@ from edgekit.resources import data_dir
 # PlatformIO upload protocol names that equal a board's `upload` value.
 _PIO_UPLOAD_PROTOCOLS = {"esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba"}
 _CYCLE_TIMERS = {"dwt", "ccount", "mcycle", "mpccr"}
+SOURCES_MANIFEST = ".edgekit-sources.json"  # generated files in src/, for the next rewrite
 
 
 def bsp_dir() -> Path:
@@ -177,6 +178,15 @@ def _copy_sources(src_dir: Path, dest: Path) -> None:
             shutil.copyfile(path, dest / path.name)
 
 
+def _previous_sources(out: Path) -> list[str]:
+    """Names of the generated sources an earlier write_project put in src/."""
+    try:
+        names = json.loads((out / SOURCES_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str) and "/" not in n and not n.startswith(".")]
+
+
 def render_platformio_ini(board: Any, defines: dict[str, str] | None = None) -> str:
     local = board.kind in ("emulated", "host")
     context: dict[str, Any] = {"board": board, "env_name": board.name, "local": local}
@@ -208,15 +218,20 @@ def write_project(
             raise EdgekitError(f"generated source name {name!r} must be a plain file name")
     out.mkdir(parents=True, exist_ok=True)
     src = out / "src"
-    # Stale files from an earlier build (another board's BSP) must not be compiled.
+    # Stale files from an earlier build (another board's BSP, a source the new model no
+    # longer has) must not be compiled; files a user added to src/ are left alone.
     for sub in ("bsp", "runtime", "kernels"):
         shutil.rmtree(src / sub, ignore_errors=True)
+    for name in _previous_sources(out):
+        if name not in sources:
+            (src / name).unlink(missing_ok=True)
     firmware = data_dir("firmware")
     write_bsp(board, src / "bsp")
     _copy_sources(firmware / "runtime", src / "runtime")
     _copy_sources(firmware / "kernels", src / "kernels")
     for name, text in sources.items():
         (src / name).write_text(text)
+    (out / SOURCES_MANIFEST).write_text(json.dumps(sorted(sources), indent=1) + "\n")
     (out / "platformio.ini").write_text(render_platformio_ini(board, defines))
     if board.kind in ("emulated", "host"):
         (out / BUILD_FILE).write_text(
