@@ -1,0 +1,206 @@
+"""Data-movement ops: RESHAPE/SQUEEZE/EXPAND_DIMS (aliases), TRANSPOSE, STRIDED_SLICE,
+PAD/PADV2, CONCATENATION.
+
+None of them changes a byte's value (TFLite copies int8 bytes verbatim; CONCATENATION
+and PADV2 require matching quantization), so the host reduces each to plain counts and
+strides: TRANSPOSE and STRIDED_SLICE become one strided copy whose strides are read off
+an index array sliced/transposed by NumPy with the op's exact semantics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgekit.ir import Graph, Op, Tensor
+from edgekit.kernels.cformat import c_ints, c_struct, cname, input_refs, require
+from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
+
+MAX_DIMS = 6  # EK_SHAPE_MAX_DIMS in ek_shape.h
+
+
+def _one_byte(op: Op, *tensors: Tensor) -> None:
+    for t in tensors:
+        require(t.dtype in ("int8", "uint8", "bool"), op,
+                f"tensor {t.name} is {t.dtype}; only 1-byte elements are supported")
+
+
+def _const_ints(graph: Graph, op: Op, position: int, what: str) -> list[int]:
+    require(len(op.inputs) > position and op.inputs[position] >= 0, op, f"missing {what}")
+    t = graph.tensors[op.inputs[position]]
+    require(t.is_constant, op, f"the {what} must be a constant tensor")
+    return [int(v) for v in np.asarray(t.data).reshape(-1)]
+
+
+# --- RESHAPE, SQUEEZE, EXPAND_DIMS ---------------------------------------------------------
+
+
+@register("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+def lower_alias(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    require(x.nbytes == y.nbytes and x.dtype == y.dtype, op,
+            f"{x.shape} {x.dtype} -> {y.shape} {y.dtype} is not a pure reshape")
+    return OpLowering(call="", alias_of_input=0)
+
+
+# --- strided copy (TRANSPOSE, STRIDED_SLICE) -------------------------------------------------
+
+
+def copy_plan(index: np.ndarray) -> tuple[list[int], list[int], int]:
+    """(dims, strides, start) with index[i0, i1, ...] == start + sum(i_d * strides[d]),
+    dimensions of size 1 dropped and mergeable neighbours merged."""
+    shape = [int(d) for d in index.shape]
+    if index.size == 0:
+        return [0], [1], 0
+    start = int(index.reshape(-1)[0])
+    dims: list[int] = []
+    strides: list[int] = []
+    for d, n in enumerate(shape):
+        if n == 1:
+            continue
+        step = int(np.take(index, 1, axis=d).reshape(-1)[0]) - start
+        if dims and strides[-1] == step * n:
+            dims[-1] *= n
+            strides[-1] = step
+        else:
+            dims.append(n)
+            strides.append(step)
+    if not dims:
+        dims, strides = [1], [1]
+    grid = start + sum(np.arange(n).reshape([-1] + [1] * (len(dims) - 1 - k)) * s
+                       for k, (n, s) in enumerate(zip(dims, strides)))
+    if not np.array_equal(np.broadcast_to(grid, dims).reshape(-1), index.reshape(-1)):
+        raise AssertionError("not a strided view")  # cannot happen for slices/transposes
+    return dims, strides, start
+
+
+def _strided_copy(graph: Graph, op: Op, index: np.ndarray) -> OpLowering:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    _one_byte(op, x, y)
+    require(index.size == y.num_elements, op,
+            f"computed {index.size} output elements, the model says {y.num_elements}")
+    dims, strides, start = copy_plan(index)
+    require(len(dims) <= MAX_DIMS, op, f"needs {len(dims)} dimensions, at most {MAX_DIMS}")
+    pad = MAX_DIMS - len(dims)
+    params = ConstStruct(cname(op, "copy"), "ek_strided_copy_t", c_struct(
+        ndims=len(dims), dims=c_ints(dims + [1] * pad), in_strides=c_ints(strides + [0] * pad),
+        start=start))
+    if index.size == 0:
+        return OpLowering(call="/* empty output */", headers=["ek_shape.h"])
+    return OpLowering(call=f"ek_strided_copy_s8(&{{c:{params.name}}}, {{in0}}, {{out0}});",
+                      headers=["ek_shape.h"], constants=[params])
+
+
+def _input_index(x: Tensor) -> np.ndarray:
+    return np.arange(x.num_elements, dtype=np.int64).reshape(tuple(x.shape))
+
+
+@register("TRANSPOSE")
+def lower_transpose(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    x = graph.tensors[op.inputs[0]]
+    perm = _const_ints(graph, op, 1, "permutation")
+    require(sorted(p % max(len(x.shape), 1) for p in perm) == list(range(len(x.shape))), op,
+            f"permutation {perm} does not fit shape {x.shape}")
+    return _strided_copy(graph, op, np.transpose(_input_index(x), perm))
+
+
+def strided_slice_spec(begin: list[int], end: list[int], strides: list[int],
+                       options: dict) -> tuple:
+    """A NumPy index equivalent to StridedSlice's begin/end/strides and masks."""
+    spec: list = []
+    for i, (b, e, s) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if options.get("ellipsis_mask", 0) & bit:
+            spec.append(Ellipsis)
+        elif options.get("new_axis_mask", 0) & bit:
+            spec.append(np.newaxis)
+        elif options.get("shrink_axis_mask", 0) & bit:
+            spec.append(b)
+        else:
+            spec.append(slice(None if options.get("begin_mask", 0) & bit else b,
+                              None if options.get("end_mask", 0) & bit else e, s))
+    return tuple(spec)
+
+
+@register("STRIDED_SLICE")
+def lower_strided_slice(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    x = graph.tensors[op.inputs[0]]
+    begin = _const_ints(graph, op, 1, "begin")
+    end = _const_ints(graph, op, 2, "end")
+    strides = _const_ints(graph, op, 3, "strides")
+    require(not op.options.get("offset", False), op, "the offset option is not supported")
+    require(0 not in strides, op, "a stride of 0")
+    spec = strided_slice_spec(begin, end, strides, op.options)
+    try:
+        index = _input_index(x)[spec]
+    except IndexError as exc:
+        require(False, op, f"slice out of range ({exc})")
+    return _strided_copy(graph, op, np.asarray(index))
+
+
+# --- PAD, PADV2 ---------------------------------------------------------------------------
+
+
+@register("PAD", "PADV2")
+def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    _one_byte(op, x, y)
+    rank = len(x.shape)
+    pads = np.asarray(_const_ints(graph, op, 1, "paddings")).reshape(rank, 2)
+    require(bool((pads >= 0).all()), op, "negative padding")
+    if op.type == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        value = _const_ints(graph, op, 2, "constant value")[0]
+    else:
+        value = int(y.quant.zero_point[0]) if y.quant is not None else 0
+    in_dims = [int(d) for d in x.shape] or [1]
+    out_dims = [int(a + b + d) for (a, b), d in zip(pads, in_dims)] if rank else [1]
+    before = [int(a) for a, _ in pads] if rank else [0]
+    require(out_dims == ([int(d) for d in y.shape] or [1]), op,
+            f"padded shape {out_dims} is not the output shape {y.shape}")
+    # Fold each unpadded innermost dimension into its outer neighbour (longer rows).
+    while len(in_dims) > 1 and in_dims[-1] == out_dims[-1]:
+        n = in_dims.pop()
+        out_dims.pop()
+        before.pop()
+        in_dims[-1] *= n
+        out_dims[-1] *= n
+        before[-1] *= n
+    require(len(in_dims) <= MAX_DIMS, op, f"{len(in_dims)} dimensions, at most {MAX_DIMS}")
+    pad = MAX_DIMS - len(in_dims)
+    params = ConstStruct(cname(op, "pad"), "ek_pad_params_t", c_struct(
+        ndims=len(in_dims), out_dims=c_ints(out_dims + [1] * pad), in_dims=c_ints(in_dims + [1] * pad),
+        pad_before=c_ints(before + [0] * pad), pad_value=value))
+    return OpLowering(call=f"ek_pad_s8(&{{c:{params.name}}}, {{in0}}, {{out0}});",
+                      headers=["ek_shape.h"], constants=[params])
+
+
+# --- CONCATENATION --------------------------------------------------------------------------
+
+
+@register("CONCATENATION")
+def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    y = graph.tensors[op.outputs[0]]
+    inputs = [graph.tensors[i] for i in op.inputs]
+    _one_byte(op, y, *inputs)
+    require(op.options.get("fused_activation_function", "NONE") in ("NONE", None), op,
+            "a fused activation on CONCATENATION is not supported")
+    for t in inputs:
+        same = (t.quant is None and y.quant is None) or (
+            t.quant is not None and y.quant is not None
+            and np.float32(t.quant.scale[0]) == np.float32(y.quant.scale[0])
+            and int(t.quant.zero_point[0]) == int(y.quant.zero_point[0]))
+        require(same, op, "inputs quantized differently from the output (TFLite rejects int8 too)")
+    rank = len(y.shape)
+    axis = int(op.options.get("axis", 0)) % max(rank, 1)
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    out_stride = int(y.shape[axis]) * inner
+    refs, consts = input_refs(graph, op)
+    calls, offset = [], 0
+    for ref, t in zip(refs, inputs):
+        chunk = int(t.shape[axis]) * inner if rank else 1
+        if chunk and outer:
+            calls.append(f"ek_copy_blocks_s8({ref}, {{out0}} + {offset}, {outer}, {chunk}, {out_stride});")
+        offset += chunk
+    require(offset == out_stride or rank == 0, op, "input sizes do not add up to the output")
+    return OpLowering(call="\n".join(calls) or "/* empty output */", headers=["ek_shape.h"],
+                      constants=list(consts))
