@@ -28,11 +28,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tricks", choices=("plain", "no_overlap", "all"), default="all",
                         help="plain: one buffer per tensor; no_overlap: + aliases and element-wise "
                         "in place; all: + conv/pool output overlapping its input (default)")
+    parser.add_argument("--pixel-block", type=int, default=0, metavar="P",
+                        help="prove conv/pool overlaps under the pixel-block kernel contract (blocks "
+                        "of at most P output pixels) instead of whole rows (default 0 = rows)")
     parser.add_argument("--time-budget", type=float, default=2.0, metavar="S",
                         help="seconds for the search planner (default 2)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from edgekit.load import load_tflite
     from edgekit.memory.plan import TRICK_SETS, plan_best
     from edgekit.memory.report import ascii_chart, save_png, summary
@@ -44,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         raise EdgekitError(f"{path}: no such model file")
     if args.time_budget < 0:
         raise EdgekitError("--time-budget must not be negative")
+    if args.pixel_block < 0:
+        raise EdgekitError("--pixel-block must be 0 (row contract) or a positive block size")
     alignment = DEFAULT_ALIGNMENT
     if args.board:
         from edgekit.boards import load_board
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         alignment = load_board(args.board).arena_alignment
     graph = load_tflite(path)
     plan = plan_best(graph, alignment=alignment, time_budget=args.time_budget,
-                     tricks=TRICK_SETS[args.tricks],
+                     tricks=replace(TRICK_SETS[args.tricks], pixel_block=args.pixel_block),
                      planners=[args.planner] if args.planner else None)
     if args.png:
         try:
@@ -60,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             raise EdgekitError(f"cannot write {args.png}: {exc.strerror or exc}") from None
     if args.json:
         data = plan.to_dict()
-        final = TRICK_SETS[args.tricks].name
+        final = replace(TRICK_SETS[args.tricks], pixel_block=args.pixel_block).name
         result = {
             "model": str(path), "arena_bytes": plan.arena_bytes,
             "lower_bound_bytes": plan.lower_bound,

@@ -113,7 +113,7 @@ def _prove(graph: Graph, plan: MemoryPlan, ov: Overlap, step_of: dict[int, int],
         geo = row_geometry(graph, op)
         if op.type not in ROW_OPS or geo is None or op.inputs[0] != ov.input:
             _fail(f"{where}: rows overlap needs a 4-D CONV/DEPTHWISE/POOL op on its first input")
-        why = prove_rows(geo, in_off, out_off)
+        why = prove_rows(geo, in_off, out_off, plan.pixel_block)
     else:
         why = f"unknown overlap kind {ov.kind!r}"
     if why:
@@ -131,6 +131,8 @@ def check_plan(plan: MemoryPlan, graph: Graph, scratch_bytes: ScratchFn | None =
         _fail(f"bad op order: {exc}")
     step_of = {op: step for step, op in enumerate(plan.op_order)}
     align = plan.alignment
+    if not isinstance(plan.pixel_block, int) or plan.pixel_block < 0:
+        _fail(f"pixel_block must be 0 (row contract) or a positive block size, not {plan.pixel_block!r}")
     if plan.arena_bytes % align:
         _fail(f"arena size {plan.arena_bytes} is not a multiple of the alignment {align}")
     for t in lifetimes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from edgekit.errors import EdgekitError
@@ -63,6 +63,8 @@ class MemoryPlan:
     buffers: list[PlanBuffer] = field(default_factory=list)
     planner_bytes: dict[str, int] = field(default_factory=dict)  # "planner/tricks" -> arena
     eliminated_ops: list[int] = field(default_factory=list)
+    # Kernel contract behind "rows" overlaps: 0 = whole output rows, P = pixel blocks of P.
+    pixel_block: int = 0
 
     def ordered_ops(self, graph: Graph) -> list:
         return [graph.ops[i] for i in self.op_order]
@@ -77,7 +79,7 @@ class MemoryPlan:
             "scratch": {str(i): {"offset": self.scratch_offsets[i], "size": self.scratch_sizes[i]}
                         for i in sorted(self.scratch_offsets)},
             "overlaps": [o.to_dict() for o in self.overlaps],
-            "eliminated_ops": self.eliminated_ops,
+            "eliminated_ops": self.eliminated_ops, "pixel_block": self.pixel_block,
             "planners": dict(self.planner_bytes),
             "buffers": [b.to_dict() for b in self.buffers],
         }
@@ -117,7 +119,8 @@ def make_plan(graph: Graph, problem: Problem, offsets: Sequence[int], alignment:
         scratch_offsets=scratch_offsets, scratch_sizes=scratch_sizes,
         overlaps=used, planner=planner, tricks=tricks.name,
         lower_bound=liveness_lower_bound(graph) if lower_bound is None else lower_bound,
-        buffers=buffers, eliminated_ops=eliminated_ops(graph, problem.aliases))
+        buffers=buffers, eliminated_ops=eliminated_ops(graph, problem.aliases),
+        pixel_block=tricks.pixel_block if tricks.rows else 0)
 
 
 def _intersect(a: int, a_size: int, b: int, b_size: int) -> bool:
@@ -159,7 +162,8 @@ def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_s
     names = list(planners or PLANNERS)
     lower = liveness_lower_bound(graph)
     groups = find_aliases(graph, alignment)
-    trick_sets = [t for t in (PLAIN, NO_OVERLAP, ALL)
+    trick_sets = [replace(t, pixel_block=tricks.pixel_block) if t.rows else t
+                  for t in (PLAIN, NO_OVERLAP, ALL)
                   if all(getattr(tricks, f) or not getattr(t, f) for f in ("aliases", "in_place", "rows"))]
     deadline = time.monotonic() + time_budget
     searches = 2 * len(trick_sets) + 2

@@ -130,10 +130,17 @@ def _orders(buffers: Sequence[Buffer], conflicts: Conflicts) -> dict[str, list[i
         for s in range(b.first_use, b.last_use + 1):
             breadth[s] += b.size
     # Greedy by breadth: the busiest op's buffers first (largest first), then the next op.
+    live_at: list[list[int]] = [[] for _ in range(steps)]
+    for i in n:
+        for s in range(buffers[i].first_use, buffers[i].last_use + 1):
+            live_at[s].append(i)
     by_breadth: list[int] = []
+    placed: set[int] = set()
     for s in sorted(range(steps), key=lambda s: (-breadth[s], s)):
-        live = [i for i in n if buffers[i].first_use <= s <= buffers[i].last_use]
-        by_breadth += [i for i in sorted(live, key=lambda i: (-size[i], i)) if i not in by_breadth]
+        for i in sorted(live_at[s], key=lambda i: (-size[i], i)):
+            if i not in placed:
+                placed.add(i)
+                by_breadth.append(i)
     peak = [max(breadth[buffers[i].first_use:buffers[i].last_use + 1]) for i in n]
     return {
         "size": sorted(n, key=lambda i: (-size[i], i)),

@@ -59,12 +59,18 @@ class Tricks:
     aliases: bool = True  # reshape views and concatenation slices
     in_place: bool = True  # element-wise ops over a dying input
     rows: bool = True  # conv/pool output overlapping its dying input's tail
+    # Kernel contract the overlap proof relies on: 0 = whole output rows (the default
+    # contract), P > 0 = blocks of at most P output pixels (see overlap.py).
+    pixel_block: int = 0
 
     @property
     def name(self) -> str:
         if not self.aliases and not self.in_place and not self.rows:
             return "plain"
-        return "+".join(n for n in ("aliases", "in_place", "rows") if getattr(self, n))
+        names = [n for n in ("aliases", "in_place", "rows") if getattr(self, n)]
+        if self.rows and self.pixel_block:
+            names[-1] = f"pixels{self.pixel_block}"
+        return "+".join(names)
 
 
 PLAIN = Tricks(False, False, False)
@@ -127,7 +133,7 @@ def build_problem(graph: Graph, order: Sequence[int], tricks: Tricks = ALL, alig
                 break
             geo = row_geometry(graph, op) if x == op.inputs[0] else None
             if tricks.rows and geo is not None:
-                delta = min_rows_delta(geo)
+                delta = min_rows_delta(geo, tricks.pixel_block)
                 if delta < ty.nbytes:  # otherwise "overlap" would be plain disjointness
                     rules.append((yb, xb, delta))
                     overlaps.append(Overlap(op_index, "rows", x, y, delta, geo.to_dict()))

@@ -48,6 +48,9 @@ def ascii_chart(plan: MemoryPlan, graph: Graph, width: int = 64) -> str:
     for i, b in enumerate(buffers):
         lines.append(f"  {_letter(i)}: @{b.offset:<8,} {b.size:>8,} B  steps {b.first_use}-{b.last_use}  "
                      f"{_label(graph, b)}")
+    if any(ov.kind == "rows" for ov in plan.overlaps):
+        contract = f"pixel blocks of {plan.pixel_block}" if plan.pixel_block else "whole output rows"
+        lines.append(f"  conv/pool overlaps rely on the kernel contract: {contract}")
     for ov in plan.overlaps:
         lines.append(f"  overlap: op {ov.op} {graph.ops[ov.op].type} {ov.kind}, output starts "
                      f"{plan.offsets[ov.input] - plan.offsets[ov.output]:,} B below its input "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,36 +14,36 @@ from edgekit.memory.overlap import prove_in_place
 from .graphs import GraphBuilder
 
 
-def _window_op(memory: np.ndarray, in_off: int, out_off: int, x_shape: tuple, y_shape: tuple,
-               kh: int, kw: int, stride: int, dilation: int, pad_top: int, pad_left: int,
-               whole_rows: bool) -> None:
-    """A kernel obeying the contract, working in one shared byte array.
-
-    Output pixel = (sum of its input window over all channels + channel) mod 256. Output
-    rows are produced in raster order; with whole_rows each row is computed from its input
-    window and then written, otherwise every pixel is written right after its own reads.
-    """
+def _clobbered_reads(x_shape: tuple, y_shape: tuple, kh: int, kw: int, stride: int,
+                     dilation: int, pad_top: int, pad_left: int, in_off: int, out_off: int,
+                     block: int, phase: int = 0) -> int:
+    """Input reads that find their byte already overwritten by the output, for the worst
+    kernel the contract allows: each unit's output is written *before* the unit reads any
+    input. Units are output rows (block 0) or runs of `block` pixels in raster order, the
+    first run `phase` pixels long (so every pixel starts a run for some phase)."""
     n_, ih, iw, ic = x_shape
     _, oh, ow, oc = y_shape
-    for n in range(n_):
-        for r in range(oh):
-            row_values = []
-            for c in range(ow):
-                total = 0
-                for i in range(kh):
-                    for j in range(kw):
-                        y, x = r * stride - pad_top + i * dilation, c * stride - pad_left + j * dilation
-                        if 0 <= y < ih and 0 <= x < iw:
-                            base = in_off + ((n * ih + y) * iw + x) * ic
-                            total += int(memory[base:base + ic].sum())
-                values = (total + np.arange(oc)) % 256
-                out = out_off + ((n * oh + r) * ow + c) * oc
-                if whole_rows:
-                    row_values.append((out, values))
-                else:
-                    memory[out:out + oc] = values
-            for out, values in row_values:
-                memory[out:out + oc] = values
+    base = max(0, -min(in_off, out_off))
+    written = np.zeros(base + max(in_off + ih * iw * ic * n_, out_off + oh * ow * oc * n_), bool)
+    pixels = [(n, r, c) for n in range(n_) for r in range(oh) for c in range(ow)]
+    if block:
+        cuts = [0] + list(range(phase or block, len(pixels), block)) + [len(pixels)]
+    else:
+        cuts = list(range(0, len(pixels) + 1, ow))
+    bad = 0
+    for start, stop in itertools.pairwise(cuts):
+        unit = pixels[start:stop]
+        for n, r, c in unit:  # write first ...
+            at = base + out_off + ((n * oh + r) * ow + c) * oc
+            written[at:at + oc] = True
+        for n, r, c in unit:  # ... then read the windows
+            for i in range(kh):
+                for j in range(kw):
+                    y, x = r * stride - pad_top + i * dilation, c * stride - pad_left + j * dilation
+                    if 0 <= y < ih and 0 <= x < iw:
+                        at = base + in_off + ((n * ih + y) * iw + x) * ic
+                        bad += int(written[at:at + ic].any())
+    return bad
 
 
 @st.composite
@@ -76,38 +78,33 @@ def _graph_and_geometry(case: tuple):
     return graph, row_geometry(graph, graph.ops[0]), (pad_top, pad_left)
 
 
-@settings(max_examples=60, deadline=None)
-@given(conv_cases(), st.booleans(), st.integers(0, 2**32 - 1))
-def test_min_delta_is_safe_for_a_contract_kernel_and_one_byte_less_is_rejected(case, whole_rows, seed):
+@settings(max_examples=80, deadline=None)
+@given(conv_cases(), st.sampled_from([0, 1, 2, 3]))
+def test_min_delta_is_safe_for_the_worst_contract_kernel_and_tight(case, block) -> None:
+    """block 0: the row contract; block P: the pixel-block contract with P pixels."""
     _, geo, (pad_top, pad_left) = _graph_and_geometry(case)
     n, ih, iw, ic, oc, kh, kw, stride, dilation, _ = case
-    assert geo is not None and geo.pad_top == pad_top
-    delta = min_rows_delta(geo)
-    x_bytes, y_bytes = n * ih * iw * ic, geo.out_bytes
-    rng = np.random.default_rng(seed)
-    data = rng.integers(0, 256, x_bytes).astype(np.uint8)
+    assert geo is not None and geo.pad_top == pad_top and geo.pad_left == pad_left
+    shapes = ((n, ih, iw, ic), (n, geo.out_height, geo.out_width, oc))
+    delta = min_rows_delta(geo, block)
+    phases = range(block) if block else [0]
 
-    # Reference: separate buffers.
-    memory = np.zeros(x_bytes + y_bytes, np.uint8)
-    memory[:x_bytes] = data
-    _window_op(memory, 0, x_bytes, (n, ih, iw, ic), geo_shape := (n, geo.out_height, geo.out_row_bytes // oc, oc),
-               kh, kw, stride, dilation, pad_top, pad_left, whole_rows)
-    expected = memory[x_bytes:].copy()
+    def clobbered(gap: int) -> int:  # the output starts `gap` bytes below the input
+        return sum(_clobbered_reads(*shapes, kh, kw, stride, dilation, pad_top, pad_left,
+                                    gap, 0, block, phase) for phase in phases)
 
-    # Overlapped: output starts `delta` bytes below the input.
-    in_off = delta
-    assert prove_rows(geo, in_off, in_off - delta) is None
-    memory = np.zeros(in_off + max(x_bytes, y_bytes - delta), np.uint8)
-    memory[in_off:in_off + x_bytes] = data
-    _window_op(memory, in_off, 0, (n, ih, iw, ic), geo_shape, kh, kw, stride, dilation, pad_top,
-               pad_left, whole_rows)
-    assert np.array_equal(memory[:y_bytes], expected)
-
-    # One byte closer overlaps input that is still needed: the proof must say no.
-    assert prove_rows(geo, in_off, in_off - delta + 1) is not None
+    assert prove_rows(geo, delta, 0, block) is None
+    assert clobbered(delta) == 0
+    # One byte closer: the proof says no, and (without dilation's skipped rows and
+    # columns, which the proof conservatively counts as read) the worst kernel really
+    # reads a byte it has already overwritten.
+    assert prove_rows(geo, delta - 1, 0, block) is not None
+    if dilation == 1:
+        assert clobbered(delta - 1) > 0
     # Output wholly above the input never conflicts; starting inside it always does.
-    assert prove_rows(geo, 0, x_bytes) is None
-    assert prove_rows(geo, 0, 1) is not None or x_bytes <= 1
+    x_bytes = n * ih * iw * ic
+    assert prove_rows(geo, 0, x_bytes, block) is None
+    assert prove_rows(geo, 0, 1, block) is not None or x_bytes <= 1
 
 
 def test_depthwise_3x3_and_pointwise_cost_two_and_one_rows() -> None:
