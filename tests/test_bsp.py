@@ -19,6 +19,7 @@ from edgekit.codegen.project import bsp_board_header, write_bsp, write_linker_sc
 from edgekit.device.qemu import (
     QemuMachine,
     QemuProcess,
+    flash_project,
     qemu_machine,
     read_background,
     start_background,
@@ -258,3 +259,17 @@ def test_real_arm_board_bsp_c_parts_compile(board_name: str, tmp_path: Path) -> 
             check=True, capture_output=True, text=True, timeout=60,
         )
     assert any(p.name == "ek_bsp_arduino.cpp" for p in files)
+
+
+@pytest.mark.qemu
+def test_flash_project_runs_in_background(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    build_probe("qemu-riscv32", project)
+    state = flash_project(project)
+    try:
+        assert read_background(project)["pid"] == state["pid"]
+        port = serial.serial_for_url(state["url"], timeout=TIMEOUT_S)
+        assert read_report(port)["board"] == "qemu-riscv32"
+        port.close()
+    finally:
+        stop_background(project)

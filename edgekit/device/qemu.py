@@ -349,3 +349,19 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def flash_project(project_dir: Path | str, elf: Path | str | None = None) -> dict[str, Any]:
+    """`edgekit flash` on an emulated board: start the project's firmware in QEMU in the
+    background (building it first with the direct toolchain when no ELF is given) and
+    return the state that later commands read with `read_background(project_dir)`."""
+    from edgekit.boards import load_board
+    from edgekit.device.toolchain import compile_firmware, read_description
+
+    project_dir = Path(project_dir)
+    desc = read_description(project_dir)
+    board = load_board(desc["board"])
+    if board.qemu is None:
+        raise BoardError(f"board {board.name!r} is not emulated: flash it with PlatformIO")
+    image = Path(elf) if elf is not None else compile_firmware(project_dir, board)
+    return start_background(qemu_machine(board), image, project_dir, board=board.name)
