@@ -186,11 +186,21 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
         ConstArray(names["pshift"], "int32_t", pad_even(shift)),
     ]
     init = c_struct(out_c=cout, k_padded=gemm_k_padded(k), weights_int16=int(int16),
+                    bounded=int(requant_bounded(w2d, bias, shift, single_rounding)),
                     weights=f"{{c:{names['pw']}}}", bias=f"{{c:{names['pbias']}}}",
                     multiplier=f"{{c:{names['pmult']}}}", shift=f"{{c:{names['pshift']}}}",
                     rounding="EK_ROUND_SINGLE" if single_rounding else "EK_ROUND_DOUBLE",
                     output_offset=output_zero_point, act=c_struct(min=act[0], max=act[1]))
     return constants, init, gemm_k_padded(k)
+
+
+def requant_bounded(w2d: np.ndarray, bias: np.ndarray, shift: np.ndarray, single_rounding: bool) -> bool:
+    """May the kernel use ek_requant_double_bounded? Needs every shift <= -1 and every
+    possible accumulator bias + sum((x - zp) * w), |x - zp| <= 255, inside (-2^30, 2^30)."""
+    if single_rounding or np.any(np.asarray(shift) > -1):
+        return False
+    worst = np.abs(np.asarray(bias, dtype=np.int64)) + 255 * np.abs(np.asarray(w2d, dtype=np.int64)).sum(axis=1)
+    return bool(np.all(worst < (1 << 30)))
 
 
 def packed_variant(variant: str) -> bool:

@@ -81,6 +81,33 @@ static inline int32_t ek_requant_double_fast(int32_t x, int32_t multiplier, int3
     return t;
 }
 
+/* SMMULR: (a*b + 2^31) >> 32. */
+#if defined(EK_ARM_DSP)
+static inline int32_t ek_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+static inline int32_t ek_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + (1LL << 31)) >> 32);
+}
+#endif
+
+/* ek_requant_double in ~5 instructions, exact ONLY when |x| < 2^30 and shift <= -1 (the host
+ * proves both per layer from the weights and bias, else it selects the exact form):
+ * SRDHM(x, m) = (2x*m + 2^31) >> 32 = SMMULR(2x, m); RoundingDivideByPOT(t, e) =
+ * (t - (t < 0) + 2^(e-1)) >> e without overflow since |t| < 2^30. */
+static inline int32_t ek_requant_double_bounded(int32_t x, int32_t multiplier, int32_t e,
+                                                int32_t round)
+{
+    int32_t t = ek_smmulr(x * 2, multiplier);
+    t += t >> 31;
+    return (t + round) >> e;
+}
+
 /* ---- DSP primitives: ACLE on Arm, plain C elsewhere (same results). ---- */
 
 #if defined(EK_ARM_DSP)

@@ -203,14 +203,65 @@ static void dot1_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t 
 
 static inline int8_t requant(const ek_gemm_t *g, int32_t acc, int32_t c)
 {
+    if (g->bounded) {
+        const int32_t e = -g->shift[c];
+        const int32_t v = ek_requant_double_bounded(acc, g->multiplier[c], e, 1 << (e - 1));
+        return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
+    }
+    const int32_t shift = g->shift[c];
+    if (g->rounding == EK_ROUND_SINGLE && shift <= -1) {
+        /* (x*m + 2^(30-shift)) >> (31-shift) = high word of the 64-bit sum >> (-shift-1). */
+        const int64_t sum = (int64_t)acc * g->multiplier[c] + ((int64_t)1 << (30 - shift));
+        const int32_t v = (int32_t)(sum >> 32) >> (-shift - 1);
+        return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
+    }
     const int32_t v = g->rounding == EK_ROUND_SINGLE
                           ? ek_requant_single(acc, g->multiplier[c], g->shift[c])
                           : ek_requant_double_fast(acc, g->multiplier[c], g->shift[c]);
     return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
 }
 
+static inline int8_t clamp_store(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+/* The common case: bounded double-rounding requantization, loops kept tight. */
+static void gemm_2px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t iters = g->k_padded >> 3, out_c = g->out_c, off = g->output_offset;
+    const int32_t lo = g->act.min, hi = g->act.max, i16 = g->weights_int16;
+    const int32_t *bias = g->bias, *mult = g->multiplier, *shift = g->shift;
+    const size_t pair_stride = (size_t)2 * g->k_padded;
+    const int8_t *w8 = (const int8_t *)g->weights;
+    const int16_t *w16 = (const int16_t *)g->weights;
+    for (int32_t c = 0; c < out_c; c += 2) {
+        int32_t acc[4] = {bias[c], bias[c + 1], bias[c], bias[c + 1]};
+        if (i16) {
+            dot_i16(w16, cols, iters, acc);
+            w16 += pair_stride;
+        } else {
+            dot_i8(w8, cols, iters, acc);
+            w8 += pair_stride;
+        }
+        const int32_t e0 = -shift[c], e1 = -shift[c + 1];
+        const int32_t r0 = 1 << (e0 - 1), r1 = 1 << (e1 - 1);
+        const int32_t m0 = mult[c], m1 = mult[c + 1];
+        out_a[c] = clamp_store(ek_requant_double_bounded(acc[0], m0, e0, r0) + off, lo, hi);
+        out_b[c] = clamp_store(ek_requant_double_bounded(acc[2], m0, e0, r0) + off, lo, hi);
+        if (c + 1 < out_c) {
+            out_a[c + 1] = clamp_store(ek_requant_double_bounded(acc[1], m1, e1, r1) + off, lo, hi);
+            out_b[c + 1] = clamp_store(ek_requant_double_bounded(acc[3], m1, e1, r1) + off, lo, hi);
+        }
+    }
+}
+
 void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
 {
+    if (g->bounded && out_b != NULL) {
+        gemm_2px_bounded(g, cols, out_a, out_b);
+        return;
+    }
     const int32_t iters = g->k_padded >> 3;
     for (int32_t c = 0; c < g->out_c; c += 2) {
         int32_t acc[4] = {g->bias[c], g->bias[c + 1], g->bias[c], g->bias[c + 1]};
