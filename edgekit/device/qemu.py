@@ -66,7 +66,9 @@ def free_port() -> int:
 
 
 def _tcp_serial(port: int) -> str:
-    return f"tcp:127.0.0.1:{port},server=on,wait=on"
+    # nodelay: QEMU writes the UART byte by byte; with Nagle + delayed ACK every request/
+    # response round trip would cost ~45 ms.
+    return f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"
 
 
 def _require_binary(binary: str) -> str:

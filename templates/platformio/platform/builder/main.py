@@ -45,7 +45,8 @@ env.AddPostAction(program, env.VerboseAction("$SIZETOOL -B -d $TARGET", "Firmwar
 
 port = os.environ.get("EK_QEMU_PORT", "4444")
 if desc["qemu"]:
-    serial = os.environ.get("EK_QEMU_SERIAL") or f"tcp:127.0.0.1:{port},server=on,wait=on"
+    default_serial = f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"
+    serial = os.environ.get("EK_QEMU_SERIAL") or default_serial
     command = list(desc["qemu"]) + ["-kernel", "$SOURCE", "-serial", serial]
     title = f"Starting {desc['board']} in QEMU (serial {serial})"
 else:
