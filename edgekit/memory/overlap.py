@@ -119,14 +119,16 @@ def row_geometry(graph: Graph, op: Op) -> RowGeometry | None:
         return None
     opts = op.options
     if op.type in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        if len(op.inputs) < 2 or op.inputs[1] < 0:
+        if len(op.inputs) < 2 or op.inputs[1] < 0 or len(graph.tensors[op.inputs[1]].shape) != 4:
             return None
         _, kernel_h, kernel_w, _ = graph.tensors[op.inputs[1]].shape  # OHWI / 1HWO
         dilation = int(opts.get("dilation_h_factor", 1) or 1)
         dilation_w = int(opts.get("dilation_w_factor", 1) or 1)
-    else:
+    elif "filter_height" in opts and "filter_width" in opts:
         kernel_h, kernel_w = int(opts["filter_height"]), int(opts["filter_width"])
         dilation = dilation_w = 1
+    else:
+        return None
     stride = int(opts.get("stride_h", 1) or 1)
     stride_w = int(opts.get("stride_w", 1) or 1)
     padding = str(opts.get("padding", "VALID"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from edgekit.memory.order import topological_orders
 from .graphs import GraphBuilder, random_graphs
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(random_graphs())
 def test_random_graphs_every_planner_and_trick_set_checks(graph) -> None:
     lower = liveness_lower_bound(graph)
@@ -42,6 +43,11 @@ def test_random_graphs_every_planner_and_trick_set_checks(graph) -> None:
     best = plan_best(graph, alignment=4, time_budget=0.1, max_iters=200)
     check_plan(best, graph)
     assert best.arena_bytes <= plain_greedy
+    pixels = plan_best(graph, alignment=4, time_budget=0.1, max_iters=200, tricks=replace(ALL, pixel_block=2))
+    check_plan(pixels, graph)
+    assert pixels.arena_bytes <= plain_greedy
+    if any(o.kind == "rows" for o in pixels.overlaps):  # the plan names the contract it uses
+        assert pixels.pixel_block == 2
 
 
 def test_concatenation_is_eliminated_into_slices() -> None:
