@@ -131,16 +131,16 @@ def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
 
         load_board(board)  # unknown board: fail before minutes of training
     out = Path(out_dir) if out_dir is not None else Path("build") / f"{model.stem}-optimize"
-    spec = dict(model=str(model.resolve()), data=str(Path(data).resolve()), out_dir=str(out.resolve()),
-                eval=str(Path(eval_data).resolve()) if eval_data else None, prune=prune,
-                cluster=cluster, qat=qat, epochs=epochs, seed=seed)
+    spec = {"model": str(model.resolve()), "data": str(Path(data).resolve()), "out_dir": str(out.resolve()),
+                "eval": str(Path(eval_data).resolve()) if eval_data else None, "prune": prune,
+                "cluster": cluster, "qat": qat, "epochs": epochs, "seed": seed}
     rows = run_worker(spec, timeout)
     variants = [Variant(**row) for row in rows]
     for variant in variants:
         variant.gzip_bytes = len(gzip.compress(Path(variant.tflite).read_bytes(), compresslevel=9))
     notes = ["accuracy/RMSE: TFLite reference kernels on the held-out data",
-             "gzip bytes: gzip -9 of the .tflite (zeros and repeated values from pruning/clustering "
-             "compress; the .tflite itself does not shrink)"]
+             ("gzip bytes: gzip -9 of the .tflite (zeros and repeated values from pruning/clustering "
+             "compress; the .tflite itself does not shrink)")]
     if board is not None:
         try:
             for variant in variants:

@@ -24,9 +24,9 @@ from typing import Any
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from edgekit.errors import EdgekitError  # noqa: E402
+from edgekit.errors import EdgekitError
 
 ERROR_PREFIX = "EDGEKIT-ERROR: "
 # Keras activations TFMOT 0.8.1's default 8-bit scheme quantizes inside a layer.
@@ -93,8 +93,8 @@ def cluster(model: Any, x: np.ndarray, y: np.ndarray, clusters: int, epochs: int
     import tensorflow_model_optimization as tfmot
 
     ck = tfmot.clustering.keras
-    params: dict[str, Any] = dict(number_of_clusters=clusters,
-                                  cluster_centroids_init=ck.CentroidInitialization.KMEANS_PLUS_PLUS)
+    params: dict[str, Any] = {"number_of_clusters": clusters,
+                                  "cluster_centroids_init": ck.CentroidInitialization.KMEANS_PLUS_PLUS}
     if preserve_sparsity:
         params["preserve_sparsity"] = True
     wrapped = ck.cluster_weights(model, **params)
@@ -190,8 +190,8 @@ def run(spec: dict[str, Any]) -> list[dict[str, Any]]:
         path = out_dir / f"{name}.tflite"
         path.write_bytes(data)
         _, metric, value = score(predict(data, x_eval), y_eval)
-        rows.append(dict(name=name, tflite=str(path), int8=int8, metric=metric, value=value,
-                         bytes=len(data), note=note))
+        rows.append({"name": name, "tflite": str(path), "int8": int8, "metric": metric, "value": value,
+                         "bytes": len(data), "note": note})
         print(f"optimize: {name}: {metric} {value:.4f}, {len(data)} bytes", file=sys.stderr)
 
     with tempfile.TemporaryDirectory(prefix="edgekit-optimize-") as tmp:
