@@ -19,13 +19,13 @@ IN_QUANT = (0.5, -3)
 OUT_QUANT = (0.25, 5)
 
 
-def reference(x: bytes, num_ops: int = NUM_OPS) -> bytes:
+def reference(x: bytes, num_ops: int = NUM_OPS, out_bytes: int = OUT_BYTES) -> bytes:
     """What the stand-in computes: see the comment at the top of standin_model.c."""
     y = (np.frombuffer(x, dtype=np.uint8).astype(np.uint32) * 3 + 7) & 0xFF
     for k in range(1, num_ops - 1):
         y = (y + k) & 0xFF
-    j = np.arange(OUT_BYTES, dtype=np.uint32)
-    return ((y[j % IN_BYTES] ^ (j & 0x7F)) & 0xFF).astype(np.uint8).tobytes()
+    j = np.arange(out_bytes, dtype=np.uint32)
+    return ((y[j % len(x)] ^ (j & 0x7F)) & 0xFF).astype(np.uint8).tobytes()
 
 
 HOST_BOARD_H = """#ifndef EK_BSP_BOARD_H
@@ -69,3 +69,34 @@ def render_main(num_ops: int) -> str:
     from edgekit.device.firmware import render_main_c
 
     return render_main_c(board="host", num_ops=num_ops, build_id="test-build")
+
+
+def write_build(out: Path, board_name: str, *, num_ops: int = NUM_OPS,
+                model_hash: str = "5a" * 32, compile_elf: bool = True,
+                in_bytes: int = IN_BYTES, out_bytes: int = OUT_BYTES) -> Path:
+    """A build directory like `edgekit build` writes (PlatformIO project + report.json),
+    with the stand-in in place of a generated model."""
+    import json
+
+    from edgekit.boards import load_board
+    from edgekit.codegen.project import write_project
+    from edgekit.device.firmware import render_main_c
+    from edgekit.device.toolchain import compile_firmware
+
+    board = load_board(board_name)
+    sources = {
+        "main.c": render_main_c(board=board.name, num_ops=num_ops, build_id=model_hash[:12]),
+        "model.c": (FW_DIR / "standin_model.c").read_text(),
+    }
+    defines = {"EK_STANDIN_OPS": str(num_ops), "EK_STANDIN_HASH": f'"{model_hash}"',
+               "EK_STANDIN_IN": str(in_bytes), "EK_STANDIN_OUT": str(out_bytes)}
+    write_project(out, board, sources, defines=defines)
+    elf = compile_firmware(out, board) if compile_elf else None
+    ops = [{"index": k, "type": "STANDIN_OP", "macs": in_bytes if k < num_ops - 1 else out_bytes}
+           for k in range(num_ops)]
+    report = {"board": board.name, "model_sha256": model_hash, "build_id": model_hash[:12],
+              "arena_bytes": 2 * in_bytes + out_bytes, "ops": ops,
+              "macs": sum(op["macs"] for op in ops), "elf": str(elf) if elf else None,
+              "project": str(out)}
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    return out
