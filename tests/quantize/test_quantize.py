@@ -51,6 +51,12 @@ def assert_full_integer(path: Path, io: str = "int8") -> None:
     assert not DYNAMIC_SHAPE_OPS & {op.type for op in graph.ops}
 
 
+def assert_bit_exact(path: Path, tmp_path: Path) -> None:
+    """edgekit's generated C, compiled for the host, against TFLite's reference kernels."""
+    result = api.verify(path, samples=5, work_dir=tmp_path / f"verify-{path.stem}")
+    assert result.samples == 5 and result.bit_exact == 5, result
+
+
 def assert_keeps_accuracy(float_model: Path, int8_model: Path, eval_npz: Path) -> None:
     data = np.load(eval_npz)
     float_acc = reference_accuracy(float_model, data["x"], data["y"]) if float_model.suffix == \
@@ -66,6 +72,7 @@ def test_keras3_model_with_report_and_eval(quadrant_models: dict, tmp_path: Path
     result = api.quantize(quadrant_models["keras"], quadrant_models["calib"], out,
                           report=report, eval_data=quadrant_models["eval"])
     assert_full_integer(out)
+    assert_bit_exact(out, tmp_path)
     assert result.mode == "int8" and result.for_microcontrollers and result.source_kind == "keras"
     ev = result.evaluation
     assert ev.metric == "accuracy" and ev.float_value > 0.9, ev
@@ -88,6 +95,7 @@ def test_saved_model_with_dynamic_batch(quadrant_models: dict, tmp_path: Path) -
     result = api.quantize(quadrant_models["saved_model"], quadrant_models["calib"], out)
     assert result.source_kind == "saved_model"
     assert_full_integer(out)
+    assert_bit_exact(out, tmp_path)
     assert_keeps_accuracy(quadrant_models["keras"], out, quadrant_models["eval"])
 
 
@@ -107,6 +115,7 @@ def test_float_tflite_through_ai_edge_quantizer(quadrant_models: dict, tmp_path:
     result = api.quantize(float_path, quadrant_models["calib"], out)
     assert result.source_kind == "tflite"
     assert_full_integer(out)
+    assert_bit_exact(out, tmp_path)
     assert_keeps_accuracy(float_path, out, quadrant_models["eval"])
 
 
@@ -133,6 +142,7 @@ def test_tf_keras_h5(quadrant_models: dict, tmp_path: Path) -> None:
     result = api.quantize(h5, quadrant_models["calib"], out, eval_data=quadrant_models["eval"])
     assert any("tf_keras" in note for note in result.notes)
     assert_full_integer(out)
+    assert_bit_exact(out, tmp_path)
     ev = result.evaluation
     assert ev.float_value > 0.9 and abs(ev.float_value - ev.int8_value) <= 0.02, ev
 
