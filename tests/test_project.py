@@ -30,8 +30,11 @@ from edgekit.errors import EdgekitError
 
 PROBE = Path(__file__).parent / "firmware" / "bsp_probe.c"
 TIMEOUT_S = 60
-LOCAL_BOARDS = ["qemu-cortex-m4", "qemu-cortex-m7", "qemu-cortex-m33", "qemu-cortex-m55",
-                "qemu-riscv32", "host"]
+# m7/m33/m55 share the Cortex-M path with the m4: slow, to keep the fast suite short.
+LOCAL_BOARDS = ["qemu-cortex-m4", "qemu-riscv32", "host"] + [
+    pytest.param(name, marks=pytest.mark.slow)
+    for name in ("qemu-cortex-m7", "qemu-cortex-m33", "qemu-cortex-m55")
+]
 
 
 @pytest.fixture(scope="module")
