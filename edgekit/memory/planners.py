@@ -12,7 +12,7 @@ them is still correct, only bigger.
   busiest op first, ...) times two placement rules (lowest fit, best fit); the smallest.
 * search: hill climbing over placement orders, decoded by lowest fit, from the best
   heuristic order; deterministic for a seed, stops at the time budget, at max_iters, or
-  at a lower bound. (Any optimal plan is the lowest-fit decoding of some order: place
+  at a lower bound. Up to 7 buffers it tries every order (exact). (Any optimal plan is the lowest-fit decoding of some order: place
   buffers by increasing optimal offset; so the search space is complete.)
 """
 
@@ -195,7 +195,10 @@ def lower_bound(buffers: Sequence[Buffer], rules: Sequence[OverlapRule] = (), al
 def search(buffers: Sequence[Buffer], alignment: int = 1, rules: Sequence[OverlapRule] = (),
            time_budget: float = 2.0, seed: int = 0, max_iters: int = 20000,
            **_: object) -> list[int]:
-    """Hill climbing over placement orders (plateau moves accepted), from the best heuristic."""
+    """Hill climbing over placement orders (plateau moves accepted), from the best heuristic.
+    Problems of at most 7 buffers are solved exactly instead (`exhaustive`)."""
+    if len(buffers) <= 7:
+        return exhaustive(buffers, alignment, rules)
     ranked = heuristic_plans(buffers, alignment, rules)
     best_arena, _, start, best_offsets = ranked[0]
     floor = lower_bound(buffers, rules, alignment)
@@ -223,6 +226,30 @@ def search(buffers: Sequence[Buffer], alignment: int = 1, rules: Sequence[Overla
                 if size <= floor:
                     break
     return best_offsets
+
+
+def exhaustive(buffers: Sequence[Buffer], alignment: int = 1, rules: Sequence[OverlapRule] = (),
+               max_buffers: int = 7, **_: object) -> list[int]:
+    """The optimum for tiny problems: lowest-fit decoding of every placement order.
+
+    Exact because any optimal plan is the lowest-fit decoding of the order of its offsets
+    (see the module docstring). Larger problems fall back to `search`.
+    """
+    if len(buffers) > max_buffers:
+        return search(buffers, alignment, rules, **_)
+    from itertools import permutations
+
+    conflicts = conflicts_of(buffers, rules)
+    best, best_size = None, None
+    floor = lower_bound(buffers, rules, alignment)
+    for order in permutations(range(len(buffers))):
+        offsets = place(order, buffers, alignment, conflicts)
+        size = arena_bytes(buffers, offsets, alignment)
+        if best_size is None or size < best_size:
+            best, best_size = offsets, size
+            if size <= floor:
+                break
+    return best if best is not None else []
 
 
 Planner = Callable[..., list[int]]

@@ -74,3 +74,19 @@ def test_search_is_deterministic_for_a_seed() -> None:
     buffers = [Buffer(f"b{i}", 10 + (i * 37) % 50, i % 5, i % 5 + i % 3) for i in range(14)]
     runs = [search(buffers, 4, (), time_budget=5.0, seed=3, max_iters=500) for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+@settings(max_examples=80, deadline=None)
+@given(buffer_sets(with_rules=True))
+def test_exhaustive_is_optimal_on_tiny_sets(case) -> None:
+    from edgekit.memory.planners import exhaustive
+
+    buffers, rules, alignment = case
+    buffers = buffers[:6]
+    rules = [r for r in rules if r.lower < 6 and r.upper < 6]
+    exact = exhaustive(buffers, alignment, rules)
+    check_offsets(buffers, exact, alignment, rules)
+    best = arena_bytes(buffers, exact, alignment)
+    assert lower_bound(buffers, rules, alignment) <= best
+    for planner in (greedy_by_size, heuristic, search):
+        assert arena_bytes(buffers, planner(buffers, alignment, rules, max_iters=300), alignment) >= best
