@@ -138,6 +138,12 @@ NOTES = [
      "per-op buffers alive during their op only. Kernels that need an im2col or padded-input "
      "buffer will raise these figures."),
     "Every edgekit plan in this table passed `edgekit.memory.check_plan`.",
+    ("IC under the row contract: at op 2 the residual (16,384 B) is alive while conv 2 turns "
+     "16,384 B into 16,384 B with a two-row (1,024 B) overlap, so 33,792 B is a lower bound for "
+     "every plan and every one of IC's 9 valid op orders (`planners.lower_bound` of each "
+     "problem), and the plan reaches it. Going lower needs a finer kernel contract (pixel "
+     "blocks: 33,328 B) or fusing the residual ADD into conv 2 (the ADD's output written in "
+     "place over the residual row by row: about 32,768 B plus the conv's scratch)."),
 ]
 
 
