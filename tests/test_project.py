@@ -123,7 +123,7 @@ def test_pio_failure_is_one_clear_line(tmp_path: Path, pio_core: Path) -> None:
 
 @pytest.mark.parametrize(
     ("board_name", "platform", "define"),
-    [("esp32", "espressif32", None), ("nucleo_l4r5zi", "ststm32", "-DEK_KERNELS_ARM_DSP=1")],
+    [("esp32", "espressif32", None), ("nucleo_l4r5zi", "ststm32", "-DEK_ARM_DSP=1")],
 )
 def test_real_board_platformio_ini(tmp_path: Path, board_name: str, platform: str,
                                    define: str | None) -> None:

@@ -26,11 +26,13 @@ SOURCE_DIRS = ("src", "src/bsp", "src/runtime", "src/kernels")
 OPT_FLAGS = ["-O2", "-std=c99", "-ffunction-sections", "-fdata-sections"]
 WARN_FLAGS = ["-Wall", "-Wextra", "-Werror"]
 STACK_RESERVE = 0x10000  # bytes the linker keeps for the stack (link fails otherwise)
+# The kernels' ISA switches (firmware/kernels/ek_common.h: EK_ARM_DSP is the one feature
+# macro of the DSP path; the M55 has the DSP extension too, plus Helium).
 KERNEL_DEFINES = {
     "portable": {},
-    "arm-dsp": {"EK_KERNELS_ARM_DSP": "1"},
-    "arm-mve": {"EK_KERNELS_ARM_DSP": "1", "EK_KERNELS_ARM_MVE": "1"},
-    "esp-nn-like": {"EK_KERNELS_ESP_NN": "1"},
+    "arm-dsp": {"EK_ARM_DSP": "1"},
+    "arm-mve": {"EK_ARM_DSP": "1", "EK_ARM_MVE": "1"},
+    "esp-nn-like": {"EK_ESP_NN": "1"},
 }
 PIO_ENV = {
     "PLATFORMIO_SETTING_ENABLE_TELEMETRY": "no",
