@@ -76,6 +76,9 @@ def lower_softmax(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [x, y])
     require(len(x.shape) >= 1 and tuple(x.shape) == tuple(y.shape), op, "input and output shapes differ")
+    s_out, zp_out = scale_zp(y)
+    require(float(s_out) == 1.0 / 256 and zp_out == -128, op,
+            "int8 SOFTMAX needs output scale 1/256 and zero point -128 (as TFLite)")
     depth = int(x.shape[-1])
     outer = x.num_elements // max(depth, 1)
     return _float_lowering(graph, op, outer, depth)
