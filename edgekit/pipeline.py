@@ -16,6 +16,7 @@ from edgekit.errors import ModelError
 from edgekit.ir import Graph
 from edgekit.kernels.lowering import LoweringContext, OpLowering
 from edgekit.load import load_tflite_bytes
+from edgekit.memory import MemoryPlan
 from edgekit.passes import run_passes
 
 _INTEGER_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
@@ -29,7 +30,7 @@ class CompiledModel:
     graph: Graph  # after passes
     ctx: LoweringContext
     lowered: dict[int, OpLowering]
-    plan: object  # edgekit.memory.MemoryPlan
+    plan: "ArenaLayout"
     generated: GeneratedModel
 
 
@@ -53,17 +54,69 @@ def check_integer_model(graph: Graph, source: str) -> None:
                     "or edgekit build --calib DATA)")
 
 
+@dataclass
+class ArenaLayout:
+    """A MemoryPlan as codegen reads it (edgekit.codegen.model.ArenaPlan)."""
+
+    plan: MemoryPlan
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.plan.arena_bytes
+
+    @property
+    def alignment(self) -> int:
+        return self.plan.alignment
+
+    @property
+    def op_order(self) -> list[int]:
+        return self.plan.op_order
+
+    @property
+    def planner(self) -> str:
+        return f"{self.plan.planner}/{self.plan.tricks}"
+
+    @property
+    def lower_bound(self) -> int:
+        return self.plan.lower_bound
+
+    @property
+    def eliminated_ops(self) -> list[int]:
+        return self.plan.eliminated_ops
+
+    def tensor_offset(self, tensor: int) -> int:
+        return self.plan.offsets[tensor]
+
+    def scratch_offset(self, op: int) -> int | None:
+        return self.plan.scratch_offsets.get(op) if self.plan.scratch_sizes.get(op) else None
+
+
+def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, planner: str = "best",
+                time_budget_s: float = 2.0) -> ArenaLayout:
+    """The smallest checked arena plan (or one named planner's), with the kernels' scratch."""
+    from edgekit.memory import PLANNERS, check_plan, plan_best, plan_graph
+
+    def scratch(op) -> int:
+        return lowered[op.index].scratch_bytes
+
+    if planner == "best":
+        plan = plan_best(graph, alignment=alignment, scratch_bytes=scratch, time_budget=time_budget_s)
+    elif planner in PLANNERS:
+        plan = plan_graph(graph, planner=planner, alignment=alignment, scratch_bytes=scratch)
+    else:
+        raise ModelError(f"unknown planner {planner!r}: use best or one of {', '.join(PLANNERS)}")
+    check_plan(plan, graph, scratch)  # every build proves its plan
+    return ArenaLayout(plan)
+
+
 def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
                   planner: str = "best", time_budget_s: float = 2.0) -> CompiledModel:
-    from edgekit.memory.api import plan_for_codegen
-
     graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
     check_integer_model(graph, str(model_path))
     graph = run_passes(graph)
     ctx = lowering_context(board, rounding)
     lowered = lower_graph(graph, ctx)
-    plan = plan_for_codegen(graph, lowered, alignment=board.arena_alignment, planner=planner,
-                            time_budget_s=time_budget_s)
+    plan = plan_memory(graph, lowered, board.arena_alignment, planner, time_budget_s)
     model_hash = hashlib.sha256(model_bytes).hexdigest()
     generated = generate_model(graph, plan, ctx, model_hash, lowered)
     return CompiledModel(model_path=model_path, model_bytes=model_bytes, model_hash=model_hash, graph=graph,

@@ -121,21 +121,18 @@ def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]], round
 
 
 def _tflm_outputs(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[dict[int, np.ndarray]]:
+    """TFLite Micro's outputs, keyed by output position (it has no global tensor indices)."""
+    from edgekit.load import load_tflite_bytes
     from tflite_micro.python.tflite_micro import runtime
 
+    num_outputs = len(load_tflite_bytes(model_bytes).outputs)
     interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=4 << 20)
-    graph_outputs = [d["index"] if isinstance(d, dict) else None for d in interpreter.get_output_details(0)] \
-        if hasattr(interpreter, "get_output_details") else []
     results = []
     for sample in samples:
         for k, value in enumerate(sample):
             interpreter.set_input(value, k)
         interpreter.invoke()
-        outputs = {}
-        count = len(graph_outputs) or 1
-        for k in range(count):
-            outputs[k] = np.array(interpreter.get_output(k))
-        results.append(outputs)
+        results.append({k: np.array(interpreter.get_output(k)) for k in range(num_outputs)})
     return results
 
 

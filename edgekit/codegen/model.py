@@ -83,6 +83,15 @@ def _fill(template: str, mapping: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: mapping[m.group(1)], template)
 
 
+def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan) -> list[str]:
+    """A data-free op (RESHAPE...): nothing when the plan shares the bytes, else one copy."""
+    source, target = op.inputs[input_position], op.outputs[0]
+    src, dst = plan.tensor_offset(source), plan.tensor_offset(target)
+    if src == dst:
+        return ["/* no code: the output shares its input's bytes */"]
+    return [f"memmove({_tensor_pointer(dst)}, {_tensor_pointer(src)}, {graph.tensors[target].nbytes}u);"]
+
+
 def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
                    lowered: dict[int, OpLowering] | None = None) -> GeneratedModel:
     lowered = lowered or lower_graph(graph, ctx)
@@ -92,6 +101,7 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
     weights_bytes = 0
 
     by_index = {op.index: op for op in graph.ops}
+    eliminated = set(getattr(plan, "eliminated_ops", []))
     for position, op_index in enumerate(plan.op_order):
         op: Op = by_index[op_index]
         lowering = lowered[op_index]
@@ -116,8 +126,10 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
             mapping[f"out{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
         scratch = plan.scratch_offset(op_index)
         mapping["scratch"] = _tensor_pointer(scratch) if scratch is not None else "NULL"
-        if lowering.alias_of_input is not None:
-            call_lines = ["/* no code: the output shares its input's bytes */"]
+        if op_index in eliminated:
+            call_lines = ["/* no code: the producers wrote this tensor's parts in place */"]
+        elif lowering.alias_of_input is not None:
+            call_lines = _alias_lines(graph, op, lowering.alias_of_input, plan)
         else:
             call_lines = _fill(lowering.call, mapping).strip().splitlines()
         out = graph.tensors[op.outputs[0]]
