@@ -52,3 +52,48 @@ def verify(model: str | Path, board: str = "host", samples: int = 10, inputs: st
 
     return verify_model(model, board=board, samples=samples, inputs=inputs, rounding=rounding, debug=debug,
                         sanitize=sanitize, work_dir=work_dir, seed=seed)
+
+
+# --- device loop: flash / profile / validate (edgekit/device, edgekit/profile) ---------
+
+
+def flash(build_dir: str | Path | None = None, *, board: str | None = None,
+          port: str | None = None) -> Any:
+    """Flash the build in build_dir: QEMU in the background for emulated boards (its serial
+    URL recorded in the build dir), `pio run -t upload` for real ones.
+    Returns edgekit.device.flash.FlashResult."""
+    from edgekit.device.flash import flash_build
+
+    return flash_build(build_dir, board=board, port=port)
+
+
+def flash_stop(build_dir: str | Path | None = None) -> bool:
+    """Stop the QEMU that flash() left running for build_dir; True if one was running."""
+    from edgekit.device.flash import stop
+
+    return stop(build_dir)
+
+
+def profile(build_dir: str | Path | None = None, *, port: str | None = None, runs: int = 10,
+            board: str | None = None, seed: int = 0, ppk2: str | None = None,
+            ppk2_mv: int = 3300, on_run: Any = None, **link_options: Any) -> Any:
+    """Time every layer of the build's model on its device over `runs` inferences.
+    Returns edgekit.profile.summary.ProfileResult (.to_json(): layers, total_cycles,
+    total_us, energy_uj, emulated, ...)."""
+    from edgekit.profile.run import profile_build
+
+    return profile_build(build_dir, port=port, runs=runs, board=board, seed=seed, ppk2=ppk2,
+                         ppk2_mv=ppk2_mv, on_run=on_run, **link_options)
+
+
+def validate(build_dir: str | Path | None = None, *, data: str | Path | None = None,
+             samples: int = 10, port: str | None = None, board: str | None = None,
+             seed: int = 0, float_model: str | Path | None = None, on_sample: Any = None,
+             **link_options: Any) -> Any:
+    """Device outputs against TFLite's reference kernels on the same inputs.
+    Returns edgekit.device.validate.ValidateResult (samples, bit_exact, max_abs_diff, ok)."""
+    from edgekit.device.validate import validate_build
+
+    return validate_build(build_dir, data=data, samples=samples, port=port, board=board,
+                          seed=seed, float_model=float_model, on_sample=on_sample,
+                          **link_options)

@@ -1,0 +1,112 @@
+"""Profile outputs: a rich table for the terminal, CSV, a PNG of per-layer bars, HTML."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from pathlib import Path
+
+from edgekit.profile.summary import ProfileResult
+
+
+def _unit_label(result: ProfileResult) -> str:
+    return {"instructions": "instr (emulated)", "cycles": "cycles", "us": "µs ticks"}[result.unit]
+
+
+def rows(result: ProfileResult) -> list[list[str]]:
+    out = []
+    for layer in result.layers:
+        mpc = f"{layer.macs_per_cycle:.3f}" if layer.macs_per_cycle is not None else "-"
+        out.append([str(layer.index), layer.type, f"{layer.macs:,}", f"{layer.cycles:,.0f}",
+                    f"{layer.us:,.1f}", f"{layer.pct:.1f}", mpc])
+    return out
+
+
+HEADERS = ["#", "op", "MACs", "cycles", "µs", "%", "MACs/cycle"]
+
+
+def summary_lines(result: ProfileResult) -> list[str]:
+    unit = _unit_label(result)
+    lines = [
+        f"total {result.total_cycles:,.0f} {unit} (min {result.total_cycles_min:,.0f}, "
+        f"max {result.total_cycles_max:,.0f} over {result.runs} runs) = "
+        f"{result.total_us:,.1f} µs at {result.cpu_hz / 1e6:g} MHz",
+    ]
+    if result.emulated:
+        lines.append("counts are QEMU -icount executed instructions (emulated), not cycles")
+    e = result.energy
+    lines.append(f"energy per inference: {e.uj:,.3f} µJ at {e.mw:,.1f} mW — {e.source}"
+                 if e.uj is not None else f"energy per inference: n/a — {e.source}")
+    return lines
+
+
+def print_table(result: ProfileResult, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=f"{result.board}: per-layer profile ({_unit_label(result)})")
+    for i, name in enumerate(HEADERS):
+        table.add_column(name, justify="left" if i == 1 else "right")
+    for row in rows(result):
+        table.add_row(*row)
+    console.print(table)
+    for line in summary_lines(result):
+        console.print(line)
+
+
+def write_csv(result: ProfileResult, path: str | Path) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["index", "type", "macs", result.unit, "us", "pct", "macs_per_cycle"])
+        for layer in result.layers:
+            w.writerow([layer.index, layer.type, layer.macs, f"{layer.cycles:.1f}",
+                        f"{layer.us:.3f}", f"{layer.pct:.2f}",
+                        "" if layer.macs_per_cycle is None else f"{layer.macs_per_cycle:.4f}"])
+
+
+def png_bytes(result: ProfileResult) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    n = len(result.layers)
+    fig = Figure(figsize=(8, max(2.5, 0.28 * n + 1.2)))
+    ax = fig.subplots()
+    labels = [f"{layer.index} {layer.type}" for layer in result.layers]
+    values = [layer.us for layer in result.layers]
+    ax.barh(range(n), values, color="#4C72B0")
+    ax.set_yticks(range(n), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"µs at {result.cpu_hz / 1e6:g} MHz" + (" (emulated instructions)"
+                                                         if result.emulated else ""))
+    ax.set_title(f"{result.board}: {result.total_us:,.1f} µs per inference "
+                 f"(median of {result.runs})", fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def write_png(result: ProfileResult, path: str | Path) -> None:
+    Path(path).write_bytes(png_bytes(result))
+
+
+def write_html(result: ProfileResult, path: str | Path) -> None:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in rows(result))
+    notes = "".join(f"<p>{html.escape(line)}</p>" for line in summary_lines(result))
+    image = base64.b64encode(png_bytes(result)).decode()
+    Path(path).write_text(
+        "<!doctype html><meta charset='utf-8'>"
+        f"<title>edgekit profile: {html.escape(result.board)}</title>"
+        "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:right}"
+        "td:nth-child(2){text-align:left}</style>"
+        f"<h1>edgekit profile: {html.escape(result.board)}</h1>"
+        f"<table><tr>{head}</tr>{body}</table>{notes}"
+        f"<img alt='per-layer latency' src='data:image/png;base64,{image}'>\n"
+    )
