@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -78,22 +79,32 @@ def test_pio_and_direct_build_agree(board_name: str, tmp_path: Path, pio_core: P
     assert elf_size(pio_elf)["text"] > 0
 
 
-@pytest.mark.qemu
-def test_pio_upload_starts_qemu(m4_project: Path, pio_core: Path) -> None:
-    project = m4_project
-    env = pio_env(pio_core)
-    port = free_port()
-    proc = start_platformio(project, "upload", env={**env, "EK_QEMU_PORT": str(port)})
-    try:
+def _start_upload(project: Path, env: dict[str, str]
+                  ) -> tuple[subprocess.Popen[str], serial.SerialBase]:
+    """`pio run -t upload` on a free port, connected; retried when another process took
+    the port between free_port() and QEMU's bind."""
+    for _ in range(3):
+        port = free_port()
+        proc = start_platformio(project, "upload", env={**env, "EK_QEMU_PORT": str(port)})
         deadline = time.monotonic() + TIMEOUT_S
-        link = None
-        while link is None:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "pio run -t upload never opened the port"
+        while proc.poll() is None and time.monotonic() < deadline:
             try:
-                link = serial.serial_for_url(f"socket://127.0.0.1:{port}", timeout=TIMEOUT_S)
+                return proc, serial.serial_for_url(f"socket://127.0.0.1:{port}",
+                                                   timeout=TIMEOUT_S)
             except serial.SerialException:
                 time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(TIMEOUT_S)
+        output = proc.stdout.read() if proc.stdout else ""
+        if "in use" not in output:
+            pytest.fail(f"pio run -t upload did not open port {port}: {output[-800:]}")
+    pytest.fail("no free TCP port for QEMU after 3 tries")
+
+
+@pytest.mark.qemu
+def test_pio_upload_starts_qemu(m4_project: Path, pio_core: Path) -> None:
+    proc, link = _start_upload(m4_project, pio_env(pio_core))
+    try:
         assert link.read_until(b"\n") == b"board=qemu-cortex-m4\n"
         link.close()
     finally:
