@@ -178,15 +178,18 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
     cout, k = w2d.shape
     if int16 is None:
         int16 = use_int16_weights(w2d.size)
-    names = {n: cname(op, n) for n in ("pw", "pbias", "pmult", "pshift")}
+    names = {n: cname(op, n) for n in ("pw", "pbias", "pmult", "pshift", "prq")}
+    bounded = requant_bounded(w2d, bias, shift, single_rounding)
     constants = [
         ConstArray(names["pw"], "int16_t" if int16 else "int8_t", pack_gemm_weights(w2d, int16), 8),
         ConstArray(names["pbias"], "int32_t", pad_even(folded_bias(bias, w2d, input_zero_point))),
         ConstArray(names["pmult"], "int32_t", pad_even(mult)),
         ConstArray(names["pshift"], "int32_t", pad_even(shift)),
     ]
+    if bounded:
+        constants.append(ConstArray(names["prq"], "int32_t", bounded_rq(pad_even(shift))))
     init = c_struct(out_c=cout, k_padded=gemm_k_padded(k), weights_int16=int(int16),
-                    bounded=int(requant_bounded(w2d, bias, shift, single_rounding)),
+                    rq=f"{{c:{names['prq']}}}" if bounded else "NULL",
                     weights=f"{{c:{names['pw']}}}", bias=f"{{c:{names['pbias']}}}",
                     multiplier=f"{{c:{names['pmult']}}}", shift=f"{{c:{names['pshift']}}}",
                     rounding="EK_ROUND_SINGLE" if single_rounding else "EK_ROUND_DOUBLE",
@@ -201,6 +204,12 @@ def requant_bounded(w2d: np.ndarray, bias: np.ndarray, shift: np.ndarray, single
         return False
     worst = np.abs(np.asarray(bias, dtype=np.int64)) + 255 * np.abs(np.asarray(w2d, dtype=np.int64)).sum(axis=1)
     return bool(np.all(worst < (1 << 30)))
+
+
+def bounded_rq(shift: np.ndarray) -> np.ndarray:
+    """Per channel {e = -shift, 2^(e-1)}: the constants of ek_requant_double_bounded."""
+    e = -np.asarray(shift, dtype=np.int64)
+    return np.stack([e, 1 << (e - 1)], axis=1).reshape(-1)
 
 
 def packed_variant(variant: str) -> bool:

@@ -11,15 +11,27 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
-from edgekit.kernels.conv_common import (activation_range, bias_values, dims, filter_scales, nhwc,
-                                         packed_variant, per_channel_multipliers, window, wrap_int32)
+from edgekit.kernels.conv_common import (Window, activation_range, bias_values, dims, filter_scales,
+                                         nhwc, packed_variant, per_channel_multipliers,
+                                         bounded_rq, requant_bounded, window, wrap_int32)
+
+MAX_KH = 16  # EK_DW_MAX_KH
+
+
+def scratch_bytes_packed(win: Window, kh: int, kw: int, out_w: int, channels: int) -> int:
+    """Mirror of ek_depthwise_s8_packed_get_buffer_size: ring of zero-point padded rows."""
+    rows = (kh - 1) * win.dilation_h + 1
+    width = (out_w - 1) * win.stride_w + (kw - 1) * win.dilation_w + 1
+    return 4 * rows + (rows + 1) * width * channels
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 
 def pack_depthwise_weights(w: np.ndarray) -> np.ndarray:
-    """[kh*kw, C] → int16 with each group of 4 channels in lane order c0, c2, c1, c3."""
+    """[kh*kw, C] → int16 [C/4][kh*kw][4], each group of 4 channels in lane order c0, c2, c1, c3
+    (the kernel reads one group's taps sequentially)."""
     taps, c = w.shape
-    return w.reshape(taps, c // 4, 4)[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16)
+    groups = w.reshape(taps, c // 4, 4)[..., [0, 2, 1, 3]].transpose(1, 0, 2)
+    return groups.reshape(-1).astype(np.int16)
 
 
 @register("DEPTHWISE_CONV_2D")
@@ -50,14 +62,20 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     refs = dict(weights=f"{{c:{names['w']}}}", bias=f"{{c:{names['bias']}}}",
                 multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}")
     act_init = c_struct(min=act[0], max=act[1])
-    if packed_variant(ctx.variant) and dm == 1 and cout % 4 == 0:
+    if packed_variant(ctx.variant) and dm == 1 and cout % 4 == 0 and kh <= MAX_KH:
         folded = wrap_int32(bias - in_zp * w.sum(axis=0))
         constants = [ConstArray(names["w"], "int16_t", pack_depthwise_weights(w), 8),
                      ConstArray(names["bias"], "int32_t", folded), *common]
-        init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init, **refs)
+        bounded = requant_bounded(w.T, bias, shift, single_rounding=False)
+        if bounded:
+            constants.append(ConstArray(cname(op, "rq"), "int32_t", bounded_rq(shift)))
+        init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init,
+                        rq=f"{{c:{cname(op, 'rq')}}}" if bounded else "NULL", **refs)
         constants.append(ConstStruct(names["params"], "ek_dw_packed_params_t", init))
-        return OpLowering(call=f"ek_depthwise_s8_packed(&{{c:{names['params']}}}, {{in0}}, {{out0}});",
-                          headers=["ek_depthwise.h"], constants=constants)
+        return OpLowering(
+            call=f"ek_depthwise_s8_packed(&{{c:{names['params']}}}, {{in0}}, {{out0}}, {{scratch}});",
+            headers=["ek_depthwise.h"], constants=constants,
+            scratch_bytes=scratch_bytes_packed(win, kh, kw, out_w, cout))
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
                  ConstArray(names["bias"], "int32_t", bias), *common]
     init = c_struct(**geometry, depth_multiplier=dm, input_offset=-in_zp, output_offset=out_zp,

@@ -108,6 +108,13 @@ static inline int32_t ek_requant_double_bounded(int32_t x, int32_t multiplier, i
     return (t + round) >> e;
 }
 
+/* Saturate to int8 (one SSAT on Arm). */
+#if defined(EK_ARM_DSP)
+#define ek_ssat8(v) __ssat((v), 8)
+#else
+static inline int32_t ek_ssat8(int32_t v) { return v < -128 ? -128 : (v > 127 ? 127 : v); }
+#endif
+
 /* ---- DSP primitives: ACLE on Arm, plain C elsewhere (same results). ---- */
 
 #if defined(EK_ARM_DSP)

@@ -40,72 +40,162 @@ void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *outpu
     }
 }
 
-/* One tap on 4 channels: input word v (4 int8), weights w (4 int16 in lane order). */
-#define EK_DW_TAP(v, w, a)                                                                   \
-    do {                                                                                     \
-        const uint32_t lo_ = ek_sxtb16(v), hi_ = ek_sxtb16_ror8(v);                          \
-        const uint32_t w0_ = ek_read_u32(w), w1_ = ek_read_u32((w) + 2);                     \
-        a[0] = ek_smlabb(lo_, w0_, a[0]);                                                    \
-        a[2] = ek_smlatt(lo_, w0_, a[2]);                                                    \
-        a[1] = ek_smlabb(hi_, w1_, a[1]);                                                    \
-        a[3] = ek_smlatt(hi_, w1_, a[3]);                                                    \
+/* One tap on 4 channels: input word at p (4 int8 channels), weights *pw (4 int16 in lane
+ * order c0,c2,c1,c3), advanced by 4 int16. In assembly on Arm so GCC keeps the four
+ * accumulators in registers instead of hoisting every load and spilling. */
+#if defined(EK_ARM_DSP)
+#define EK_DW_TAP(p, pw, a0, a1, a2, a3)                                                    \
+    do {                                                                                   \
+        uint32_t v_, lo_, w0_, w1_;                                                        \
+        __asm__ volatile("ldr %[v], [%[src]]\n\t"                                           \
+                         "ldrd %[w0], %[w1], [%[w]], #8\n\t"                               \
+                         "sxtb16 %[lo], %[v]\n\t"                                          \
+                         "sxtb16 %[v], %[v], ror #8\n\t"                                   \
+                         "smlabb %[a0], %[lo], %[w0], %[a0]\n\t"                           \
+                         "smlatt %[a2], %[lo], %[w0], %[a2]\n\t"                           \
+                         "smlabb %[a1], %[v], %[w1], %[a1]\n\t"                            \
+                         "smlatt %[a3], %[v], %[w1], %[a3]\n\t"                            \
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),      \
+                           [w] "+r"(pw), [v] "=&r"(v_), [lo] "=&r"(lo_), [w0] "=&r"(w0_),  \
+                           [w1] "=&r"(w1_)                                                 \
+                         : [src] "r"(p)                                                    \
+                         : "memory");                                                      \
     } while (0)
+#else
+#define EK_DW_TAP(p, pw, a0, a1, a2, a3)                                                    \
+    do {                                                                                   \
+        const uint32_t v_ = ek_read_u32(p);                                                \
+        const uint32_t lo_ = ek_sxtb16(v_), hi_ = ek_sxtb16_ror8(v_);                      \
+        const uint32_t w0_ = ek_read_u32(pw), w1_ = ek_read_u32((pw) + 2);                 \
+        (pw) += 4;                                                                         \
+        a0 = ek_smlabb(lo_, w0_, a0);                                                      \
+        a2 = ek_smlatt(lo_, w0_, a2);                                                      \
+        a1 = ek_smlabb(hi_, w1_, a1);                                                      \
+        a3 = ek_smlatt(hi_, w1_, a3);                                                      \
+    } while (0)
+#endif
 
-static inline int8_t dw_out(const ek_dw_packed_params_t *p, int32_t acc, int32_t c)
+/* Requantization constants in locals: int8 stores may alias anything, so reading them
+ * through `p` after each store would reload them every time. */
+typedef struct {
+    const int32_t *mult, *shift, *rq;
+    int32_t offset, lo, hi, full;
+} dw_quant_t;
+
+static inline int8_t dw_out(const dw_quant_t *q, int32_t acc, int32_t c)
 {
-    const int32_t v = ek_requant_double_fast(acc, p->multiplier[c], p->shift[c]);
-    return ek_clamp_s8(v + p->output_offset, p->act.min, p->act.max);
+    const int32_t v = q->rq != NULL ? ek_requant_double_bounded(acc, q->mult[c], q->rq[2 * c], q->rq[2 * c + 1])
+                                    : ek_requant_double_fast(acc, q->mult[c], q->shift[c]);
+    return q->full ? (int8_t)ek_ssat8(v + q->offset) : ek_clamp_s8(v + q->offset, q->lo, q->hi);
 }
 
-void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output)
+/* Geometry of the padded ring: rows span the columns the windows touch. */
+static int32_t ring_rows(const ek_dw_packed_params_t *p)
+{
+    return (p->filter.h - 1) * p->win.dilation_h + 1;
+}
+
+static int32_t padded_width(const ek_dw_packed_params_t *p)
+{
+    return (p->output.w - 1) * p->win.stride_w + (p->filter.w - 1) * p->win.dilation_w + 1;
+}
+
+int32_t ek_depthwise_s8_packed_get_buffer_size(const ek_dw_packed_params_t *p)
+{
+    const int32_t rows = ring_rows(p);
+    return 4 * rows + (rows + 1) * padded_width(p) * p->input.c;
+}
+
+static void fill_word(int8_t *dst, uint32_t word, int32_t bytes)
+{
+    for (int32_t i = 0; i < bytes; i += 4) {
+        memcpy(dst + i, &word, 4);
+    }
+}
+
+static void copy_words(int8_t *EK_RESTRICT dst, const int8_t *EK_RESTRICT src, int32_t bytes)
+{
+    for (int32_t i = 0; i < bytes; i += 4) {
+        const uint32_t v = ek_read_u32(src + i);
+        memcpy(dst + i, &v, 4);
+    }
+}
+
+void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
+                            int8_t *scratch)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, c_all = p->input.c;
     const int32_t kh = p->filter.h, kw = p->filter.w;
     const int32_t dh = p->win.dilation_h, dw = p->win.dilation_w;
     const uint32_t zp_word = 0x01010101u * (uint32_t)(uint8_t)(int8_t)p->input_zero_point;
-    const size_t row = (size_t)in_w * c_all;
+    const int32_t rows = ring_rows(p), wp = padded_width(p), pad_l = p->win.pad_left;
+    const size_t row_bytes = (size_t)wp * c_all;
+    int32_t *tags = (int32_t *)(void *)scratch; /* input row held by each ring slot */
+    int8_t *ring = scratch + 4 * rows;
+    int8_t *zp_row = ring + (size_t)rows * row_bytes;
+    /* Valid input columns inside the padded row: [x_lo, x_hi) in padded coordinates. */
+    const int32_t x_lo = pad_l, x_hi = pad_l + in_w < wp ? pad_l + in_w : wp;
+    const dw_quant_t q = {p->multiplier, p->shift, p->rq, p->output_offset, p->act.min, p->act.max,
+                          p->act.min == -128 && p->act.max == 127};
+    const int32_t *bias = p->bias;
+    const int16_t *weights = p->weights;
+    const int32_t out_h = p->output.h, out_w = p->output.w, stride_w = p->win.stride_w;
+    fill_word(zp_row, zp_word, (int32_t)row_bytes);
     for (int32_t b = 0; b < p->output.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * in_h * row;
-        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+        const int8_t *in_b = input + (size_t)b * in_h * in_w * c_all;
+        for (int32_t r = 0; r < rows; ++r) {
+            tags[r] = -1;
+        }
+        for (int32_t oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
-            for (int32_t ox = 0; ox < p->output.w; ++ox) {
-                const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
-                const int inside = y0 >= 0 && x0 >= 0 && y0 + (kh - 1) * dh < in_h &&
-                                   x0 + (kw - 1) * dw < in_w;
-                const int8_t *base = in_b + (inside ? (size_t)y0 * row + (size_t)x0 * c_all : 0);
+            const int8_t *tap_row[EK_DW_MAX_KH];
+            for (int32_t ky = 0; ky < kh; ++ky) {
+                const int32_t y = y0 + ky * dh;
+                if (y < 0 || y >= in_h) {
+                    tap_row[ky] = zp_row;
+                    continue;
+                }
+                const int32_t slot = y % rows;
+                int8_t *dst = ring + (size_t)slot * row_bytes;
+                if (tags[slot] != y) {
+                    /* Only rows of this output row's window are read (planner contract). */
+                    fill_word(dst, zp_word, x_lo * c_all);
+                    copy_words(dst + (size_t)x_lo * c_all, in_b + (size_t)y * in_w * c_all,
+                               (x_hi - x_lo) * c_all);
+                    fill_word(dst + (size_t)x_hi * c_all, zp_word, (wp - x_hi) * c_all);
+                    tags[slot] = y;
+                }
+                tap_row[ky] = dst;
+            }
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const size_t x0 = (size_t)ox * stride_w * c_all;
+                const int16_t *w = weights; /* [C/4][kh*kw][4] */
+                const size_t sx = (size_t)dw * c_all;
                 for (int32_t c = 0; c < c_all; c += 4) {
-                    int32_t a[4] = {p->bias[c], p->bias[c + 1], p->bias[c + 2], p->bias[c + 3]};
-                    const int16_t *w = p->weights + c;
-                    if (inside && kh == 3 && kw == 3) {
-                        /* 3x3 fast path: no bounds checks, unrolled. */
-                        const int8_t *r0 = base + c, *r1 = r0 + dh * row, *r2 = r1 + dh * row;
-                        const size_t sx = (size_t)dw * c_all, st = (size_t)c_all;
-                        EK_DW_TAP(ek_read_u32(r0), w, a);
-                        EK_DW_TAP(ek_read_u32(r0 + sx), w + st, a);
-                        EK_DW_TAP(ek_read_u32(r0 + 2 * sx), w + 2 * st, a);
-                        EK_DW_TAP(ek_read_u32(r1), w + 3 * st, a);
-                        EK_DW_TAP(ek_read_u32(r1 + sx), w + 4 * st, a);
-                        EK_DW_TAP(ek_read_u32(r1 + 2 * sx), w + 5 * st, a);
-                        EK_DW_TAP(ek_read_u32(r2), w + 6 * st, a);
-                        EK_DW_TAP(ek_read_u32(r2 + sx), w + 7 * st, a);
-                        EK_DW_TAP(ek_read_u32(r2 + 2 * sx), w + 8 * st, a);
+                    int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+                    if (kh == 3 && kw == 3) {
+                        for (int32_t ky = 0; ky < 3; ++ky) {
+                            const int8_t *src = tap_row[ky] + x0 + c;
+                            EK_DW_TAP(src, w, a0, a1, a2, a3);
+                            src += sx;
+                            EK_DW_TAP(src, w, a0, a1, a2, a3);
+                            src += sx;
+                            EK_DW_TAP(src, w, a0, a1, a2, a3);
+                        }
                     } else {
                         for (int32_t ky = 0; ky < kh; ++ky) {
-                            const int32_t y = y0 + ky * dh;
-                            for (int32_t kx = 0; kx < kw; ++kx, w += c_all) {
-                                const int32_t x = x0 + kx * dw;
-                                const uint32_t v =
-                                    (y >= 0 && y < in_h && x >= 0 && x < in_w)
-                                        ? ek_read_u32(in_b + (size_t)y * row + (size_t)x * c_all + c)
-                                        : zp_word;
-                                EK_DW_TAP(v, w, a);
+                            const int8_t *src = tap_row[ky] + x0 + c;
+                            for (int32_t kx = 0; kx < kw; ++kx, src += sx) {
+                                EK_DW_TAP(src, w, a0, a1, a2, a3);
                             }
                         }
                     }
-                    output[0] = dw_out(p, a[0], c);
-                    output[1] = dw_out(p, a[1], c + 1);
-                    output[2] = dw_out(p, a[2], c + 2);
-                    output[3] = dw_out(p, a[3], c + 3);
+                    const int8_t o0 = dw_out(&q, a0, c), o1 = dw_out(&q, a1, c + 1);
+                    const int8_t o2 = dw_out(&q, a2, c + 2), o3 = dw_out(&q, a3, c + 3);
+                    output[0] = o0;
+                    output[1] = o1;
+                    output[2] = o2;
+                    output[3] = o3;
                     output += 4;
                 }
             }

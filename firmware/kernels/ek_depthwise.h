@@ -2,8 +2,9 @@
  *  - ek_depthwise_s8: reference loops; any kernel, stride, dilation, depth multiplier.
  *  - ek_depthwise_s8_packed: depth multiplier 1 and C % 4 == 0; int16 weights pre-widened
  *    on the host in SXTB16 lane order per 4 channels (c0,c2,c1,c3), input zero point folded
- *    into the bias (padded taps read the zero point), SMLABB/SMLATT on 4 channels, and an
- *    unrolled 3x3 path for windows fully inside the input. No scratch.
+ *    into the bias; the input rows of the window are kept zero-point padded in a ring of
+ *    (kh-1)*dilation+1 rows in scratch (each input row copied once), so every tap is
+ *    inside: SMLABB/SMLATT on 4 channels, unrolled for 3x3.
  * Output in NHWC raster order, one output row at a time (memory planner contract).
  */
 #ifndef EK_DEPTHWISE_H
@@ -25,6 +26,8 @@ typedef struct {
     const int32_t *shift;
 } ek_dw_params_t;
 
+#define EK_DW_MAX_KH 16 /* packed kernel: kernel height limit (the host checks) */
+
 typedef struct {
     ek_dims_t input;
     ek_dims_t filter;
@@ -33,7 +36,9 @@ typedef struct {
     int32_t input_zero_point;
     int32_t output_offset;
     ek_act_t act;
-    const int16_t *weights; /* [kh*kw][C] lanes c0,c2,c1,c3 per group of 4 */
+    const int32_t *rq;      /* non-NULL: ek_requant_double_bounded is exact here; {e, 2^(e-1)}
+                               per channel (see ek_gemm_t.rq) */
+    const int16_t *weights; /* [C/4][kh*kw][4]: lanes c0,c2,c1,c3 */
     const int32_t *bias;    /* folded */
     const int32_t *multiplier;
     const int32_t *shift;
@@ -41,6 +46,10 @@ typedef struct {
 
 void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *output);
 
-void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output);
+void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
+                            int8_t *scratch);
+
+/* Scratch bytes of ek_depthwise_s8_packed: row tags + ring rows + one zero-point row. */
+int32_t ek_depthwise_s8_packed_get_buffer_size(const ek_dw_packed_params_t *p);
 
 #endif /* EK_DEPTHWISE_H */

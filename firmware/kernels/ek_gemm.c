@@ -203,9 +203,8 @@ static void dot1_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t 
 
 static inline int8_t requant(const ek_gemm_t *g, int32_t acc, int32_t c)
 {
-    if (g->bounded) {
-        const int32_t e = -g->shift[c];
-        const int32_t v = ek_requant_double_bounded(acc, g->multiplier[c], e, 1 << (e - 1));
+    if (g->rq != NULL) {
+        const int32_t v = ek_requant_double_bounded(acc, g->multiplier[c], g->rq[2 * c], g->rq[2 * c + 1]);
         return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
     }
     const int32_t shift = g->shift[c];
@@ -231,7 +230,8 @@ static void gemm_2px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *ou
 {
     const int32_t iters = g->k_padded >> 3, out_c = g->out_c, off = g->output_offset;
     const int32_t lo = g->act.min, hi = g->act.max, i16 = g->weights_int16;
-    const int32_t *bias = g->bias, *mult = g->multiplier, *shift = g->shift;
+    const int32_t *bias = g->bias, *mult = g->multiplier, *rq = g->rq;
+    const int full = lo == -128 && hi == 127;
     const size_t pair_stride = (size_t)2 * g->k_padded;
     const int8_t *w8 = (const int8_t *)g->weights;
     const int16_t *w16 = (const int16_t *)g->weights;
@@ -244,21 +244,33 @@ static void gemm_2px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *ou
             dot_i8(w8, cols, iters, acc);
             w8 += pair_stride;
         }
-        const int32_t e0 = -shift[c], e1 = -shift[c + 1];
-        const int32_t r0 = 1 << (e0 - 1), r1 = 1 << (e1 - 1);
+        const int32_t e0 = rq[2 * c], r0 = rq[2 * c + 1], e1 = rq[2 * c + 2], r1 = rq[2 * c + 3];
         const int32_t m0 = mult[c], m1 = mult[c + 1];
-        out_a[c] = clamp_store(ek_requant_double_bounded(acc[0], m0, e0, r0) + off, lo, hi);
-        out_b[c] = clamp_store(ek_requant_double_bounded(acc[2], m0, e0, r0) + off, lo, hi);
-        if (c + 1 < out_c) {
-            out_a[c + 1] = clamp_store(ek_requant_double_bounded(acc[1], m1, e1, r1) + off, lo, hi);
-            out_b[c + 1] = clamp_store(ek_requant_double_bounded(acc[3], m1, e1, r1) + off, lo, hi);
+        const int32_t v0 = ek_requant_double_bounded(acc[0], m0, e0, r0) + off;
+        const int32_t v2 = ek_requant_double_bounded(acc[2], m0, e0, r0) + off;
+        const int32_t v1 = ek_requant_double_bounded(acc[1], m1, e1, r1) + off;
+        const int32_t v3 = ek_requant_double_bounded(acc[3], m1, e1, r1) + off;
+        if (full) {
+            out_a[c] = (int8_t)ek_ssat8(v0);
+            out_b[c] = (int8_t)ek_ssat8(v2);
+            if (c + 1 < out_c) {
+                out_a[c + 1] = (int8_t)ek_ssat8(v1);
+                out_b[c + 1] = (int8_t)ek_ssat8(v3);
+            }
+        } else {
+            out_a[c] = clamp_store(v0, lo, hi);
+            out_b[c] = clamp_store(v2, lo, hi);
+            if (c + 1 < out_c) {
+                out_a[c + 1] = clamp_store(v1, lo, hi);
+                out_b[c + 1] = clamp_store(v3, lo, hi);
+            }
         }
     }
 }
 
 void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
 {
-    if (g->bounded && out_b != NULL) {
+    if (g->rq != NULL && out_b != NULL) {
         gemm_2px_bounded(g, cols, out_a, out_b);
         return;
     }

@@ -21,8 +21,9 @@ typedef struct {
     const int32_t *multiplier; /* ceil(out_c/2)*2 entries */
     const int32_t *shift;
     ek_rounding_t rounding;
-    int32_t bounded;           /* 1: host proved |acc| < 2^30 and every shift <= -1 (double
-                                  rounding only): use ek_requant_double_bounded */
+    const int32_t *rq;         /* non-NULL when the host proved |acc| < 2^30 and every shift
+                                  <= -1 (double rounding): per channel {e = -shift,
+                                  2^(e-1)} for ek_requant_double_bounded */
     int32_t output_offset;
     ek_act_t act;
 } ek_gemm_t;
