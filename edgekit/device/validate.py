@@ -77,6 +77,11 @@ def validate_build(
     on_sample: Callable[[int, int], None] | None = None, **link_options: Any,
 ) -> ValidateResult:
     """Run the samples on the device and on the reference; on_sample(i, total) per sample."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's banner off stderr
+    warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated.*")
     from edgekit.load import load_tflite
     from edgekit.verify import load_inputs, random_inputs, reference_outputs
 

@@ -18,21 +18,25 @@ def _unit_label(result: ProfileResult) -> str:
 def rows(result: ProfileResult) -> list[list[str]]:
     out = []
     for layer in result.layers:
-        mpc = f"{layer.macs_per_cycle:.3f}" if layer.macs_per_cycle is not None else "-"
+        mpc = f"{layer.macs_per_cycle:.3f}" if layer.macs_per_cycle and layer.macs else "-"
         out.append([str(layer.index), layer.type, f"{layer.macs:,}", f"{layer.cycles:,.0f}",
                     f"{layer.us:,.1f}", f"{layer.pct:.1f}", mpc])
     return out
 
 
-HEADERS = ["#", "op", "MACs", "cycles", "µs", "%", "MACs/cycle"]
+def headers(result: ProfileResult) -> list[str]:
+    per = {"instructions": "instr", "cycles": "cycle", "us": "µs tick"}[result.unit]
+    unit = {"instructions": "instructions", "cycles": "cycles", "us": "µs ticks"}[result.unit]
+    return ["#", "op", "MACs", unit, "µs", "%", f"MACs/{per}"]
 
 
 def summary_lines(result: ProfileResult) -> list[str]:
     unit = _unit_label(result)
+    clock = "host wall clock" if result.unit == "us" else f"at {result.cpu_hz / 1e6:g} MHz"
     lines = [
         f"total {result.total_cycles:,.0f} {unit} (min {result.total_cycles_min:,.0f}, "
         f"max {result.total_cycles_max:,.0f} over {result.runs} runs) = "
-        f"{result.total_us:,.1f} µs at {result.cpu_hz / 1e6:g} MHz",
+        f"{result.total_us:,.1f} µs, {clock}",
     ]
     if result.emulated:
         lines.append("counts are QEMU -icount executed instructions (emulated), not cycles")
@@ -48,13 +52,13 @@ def print_table(result: ProfileResult, console=None) -> None:
 
     console = console or Console()
     table = Table(title=f"{result.board}: per-layer profile ({_unit_label(result)})")
-    for i, name in enumerate(HEADERS):
+    for i, name in enumerate(headers(result)):
         table.add_column(name, justify="left" if i == 1 else "right")
     for row in rows(result):
         table.add_row(*row)
     console.print(table)
     for line in summary_lines(result):
-        console.print(line)
+        console.print(line, markup=False, highlight=False)
 
 
 def write_csv(result: ProfileResult, path: str | Path) -> None:
@@ -96,7 +100,7 @@ def write_png(result: ProfileResult, path: str | Path) -> None:
 
 
 def write_html(result: ProfileResult, path: str | Path) -> None:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers(result))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in rows(result))
     notes = "".join(f"<p>{html.escape(line)}</p>" for line in summary_lines(result))

@@ -32,13 +32,15 @@ BYTE_TIME_115200 = 10 / 115200  # 8N1: ten bits per byte
 class FakeDevice:
     def __init__(self, *, faults: dict[int, str] | None = None, model_hash: str = "ab" * 32,
                  baud_pacing: bool = False, max_payload: int = 256, num_ops: int = 3,
-                 power: tuple[int, int, int] | None = None) -> None:
+                 power: tuple[int, int, int] | None = None, in_bytes: int = standin.IN_BYTES,
+                 out_bytes: int = standin.OUT_BYTES, emulated: bool = True) -> None:
         self.faults = dict(faults or {})
         self.model_hash = model_hash
         self.pacing = baud_pacing
         self.max_payload = max_payload
         self.num_ops = num_ops
         self.power = power  # (bus µV, current µA, power µW) or None: no sensor
+        self.in_bytes, self.out_bytes, self.emulated = in_bytes, out_bytes, emulated
         self.requests = 0
         self.invokes = 0
         self._dead = False
@@ -53,8 +55,8 @@ class FakeDevice:
         self._thread.start()
 
     def _reset_state(self) -> None:
-        self.input = bytearray(standin.IN_BYTES)
-        self.output = bytearray(standin.OUT_BYTES)
+        self.input = bytearray(self.in_bytes)
+        self.output = bytearray(self.out_bytes)
         self.op_ticks: list[int] = []
         self.total_ticks = 0
 
@@ -76,14 +78,17 @@ class FakeDevice:
 
     def hello_payload(self) -> bytes:
         clock = P.ClockInfo(cpu_hz=64_000_000, units_per_tick_num=40, units_per_tick_den=1,
-                            emulated=True)
-        flags = P.FLAG_EMULATED | P.FLAG_OP_TIMING | (P.FLAG_POWER if self.power else 0)
+                            emulated=self.emulated)
+        flags = self._flags() | P.FLAG_OP_TIMING | (P.FLAG_POWER if self.power else 0)
         return P.encode_hello(P.Hello(
             P.VERSION, flags, self.max_payload, 4096, self.num_ops, clock,
-            (P.TensorInfo(standin.IN_BYTES, *standin.IN_QUANT),),
-            (P.TensorInfo(standin.OUT_BYTES, *standin.OUT_QUANT),),
+            (P.TensorInfo(self.in_bytes, *standin.IN_QUANT),),
+            (P.TensorInfo(self.out_bytes, *standin.OUT_QUANT),),
             "fake-board", self.model_hash, "fake-build",
         ))
+
+    def _flags(self) -> int:
+        return P.FLAG_EMULATED if self.emulated else 0
 
     def _send(self, data: bytes) -> None:
         assert self._conn is not None
@@ -164,7 +169,7 @@ class FakeDevice:
             return P.encode_frame(rsp, req.seq, struct.pack("<BIH", tensor, offset, len(data)))
         if req.type == P.INVOKE:
             self.invokes += 1
-            self.output[:] = standin.reference(bytes(self.input), self.num_ops)
+            self.output[:] = standin.reference(bytes(self.input), self.num_ops, self.out_bytes)
             time_ops = bool(p[0] & P.INVOKE_TIME_OPS)
             self.op_ticks = [100 + 10 * k for k in range(self.num_ops)] if time_ops else []
             self.total_ticks = sum(self.op_ticks) + 7
@@ -180,7 +185,7 @@ class FakeDevice:
             (first,) = struct.unpack_from("<H", p)
             count = min(len(self.op_ticks) - first, (self.max_payload - 24) // 4)
             valid = bool(self.op_ticks)
-            body = struct.pack("<BBIIIIHHH", int(valid), P.FLAG_EMULATED, 64_000_000, 40, 1,
+            body = struct.pack("<BBIIIIHHH", int(valid), self._flags(), 64_000_000, 40, 1,
                                self.total_ticks, self.num_ops, first, max(count, 0) if valid else 0)
             body += struct.pack(f"<{max(count, 0)}I", *self.op_ticks[first : first + count]) if valid else b""
             return P.encode_frame(rsp, req.seq, body)
