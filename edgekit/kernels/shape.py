@@ -114,7 +114,8 @@ def strided_slice_spec(begin: list[int], end: list[int], strides: list[int],
         elif options.get("new_axis_mask", 0) & bit:
             spec.append(np.newaxis)
         elif options.get("shrink_axis_mask", 0) & bit:
-            spec.append(b)
+            # As TFLite's StartForAxis: begin_mask wins, even on a shrunk axis.
+            spec.append((0 if s > 0 else -1) if options.get("begin_mask", 0) & bit else b)
         else:
             spec.append(slice(None if options.get("begin_mask", 0) & bit else b,
                               None if options.get("end_mask", 0) & bit else e, s))
