@@ -1,0 +1,128 @@
+"""Generated C against TFLite's reference kernels (and TFLite Micro), byte for byte."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgekit.boards import load_board
+from edgekit.pipeline import compile_model
+from edgekit.verify import random_inputs, reference_outputs, verify, verify_model
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS_MODELS = sorted(CORPUS.glob("*.tflite"))
+# TFLite Micro computes this model wrongly (SPACE_TO_BATCH_ND on 3-D tensors); edgekit
+# folds the pattern into a dilated convolution and matches TF's reference instead.
+TFLM_WRONG = {"conv1d_dilated_free_batch"}
+
+
+def _compiled(path: Path, rounding: str = "tflite"):
+    return compile_model(path, path.read_bytes(), load_board("host"), rounding=rounding)
+
+
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+def test_mlperf_models_bit_exact(mlperf_model, rounding, tmp_path):
+    result = verify_model(mlperf_model, samples=4, rounding=rounding, work_dir=tmp_path, seed=7)
+    assert (result.samples, result.bit_exact, result.max_abs_diff) == (4, 4, 0)
+
+
+def test_mlperf_structured_inputs(mlperf_models, tmp_path):
+    """Not only noise: smooth images and constant extremes through IC and VWW."""
+    for key in ("ic", "vww"):
+        compiled = _compiled(mlperf_models[key])
+        shape = compiled.graph.tensors[compiled.graph.inputs[0]].shape
+        h, w = shape[1], shape[2]
+        yy, xx = np.meshgrid(np.linspace(-128, 127, h), np.linspace(-128, 127, w), indexing="ij")
+        gradient = np.stack([yy, xx, (yy + xx) / 2], axis=-1)[None].astype(np.int8)
+        samples = [[gradient], [np.full(shape, -128, np.int8)], [np.full(shape, 127, np.int8)]]
+        result = verify(compiled, tmp_path / key, samples)
+        assert result.bit_exact == 3, result
+
+
+@pytest.mark.parametrize("path", CORPUS_MODELS, ids=[p.stem for p in CORPUS_MODELS])
+def test_corpus_bit_exact(path, tmp_path):
+    result = verify_model(path, samples=6, work_dir=tmp_path, seed=3)
+    assert result.bit_exact == 6, result
+
+
+@pytest.mark.parametrize("path", [p for p in CORPUS_MODELS if p.stem not in TFLM_WRONG],
+                         ids=[p.stem for p in CORPUS_MODELS if p.stem not in TFLM_WRONG])
+def test_corpus_bit_exact_with_tflm(path, tmp_path):
+    result = verify_model(path, samples=4, rounding="tflm", work_dir=tmp_path, seed=3)
+    assert result.bit_exact == 4, result
+
+
+def test_tflm_is_wrong_where_edgekit_matches_tf():
+    path = CORPUS / "conv1d_dilated_free_batch.tflite"
+    compiled = _compiled(path)
+    samples = random_inputs(compiled.graph, 3, seed=1)
+    tf_ref = reference_outputs(path.read_bytes(), samples, "tflite")
+    tflm = reference_outputs(path.read_bytes(), samples, "tflm")
+    out = compiled.graph.outputs[0]
+    assert any(not np.array_equal(r[out], m[0]) for r, m in zip(tf_ref, tflm))
+
+
+def test_sanitized_build_of_in_place_ops(tmp_path):
+    for name in ("elementwise", "activations"):
+        result = verify_model(CORPUS / f"{name}.tflite", samples=3, sanitize=True, work_dir=tmp_path / name)
+        assert result.bit_exact == 3
+
+
+@pytest.mark.slow
+def test_sanitized_build_of_kws(mlperf_models, tmp_path):
+    result = verify_model(mlperf_models["kws"], samples=2, sanitize=True, work_dir=tmp_path)
+    assert result.bit_exact == 2
+
+
+def test_debug_finds_first_differing_op(mlperf_models, tmp_path):
+    """Corrupt one bias of op 5 in the generated data: --debug must point at op 5."""
+    compiled = _compiled(mlperf_models["kws"])
+    source = compiled.generated.sources["model_data.c"]
+    names = re.findall(r"const int32_t (ek_op5_\w*bias\w*)\[", source)
+    assert names, "op 5 has a bias array"
+    start = source.index(names[0])
+    body_start = source.index("{", start) + 1
+    first_value_end = source.index(",", body_start)
+    value = int(source[body_start:first_value_end])
+    compiled.generated.sources["model_data.c"] = (source[:body_start] + f"\n    {value + 100000}"
+                                                  + source[first_value_end:])
+    samples = random_inputs(compiled.graph, 2, seed=0)
+    result = verify(compiled, tmp_path, samples, debug=True)
+    assert result.bit_exact < 2
+    assert result.first_mismatch is not None and result.first_mismatch["op"] == 5
+
+
+def test_cli_verify_json(mlperf_models):
+    result = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(mlperf_models["ad"]),
+                             "--samples", "3", "--json"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["samples"] == 3 and report["bit_exact"] == 3 and report["max_abs_diff"] == 0
+
+
+def test_cli_verify_float_model_exit_2(tmp_path):
+    """A float model cannot be verified as int8 without quantizing it first."""
+    import flatbuffers
+
+    import ai_edge_litert.schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray((CORPUS / "float_io.tflite").read_bytes()), 0)
+    subgraph = model.subgraphs[0]
+    # Make the first FULLY_CONNECTED's output float: the model is no longer integer-only.
+    fc = next(op for op in subgraph.operators if model.operatorCodes[op.opcodeIndex].builtinCode == 9)
+    subgraph.tensors[fc.outputs[0]].type = 0
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path = tmp_path / "float.tflite"
+    path.write_bytes(bytes(builder.Output()))
+    result = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not an int8 model" in lines[0] and "FULLY_CONNECTED" in lines[0]
