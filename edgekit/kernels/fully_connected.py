@@ -1,9 +1,10 @@
 """FULLY_CONNECTED lowering (int8, per-tensor or per-channel weights, any batch).
 
 Rounding: TF's reference int8 FC requantizes with single rounding; TFLite Micro (and
-`--rounding tflm`) with double rounding. Per-tensor multipliers follow
-GetQuantizedConvolutionMultipler: the float32 product input_scale * filter_scale, widened
-to double, divided by the output scale; per-channel ones the all-double formula.
+`--rounding tflm`) with double rounding. Multipliers: double(input_scale) *
+double(filter_scale) / double(output_scale), per tensor and per channel alike — measured
+against TF 2.21 and tflite-micro on scales where the float32 product would round
+differently (tests/kernels/test_fully_connected.py::test_multiplier_uses_double_product).
 """
 
 from __future__ import annotations
@@ -15,18 +16,11 @@ from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
 from edgekit.kernels.conv_common import (activation_range, bias_values, filter_scales, gemm_parts,
                                          packed_variant, per_channel_multipliers)
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
-from edgekit.kernels.quant import quantize_multiplier
-
-F32 = np.float32
 
 
 def fc_multipliers(in_scale: float, scales: np.ndarray, out_scale: float,
                    channels: int) -> tuple[np.ndarray, np.ndarray]:
-    if scales.size > 1:
-        return per_channel_multipliers(in_scale, scales, out_scale, channels)
-    product = float(F32(F32(in_scale) * F32(scales[0])))  # float32 product, as TF
-    q, shift = quantize_multiplier(product / float(F32(out_scale)))
-    return np.full(channels, q, dtype=np.int64), np.full(channels, shift, dtype=np.int64)
+    return per_channel_multipliers(in_scale, scales, out_scale, channels)
 
 
 def single_rounding(ctx: LoweringContext) -> bool:

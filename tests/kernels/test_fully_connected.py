@@ -61,3 +61,11 @@ def test_rounding_modes_really_differ() -> None:
             check_model(model, LoweringContext(rounding="tflm"), inputs=x)
             return
     pytest.fail("no FC case found where TF and TFLM round differently")
+
+
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+def test_multiplier_uses_double_product(rounding: str) -> None:
+    """A scale triple where float32(in*filter)/out is exactly 2^-6 but the double product is
+    slightly less: only the double-product multiplier matches (both oracles)."""
+    check_model(fc_model(seed=62070295, batch=1, k=2, n_out=3, mult_kind="pow2", bias=False),
+                LoweringContext(rounding=rounding))
