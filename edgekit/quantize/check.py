@@ -74,7 +74,9 @@ def check_integer_only(data: bytes, source: str, io_type: str = "int8") -> None:
         if floats:
             float_ops.append((i, ops[i], floats[0]))
     if float_ops:
-        i, name, tensor = float_ops[0]
+        # Name a float compute op rather than the DEQUANTIZE that leads into it.
+        compute = [f for f in float_ops if f[1] not in ("QUANTIZE", "DEQUANTIZE")]
+        i, name, tensor = (compute or float_ops)[0]
         more = f" (and {len(float_ops) - 1} more ops)" if len(float_ops) > 1 else ""
         tensor_name = graph.Tensors(tensor).Name().decode(errors="replace")
         raise ModelError(f"{source} is not fully integer: op {i} {name} keeps float tensor "

@@ -31,6 +31,7 @@ class FloatModel:
     input_name: str = "input"
     saved_model_dir: Path | None = None  # batch-1 SavedModel (TF sources)
     tflite: bytes | None = None  # the model itself (kind "tflite")
+    recurrent: bool = False  # has unrolled Keras 3 recurrent layers
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -90,16 +91,20 @@ def _walk_layers(layer: Any) -> list[Any]:
     return found
 
 
-def check_recurrent_unrolled(model: Any) -> None:
-    """Keras 3 LSTM/GRU/SimpleRNN convert to int8 only when unrolled (measured, TF 2.21)."""
+def check_recurrent_unrolled(model: Any) -> int:
+    """Keras 3 LSTM/GRU/SimpleRNN convert to int8 only when unrolled (measured, TF 2.21).
+
+    Returns how many (unrolled) recurrent layers the model has."""
     import keras
 
-    for layer in _walk_layers(model):
-        if isinstance(layer, keras.layers.RNN) and not getattr(layer, "unroll", False):
+    recurrent = [layer for layer in _walk_layers(model) if isinstance(layer, keras.layers.RNN)]
+    for layer in recurrent:
+        if not getattr(layer, "unroll", False):
             raise ModelError(
                 f"recurrent layer '{layer.name}' ({type(layer).__name__}) is not unrolled: Keras 3 "
                 "recurrent layers only convert to int8 with unroll=True and a fixed sequence "
                 "length — rebuild the layer with unroll=True, copy the weights, save again")
+    return len(recurrent)
 
 
 def _export_keras3(model: Any, out_dir: Path) -> tuple[tuple[int, ...], str]:
@@ -249,6 +254,7 @@ def open_float_model(path: str | Path, workdir: Path) -> FloatModel:
         return FloatModel(path, kind, shape, name, tflite=data)
     out_dir = workdir / "batch1_saved_model"
     notes: list[str] = []
+    recurrent = False
     if kind == "keras":
         try:
             model = _load_keras3(path)
@@ -259,11 +265,12 @@ def open_float_model(path: str | Path, workdir: Path) -> FloatModel:
             shape, name = _export_tf_keras(model, out_dir)
             notes.append("loaded with tf_keras (legacy Keras 2)")
         else:
-            check_recurrent_unrolled(model)
+            recurrent = check_recurrent_unrolled(model) > 0
             shape, name = _export_keras3(model, out_dir)
     elif kind == "h5":
         shape, name, notes = _open_h5(path, out_dir)
     else:
         out_dir, shape, name = _open_saved_model(path, out_dir)
-    return FloatModel(path, kind, shape, name, saved_model_dir=out_dir, notes=notes)
+    return FloatModel(path, kind, shape, name, saved_model_dir=out_dir, notes=notes,
+                      recurrent=recurrent)
 
