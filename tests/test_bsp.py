@@ -20,6 +20,7 @@ from edgekit.device.qemu import (
     QemuMachine,
     QemuProcess,
     flash_project,
+    open_serial,
     qemu_machine,
     read_background,
     start_background,
@@ -34,20 +35,28 @@ EMULATED = ["qemu-cortex-m4", "qemu-cortex-m7", "qemu-cortex-m33", "qemu-cortex-
 TIMEOUT_S = 20
 
 
-def build_probe(board_name: str, out: Path) -> Path:
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+
+
+def build_probe(board_name: str, out: Path, extra_flags: tuple[str, ...] = ()) -> Path:
     """A minimal project (BSP + probe as main.c) compiled with the board's real flags."""
     board = load_board(board_name)
     write_bsp(board, out / "src" / "bsp")
     write_linker_scripts(board, out / "ld")
     (out / "src" / "main.c").write_text(PROBE.read_text())
-    (out / BUILD_FILE).write_text(json.dumps(build_description(board)))
+    desc = build_description(board)
+    desc["cflags"] += extra_flags
+    desc["ldflags"] += extra_flags
+    (out / BUILD_FILE).write_text(json.dumps(desc))
     return compile_firmware(out, board)
 
 
 @pytest.fixture(scope="module")
 def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("probes")
-    return {name: build_probe(name, root / name) for name in EMULATED + ["host"]}
+    probes = {name: build_probe(name, root / name) for name in EMULATED + ["host"]}
+    probes["host-sanitized"] = build_probe("host", root / "host-sanitized", tuple(SANITIZE))
+    return probes
 
 
 def read_report(port: serial.SerialBase) -> dict[str, str]:
@@ -106,7 +115,7 @@ def test_probe_on_host(probes: dict[str, Path]) -> None:
         announce = proc.stderr.readline()
         match = re.search(r"ek-serial: tcp 127\.0\.0\.1:(\d+)", announce)
         assert match, announce
-        port = serial.serial_for_url(f"socket://127.0.0.1:{match.group(1)}", timeout=TIMEOUT_S)
+        port = open_serial(f"socket://127.0.0.1:{match.group(1)}", TIMEOUT_S)
         report = exercise(port, exit_code=9)
         port.close()
         assert proc.wait(TIMEOUT_S) == 9
@@ -114,16 +123,18 @@ def test_probe_on_host(probes: dict[str, Path]) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert report["board"] == "host"
+    assert report.get("board") == "host", report
     assert (report["data_ok"], report["bss_ok"], report["fpu"]) == ("1", "1", "9")
     assert report["timeout_ok"] == "1"
     assert int(report["tps"]) == 1_000_000
     assert int(report["loop_ticks"]) > 0
 
 
-def test_host_probe_over_stdio(probes: dict[str, Path]) -> None:
-    """stdin/stdout serial: bytes go both ways, and end of input ends the program (0)."""
-    proc = subprocess.Popen([str(probes["host"])], stdin=subprocess.PIPE,
+@pytest.mark.parametrize("variant", ["host", "host-sanitized"])
+def test_host_probe_over_stdio(probes: dict[str, Path], variant: str) -> None:
+    """stdin/stdout serial: bytes go both ways, and end of input ends the program (0) --
+    also under AddressSanitizer and UndefinedBehaviorSanitizer."""
+    proc = subprocess.Popen([str(probes[variant])], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env={})
     assert proc.stdin is not None and proc.stdout is not None
     try:
@@ -173,7 +184,7 @@ def test_qemu_death_is_reported(tmp_path: Path) -> None:
     with open(too_big, "wb") as f:
         f.truncate(64 << 20)  # more than the 4 MB code memory of mps2-an386
     with QemuProcess(QemuMachine("qemu-system-arm", "mps2-an386"), too_big) as qemu:
-        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        port = open_serial(qemu.url, TIMEOUT_S)
         assert qemu.wait(TIMEOUT_S) == 1
         with pytest.raises(DeviceError, match=r"exit status 1.*Could not load kernel"):
             qemu.check_alive()
@@ -190,7 +201,7 @@ def test_bad_machine_fails_at_start(probes: dict[str, Path]) -> None:
 def test_guest_exit_is_detected(probes: dict[str, Path]) -> None:
     board = load_board("qemu-cortex-m4")
     with QemuProcess.for_board(board, probes["qemu-cortex-m4"]) as qemu:
-        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        port = open_serial(qemu.url, TIMEOUT_S)
         read_report(port)
         qemu.check_alive()
         port.write(b"q\x03")
@@ -206,7 +217,7 @@ def test_fault_ends_qemu_with_status_99(probes: dict[str, Path]) -> None:
     """A fault must end QEMU (status 99 from the BSP's handler), never hang it."""
     board = load_board("qemu-cortex-m33")
     with QemuProcess.for_board(board, probes["qemu-cortex-m33"]) as qemu:
-        port = serial.serial_for_url(qemu.url, timeout=TIMEOUT_S)
+        port = open_serial(qemu.url, TIMEOUT_S)
         read_report(port)
         port.write(b"F")
         assert qemu.wait(TIMEOUT_S) == 99
@@ -219,13 +230,13 @@ def test_background_qemu_survives_reconnects(tmp_path: Path, probes: dict[str, P
     state = start_background(machine, probes["qemu-cortex-m4"], tmp_path, board="qemu-cortex-m4")
     try:
         assert read_background(tmp_path) == state
-        port = serial.serial_for_url(state["url"], timeout=TIMEOUT_S)
+        port = open_serial(state["url"], TIMEOUT_S)
         read_report(port)
         port.write(b"ab")
         assert port.read(2) == b"ab"
         port.close()
         # A later command connects again to the same running firmware.
-        port = serial.serial_for_url(state["url"], timeout=TIMEOUT_S)
+        port = open_serial(state["url"], TIMEOUT_S)
         port.write(b"cd")
         assert port.read(2) == b"cd"
         port.close()
@@ -268,7 +279,7 @@ def test_flash_project_runs_in_background(tmp_path: Path) -> None:
     state = flash_project(project)
     try:
         assert read_background(project)["pid"] == state["pid"]
-        port = serial.serial_for_url(state["url"], timeout=TIMEOUT_S)
+        port = open_serial(state["url"], TIMEOUT_S)
         assert read_report(port)["board"] == "qemu-riscv32"
         port.close()
     finally:

@@ -19,7 +19,7 @@ import serial
 
 from edgekit.boards import load_board
 from edgekit.codegen.project import write_project
-from edgekit.device.qemu import free_port
+from edgekit.device.qemu import free_port, open_serial
 from edgekit.device.toolchain import (
     compile_firmware,
     elf_size,
@@ -89,8 +89,7 @@ def _start_upload(project: Path, env: dict[str, str]
         deadline = time.monotonic() + TIMEOUT_S
         while proc.poll() is None and time.monotonic() < deadline:
             try:
-                return proc, serial.serial_for_url(f"socket://127.0.0.1:{port}",
-                                                   timeout=TIMEOUT_S)
+                return proc, open_serial(f"socket://127.0.0.1:{port}", TIMEOUT_S)
             except serial.SerialException:
                 time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)

@@ -65,6 +65,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def open_serial(url: str, timeout_s: float = 10.0) -> Any:
+    """pyserial port for `url` that keeps the bytes that arrive while it opens.
+
+    pyserial's socket:// open() ends with reset_input_buffer(), which throws away what the
+    peer already sent -- and a guest that QEMU starts on connect, or the host firmware,
+    may send its first bytes within that window. Opening without that reset loses nothing.
+    """
+    import serial  # pyserial; only needed by callers that talk to a device
+
+    port = serial.serial_for_url(url, timeout=timeout_s, do_not_open=True)
+    port.reset_input_buffer = lambda: None  # shadows the method during open() only
+    try:
+        port.open()
+    finally:
+        del port.reset_input_buffer
+    return port
+
+
 def _tcp_serial(port: int) -> str:
     # nodelay: QEMU writes the UART byte by byte; with Nagle + delayed ACK every request/
     # response round trip would cost ~45 ms.
@@ -210,7 +228,7 @@ class QemuProcess:
 
         self.check_alive()
         try:
-            return serial.serial_for_url(self.url, timeout=timeout_s)
+            return open_serial(self.url, timeout_s)
         except serial.SerialException as exc:
             self.check_alive()
             raise DeviceError(f"cannot connect to QEMU's serial port {self.url}: {exc}") from None
