@@ -42,7 +42,8 @@ HOST_BOARD_H = """#ifndef EK_BSP_BOARD_H
 
 
 def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | None = None,
-                        power_sensor: int = 0, extra_sources: tuple[Path, ...] = ()) -> Path:
+                        power_sensor: int = 0, extra_sources: tuple[Path, ...] = (),
+                        extra_flags: tuple[str, ...] = ()) -> Path:
     """Compiles the real runtime + the stand-in model + a host BSP into one program
     whose serial port is stdin/stdout."""
     fw = data_dir("firmware")
@@ -52,7 +53,7 @@ def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | 
     bsp_sources = [fw / "bsp" / "host" / "ek_bsp_host.c", fw / "bsp" / "common" / "ek_bsp_consts.c"]
     sources = [main_c, fw / "runtime" / "ek_protocol.c", fw / "runtime" / "ek_power.c",
                FW_DIR / "standin_model.c", *bsp_sources, *extra_sources]
-    defines = [f"-DEK_STANDIN_OPS={num_ops}", f"-DEK_POWER_SENSOR={power_sensor}"]
+    defines = [f"-DEK_STANDIN_OPS={num_ops}", f"-DEK_POWER_SENSOR={power_sensor}", *extra_flags]
     if model_hash:
         defines.append(f'-DEK_STANDIN_HASH="{model_hash}"')
     exe = out / "fw_host"
