@@ -111,6 +111,9 @@ def test_float_tflite_through_ai_edge_quantizer(quadrant_models: dict, tmp_path:
     float_path = tmp_path / "float.tflite"
     float_path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(fixed).convert())
 
+    with pytest.raises(ModelError, match=r"not fully integer: op 0 CONV_2D keeps float tensor"):
+        check_integer_only(float_path.read_bytes(), str(float_path))
+
     out = tmp_path / "aeq.tflite"
     result = api.quantize(float_path, quadrant_models["calib"], out)
     assert result.source_kind == "tflite"
@@ -147,10 +150,20 @@ def test_tf_keras_h5(quadrant_models: dict, tmp_path: Path) -> None:
     assert ev.float_value > 0.9 and abs(ev.float_value - ev.int8_value) <= 0.02, ev
 
 
-def test_uint8_io_and_float_modes(quadrant_models: dict, tmp_path: Path) -> None:
+def test_uint8_io_per_tensor_and_float_modes(quadrant_models: dict, tmp_path: Path) -> None:
     out = tmp_path / "u8.tflite"
     api.quantize(quadrant_models["keras"], quadrant_models["calib"], out, io="uint8")
     assert_full_integer(out, io="uint8")
+
+    def weight_scales(path: Path) -> list[int]:
+        graph = load_tflite(path)
+        return [len(graph.tensor(op.inputs[1]).quant.scale) for op in graph.ops
+                if op.type in ("CONV_2D", "FULLY_CONNECTED")]
+
+    per_tensor = tmp_path / "pt.tflite"
+    api.quantize(quadrant_models["keras"], quadrant_models["calib"], per_tensor, per_tensor=True)
+    assert weight_scales(out) == [8, 4]  # per output channel by default, FC included (TF 2.21)
+    assert weight_scales(per_tensor) == [1, 1]
 
     for mode in ("float16", "dynamic"):
         path = tmp_path / f"{mode}.tflite"
