@@ -284,3 +284,34 @@ def test_flash_project_runs_in_background(tmp_path: Path) -> None:
         port.close()
     finally:
         stop_background(project)
+
+
+def test_host_probe_on_passed_fd(probes: dict[str, Path]) -> None:
+    """EK_SERIAL=fd:N: the serial line is a descriptor the parent hands down (socketpair)."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([str(probes["host"])], env={"EK_SERIAL": f"fd:{theirs.fileno()}"},
+                            pass_fds=(theirs.fileno(),))
+    theirs.close()
+    try:
+        ours.settimeout(TIMEOUT_S)
+        data = b""
+        while not data.endswith(b"ready\n"):
+            chunk = ours.recv(4096)
+            assert chunk, data
+            data += chunk
+        ours.sendall(b"zq\x06")
+        rest = b""
+        while not rest.endswith(b"bye\n"):
+            chunk = ours.recv(4096)
+            assert chunk, rest
+            rest += chunk
+        assert rest == b"zbye\n"
+        assert proc.wait(TIMEOUT_S) == 6
+    finally:
+        ours.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert data.startswith(b"board=host\n")
