@@ -166,8 +166,19 @@ def compile_firmware(
     sources = project_sources(project_dir)
     if not sources:
         raise EdgekitError(f"{project_dir}/src has no C sources")
-    cflags = compile_flags(desc)
-    objects = [out / "obj" / src.with_suffix(".o") for src in sources]
+    objects = _compile_all(project_dir, cc, compile_flags(desc), sources, out / "obj", jobs,
+                           timeout_s)
+    elf = out / "firmware.elf"
+    _run([cc, *link_flags(desc), "-o", str(elf), *map(str, objects),
+          *(f"-l{lib}" for lib in desc["libs"])],
+         project_dir, "linking firmware.elf", timeout_s)
+    return elf
+
+
+def _compile_all(project_dir: Path, cc: str, cflags: list[str], sources: list[Path],
+                 obj_dir: Path, jobs: int, timeout_s: float) -> list[Path]:
+    """Compile each source (relative to project_dir) to obj_dir; the object files."""
+    objects = [obj_dir / src.with_suffix(".o") for src in sources]
 
     def compile_one(pair: tuple[Path, Path]) -> None:
         src, obj = pair
@@ -177,11 +188,28 @@ def compile_firmware(
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(compile_one, zip(sources, objects)))
-    elf = out / "firmware.elf"
-    _run([cc, *link_flags(desc), "-o", str(elf), *map(str, objects),
-          *(f"-l{lib}" for lib in desc["libs"])],
-         project_dir, "linking firmware.elf", timeout_s)
-    return elf
+    return objects
+
+
+def check_compile_real_board(
+    project_dir: Path | str, board: Any, *, jobs: int = 2, timeout_s: float = 300.0,
+) -> list[Path]:
+    """Compile (no link) the C sources of a real board's project with the board's cross
+    compiler and CPU flags, -Werror: what can be checked without the vendor framework.
+
+    The framework BSP (C++ against Arduino.h) is left out; it builds only where PlatformIO
+    can download the platform. Returns the object files.
+    """
+    project_dir = Path(project_dir).resolve()
+    if board.kind != "real":
+        raise BoardError(f"board {board.name!r} is not a real board: use compile_firmware")
+    cc = _require(board.cc)
+    cflags = [*board.cflags, *OPT_FLAGS, *WARN_FLAGS,
+              *(f"-D{k}={v}" for k, v in sorted(kernel_defines(board).items())),
+              *(f"-I{d}" for d in SOURCE_DIRS)]
+    sources = project_sources(project_dir)
+    return _compile_all(project_dir, cc, cflags, sources, project_dir / ".edgekit-build" / "obj",
+                        jobs, timeout_s)
 
 
 def compile_flags(desc: dict[str, Any]) -> list[str]:
