@@ -22,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _describe(result) -> list[str]:
-    lines = [f"{result.board}: {result.bit_exact}/{result.samples} samples bit-exact with "
-             f"TFLite's reference kernels, max |diff| {result.max_abs_diff}"]
+    lines = [(f"{result.board}: {result.bit_exact}/{result.samples} samples bit-exact with "
+              f"TFLite's reference kernels, max |diff| {result.max_abs_diff}")]
     m = result.float_metrics
     if m:
         lines.append(f"int8 on device vs float: RMSE {m['rmse']:.5g}, MAE {m['mae']:.5g}, "

@@ -67,7 +67,7 @@ def _flash_real(build: BuildInfo, port: str | None) -> FlashResult:
                           "board's local port (a URL works for profile/validate)")
     cmd = [find_pio(), "run", "-d", str(build.dir), "-t", "upload", "--upload-port", port]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=pio_env(),
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=pio_env(), check=False,
                               timeout=UPLOAD_TIMEOUT_S, start_new_session=True)
     except subprocess.TimeoutExpired:
         raise DeviceError(f"upload to {board.name} on {port} took longer than "

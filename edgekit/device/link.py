@@ -13,11 +13,15 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import serial
 
 from edgekit.device import protocol as P
 from edgekit.errors import DeviceError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class DeviceReset(DeviceError):
@@ -89,7 +93,7 @@ class DeviceLink:
         except (serial.SerialException, OSError):
             pass
 
-    def __enter__(self) -> DeviceLink:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

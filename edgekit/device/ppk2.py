@@ -21,11 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import serial
 
 from edgekit.errors import DeviceError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 GET_META_DATA = 0x19
 SET_POWER_MODE = 0x11
@@ -109,7 +113,7 @@ class PPK2:
         except (serial.SerialException, OSError):
             pass
 
-    def __enter__(self) -> PPK2:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -154,14 +158,14 @@ class PPK2:
     def measure(self, cal: Calibration, action: Callable[[], object]) -> tuple[float, int]:
         """Mean current (A) while `action` runs, and the number of samples it rests on."""
         chunks: list[bytes] = []
-        failure: list[BaseException] = []
+        failure: list[DeviceError] = []
         stop = threading.Event()
 
         def reader() -> None:
             try:
                 while not stop.is_set():
                     chunks.append(self._read())
-            except BaseException as exc:  # handed to the caller below
+            except DeviceError as exc:  # handed to the caller below
                 failure.append(exc)
 
         thread = threading.Thread(target=reader, daemon=True)
@@ -180,7 +184,7 @@ class PPK2:
         amps = decode_samples(b"".join(chunks), cal, self.vdd_mv)
         if len(amps) == 0:
             raise DeviceError(f"the PPK2 on {self.url} sent no samples")
-        return float(np.mean(amps)), int(len(amps))
+        return float(np.mean(amps)), len(amps)
 
 
 def measure_power_mw(url: str, mv: int, action: Callable[[], object], bursts: int = 10) -> float:

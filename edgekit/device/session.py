@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -152,13 +152,7 @@ def device_url(build: BuildInfo, port: str | None = None) -> Iterator[str]:
 def connect(build: BuildInfo, port: str | None = None, **link_options: Any) -> Iterator[DeviceLink]:
     """A DeviceLink to the build's device, greeted, running the build's model."""
     baud = build.board.serial.baud if build.board.serial is not None else 115200
-    with device_url(build, port) as url:
-        with DeviceLink.open(url, baudrate=baud, **link_options) as link:
-            link.hello(expected_hash=build.model_hash or None)
-            yield link
+    with device_url(build, port) as url, DeviceLink.open(url, baudrate=baud, **link_options) as link:
+        link.hello(expected_hash=build.model_hash or None)
+        yield link
 
-
-def with_board(build: BuildInfo, board_name: str | None) -> BuildInfo:
-    from edgekit.boards import load_board
-
-    return build if not board_name else replace(build, board=load_board(board_name))

@@ -34,9 +34,9 @@ def summary_lines(result: ProfileResult) -> list[str]:
     unit = _unit_label(result)
     clock = "host wall clock" if result.unit == "us" else f"at {result.cpu_hz / 1e6:g} MHz"
     lines = [
-        f"total {result.total_cycles:,.0f} {unit} (min {result.total_cycles_min:,.0f}, "
-        f"max {result.total_cycles_max:,.0f} over {result.runs} runs) = "
-        f"{result.total_us:,.1f} µs, {clock}",
+        (f"total {result.total_cycles:,.0f} {unit} (min {result.total_cycles_min:,.0f}, "
+         f"max {result.total_cycles_max:,.0f} over {result.runs} runs) = "
+         f"{result.total_us:,.1f} µs, {clock}"),
     ]
     if result.emulated:
         lines.append("counts are QEMU -icount executed instructions (emulated), not cycles")
