@@ -10,6 +10,9 @@ import pytest
 
 from edgekit.cli import main
 
+# One worker builds the session fixture once (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("digits-example")
+
 
 def test_example_fixture_is_accurate(digits_example) -> None:
     assert digits_example.float_accuracy > 0.9

@@ -19,6 +19,10 @@ from edgekit.quantize.check import check_integer_only
 DYNAMIC_SHAPE_OPS = {"SHAPE", "STRIDED_SLICE", "PACK", "FILL"}
 
 
+# One worker builds the session fixture once (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("quadrant-models")
+
+
 def reference_accuracy(model: Path, x: np.ndarray, y: np.ndarray) -> float:
     """Accuracy with TFLite's reference kernels, written independently of edgekit.quantize."""
     import tensorflow as tf
