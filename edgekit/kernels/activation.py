@@ -22,6 +22,7 @@ import numpy as np
 
 from edgekit.errors import EdgekitError
 from edgekit.ir import Graph, Op
+from edgekit.kernels import gemmlowp
 from edgekit.kernels.cformat import c_float, cname, int8_per_tensor, require, scale_zp
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
@@ -205,7 +206,6 @@ def float_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
 
 
 def logistic_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
-    # TFLite Micro's int8 LOGISTIC gives the same bytes (checked by the tests).
     return float_lut(in_scale, in_zp, out_scale, out_zp, _sigmoid_f32)
 
 
@@ -241,8 +241,14 @@ def lut_for(graph: Graph, op: Op, ctx: LoweringContext) -> np.ndarray:
     if op.type == "LOGISTIC":
         require(float(s_out) == 1.0 / 256 and zp_out == -128, op,
                 "int8 LOGISTIC needs output scale 1/256 and zero point -128 (as TFLite)")
+        if ctx.rounding == "tflm":
+            return lut_order(gemmlowp.logistic_int8(s_in, zp_in, INT8_VALUES))
         return logistic_lut(s_in, zp_in, s_out, zp_out)
     if op.type == "TANH":
+        if ctx.rounding == "tflm":
+            # gemmlowp fixed point; TFLite Micro also ignores TANH's output quantization
+            # and always produces scale 1/128, zero point 0.
+            return lut_order(gemmlowp.tanh_int8(s_in, zp_in, INT8_VALUES))
         return tanh_lut(s_in, zp_in, s_out, zp_out)
     if op.type == "QUANTIZE":
         return requantize_lut(s_in, zp_in, s_out, zp_out)

@@ -32,8 +32,6 @@ def lut_cases(draw: st.DrawFn, op_type: str, rounding: str = "tflite") -> dict:
     zp_in = draw(st.integers(-128, 127))
     if op_type == "LOGISTIC":
         s_out, zp_out = 1 / 256, -128  # TFLite requires these
-    elif op_type == "TANH" and rounding == "tflm":
-        s_out, zp_out = 1 / 128, 0
     else:
         s_out = s_in * 10 ** draw(st.floats(-2, 2))
         zp_out = draw(st.integers(-128, 127))
@@ -76,10 +74,15 @@ def test_table_equals_tflite_micro_for_every_input(op_type: str, data: st.DataOb
     _check_table(op_type, data.draw(lut_cases(op_type, "tflm")), "tflm")
 
 
-def test_relu6_differs_between_tf_and_tflite_micro() -> None:
-    # TFLM's RELU6 clamps without requantizing; TF requantizes. The two modes must differ
-    # here, or --rounding tflm would be testing nothing for RELU6.
-    model = lut_model("RELU6", (1, 256), 0.05, 3, 0.03, -20, {})
+@pytest.mark.parametrize("op_type,s_in,zp_in,s_out,zp_out", [
+    ("RELU6", 0.05, 3, 0.03, -20),  # TFLM clamps without requantizing
+    ("TANH", 0.05, 3, 0.03, -20),  # TFLM ignores the output quantization (1/128, 0)
+    ("LOGISTIC", 4.735459415790206, -57, 1 / 256, -128),  # gemmlowp vs float table
+])
+def test_ops_where_tf_and_tflite_micro_differ(op_type: str, s_in: float, zp_in: int,
+                                              s_out: float, zp_out: int) -> None:
+    # The two oracles must differ here, or --rounding tflm would test nothing new.
+    model = lut_model(op_type, (1, 256), s_in, zp_in, s_out, zp_out, {})
     x = [ALL_INT8.reshape(1, 256)]
     assert not np.array_equal(run_oracle(model, x, "tflite")[0], run_oracle(model, x, "tflm")[0])
 
