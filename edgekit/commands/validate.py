@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board", help="board (default: the build's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     parser.add_argument("--float", dest="float_model", metavar="MODEL",
-                        help="float .tflite: also compare int8-on-device with float (needs --data)")
+                        help="the float model (.keras, SavedModel, .h5, float .tflite): also compare "
+                        "int8-on-device with float (needs --data .npz with x, y)")
     parser.add_argument("--json", nargs="?", const="-", metavar="F",
                         help="write the result as JSON to F (no F: to stdout, nothing else)")
 

@@ -126,9 +126,11 @@ def _float_metrics(float_model, data, inputs, device_outputs, graph) -> dict[str
 
     if data is None or not str(data).endswith(".npz"):
         raise EdgekitError("--float needs --data FILE.npz holding float inputs x (and labels y)")
-    path = Path(float_model)
-    if path.suffix != ".tflite" or not path.is_file():
-        raise EdgekitError(f"--float takes a float .tflite model; {path} is not one")
+    import tempfile
+
+    from edgekit.quantize.convert import to_float
+    from edgekit.quantize.source import open_float_model
+
     with np.load(data) as archive:
         x = np.asarray(archive["x"] if "x" in archive.files else archive[archive.files[0]])
     out0 = graph.tensors[graph.outputs[0]]
@@ -136,6 +138,8 @@ def _float_metrics(float_model, data, inputs, device_outputs, graph) -> dict[str
     device = np.stack([(o[0].astype(np.float32) - zero_point) * scale for o in device_outputs])
     in_shape = tuple(graph.tensors[graph.inputs[0]].shape)
     x = x.reshape((len(x), *in_shape[1:]))[: len(inputs)].astype(np.float32)
-    float_out = predict(path.read_bytes(), x)
+    with tempfile.TemporaryDirectory() as work:  # .keras / SavedModel → float .tflite
+        float_tflite = to_float(open_float_model(float_model, Path(work)))
+    float_out = predict(float_tflite, x)
     y = _labels(str(data))
     return compare_float(device, float_out, None if y is None else y[: len(inputs)])

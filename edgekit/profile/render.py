@@ -12,7 +12,8 @@ from edgekit.profile.summary import ProfileResult
 
 
 def _unit_label(result: ProfileResult) -> str:
-    return {"instructions": "instr (emulated)", "cycles": "cycles", "us": "µs ticks"}[result.unit]
+    return {"instructions": "emulated instructions", "cycles": "cycles",
+            "us": "µs ticks"}[result.unit]
 
 
 def rows(result: ProfileResult) -> list[list[str]]:

@@ -163,3 +163,46 @@ def test_commands_without_a_build_exit_2(tmp_path, capsys) -> None:
     for command in ("flash", "profile", "validate"):
         code, _, err = cli(capsys, command, str(tmp_path))
         assert code == 2 and "has no report.json" in err, command
+
+
+def test_compare_float_metrics_by_hand() -> None:
+    import numpy as np
+
+    from edgekit.device.validate import compare_float
+
+    device = np.array([[1.0, 0.0], [0.0, 2.0]])
+    floats = np.array([[1.0, 1.0], [0.0, 2.0]])
+    m = compare_float(device, floats, np.array([0, 0]))
+    assert m["rmse"] == pytest.approx(0.5)  # one error of 1 among 4 values
+    assert m["mae"] == pytest.approx(0.25)
+    assert m["cosine"] == pytest.approx((1 / np.sqrt(2) + 1) / 2)
+    assert m["l2_relative"] == pytest.approx(1 / np.sqrt(6))
+    assert (m["int8"], m["float_value"]) == (0.5, 0.5)  # sample 1 is class 1, label 0
+
+
+@pytest.mark.slow
+def test_validate_against_the_float_model_on_host(tmp_path, capsys) -> None:
+    """A small Keras classifier → edgekit quantize → build for the host board → validate
+    with --float: bit-exact with the int8 reference, and close to the float model."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + 2 * (x[:, 1] > 0).astype(np.int64)
+    model = tf.keras.Sequential([tf.keras.Input((8,)), tf.keras.layers.Dense(16, activation="relu"),
+                                 tf.keras.layers.Dense(4), tf.keras.layers.Softmax()])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=30, verbose=0)
+    model.save(tmp_path / "f.keras")
+    np.savez(tmp_path / "test.npz", x=x[:20], y=y[:20])
+    api.quantize(tmp_path / "f.keras", x, tmp_path / "q.tflite")
+    api.build(tmp_path / "q.tflite", "host", tmp_path / "b")
+    code, out, err = cli(capsys, "validate", str(tmp_path / "b"), "--data",
+                         str(tmp_path / "test.npz"), "--float", str(tmp_path / "f.keras"), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["samples"], result["bit_exact"]) == (20, 20)
+    f = result["float"]
+    assert f["metric"] == "accuracy" and f["cosine"] > 0.95 and f["l2_relative"] < 0.3
+    assert abs(f["int8"] - f["float_value"]) <= 0.15

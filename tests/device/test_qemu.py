@@ -77,3 +77,14 @@ def test_soak_1000_invokes(tmp_path) -> None:
         # Nothing lost, nothing corrupted, nothing re-sent.
         assert (link.stats.retries, link.stats.bad_frames, link.stats.resets) == (0, 0, 0)
         assert link.stats.frames_received == link.stats.frames_sent + 1  # + the boot HELLO
+
+
+def test_stalled_frame_resyncs_on_qemu(qemu_build) -> None:
+    # Half a frame, then nothing: the firmware's byte timeout (200 ms of virtual time)
+    # drops it; the host's next request may be swallowed first, then is retried.
+    build = read_build(qemu_build)
+    with connect(build, timeout=1.0) as link:
+        link.port.write(P.encode_frame(P.SET_INPUT, 9, bytes(300))[:40])
+        x = os.urandom(standin.IN_BYTES)
+        assert link.run([x])[0] == [standin.reference(x)]
+        assert link.stats.retries <= 2
