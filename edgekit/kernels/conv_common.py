@@ -187,9 +187,11 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
         ConstArray(names["pshift"], "int32_t", pad_even(shift)),
     ]
     if bounded:
-        constants.append(ConstArray(names["prq"], "int32_t", bounded_rq(pad_even(shift))))
+        constants.append(ConstArray(names["prq"], "int32_t",
+                                    bounded_pair_params(pad_even(folded_bias(bias, w2d, input_zero_point)),
+                                                        pad_even(mult), pad_even(shift))))
     init = c_struct(out_c=cout, k_padded=gemm_k_padded(k), weights_int16=int(int16),
-                    rq=f"{{c:{names['prq']}}}" if bounded else "NULL",
+                    qp=f"{{c:{names['prq']}}}" if bounded else "NULL",
                     weights=f"{{c:{names['pw']}}}", bias=f"{{c:{names['pbias']}}}",
                     multiplier=f"{{c:{names['pmult']}}}", shift=f"{{c:{names['pshift']}}}",
                     rounding="EK_ROUND_SINGLE" if single_rounding else "EK_ROUND_DOUBLE",
@@ -210,6 +212,13 @@ def bounded_rq(shift: np.ndarray) -> np.ndarray:
     """Per channel {e = -shift, 2^(e-1)}: the constants of ek_requant_double_bounded."""
     e = -np.asarray(shift, dtype=np.int64)
     return np.stack([e, 1 << (e - 1)], axis=1).reshape(-1)
+
+
+def bounded_pair_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """ek_gemm_t.qp: per channel pair {b0, b1, m0, m1, e0, 2^(e0-1), e1, 2^(e1-1)}."""
+    rq = bounded_rq(shift).reshape(-1, 4)
+    return np.concatenate([np.asarray(bias).reshape(-1, 2), np.asarray(mult).reshape(-1, 2), rq],
+                          axis=1).reshape(-1)
 
 
 def packed_variant(variant: str) -> bool:

@@ -34,6 +34,12 @@ def pack_depthwise_weights(w: np.ndarray) -> np.ndarray:
     return groups.reshape(-1).astype(np.int16)
 
 
+def group_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """ek_dw_packed_params_t.qp: per 4 channels {b0..b3, m0..m3, e0, 2^(e0-1), .., e3, 2^(e3-1)}."""
+    return np.concatenate([np.asarray(bias).reshape(-1, 4), np.asarray(mult).reshape(-1, 4),
+                           bounded_rq(shift).reshape(-1, 8)], axis=1).reshape(-1)
+
+
 @register("DEPTHWISE_CONV_2D")
 def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
@@ -68,9 +74,9 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                      ConstArray(names["bias"], "int32_t", folded), *common]
         bounded = requant_bounded(w.T, bias, shift, single_rounding=False)
         if bounded:
-            constants.append(ConstArray(cname(op, "rq"), "int32_t", bounded_rq(shift)))
+            constants.append(ConstArray(cname(op, "qp"), "int32_t", group_params(folded, mult, shift)))
         init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init,
-                        rq=f"{{c:{cname(op, 'rq')}}}" if bounded else "NULL", **refs)
+                        qp=f"{{c:{cname(op, 'qp')}}}" if bounded else "NULL", **refs)
         constants.append(ConstStruct(names["params"], "ek_dw_packed_params_t", init))
         return OpLowering(
             call=f"ek_depthwise_s8_packed(&{{c:{names['params']}}}, {{in0}}, {{out0}}, {{scratch}});",

@@ -78,15 +78,51 @@ void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *outpu
 /* Requantization constants in locals: int8 stores may alias anything, so reading them
  * through `p` after each store would reload them every time. */
 typedef struct {
-    const int32_t *mult, *shift, *rq;
+    const int32_t *mult, *shift, *qp;
     int32_t offset, lo, hi, full;
 } dw_quant_t;
 
 static inline int8_t dw_out(const dw_quant_t *q, int32_t acc, int32_t c)
 {
-    const int32_t v = q->rq != NULL ? ek_requant_double_bounded(acc, q->mult[c], q->rq[2 * c], q->rq[2 * c + 1])
+    const int32_t *g = q->qp + (c >> 2) * 16; /* bounded constants of c's group */
+    const int32_t v = q->qp != NULL ? ek_requant_double_bounded(acc, g[4 + (c & 3)], g[8 + 2 * (c & 3)],
+                                                                g[9 + 2 * (c & 3)])
                                     : ek_requant_double_fast(acc, q->mult[c], q->shift[c]);
     return q->full ? (int8_t)ek_ssat8(v + q->offset) : ek_clamp_s8(v + q->offset, q->lo, q->hi);
+}
+
+/* 3x3 taps of one output pixel, every channel group, bounded requantization to the full
+ * int8 range: the per-group constants {b0..b3, m0..m3, e0, r0, .., e3, r3} are read
+ * sequentially from qp. */
+static void dw_pixel_3x3_bounded(const int8_t *r0, const int8_t *r1, const int8_t *r2, size_t sx,
+                                 const int16_t *w, const int32_t *qp, int32_t groups, int32_t off,
+                                 int8_t *out)
+{
+    for (int32_t g = 0; g < groups; ++g, r0 += 4, r1 += 4, r2 += 4, qp += 16, out += 4) {
+        int32_t a0 = qp[0], a1 = qp[1], a2 = qp[2], a3 = qp[3];
+        const int8_t *src = r0;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src += sx;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src += sx;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src = r1;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src += sx;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src += sx;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src = r2;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src += sx;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        src += sx;
+        EK_DW_TAP(src, w, a0, a1, a2, a3);
+        out[0] = (int8_t)ek_ssat8(ek_requant_double_bounded(a0, qp[4], qp[8], qp[9]) + off);
+        out[1] = (int8_t)ek_ssat8(ek_requant_double_bounded(a1, qp[5], qp[10], qp[11]) + off);
+        out[2] = (int8_t)ek_ssat8(ek_requant_double_bounded(a2, qp[6], qp[12], qp[13]) + off);
+        out[3] = (int8_t)ek_ssat8(ek_requant_double_bounded(a3, qp[7], qp[14], qp[15]) + off);
+    }
 }
 
 /* Geometry of the padded ring: rows span the columns the windows touch. */
@@ -135,11 +171,12 @@ void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input,
     int8_t *zp_row = ring + (size_t)rows * row_bytes;
     /* Valid input columns inside the padded row: [x_lo, x_hi) in padded coordinates. */
     const int32_t x_lo = pad_l, x_hi = pad_l + in_w < wp ? pad_l + in_w : wp;
-    const dw_quant_t q = {p->multiplier, p->shift, p->rq, p->output_offset, p->act.min, p->act.max,
+    const dw_quant_t q = {p->multiplier, p->shift, p->qp, p->output_offset, p->act.min, p->act.max,
                           p->act.min == -128 && p->act.max == 127};
     const int32_t *bias = p->bias;
     const int16_t *weights = p->weights;
     const int32_t out_h = p->output.h, out_w = p->output.w, stride_w = p->win.stride_w;
+    const int fast = kh == 3 && kw == 3 && p->qp != NULL && q.full;
     fill_word(zp_row, zp_word, (int32_t)row_bytes);
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * c_all;
@@ -166,6 +203,15 @@ void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input,
                     tags[slot] = y;
                 }
                 tap_row[ky] = dst;
+            }
+            if (fast) {
+                const size_t sx = (size_t)dw * c_all, step = (size_t)stride_w * c_all;
+                for (int32_t ox = 0; ox < out_w; ++ox, output += c_all) {
+                    const size_t x0 = (size_t)ox * step;
+                    dw_pixel_3x3_bounded(tap_row[0] + x0, tap_row[1] + x0, tap_row[2] + x0, sx, weights,
+                                         p->qp, c_all >> 2, p->output_offset, output);
+                }
+                continue;
             }
             for (int32_t ox = 0; ox < out_w; ++ox) {
                 const size_t x0 = (size_t)ox * stride_w * c_all;

@@ -36,8 +36,8 @@ typedef struct {
     int32_t input_zero_point;
     int32_t output_offset;
     ek_act_t act;
-    const int32_t *rq;      /* non-NULL: ek_requant_double_bounded is exact here; {e, 2^(e-1)}
-                               per channel (see ek_gemm_t.rq) */
+    const int32_t *qp;      /* non-NULL: ek_requant_double_bounded is exact here; per group of 4
+                               channels {b0..b3, m0..m3, e0, 2^(e0-1), .., e3, 2^(e3-1)} */
     const int16_t *weights; /* [C/4][kh*kw][4]: lanes c0,c2,c1,c3 */
     const int32_t *bias;    /* folded */
     const int32_t *multiplier;

@@ -203,10 +203,6 @@ static void dot1_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t 
 
 static inline int8_t requant(const ek_gemm_t *g, int32_t acc, int32_t c)
 {
-    if (g->rq != NULL) {
-        const int32_t v = ek_requant_double_bounded(acc, g->multiplier[c], g->rq[2 * c], g->rq[2 * c + 1]);
-        return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
-    }
     const int32_t shift = g->shift[c];
     if (g->rounding == EK_ROUND_SINGLE && shift <= -1) {
         /* (x*m + 2^(30-shift)) >> (31-shift) = high word of the 64-bit sum >> (-shift-1). */
@@ -220,23 +216,30 @@ static inline int8_t requant(const ek_gemm_t *g, int32_t acc, int32_t c)
     return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
 }
 
-static inline int8_t clamp_store(int32_t v, int32_t lo, int32_t hi)
+static inline int32_t clamp_store(int32_t v, int32_t lo, int32_t hi)
 {
-    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+    return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* The common case: bounded double-rounding requantization, loops kept tight. */
+/* The common case: bounded double-rounding requantization with the per-pair constants
+ * read sequentially, output pointers advancing; the odd last channel is a tail. */
+#define EK_RQ(acc, m, e, r) ek_requant_double_bounded((acc), (m), (e), (r))
+
 static void gemm_2px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
 {
-    const int32_t iters = g->k_padded >> 3, out_c = g->out_c, off = g->output_offset;
-    const int32_t lo = g->act.min, hi = g->act.max, i16 = g->weights_int16;
-    const int32_t *bias = g->bias, *mult = g->multiplier, *rq = g->rq;
+    const int32_t iters = g->k_padded >> 3, pairs = g->out_c >> 1, off = g->output_offset;
+    const int32_t lo = g->act.min, hi = g->act.max;
     const int full = lo == -128 && hi == 127;
     const size_t pair_stride = (size_t)2 * g->k_padded;
     const int8_t *w8 = (const int8_t *)g->weights;
     const int16_t *w16 = (const int16_t *)g->weights;
-    for (int32_t c = 0; c < out_c; c += 2) {
-        int32_t acc[4] = {bias[c], bias[c + 1], bias[c], bias[c + 1]};
+    const int32_t *q = g->qp;
+    const int i16 = g->weights_int16;
+    for (int32_t n = 0; n <= pairs; ++n, q += 8) {
+        if (n == pairs && (g->out_c & 1) == 0) {
+            break;
+        }
+        int32_t acc[4] = {q[0], q[1], q[0], q[1]};
         if (i16) {
             dot_i16(w16, cols, iters, acc);
             w16 += pair_stride;
@@ -244,34 +247,50 @@ static void gemm_2px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *ou
             dot_i8(w8, cols, iters, acc);
             w8 += pair_stride;
         }
-        const int32_t e0 = rq[2 * c], r0 = rq[2 * c + 1], e1 = rq[2 * c + 2], r1 = rq[2 * c + 3];
-        const int32_t m0 = mult[c], m1 = mult[c + 1];
-        const int32_t v0 = ek_requant_double_bounded(acc[0], m0, e0, r0) + off;
-        const int32_t v2 = ek_requant_double_bounded(acc[2], m0, e0, r0) + off;
-        const int32_t v1 = ek_requant_double_bounded(acc[1], m1, e1, r1) + off;
-        const int32_t v3 = ek_requant_double_bounded(acc[3], m1, e1, r1) + off;
+        int32_t v0 = EK_RQ(acc[0], q[2], q[4], q[5]) + off, v2 = EK_RQ(acc[2], q[2], q[4], q[5]) + off;
+        int32_t v1 = EK_RQ(acc[1], q[3], q[6], q[7]) + off, v3 = EK_RQ(acc[3], q[3], q[6], q[7]) + off;
         if (full) {
-            out_a[c] = (int8_t)ek_ssat8(v0);
-            out_b[c] = (int8_t)ek_ssat8(v2);
-            if (c + 1 < out_c) {
-                out_a[c + 1] = (int8_t)ek_ssat8(v1);
-                out_b[c + 1] = (int8_t)ek_ssat8(v3);
-            }
+            v0 = ek_ssat8(v0), v1 = ek_ssat8(v1), v2 = ek_ssat8(v2), v3 = ek_ssat8(v3);
         } else {
-            out_a[c] = clamp_store(v0, lo, hi);
-            out_b[c] = clamp_store(v2, lo, hi);
-            if (c + 1 < out_c) {
-                out_a[c + 1] = clamp_store(v1, lo, hi);
-                out_b[c + 1] = clamp_store(v3, lo, hi);
-            }
+            v0 = clamp_store(v0, lo, hi), v1 = clamp_store(v1, lo, hi);
+            v2 = clamp_store(v2, lo, hi), v3 = clamp_store(v3, lo, hi);
+        }
+        *out_a++ = (int8_t)v0;
+        *out_b++ = (int8_t)v2;
+        if (n < pairs) {
+            *out_a++ = (int8_t)v1;
+            *out_b++ = (int8_t)v3;
+        }
+    }
+}
+
+static void gemm_1px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *out)
+{
+    const int32_t iters = g->k_padded >> 3, off = g->output_offset;
+    const int32_t lo = g->act.min, hi = g->act.max;
+    const int32_t *q = g->qp;
+    for (int32_t c = 0; c < g->out_c; c += 2, q += 8) {
+        int32_t acc[2] = {q[0], q[1]};
+        if (g->weights_int16) {
+            dot1_i16((const int16_t *)g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+        } else {
+            dot1_i8((const int8_t *)g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+        }
+        out[c] = (int8_t)clamp_store(EK_RQ(acc[0], q[2], q[4], q[5]) + off, lo, hi);
+        if (c + 1 < g->out_c) {
+            out[c + 1] = (int8_t)clamp_store(EK_RQ(acc[1], q[3], q[6], q[7]) + off, lo, hi);
         }
     }
 }
 
 void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
 {
-    if (g->rq != NULL && out_b != NULL) {
-        gemm_2px_bounded(g, cols, out_a, out_b);
+    if (g->qp != NULL) {
+        if (out_b != NULL) {
+            gemm_2px_bounded(g, cols, out_a, out_b);
+        } else {
+            gemm_1px_bounded(g, cols, out_a);
+        }
         return;
     }
     const int32_t iters = g->k_padded >> 3;
@@ -298,6 +317,10 @@ void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t 
 
 void ek_gemm_1px(const ek_gemm_t *g, const int16_t *cols, int8_t *out)
 {
+    if (g->qp != NULL) {
+        gemm_1px_bounded(g, cols, out);
+        return;
+    }
     const int32_t iters = g->k_padded >> 3;
     for (int32_t c = 0; c < g->out_c; c += 2) {
         int32_t acc[2] = {g->bias[c], g->bias[c + 1]};

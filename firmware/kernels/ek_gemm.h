@@ -21,9 +21,10 @@ typedef struct {
     const int32_t *multiplier; /* ceil(out_c/2)*2 entries */
     const int32_t *shift;
     ek_rounding_t rounding;
-    const int32_t *rq;         /* non-NULL when the host proved |acc| < 2^30 and every shift
-                                  <= -1 (double rounding): per channel {e = -shift,
-                                  2^(e-1)} for ek_requant_double_bounded */
+    const int32_t *qp;         /* non-NULL when the host proved |acc| < 2^30 and every shift
+                                  <= -1 (double rounding): per channel pair {bias0, bias1,
+                                  mult0, mult1, e0, 2^(e0-1), e1, 2^(e1-1)} (e = -shift)
+                                  for ek_requant_double_bounded, read sequentially */
     int32_t output_offset;
     ek_act_t act;
 } ek_gemm_t;
