@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from edgekit import api  # noqa: E402
-from edgekit.device import protocol as P  # noqa: E402
-from edgekit.device.session import connect, read_build  # noqa: E402
-from tests.device import standin  # noqa: E402
+from edgekit import api
+from edgekit.device import protocol as P
+from edgekit.device.session import connect, read_build
+from tests.device import standin
 
 KWS = ROOT.parent / "shared" / "models" / "kws_ds_cnn_int8.tflite"
 
@@ -81,11 +81,11 @@ def main() -> None:
             "cpus": os.cpu_count(), "rows": rows}
     (out / "device_link.json").write_text(json.dumps(meta, indent=2) + "\n")
     lines = ["# Serial link to the emulated boards", "",
-             "Measured by benchmarks/device_link.py: DeviceLink ↔ real firmware in QEMU 7.2 "
-             "(-icount shift=0) over a 127.0.0.1 TCP serial socket with TCP_NODELAY. Wall "
-             "times depend on host load; instruction counts are exact.", "",
-             "| board | round trip (ms, median) | frames/s | host→device B/s | device→host B/s "
-             "| KWS inference over serial (ms) | KWS instructions |",
+             ("Measured by benchmarks/device_link.py: DeviceLink ↔ real firmware in QEMU 7.2 "
+              "(-icount shift=0) over a 127.0.0.1 TCP serial socket with TCP_NODELAY. Wall "
+              "times depend on host load; instruction counts are exact."), "",
+             ("| board | round trip (ms, median) | frames/s | host→device B/s | device→host B/s "
+              "| KWS inference over serial (ms) | KWS instructions |"),
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['board']} | {r['rtt_ms_median']:.2f} | {r['frames_per_s']:,.0f} | "
