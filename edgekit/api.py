@@ -33,6 +33,20 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
                max_calib_samples=max_calib_samples)
 
 
+def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
+             cluster: int | None = None, qat: bool = False, epochs: int = 2,
+             out_dir: str | Path | None = None, eval_data: str | Path | None = None,
+             board: str | None = None) -> Any:
+    """TFMOT pruning / clustering / QAT (and their combination) of a tf_keras model, run in a
+    child process; returns edgekit.quantize.optimize.OptimizeResult whose variants (float, ptq,
+    qat, pruned, clustered, combined) carry accuracy or RMSE (reference kernels), .tflite and
+    gzip bytes, and edgekit flash/arena bytes when `board` is given."""
+    from edgekit.quantize.optimize import optimize as run
+
+    return run(model, data, prune=prune, cluster=cluster, qat=qat, epochs=epochs, out_dir=out_dir,
+               eval_data=eval_data, board=board)
+
+
 def build(model: str | Path, board: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True) -> Any:
     """Generate the PlatformIO project for `board` in out_dir (default build/<model>-<board>/)

@@ -26,7 +26,7 @@ def _num(value: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgekit.quantize.optimize import optimize
+    from edgekit.api import optimize
 
     result = optimize(args.model, args.data, prune=args.prune, cluster=args.cluster, qat=args.qat,
                       epochs=args.epochs, out_dir=args.output, eval_data=args.eval_data, board=args.board)
