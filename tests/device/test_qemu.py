@@ -88,3 +88,28 @@ def test_stalled_frame_resyncs_on_qemu(qemu_build) -> None:
         x = os.urandom(standin.IN_BYTES)
         assert link.run([x])[0] == [standin.reference(x)]
         assert link.stats.retries <= 2
+
+
+def test_qemu_dying_mid_session_is_a_clear_error(tmp_path) -> None:
+    import signal
+    import time
+
+    from edgekit.device.flash import flash_build, stop
+    from edgekit.errors import DeviceError
+
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.fail("arm-none-eabi-gcc is missing: run `make toolchain`")
+    build_dir = standin.write_build(tmp_path, "qemu-cortex-m4")
+    flashed = flash_build(build_dir)
+    try:
+        with connect(read_build(build_dir), timeout=0.5) as link:
+            x = os.urandom(standin.IN_BYTES)
+            assert link.run([x])[0] == [standin.reference(x)]
+            os.killpg(flashed.pid, signal.SIGKILL)  # the QEMU this test started
+            t0 = time.monotonic()
+            with pytest.raises(DeviceError, match="vanished|stopped answering") as err:
+                link.run([x])
+            assert time.monotonic() - t0 < 10
+            assert "\n" not in err.value.message
+    finally:
+        stop(build_dir)
