@@ -43,7 +43,10 @@ def _array(const: ConstArray, cname: str, section: str) -> str:
 
 
 def render_case(graph: Graph, op: Op, lowering: OpLowering, prefix: str,
-                const_section: str = "") -> CaseSource:
+                const_section: str = "", arena: dict[str, int] | None = None) -> CaseSource:
+    """`arena` places activations inside one shared buffer instead of separate ones:
+    {"in0": byte offset, "out0": byte offset, ...} (unlisted activations stay separate),
+    to run a kernel over overlapping input and output as the memory planner lays them out."""
     names = {c.name: f"{prefix}c_{c.name}" for c in lowering.constants}
     ins = [(f"{prefix}in{k}", graph.tensors[t].nbytes) for k, t in enumerate(activation_inputs(graph, op))]
     outs = [(f"{prefix}out{k}", graph.tensors[t].nbytes) for k, t in enumerate(op.outputs)]
@@ -72,8 +75,15 @@ def render_case(graph: Graph, op: Op, lowering: OpLowering, prefix: str,
         lines.append(_array(c, names[c.name], const_section))
     for c in structs:
         lines.append(f"static const {c.ctype} {names[c.name]} {const_section}= {fill(c.initializer)};")
+    placed = {f"{prefix}{k}": v for k, v in (arena or {}).items()}
+    if placed:
+        end = max(placed[n] + size for n, size in ins + outs if n in placed)
+        lines.append(f"static int8_t {prefix}arena[{end}] __attribute__((aligned({_ACT_ALIGN})));")
     for name, size in ins + outs:
-        lines.append(f"static int8_t {name}[{max(size, 1)}] __attribute__((aligned({_ACT_ALIGN})));")
+        if name in placed:
+            lines.append(f"#define {name} ({prefix}arena + {placed[name]})")
+        else:
+            lines.append(f"static int8_t {name}[{max(size, 1)}] __attribute__((aligned({_ACT_ALIGN})));")
     if lowering.scratch_bytes > 0:
         lines.append(f"static int8_t {scratch}[{lowering.scratch_bytes}] __attribute__((aligned({_ACT_ALIGN})));")
     return CaseSource(declarations="\n".join(lines), call=fill(lowering.call),

@@ -74,8 +74,9 @@ def lower(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     return fn(graph, op, ctx)
 
 
-def host_program(graph: Graph, op: Op, lowering: OpLowering) -> str:
-    case = render_case(graph, op, lowering, prefix="k_")
+def host_program(graph: Graph, op: Op, lowering: OpLowering,
+                 arena: dict[str, int] | None = None) -> str:
+    case = render_case(graph, op, lowering, prefix="k_", arena=arena)
     headers = "\n".join(f'#include "{h}"' for h in dict.fromkeys(["stdint.h"] + case.headers))
     reads = "\n".join(
         f"    if (fread({n}, 1, {s}, stdin) != {s}) return 3;" for n, s in case.inputs if s > 0)
@@ -100,11 +101,14 @@ int main(void)
 
 
 def run_op(graph: Graph, op: Op, inputs: Sequence[np.ndarray], ctx: LoweringContext = LoweringContext(),
-           sanitize: bool = False, lowering: OpLowering | None = None) -> list[np.ndarray]:
-    """Outputs of `op` computed by the C kernel its lowering calls."""
+           sanitize: bool = False, lowering: OpLowering | None = None,
+           arena: dict[str, int] | None = None) -> list[np.ndarray]:
+    """Outputs of `op` computed by the C kernel its lowering calls. `arena` overlaps
+    activations in one buffer (see csource.render_case): inputs are written before the
+    call, outputs read after it."""
     lowering = lowering if lowering is not None else lower(graph, op, ctx)
     library = kernel_library(sanitize)
-    source = host_program(graph, op, lowering)
+    source = host_program(graph, op, lowering, arena)
     act = activation_inputs(graph, op)
     if len(inputs) != len(act):
         raise ValueError(f"{op.type} takes {len(act)} activation inputs, got {len(inputs)}")
