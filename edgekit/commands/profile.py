@@ -52,5 +52,9 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         render.write_png(result, args.plot)
     if args.html:
-        render.write_html(result, args.html)
+        from edgekit.device.session import read_build
+        from edgekit.profile.memory import plan_png
+
+        png, note = plan_png(read_build(args.dir, args.board))
+        render.write_html(result, args.html, png, note)
     return 0

@@ -100,7 +100,8 @@ def write_png(result: ProfileResult, path: str | Path) -> None:
     Path(path).write_bytes(png_bytes(result))
 
 
-def write_html(result: ProfileResult, path: str | Path) -> None:
+def write_html(result: ProfileResult, path: str | Path, plan_png: bytes | None = None,
+               plan_note: str = "") -> None:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers(result))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in rows(result))
@@ -113,5 +114,9 @@ def write_html(result: ProfileResult, path: str | Path) -> None:
         "td:nth-child(2){text-align:left}</style>"
         f"<h1>edgekit profile: {html.escape(result.board)}</h1>"
         f"<table><tr>{head}</tr>{body}</table>{notes}"
-        f"<img alt='per-layer latency' src='data:image/png;base64,{image}'>\n"
+        f"<img alt='per-layer latency' src='data:image/png;base64,{image}'>"
+        f"<h2>Memory plan</h2><p>{html.escape(plan_note)}</p>"
+        + (f"<img alt='memory plan' src='data:image/png;base64,"
+           f"{base64.b64encode(plan_png).decode()}'>" if plan_png else "")
+        + "\n"
     )
