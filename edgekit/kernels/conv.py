@@ -18,8 +18,8 @@ from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, O
 
 
 def scratch_bytes_packed(k_padded: int) -> int:
-    """Mirror of ek_conv_s8_packed_get_buffer_size: two int16 columns."""
-    return 2 * 2 * k_padded
+    """Mirror of ek_conv_s8_packed_get_buffer_size: two int16 columns + an int8 gather row."""
+    return 2 * 2 * k_padded + k_padded
 
 
 @register("CONV_2D")

@@ -67,17 +67,35 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
             }
         }
     } else {
+        /* Channels not in whole words: gather the int8 column (natural K order, zero-point
+         * padded) into the tail of the scratch, then widen it a word at a time. */
+        int8_t *tmp = (int8_t *)(cols + 2 * p->gemm.k_padded);
+        const int32_t row_run = p->filter.w * in_c;
         for (int32_t ky = 0; ky < p->filter.h; ++ky) {
             const int32_t y = y0 + ky * p->win.dilation_h;
+            const int row_inside = y >= 0 && y < in_h;
+            if (row_inside && p->win.dilation_w == 1 && x0 >= 0 && x0 + p->filter.w <= in_w) {
+                const int8_t *src = in_b + ((size_t)y * in_w + x0) * in_c;
+                for (int32_t i = 0; i < row_run; ++i) {
+                    tmp[k + i] = src[i];
+                }
+                k += row_run;
+                continue;
+            }
             for (int32_t kx = 0; kx < p->filter.w; ++kx) {
                 const int32_t x = x0 + kx * p->win.dilation_w;
-                const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                const int inside = row_inside && x >= 0 && x < in_w;
                 const int8_t *px = in_b + ((size_t)(inside ? y : 0) * in_w + (inside ? x : 0)) * in_c;
                 for (int32_t ic = 0; ic < in_c; ++ic, ++k) {
-                    ek_col_put(cols, k, slot, inside ? px[ic] : zp);
+                    tmp[k] = (int8_t)(inside ? px[ic] : zp);
                 }
             }
         }
+        for (; k < p->gemm.k_padded; ++k) {
+            tmp[k] = 0; /* zero weights there; keep the lanes defined */
+        }
+        ek_col_put_words(cols, 0, slot, tmp, p->gemm.k_padded >> 2);
+        return;
     }
     for (k = k_real; k < p->gemm.k_padded; ++k) {
         ek_col_put(cols, k, slot, 0); /* zero weights there; keep the lanes defined */
@@ -86,7 +104,7 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
 
 int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p)
 {
-    return 2 * 2 * p->gemm.k_padded;
+    return 2 * 2 * p->gemm.k_padded + p->gemm.k_padded; /* two int16 columns + int8 gather */
 }
 
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,

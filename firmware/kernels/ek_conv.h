@@ -46,7 +46,7 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
                        int8_t *scratch);
 
-/* Scratch bytes of ek_conv_s8_packed: two interleaved int16 im2col columns. */
+/* Scratch bytes of ek_conv_s8_packed: two interleaved int16 im2col columns + an int8 gather row. */
 int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p);
 
 #endif /* EK_CONV_H */
