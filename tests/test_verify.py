@@ -126,3 +126,10 @@ def test_cli_verify_float_model_exit_2(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "not an int8 model" in lines[0] and "FULLY_CONNECTED" in lines[0]
+
+
+@pytest.mark.xdist_group("digits-example")
+def test_example_model_bit_exact_on_real_digits(digits_example, tmp_path):
+    """The example model on the real held-out digits (quantized from the float test set)."""
+    result = verify_model(digits_example.int8_model, inputs=digits_example.test, work_dir=tmp_path)
+    assert result.samples > 300 and result.bit_exact == result.samples
