@@ -41,70 +41,87 @@ static void ek_bcast_walk(const ek_bcast_t *bc, const int8_t *in1, const int8_t 
 #if defined(EK_ARM_DSP)
 /* SaturatingRoundingDoublingHighMul(a, b) == SMMULR(2a, b) whenever 2a fits in int32 and
  * b > 0: both round the 64-bit product at bit 31 with ties going up, which equals
- * gemmlowp's nudge-and-truncate for either sign. ADD's operands are below 2^29. */
-static inline int32_t ek_srdhm_small(int32_t a, int32_t b)
+ * gemmlowp's nudge-and-truncate for either sign. ADD's operands stay below 2^29, so the
+ * doubling is folded into the input lift and into the sum. RoundingDivideByPOT becomes
+ * (x + half + (x >> 31)) >> e: the input exponents are always >= 1 (each input
+ * multiplier is at most 1/2); the output one may be 0, where half = 0 and nz = 0. */
+static inline int32_t ek_smmulr(int32_t a, int32_t b)
 {
     int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a * 2), "r"(b));
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
     return r;
 }
-
-/* RoundingDivideByPOT for |x| < 2^30: add half (less one when negative), shift. */
-static inline int32_t ek_rdbpot_small(int32_t x, int32_t half, int32_t exponent)
-{
-    return (x + half + (x >> 31)) >> exponent;
-}
-
-static inline int32_t ek_add_scale(int32_t x, int32_t multiplier, int32_t exponent,
-                                   int32_t half)
-{
-    const int32_t hi = ek_srdhm_small(x, multiplier);
-    return exponent > 0 ? ek_rdbpot_small(hi, half, exponent) : hi;
-}
-#else
-static inline int32_t ek_add_scale(int32_t x, int32_t multiplier, int32_t exponent,
-                                   int32_t half)
-{
-    (void)half;
-    return ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x, multiplier),
-                                     exponent);
-}
-#endif
 
 static inline void ek_add_sub_row(const ek_add_params_t *p, const int8_t *a, int32_t sa,
                                   const int8_t *b, int32_t sb, int8_t *out, int32_t n,
                                   int32_t sign)
 {
-    const int32_t e1 = -p->in1_shift;
-    const int32_t e2 = -p->in2_shift;
-    const int32_t eo = -p->out_shift;
-    const int32_t h1 = e1 > 0 ? (int32_t)1 << (e1 - 1) : 0;
-    const int32_t h2 = e2 > 0 ? (int32_t)1 << (e2 - 1) : 0;
+    /* Parameters in locals: int8_t stores may alias *p. */
+    const int32_t lift2 = (int32_t)2 << p->left_shift;
+    const int32_t off1 = p->in1_offset * lift2, off2 = p->in2_offset * lift2;
+    const int32_t m1 = p->in1_multiplier, m2 = p->in2_multiplier, mo = p->out_multiplier;
+    const int32_t e1 = -p->in1_shift, e2 = -p->in2_shift, eo = -p->out_shift;
+    const int32_t h1 = (int32_t)1 << (e1 - 1), h2 = (int32_t)1 << (e2 - 1);
     const int32_t ho = eo > 0 ? (int32_t)1 << (eo - 1) : 0;
-    const int32_t lift = (int32_t)1 << p->left_shift;
+    const int32_t nzo = eo > 0 ? -1 : 0;
+    const int32_t off_out = p->out_offset, lo = p->act_min, hi = p->act_max;
     for (int32_t i = 0; i < n; ++i) {
-        const int32_t x1 = (*a + p->in1_offset) * lift;
-        const int32_t x2 = (*b + p->in2_offset) * lift;
-        const int32_t s1 = ek_add_scale(x1, p->in1_multiplier, e1, h1);
-        const int32_t s2 = ek_add_scale(x2, p->in2_multiplier, e2, h2);
-        const int32_t raw = s1 + sign * s2;
-        const int32_t y = ek_add_scale(raw, p->out_multiplier, eo, ho) + p->out_offset;
-        out[i] = ek_clamp_s8(y, p->act_min, p->act_max); /* after reading a[i], b[i] */
+        const int32_t r1 = ek_smmulr(*a * lift2 + off1, m1);
+        const int32_t r2 = ek_smmulr(*b * lift2 + off2, m2);
+        const int32_t s1 = (r1 + h1 + (r1 >> 31)) >> e1;
+        const int32_t s2 = (r2 + h2 + (r2 >> 31)) >> e2;
+        const int32_t ro = ek_smmulr((s1 + sign * s2) * 2, mo);
+        const int32_t y = ((ro + ho + ((ro >> 31) & nzo)) >> eo) + off_out;
+        out[i] = ek_clamp_s8(y, lo, hi); /* after reading a[i], b[i] */
         a += sa;
         b += sb;
     }
 }
+#else
+static inline void ek_add_sub_row(const ek_add_params_t *p, const int8_t *a, int32_t sa,
+                                  const int8_t *b, int32_t sb, int8_t *out, int32_t n,
+                                  int32_t sign)
+{
+    /* Parameters in locals: int8_t stores may alias *p. */
+    const int32_t off1 = p->in1_offset, off2 = p->in2_offset, off_out = p->out_offset;
+    const int32_t m1 = p->in1_multiplier, m2 = p->in2_multiplier, mo = p->out_multiplier;
+    const int32_t e1 = -p->in1_shift, e2 = -p->in2_shift, eo = -p->out_shift;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t lift = (int32_t)1 << p->left_shift;
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t x1 = (*a + off1) * lift;
+        const int32_t x2 = (*b + off2) * lift;
+        const int32_t s1 = ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x1, m1), e1);
+        const int32_t s2 = ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x2, m2), e2);
+        const int32_t raw = s1 + sign * s2;
+        const int32_t y =
+            ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(raw, mo), eo) + off_out;
+        out[i] = ek_clamp_s8(y, lo, hi); /* after reading a[i], b[i] */
+        a += sa;
+        b += sb;
+    }
+}
+#endif
 
+/* The contiguous case (both strides 1) is inlined separately, with constant strides. */
 static void ek_add_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
                        int32_t sb, int8_t *out, int32_t n)
 {
-    ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, 1);
+    if (sa == 1 && sb == 1) {
+        ek_add_sub_row((const ek_add_params_t *)params, a, 1, b, 1, out, n, 1);
+    } else {
+        ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, 1);
+    }
 }
 
 static void ek_sub_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
                        int32_t sb, int8_t *out, int32_t n)
 {
-    ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, -1);
+    if (sa == 1 && sb == 1) {
+        ek_add_sub_row((const ek_add_params_t *)params, a, 1, b, 1, out, n, -1);
+    } else {
+        ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, -1);
+    }
 }
 
 void ek_add_s8(const ek_add_params_t *params, const ek_bcast_t *bcast, const int8_t *in1,
@@ -125,10 +142,12 @@ static void ek_mul_row(const void *params, const int8_t *a, int32_t sa, const in
                        int32_t sb, int8_t *out, int32_t n)
 {
     const ek_mul_params_t *p = (const ek_mul_params_t *)params;
+    const int32_t off1 = p->in1_offset, off2 = p->in2_offset, off_out = p->out_offset;
+    const int32_t mult = p->out_multiplier, shift = p->out_shift;
+    const int32_t lo = p->act_min, hi = p->act_max;
     for (int32_t i = 0; i < n; ++i) {
-        const int32_t prod = (*a + p->in1_offset) * (*b + p->in2_offset);
-        const int32_t y = ek_requant_double(prod, p->out_multiplier, p->out_shift) + p->out_offset;
-        out[i] = ek_clamp_s8(y, p->act_min, p->act_max);
+        const int32_t prod = (*a + off1) * (*b + off2);
+        out[i] = ek_clamp_s8(ek_requant_double(prod, mult, shift) + off_out, lo, hi);
         a += sa;
         b += sb;
     }

@@ -29,12 +29,17 @@ def _models(rng: np.random.Generator) -> list[bytes]:
                     zero_point=int(rng.integers(-128, 128)))
 
     models = []
-    for op in ["ADD", "SUB"] * 6 + ["MUL"] * 3 + ["MAXIMUM", "MINIMUM"]:
+    for op in ["ADD", "SUB"] * 12 + ["MUL"] * 3 + ["MAXIMUM", "MINIMUM"]:
         a = tuple(int(d) for d in rng.integers(1, 6, size=int(rng.integers(1, 5))))
         b = tuple(d if rng.integers(2) else 1 for d in a)[int(rng.integers(0, len(a))):]
-        s1 = 10 ** rng.uniform(-3, 0)
-        s2 = s1 * 10 ** rng.uniform(-2, 2)
-        so = s1 * s2 * 2 ** rng.uniform(-4, 20) if op == "MUL" else max(s1, s2) * 10 ** rng.uniform(-2, 2)
+        if rng.integers(2):  # power-of-two scales: exact rounding ties
+            low = 13 if op == "MUL" else 25  # MUL: keep TFLite's activation range in int32
+            s1, s2 = 2.0 ** -rng.integers(0, low), 2.0 ** -rng.integers(0, low)
+            so = (s1 * s2 if op == "MUL" else max(s1, s2)) * 2.0 ** rng.integers(-3, 5)
+        else:
+            s1 = 10 ** rng.uniform(-3, 0)
+            s2 = s1 * 10 ** rng.uniform(-2, 2)
+            so = s1 * s2 * 2 ** rng.uniform(-4, 20) if op == "MUL" else max(s1, s2) * 10 ** rng.uniform(-2, 2)
         act = ["NONE", "RELU", "RELU6"][rng.integers(3)] if op in ("ADD", "SUB", "MUL") else "NONE"
         opts = {"fused_activation_function": act} if op in ("ADD", "SUB", "MUL") else {}
         models.append(single_op_model(op, [TensorSpec(a, **q(s1)), TensorSpec(b, **q(s2))],
