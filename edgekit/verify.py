@@ -122,8 +122,9 @@ def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]], round
 
 def _tflm_outputs(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[dict[int, np.ndarray]]:
     """TFLite Micro's outputs, keyed by output position (it has no global tensor indices)."""
-    from edgekit.load import load_tflite_bytes
     from tflite_micro.python.tflite_micro import runtime
+
+    from edgekit.load import load_tflite_bytes
 
     num_outputs = len(load_tflite_bytes(model_bytes).outputs)
     interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=4 << 20)
@@ -222,6 +223,11 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
 
     model = Path(model)
     target = load_board(board)
+    if not target.is_host:
+        if not target.emulated:
+            raise EdgekitError(f"verify runs on the host or an emulated board; for {target.name} "
+                               "flash it and use `edgekit validate`")
+        return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed)
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         model_path, model_bytes = _int8_model_bytes(model, work, None)
@@ -233,3 +239,23 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
                 raise EdgekitError("--samples must be at least 1")
             data = random_inputs(compiled.graph, samples, seed)
         return verify(compiled, work / "host", data, debug=debug, sanitize=sanitize)
+
+
+def _verify_on_emulated(model: Path, board: str, samples: int, inputs: str | Path | None, rounding: str,
+                        work_dir: str | Path | None, seed: int) -> VerifyResult:
+    """Build for the emulated board, run it in QEMU and compare over the serial protocol."""
+    import tempfile
+
+    from edgekit.build import build
+    from edgekit.device.flash import stop
+    from edgekit.device.validate import validate_build
+
+    with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
+        out = Path(work_dir) if work_dir is not None else Path(tmp)
+        build(model, board, out / board, rounding=rounding)
+        try:
+            checked = validate_build(out / board, data=inputs, samples=samples, seed=seed)
+        finally:
+            stop(out / board)
+    return VerifyResult(model=str(model), samples=checked.samples, bit_exact=checked.bit_exact,
+                        max_abs_diff=checked.max_abs_diff, rounding=rounding)

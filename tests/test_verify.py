@@ -133,3 +133,16 @@ def test_example_model_bit_exact_on_real_digits(digits_example, tmp_path):
     """The example model on the real held-out digits (quantized from the float test set)."""
     result = verify_model(digits_example.int8_model, inputs=digits_example.test, work_dir=tmp_path)
     assert result.samples > 300 and result.bit_exact == result.samples
+
+
+@pytest.mark.parametrize("board", ["qemu-cortex-m4", "qemu-riscv32"])
+def test_verify_on_emulated_board(board, mlperf_models, tmp_path):
+    """The Arm DSP path (M4) and the portable path on RISC-V, run in QEMU over serial."""
+    result = verify_model(mlperf_models["kws"], board=board, samples=3, work_dir=tmp_path, seed=11)
+    assert (result.samples, result.bit_exact) == (3, 3)
+
+
+def test_verify_real_board_is_a_clear_error(mlperf_models):
+    result = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(mlperf_models["ad"]), "--board",
+                             "esp32"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "edgekit validate" in result.stderr
