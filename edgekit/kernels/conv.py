@@ -11,15 +11,16 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
-from edgekit.kernels.conv_common import (activation_range, bias_values, dims, filter_scales,
+from edgekit.kernels.conv_common import (activation_range, gemm_cols_bytes, bias_values, dims, filter_scales,
                                          gemm_parts, nhwc, packed_variant, per_channel_multipliers,
                                          window)
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 
-def scratch_bytes_packed(k_padded: int) -> int:
-    """Mirror of ek_conv_s8_packed_get_buffer_size: two int16 columns + an int8 gather row."""
-    return 2 * 2 * k_padded + k_padded
+def scratch_bytes_packed(k_padded: int, out_c: int) -> int:
+    """Mirror of ek_conv_s8_packed_get_buffer_size: gemm columns and accumulators + an
+    int8 gather row."""
+    return gemm_cols_bytes(k_padded, out_c) + k_padded
 
 
 @register("CONV_2D")
@@ -52,7 +53,7 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         constants.append(ConstStruct(params, "ek_conv_packed_params_t", init))
         return OpLowering(call=f"ek_conv_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
                           headers=["ek_conv.h"], constants=constants,
-                          scratch_bytes=scratch_bytes_packed(k_padded))
+                          scratch_bytes=scratch_bytes_packed(k_padded, cout))
     names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
                  ConstArray(names["bias"], "int32_t", bias),

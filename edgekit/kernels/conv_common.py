@@ -151,6 +151,11 @@ def pack_gemm_weights(w: np.ndarray, int16: bool) -> np.ndarray:
     return blocks.reshape(-1).astype(np.int8)
 
 
+def gemm_cols_bytes(k_padded: int, out_c: int) -> int:
+    """EK_GEMM_COLS_BYTES: two int16 columns + the accumulators of every channel, 2 pixels."""
+    return 4 * k_padded + 8 * _round_up(out_c, 2)
+
+
 def pad_even(values: np.ndarray) -> np.ndarray:
     v = np.asarray(values, dtype=np.int64).reshape(-1)
     return np.concatenate([v, v[-1:]]) if v.size % 2 else v

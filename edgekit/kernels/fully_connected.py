@@ -13,7 +13,7 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
-from edgekit.kernels.conv_common import (activation_range, bias_values, filter_scales, gemm_parts,
+from edgekit.kernels.conv_common import (activation_range, gemm_cols_bytes, bias_values, filter_scales, gemm_parts,
                                          packed_variant, per_channel_multipliers)
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
@@ -28,8 +28,9 @@ def single_rounding(ctx: LoweringContext) -> bool:
     return ctx.rounding != "tflm"
 
 
-def scratch_bytes_packed(k_padded: int) -> int:
-    return 2 * 2 * k_padded
+def scratch_bytes_packed(k_padded: int, out_c: int) -> int:
+    """Mirror of ek_fully_connected_s8_packed_get_buffer_size."""
+    return gemm_cols_bytes(k_padded, out_c)
 
 
 @register("FULLY_CONNECTED")
@@ -62,7 +63,7 @@ def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLower
         return OpLowering(
             call=f"ek_fully_connected_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
             headers=["ek_fully_connected.h"], constants=constants,
-            scratch_bytes=scratch_bytes_packed(k_padded))
+            scratch_bytes=scratch_bytes_packed(k_padded, n_out))
     names = {key: cname(op, key) for key in ("w", "bias", "mult", "shift")}
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
                  ConstArray(names["bias"], "int32_t", bias),

@@ -69,7 +69,7 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
     } else {
         /* Channels not in whole words: gather the int8 column (natural K order, zero-point
          * padded) into the tail of the scratch, then widen it a word at a time. */
-        int8_t *tmp = (int8_t *)(cols + 2 * p->gemm.k_padded);
+        int8_t *tmp = (int8_t *)cols + EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->output.c);
         const int32_t row_run = p->filter.w * in_c;
         for (int32_t ky = 0; ky < p->filter.h; ++ky) {
             const int32_t y = y0 + ky * p->win.dilation_h;
@@ -104,7 +104,8 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
 
 int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p)
 {
-    return 2 * 2 * p->gemm.k_padded + p->gemm.k_padded; /* two int16 columns + int8 gather */
+    /* gemm columns (+ accumulators) and an int8 gather row */
+    return EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->output.c) + p->gemm.k_padded;
 }
 
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,

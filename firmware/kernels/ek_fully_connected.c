@@ -33,7 +33,7 @@ static void widen_row(const int8_t *x, int32_t k, int32_t k_padded, int16_t *col
 
 int32_t ek_fully_connected_s8_packed_get_buffer_size(const ek_fc_packed_params_t *p)
 {
-    return 2 * 2 * p->gemm.k_padded;
+    return EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->gemm.out_c);
 }
 
 void ek_fully_connected_s8_packed(const ek_fc_packed_params_t *p, const int8_t *input,

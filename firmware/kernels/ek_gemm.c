@@ -225,41 +225,111 @@ static inline int32_t clamp_store(int32_t v, int32_t lo, int32_t hi)
  * read sequentially, output pointers advancing; the odd last channel is a tail. */
 #define EK_RQ(acc, m, e, r) ek_requant_double_bounded((acc), (m), (e), (r))
 
-static void gemm_2px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
+/* Raw accumulators of all channel pairs for the two columns: acc[4n..4n+3] = {A.c0, A.c1,
+ * B.c0, B.c1} of pair n, starting from the biases in qp (stride 8 words). The loop over
+ * pairs is assembly too (ek_dot_pairs_*), so nothing is spilled per block. */
+#if defined(EK_ARM_DSP)
+void ek_dot_pairs_i16(const int16_t *w, const int16_t *cols, const int32_t *qp, int32_t *acc,
+                      int32_t iters, int32_t pairs);
+void ek_dot_pairs_i8(const int8_t *w, const int16_t *cols, const int32_t *qp, int32_t *acc,
+                     int32_t iters, int32_t pairs);
+
+/* r0 w, r1 cols, r2 qp, r3 acc, [sp] iters, [sp+4] pairs (AAPCS). State on the stack:
+ * [sp] cols, [sp+4] qp, [sp+8] acc, [sp+12] pairs left; iters at [sp+52]. */
+#define EK_PAIRS_PROLOGUE(name)                                                            \
+    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n\t.thumb_func\n"  \
+    "\t.type " name ", %function\n" name ":\n"                                            \
+    "\tpush {r4-r11, lr}\n"                                                              \
+    "\tldr r4, [sp, #40]\n"                                                              \
+    "\tpush {r1, r2, r3, r4}\n"                                                          \
+    "1:\n"                                                                               \
+    "\tldr r12, [sp, #4]\n"                                                              \
+    "\tldrd r4, r5, [r12], #32\n"                                                        \
+    "\tstr r12, [sp, #4]\n"                                                              \
+    "\tmov r6, r4\n"                                                                     \
+    "\tmov r7, r5\n"                                                                     \
+    "\tldr r1, [sp, #0]\n"                                                               \
+    "\tldr lr, [sp, #52]\n"                                                              \
+    "2:\n"
+#define EK_PAIRS_EPILOGUE(name)                                                            \
+    "\tsubs lr, lr, #1\n"                                                                \
+    "\tbne 2b\n"                                                                         \
+    "\tldr r12, [sp, #8]\n"                                                              \
+    "\tstmia r12!, {r4, r5, r6, r7}\n"                                                   \
+    "\tstr r12, [sp, #8]\n"                                                              \
+    "\tldr r12, [sp, #12]\n"                                                             \
+    "\tsubs r12, r12, #1\n"                                                              \
+    "\tstr r12, [sp, #12]\n"                                                             \
+    "\tbne 1b\n"                                                                         \
+    "\tadd sp, sp, #16\n"                                                                \
+    "\tpop {r4-r11, pc}\n"                                                               \
+    "\t.size " name ", .-" name "\n"
+#define EK_I16_CHUNK                                                                       \
+    "\tldrd r8, r9, [r0], #8\n\tldrd r2, r3, [r1], #8\n\tsmlad r4, r2, r8, r4\n"           \
+    "\tldrd r10, r11, [r0], #8\n\tsmlad r4, r3, r9, r4\n\tsmlad r5, r2, r10, r5\n"         \
+    "\tsmlad r5, r3, r11, r5\n\tldrd r2, r3, [r1], #8\n\tsmlad r6, r2, r8, r6\n"           \
+    "\tsmlad r6, r3, r9, r6\n\tsmlad r7, r2, r10, r7\n\tsmlad r7, r3, r11, r7\n"
+#define EK_I8_CHUNK                                                                        \
+    "\tldrd r8, r10, [r0], #8\n\tldrd r2, r3, [r1], #8\n\tsxtb16 r9, r8, ror #8\n"         \
+    "\tsxtb16 r8, r8\n\tsxtb16 r11, r10, ror #8\n\tsxtb16 r10, r10\n"                     \
+    "\tsmlad r4, r2, r8, r4\n\tsmlad r4, r3, r9, r4\n\tsmlad r5, r2, r10, r5\n"             \
+    "\tsmlad r5, r3, r11, r5\n\tldrd r2, r3, [r1], #8\n\tsmlad r6, r2, r8, r6\n"           \
+    "\tsmlad r6, r3, r9, r6\n\tsmlad r7, r2, r10, r7\n\tsmlad r7, r3, r11, r7\n"
+
+__asm__(EK_PAIRS_PROLOGUE("ek_dot_pairs_i16") EK_I16_CHUNK EK_I16_CHUNK EK_PAIRS_EPILOGUE("ek_dot_pairs_i16"));
+__asm__(EK_PAIRS_PROLOGUE("ek_dot_pairs_i8") EK_I8_CHUNK EK_I8_CHUNK EK_PAIRS_EPILOGUE("ek_dot_pairs_i8"));
+#else
+static void ek_dot_pairs_i16(const int16_t *w, const int16_t *cols, const int32_t *qp, int32_t *acc,
+                             int32_t iters, int32_t pairs)
 {
-    const int32_t iters = g->k_padded >> 3, pairs = g->out_c >> 1, off = g->output_offset;
-    const int32_t lo = g->act.min, hi = g->act.max;
+    for (int32_t n = 0; n < pairs; ++n, qp += 8, acc += 4) {
+        int32_t a[4] = {qp[0], qp[1], qp[0], qp[1]};
+        dot_i16(w + (size_t)n * 16 * iters, cols, iters, a);
+        acc[0] = a[0], acc[1] = a[1], acc[2] = a[2], acc[3] = a[3];
+    }
+}
+
+static void ek_dot_pairs_i8(const int8_t *w, const int16_t *cols, const int32_t *qp, int32_t *acc,
+                            int32_t iters, int32_t pairs)
+{
+    for (int32_t n = 0; n < pairs; ++n, qp += 8, acc += 4) {
+        int32_t a[4] = {qp[0], qp[1], qp[0], qp[1]};
+        dot_i8(w + (size_t)n * 16 * iters, cols, iters, a);
+        acc[0] = a[0], acc[1] = a[1], acc[2] = a[2], acc[3] = a[3];
+    }
+}
+#endif
+
+/* The common case: bounded double-rounding requantization. First every raw accumulator
+ * (assembly pair loop), then one lean requantization pass reading the constants in order. */
+static void gemm_2px_bounded(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t iters = g->k_padded >> 3, pairs = (g->out_c + 1) >> 1, out_c = g->out_c;
+    int32_t *acc = (int32_t *)(void *)(cols + 2 * g->k_padded);
+    if (g->weights_int16) {
+        ek_dot_pairs_i16((const int16_t *)g->weights, cols, g->qp, acc, iters, pairs);
+    } else {
+        ek_dot_pairs_i8((const int8_t *)g->weights, cols, g->qp, acc, iters, pairs);
+    }
+    const int32_t off = g->output_offset, lo = g->act.min, hi = g->act.max;
     const int full = lo == -128 && hi == 127;
-    const size_t pair_stride = (size_t)2 * g->k_padded;
-    const int8_t *w8 = (const int8_t *)g->weights;
-    const int16_t *w16 = (const int16_t *)g->weights;
     const int32_t *q = g->qp;
-    const int i16 = g->weights_int16;
-    for (int32_t n = 0; n <= pairs; ++n, q += 8) {
-        if (n == pairs && (g->out_c & 1) == 0) {
-            break;
-        }
-        int32_t acc[4] = {q[0], q[1], q[0], q[1]};
-        if (i16) {
-            dot_i16(w16, cols, iters, acc);
-            w16 += pair_stride;
-        } else {
-            dot_i8(w8, cols, iters, acc);
-            w8 += pair_stride;
-        }
-        int32_t v0 = EK_RQ(acc[0], q[2], q[4], q[5]) + off, v2 = EK_RQ(acc[2], q[2], q[4], q[5]) + off;
-        int32_t v1 = EK_RQ(acc[1], q[3], q[6], q[7]) + off, v3 = EK_RQ(acc[3], q[3], q[6], q[7]) + off;
+    for (int32_t c = 0; c < out_c; c += 2, q += 8, acc += 4) {
+        /* Everything into locals first: the int8 stores below may alias q and acc. */
+        const int32_t m0 = q[2], m1 = q[3], e0 = q[4], r0 = q[5], e1 = q[6], r1 = q[7];
+        int32_t v0 = EK_RQ(acc[0], m0, e0, r0) + off, v2 = EK_RQ(acc[2], m0, e0, r0) + off;
+        int32_t v1 = EK_RQ(acc[1], m1, e1, r1) + off, v3 = EK_RQ(acc[3], m1, e1, r1) + off;
         if (full) {
             v0 = ek_ssat8(v0), v1 = ek_ssat8(v1), v2 = ek_ssat8(v2), v3 = ek_ssat8(v3);
         } else {
             v0 = clamp_store(v0, lo, hi), v1 = clamp_store(v1, lo, hi);
             v2 = clamp_store(v2, lo, hi), v3 = clamp_store(v3, lo, hi);
         }
-        *out_a++ = (int8_t)v0;
-        *out_b++ = (int8_t)v2;
-        if (n < pairs) {
-            *out_a++ = (int8_t)v1;
-            *out_b++ = (int8_t)v3;
+        out_a[c] = (int8_t)v0;
+        out_b[c] = (int8_t)v2;
+        if (c + 1 < out_c) {
+            out_a[c + 1] = (int8_t)v1;
+            out_b[c + 1] = (int8_t)v3;
         }
     }
 }
@@ -283,7 +353,7 @@ static void gemm_1px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *ou
     }
 }
 
-void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b)
+void ek_gemm_2px(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, int8_t *out_b)
 {
     if (g->qp != NULL) {
         if (out_b != NULL) {

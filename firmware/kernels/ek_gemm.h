@@ -29,8 +29,13 @@ typedef struct {
     ek_act_t act;
 } ek_gemm_t;
 
-/* out_a[c], out_b[c] for every channel c; out_b may be NULL (column B is then ignored). */
-void ek_gemm_2px(const ek_gemm_t *g, const int16_t *cols, int8_t *out_a, int8_t *out_b);
+/* Bytes of the column buffer ek_gemm_2px needs: two int16 columns, then (bounded mode)
+ * the raw accumulators of every channel for both pixels. */
+#define EK_GEMM_COLS_BYTES(k_padded, out_c) (4 * (k_padded) + 8 * (((out_c) + 1) & ~1))
+
+/* out_a[c], out_b[c] for every channel c; out_b may be NULL (column B is then ignored).
+ * `cols` holds EK_GEMM_COLS_BYTES. */
+void ek_gemm_2px(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, int8_t *out_b);
 
 /* Single column (slot A) against all output channels: FULLY_CONNECTED with batch 1. */
 void ek_gemm_1px(const ek_gemm_t *g, const int16_t *cols, int8_t *out);
