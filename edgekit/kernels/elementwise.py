@@ -13,8 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import (activation_range, c_ints, c_struct, cname, input_refs,
-                                     int8_per_tensor, require, scale_zp)
+from edgekit.kernels.cformat import (
+    activation_range,
+    c_ints,
+    c_struct,
+    cname,
+    input_refs,
+    int8_per_tensor,
+    require,
+    scale_zp,
+)
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier
 
@@ -84,9 +92,10 @@ def add_params(s1: float, zp1: int, s2: float, zp2: int, s_out: float, zp_out: i
     m1, sh1 = quantize_multiplier(real1)
     m2, sh2 = quantize_multiplier(real2)
     mo, sho = quantize_multiplier(real_out)
-    return dict(in1_offset=-zp1, in1_multiplier=m1, in1_shift=sh1, in2_offset=-zp2,
-                in2_multiplier=m2, in2_shift=sh2, left_shift=ADD_LEFT_SHIFT, out_offset=zp_out,
-                out_multiplier=mo, out_shift=sho, act_min=act_min, act_max=act_max)
+    return {"in1_offset": -zp1, "in1_multiplier": m1, "in1_shift": sh1,
+            "in2_offset": -zp2, "in2_multiplier": m2, "in2_shift": sh2,
+            "left_shift": ADD_LEFT_SHIFT, "out_offset": zp_out, "out_multiplier": mo,
+            "out_shift": sho, "act_min": act_min, "act_max": act_max}
 
 
 def mul_params(s1: float, zp1: int, s2: float, zp2: int, s_out: float, zp_out: int,
@@ -94,8 +103,8 @@ def mul_params(s1: float, zp1: int, s2: float, zp2: int, s_out: float, zp_out: i
     """mul.cc Prepare for int8: the scales' product and quotient in double."""
     real = float(F32(s1)) * float(F32(s2)) / float(F32(s_out))
     m, sh = quantize_multiplier(real)
-    return dict(in1_offset=-zp1, in2_offset=-zp2, out_offset=zp_out, out_multiplier=m,
-                out_shift=sh, act_min=act_min, act_max=act_max)
+    return {"in1_offset": -zp1, "in2_offset": -zp2, "out_offset": zp_out,
+            "out_multiplier": m, "out_shift": sh, "act_min": act_min, "act_max": act_max}
 
 
 _FUNCTIONS = {"ADD": "ek_add_s8", "SUB": "ek_sub_s8", "MUL": "ek_mul_s8",

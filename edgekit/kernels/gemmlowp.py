@@ -138,9 +138,9 @@ def tanh_q4(a: int) -> int:
 def _input_rescale(in_scale: float) -> tuple[int, int, int]:
     """TFLM's (multiplier, left shift, input radius) for a Q4.27 input."""
     mantissa, shift = math.frexp(float(np.float32(in_scale)) * float(1 << 27))
-    multiplier = int(math.floor(abs(mantissa) * (1 << 31) + 0.5))
+    multiplier = math.floor(abs(mantissa) * (1 << 31) + 0.5)
     max_rescaled = 1.0 * 15 * (1 << 27) / (1 << shift) if shift >= 0 else 15.0 * (1 << 27) * (1 << -shift)
-    return multiplier, shift, int(math.floor(max_rescaled))
+    return multiplier, shift, math.floor(max_rescaled)
 
 
 def _int8_op(in_scale: float, in_zp: int, values: np.ndarray, fn, out_shift: int,

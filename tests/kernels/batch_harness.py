@@ -10,20 +10,32 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from support.csource import activation_inputs, render_case
-from support.harness import (CC, CFLAGS, SANITIZE, _cache_root, _run, kernel_library,
-                             kernels_dir, lower, random_inputs, run_op)
+from support.harness import (
+    CC,
+    CFLAGS,
+    SANITIZE,
+    _cache_root,
+    _run,
+    kernel_library,
+    kernels_dir,
+    lower,
+    random_inputs,
+    run_op,
+)
 from support.reference import run_oracle
 
 from edgekit.kernels.lowering import LoweringContext, OpLowering
 from edgekit.load import load_tflite_bytes
 
+DEFAULT_CTX = LoweringContext()
 
-def check_models(models: Sequence[bytes], ctx: LoweringContext = LoweringContext(),
+
+def check_models(models: Sequence[bytes], ctx: LoweringContext = DEFAULT_CTX,
                  sanitize: bool = False, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     parts, blocks, headers, stdin, expected, layouts = [], [], ["stdint.h"], [], [], []
@@ -51,7 +63,8 @@ def check_models(models: Sequence[bytes], ctx: LoweringContext = LoweringContext
         c_file, exe = Path(tmp) / "cases.c", Path(tmp) / "cases"
         c_file.write_text(source)
         _run([CC, *flags, f"-I{kernels_dir()}", str(c_file), str(kernel_library(sanitize)), "-o", str(exe)])
-        result = subprocess.run([str(exe)], input=b"".join(stdin), capture_output=True, timeout=120)
+        result = subprocess.run([str(exe)], input=b"".join(stdin), capture_output=True, timeout=120,
+                                check=False)
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
     offset, bad = 0, []
     for i, ((op_type, outs), exp) in enumerate(zip(layouts, expected)):
@@ -67,7 +80,7 @@ def check_models(models: Sequence[bytes], ctx: LoweringContext = LoweringContext
     assert not bad, f"differs from the {ctx.rounding} oracle: " + "; ".join(bad)
 
 
-def check_in_place(model: bytes, which: int = 0, ctx: LoweringContext = LoweringContext(),
+def check_in_place(model: bytes, which: int = 0, ctx: LoweringContext = DEFAULT_CTX,
                    sanitize: bool = False, seed: int = 0) -> None:
     """The kernel writes over input `which`; the result is copied to the output."""
     graph = load_tflite_bytes(model)

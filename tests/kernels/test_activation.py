@@ -20,7 +20,7 @@ from edgekit.kernels.activation import lut_for
 from edgekit.kernels.lowering import LoweringContext
 from edgekit.load import load_tflite_bytes
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 LUT_OPS = ["RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH", "LOGISTIC", "TANH", "QUANTIZE"]
 TFLM_OPS = [op for op in LUT_OPS if op != "RELU_N1_TO_1"]  # TFLite Micro has no RELU_N1_TO_1
 ALL_INT8 = np.arange(-128, 128, dtype=np.int8)
@@ -36,7 +36,7 @@ def lut_cases(draw: st.DrawFn, op_type: str, rounding: str = "tflite") -> dict:
         s_out = s_in * 10 ** draw(st.floats(-2, 2))
         zp_out = draw(st.integers(-128, 127))
     options = {"alpha": draw(st.floats(-2, 2, width=32))} if op_type == "LEAKY_RELU" else {}
-    return dict(s_in=s_in, zp_in=zp_in, s_out=s_out, zp_out=zp_out, options=options)
+    return {"s_in": s_in, "zp_in": zp_in, "s_out": s_out, "zp_out": zp_out, "options": options}
 
 
 def lut_model(op_type: str, shape, s_in, zp_in, s_out, zp_out, options) -> bytes:
@@ -143,9 +143,10 @@ def test_lut_and_quantize_sanitized(data: st.DataObject) -> None:
 
 @pytest.mark.parametrize("op_type", ["RELU6", "LOGISTIC", "LEAKY_RELU", "QUANTIZE"])
 def test_lut_in_place(op_type: str) -> None:
-    case = dict(s_in=0.04, zp_in=-5, s_out=1 / 256 if op_type == "LOGISTIC" else 0.03,
-                zp_out=-128 if op_type == "LOGISTIC" else 9,
-                options={"alpha": 0.3} if op_type == "LEAKY_RELU" else {})
+    logistic = op_type == "LOGISTIC"
+    case = {"s_in": 0.04, "zp_in": -5, "s_out": 1 / 256 if logistic else 0.03,
+            "zp_out": -128 if logistic else 9,
+            "options": {"alpha": 0.3} if op_type == "LEAKY_RELU" else {}}
     check_in_place(lut_model(op_type, (3, 5, 7), **case), sanitize=True)
 
 
@@ -154,6 +155,7 @@ def test_float_quantize_in_place() -> None:
                             [TensorSpec((4, 33), scale=0.02, zero_point=1)])
     graph = load_tflite_bytes(model)
     from support.harness import lower, random_inputs, run_op
+
     from edgekit.kernels.lowering import OpLowering
 
     x = random_inputs(graph, graph.ops[0], np.random.default_rng(1))

@@ -25,8 +25,8 @@ def _i32(values) -> TensorSpec:
 
 def _models(rng: np.random.Generator) -> list[bytes]:
     def q(scale=None) -> dict:
-        return dict(scale=float(scale if scale is not None else 10 ** rng.uniform(-3, 0)),
-                    zero_point=int(rng.integers(-128, 128)))
+        return {"scale": float(scale if scale is not None else 10 ** rng.uniform(-3, 0)),
+                    "zero_point": int(rng.integers(-128, 128))}
 
     models = []
     for op in ["ADD", "SUB"] * 12 + ["MUL"] * 3 + ["MAXIMUM", "MINIMUM"]:
@@ -46,7 +46,7 @@ def _models(rng: np.random.Generator) -> list[bytes]:
                                       [TensorSpec(tuple(np.broadcast_shapes(a, b)), **q(so))], opts))
     for op in ["RELU6", "LEAKY_RELU", "HARD_SWISH", "LOGISTIC", "TANH", "QUANTIZE"]:
         shape = (2, int(rng.integers(1, 40)))
-        out = dict(scale=1 / 256, zero_point=-128) if op == "LOGISTIC" else q(0.05)
+        out = {"scale": 1 / 256, "zero_point": -128} if op == "LOGISTIC" else q(0.05)
         opts = {"alpha": 0.25} if op == "LEAKY_RELU" else {}
         models.append(single_op_model(op, [TensorSpec(shape, **q(0.04))], [TensorSpec(shape, **out)], opts))
     for depth in (10, 37, 200):

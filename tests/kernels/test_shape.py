@@ -15,8 +15,8 @@ from edgekit.errors import UnsupportedOpError
 from edgekit.kernels.lowering import LoweringContext, lowering_for
 from edgekit.load import load_tflite_bytes
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-Q = dict(scale=0.05, zero_point=-3)
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+Q = {"scale": 0.05, "zero_point": -3}
 dims = st.lists(st.integers(1, 6), min_size=1, max_size=5).map(tuple)
 
 
@@ -123,7 +123,7 @@ def test_reshape_family_is_a_byte_alias(op_type: str, out_shape: tuple, extra: l
     options = {"squeeze_dims": [1]} if op_type == "SQUEEZE" else {}
     # RESHAPE/SQUEEZE: output quantized differently on purpose, TFLite still copies the
     # bytes verbatim (EXPAND_DIMS insists on equal quantization).
-    out_q = Q if op_type == "EXPAND_DIMS" else dict(scale=0.07, zero_point=5)
+    out_q = Q if op_type == "EXPAND_DIMS" else {"scale": 0.07, "zero_point": 5}
     model = single_op_model(op_type, [TensorSpec(in_shape, **Q), *extra],
                             [TensorSpec(out_shape, **out_q)], options)
     graph = load_tflite_bytes(model)

@@ -15,7 +15,7 @@ from edgekit.kernels.lowering import LoweringContext
 from edgekit.kernels.reduce import mean_reference
 from edgekit.kernels.softmax import softmax_reference
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 @st.composite
