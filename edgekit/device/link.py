@@ -82,9 +82,13 @@ class DeviceLink:
     @classmethod
     def open(cls, url: str, *, baudrate: int = 115200, **kwargs) -> DeviceLink:
         try:
-            port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05, write_timeout=5)
+            port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise DeviceError(f"cannot open serial port {url}: {_reason(exc)}") from None
+        try:
+            port.write_timeout = 5  # a stuck USB port must not block a write forever
+        except NotImplementedError:
+            pass  # rfc2217:// has no write timeout (its socket has its own)
         return cls(port, url, **kwargs)
 
     def close(self) -> None:
