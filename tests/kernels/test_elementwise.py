@@ -116,3 +116,30 @@ def test_add_rejects_output_scale_tflite_rejects() -> None:
     graph = load_tflite_bytes(model)
     with pytest.raises(UnsupportedOpError, match="ADD"):
         lowering_for("ADD")(graph, graph.ops[0], LoweringContext())
+
+
+def _single_op_copy(graph, op) -> bytes:
+    """A single-op model with the real op's shapes, quantization and options."""
+    def spec(index: int) -> TensorSpec:
+        t = graph.tensors[index]
+        q = t.quant
+        return TensorSpec(t.shape, t.dtype, data=t.data,
+                          scale=None if q is None else float(q.scale[0]),
+                          zero_point=0 if q is None else int(q.zero_point[0]))
+
+    return single_op_model(op.type, [spec(i) for i in op.inputs], [spec(i) for i in op.outputs],
+                           dict(op.options))
+
+
+def test_mlperf_ops_with_their_real_quantization(mlperf_models: dict) -> None:
+    # The K2 ops of the MLPerf Tiny models (ResNet-8's residual ADDs, the SOFTMAXes),
+    # with the converter's shapes, scales and zero points.
+    from edgekit.load import load_tflite
+
+    models = []
+    for path in mlperf_models.values():
+        graph = load_tflite(path)
+        models += [_single_op_copy(graph, op) for op in graph.ops if op.type in ("ADD", "SOFTMAX")]
+    assert len(models) == 6  # 3 ADD (ic) + 3 SOFTMAX (ic, kws, vww)
+    for rounding in ("tflite", "tflm"):
+        check_models(models, LoweringContext(rounding=rounding), seed=3)
