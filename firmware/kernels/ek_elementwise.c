@@ -145,6 +145,23 @@ static void ek_mul_row(const void *params, const int8_t *a, int32_t sa, const in
     const int32_t off1 = p->in1_offset, off2 = p->in2_offset, off_out = p->out_offset;
     const int32_t mult = p->out_multiplier, shift = p->out_shift;
     const int32_t lo = p->act_min, hi = p->act_max;
+#if defined(EK_ARM_DSP)
+    /* |prod| < 2^16, so with a left shift <= 14 the doubled, shifted product fits in
+     * int32 and SMMULR computes SaturatingRoundingDoublingHighMul (see ADD above). */
+    if (shift <= 14) {
+        const int32_t lift = (int32_t)2 << (shift > 0 ? shift : 0);
+        const int32_t e = shift < 0 ? -shift : 0;
+        const int32_t half = e > 0 ? (int32_t)1 << (e - 1) : 0;
+        const int32_t nz = e > 0 ? -1 : 0;
+        for (int32_t i = 0; i < n; ++i) {
+            const int32_t r = ek_smmulr((*a + off1) * (*b + off2) * lift, mult);
+            out[i] = ek_clamp_s8(((r + half + ((r >> 31) & nz)) >> e) + off_out, lo, hi);
+            a += sa;
+            b += sb;
+        }
+        return;
+    }
+#endif
     for (int32_t i = 0; i < n; ++i) {
         const int32_t prod = (*a + off1) * (*b + off2);
         out[i] = ek_clamp_s8(ek_requant_double(prod, mult, shift) + off_out, lo, hi);

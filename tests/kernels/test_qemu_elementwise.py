@@ -29,7 +29,7 @@ def _models(rng: np.random.Generator) -> list[bytes]:
                     "zero_point": int(rng.integers(-128, 128))}
 
     models = []
-    for op in ["ADD", "SUB"] * 12 + ["MUL"] * 3 + ["MAXIMUM", "MINIMUM"]:
+    for op in ["ADD", "SUB"] * 12 + ["MUL"] * 10 + ["MAXIMUM", "MINIMUM"]:
         a = tuple(int(d) for d in rng.integers(1, 6, size=int(rng.integers(1, 5))))
         b = tuple(d if rng.integers(2) else 1 for d in a)[int(rng.integers(0, len(a))):]
         if rng.integers(2):  # power-of-two scales: exact rounding ties
