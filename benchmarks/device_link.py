@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -55,6 +57,19 @@ def measure_board(board: str, work: Path, n: int) -> dict:
         down = timed(lambda: link.request(P.GET_OUTPUT, P.encode_get_output(0, 0, 507)), n // 4)
         row["device_to_host_bytes_per_s"] = 507 / statistics.median(down)
         assert link.stats.retries == 0, link.stats
+    soak = read_build(standin.write_build(work / f"soak-{board}", board, in_bytes=64,
+                                          out_bytes=96))
+    rng = np.random.default_rng(1)
+    with connect(soak, timeout=5.0) as link:
+        t0, wrong = time.perf_counter(), 0
+        for i in range(1000):
+            x = rng.integers(0, 256, 64, dtype=np.uint8).tobytes()
+            outputs, _ = link.run([x], time_ops=(i % 10 == 0))
+            wrong += outputs != [standin.reference(x, out_bytes=96)]
+        row["soak_1000_s"] = time.perf_counter() - t0
+        row["soak_wrong_outputs"] = wrong
+        row["soak_retries_bad_frames_resets"] = [link.stats.retries, link.stats.bad_frames,
+                                                 link.stats.resets]
     kws_dir = work / f"kws-{board}"
     api.build(KWS, board, kws_dir)
     kws = read_build(kws_dir)
@@ -92,6 +107,13 @@ def main() -> None:
                      f"{r['host_to_device_bytes_per_s']:,.0f} | "
                      f"{r['device_to_host_bytes_per_s']:,.0f} | "
                      f"{r['kws_inference_wall_ms_median']:.0f} | {r['kws_instructions']:,.0f} |")
+    lines += ["", ("Soak: 1,000 inferences (64-byte input, 96-byte output, every 10th timed per "
+                   "op) through the stand-in model, each output checked against its NumPy mirror:"),
+              ""]
+    for r in rows:
+        retries, bad, resets = r["soak_retries_bad_frames_resets"]
+        lines.append(f"- {r['board']}: {r['soak_1000_s']:.1f} s, {r['soak_wrong_outputs']} wrong "
+                     f"outputs, {retries} retries, {bad} corrupt frames, {resets} resets")
     (out / "device_link.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
