@@ -20,13 +20,25 @@ class HostFirmware:
     process reads and writes the pty's master side, the host opens the slave's path
     (/dev/pts/N) with pyserial, as it would open a USB serial port."""
 
-    def __init__(self, exe: Path) -> None:
+    def __init__(self, exe: Path, keep_master: bool = False) -> None:
         master, slave = os.openpty()
         tty.setraw(slave)  # no echo or line editing before pyserial opens it
+        self.exe = exe
         self.path = os.ttyname(slave)
         self.proc = subprocess.Popen([str(exe)], stdin=master, stdout=master, close_fds=True)
-        os.close(master)
+        # keep_master: the port outlives the process, so restart() is a device reset.
+        self._master = master if keep_master else None
+        if not keep_master:
+            os.close(master)
         self._slave = slave  # kept open until the host has the port
+
+    def restart(self) -> None:
+        """Power-cycle the device: a new firmware process on the same port."""
+        assert self._master is not None, "HostFirmware(keep_master=True) can restart"
+        self.proc.kill()
+        self.proc.wait(timeout=5)
+        self.proc = subprocess.Popen([str(self.exe)], stdin=self._master, stdout=self._master,
+                                     close_fds=True)
 
     def release(self) -> None:
         if self._slave is not None:
@@ -35,6 +47,9 @@ class HostFirmware:
 
     def stop(self) -> None:
         self.release()
+        if self._master is not None:
+            os.close(self._master)
+            self._master = None
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=5)

@@ -156,3 +156,21 @@ def test_port_vanishing_is_a_device_error(host_fw: HostFirmware) -> None:
             link.run([bytes(standin.IN_BYTES)])
         assert time.monotonic() - t0 < 5
     assert "vanished" in err.value.message or "stopped answering" in err.value.message
+
+
+def test_device_reset_mid_inference_is_survived(host_fw_exe) -> None:
+    # The firmware restarts on the same port after the first input chunk went in: its
+    # seq-0 HELLO tells the host, which greets it again and redoes the whole inference.
+    fw = HostFirmware(host_fw_exe, keep_master=True)
+    try:
+        with open_link(fw) as link:
+            link.hello()
+            x = os.urandom(standin.IN_BYTES)
+            link.request(P.SET_INPUT, P.encode_set_input(0, 0, x[:100]))
+            fw.restart()
+            time.sleep(0.2)  # its boot HELLO is on the line before our next request
+            outputs, _ = link.run([x])
+            assert outputs == [standin.reference(x)]
+            assert link.stats.resets == 1
+    finally:
+        fw.stop()
