@@ -11,10 +11,13 @@ import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.cformat import c_struct, require
-from edgekit.kernels.quant import quantize_multiplier, tflite_round
+from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier, tflite_round
 
 F32 = np.float32
-INT16_WEIGHTS_MAX_BYTES = 16 * 1024  # layers up to this many int8 weight bytes get int16 weights
+# Layers with at most this many int8 weight bytes get int16 weights (SMLAD loop ~1.4x faster,
+# twice the flash). 8 KiB keeps the MLPerf models' extra flash small (KWS all layers, IC's
+# first four 3x3 convs, VWW's early pointwise layers); raise it when the board has flash to spare.
+INT16_WEIGHTS_MAX_BYTES = 8 * 1024
 
 
 def _roundf(x: np.float32) -> int:
@@ -184,44 +187,77 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
     if int16 is None:
         int16 = use_int16_weights(w2d.size)
     names = {n: cname(op, n) for n in ("pw", "pbias", "pmult", "pshift", "prq")}
-    bounded = requant_bounded(w2d, bias, shift, single_rounding)
-    constants = [
-        ConstArray(names["pw"], "int16_t" if int16 else "int8_t", pack_gemm_weights(w2d, int16), 8),
-        ConstArray(names["pbias"], "int32_t", pad_even(folded_bias(bias, w2d, input_zero_point))),
-        ConstArray(names["pmult"], "int32_t", pad_even(mult)),
-        ConstArray(names["pshift"], "int32_t", pad_even(shift)),
-    ]
+    new_bias = bounded_bias(w2d, bias, mult, shift, output_zero_point, act, single_rounding)
+    bounded = new_bias is not None
+    folded = pad_even(folded_bias(new_bias if bounded else bias, w2d, input_zero_point))
+    constants = [ConstArray(names["pw"], "int16_t" if int16 else "int8_t", pack_gemm_weights(w2d, int16), 8)]
     if bounded:
+        # The bounded kernels read only qp: no separate bias/multiplier/shift arrays in flash.
         constants.append(ConstArray(names["prq"], "int32_t",
-                                    bounded_pair_params(pad_even(folded_bias(bias, w2d, input_zero_point)),
-                                                        pad_even(mult), pad_even(shift))))
-    init = c_struct(out_c=cout, k_padded=gemm_k_padded(k), weights_int16=int(int16),
-                    qp=f"{{c:{names['prq']}}}" if bounded else "NULL",
-                    weights=f"{{c:{names['pw']}}}", bias=f"{{c:{names['pbias']}}}",
+                                    bounded_pair_params(folded, pad_even(mult), pad_even(shift))))
+        refs = dict(qp=f"{{c:{names['prq']}}}", weights=f"{{c:{names['pw']}}}", bias="NULL",
+                    multiplier="NULL", shift="NULL", per_channel=1)
+    else:
+        # One multiplier/shift when every channel shares it (per-tensor FC weights).
+        per_channel = bool(np.any(mult != mult[0]) or np.any(shift != shift[0]))
+        constants += [ConstArray(names["pbias"], "int32_t", folded),
+                      ConstArray(names["pmult"], "int32_t", pad_even(mult) if per_channel else mult[:1]),
+                      ConstArray(names["pshift"], "int32_t", pad_even(shift) if per_channel else shift[:1])]
+        refs = dict(qp="NULL", weights=f"{{c:{names['pw']}}}", bias=f"{{c:{names['pbias']}}}",
                     multiplier=f"{{c:{names['pmult']}}}", shift=f"{{c:{names['pshift']}}}",
+                    per_channel=int(per_channel))
+    init = c_struct(out_c=cout, k_padded=gemm_k_padded(k), weights_int16=int(int16), **refs,
                     rounding="EK_ROUND_SINGLE" if single_rounding else "EK_ROUND_DOUBLE",
                     output_offset=output_zero_point, act=c_struct(min=act[0], max=act[1]))
     return constants, init, gemm_k_padded(k)
 
 
-def requant_bounded(w2d: np.ndarray, bias: np.ndarray, shift: np.ndarray, single_rounding: bool) -> bool:
-    """May the kernel use ek_requant_double_bounded? Needs every shift <= -1 and every
-    possible accumulator bias + sum((x - zp) * w), |x - zp| <= 255, inside (-2^30, 2^30)."""
-    if single_rounding or np.any(np.asarray(shift) > -1):
-        return False
-    worst = np.abs(np.asarray(bias, dtype=np.int64)) + 255 * np.abs(np.asarray(w2d, dtype=np.int64)).sum(axis=1)
-    return bool(np.all(worst < (1 << 30)))
+def bounded_bias(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray,
+                 output_zero_point: int, act: tuple[int, int], single_rounding: bool) -> np.ndarray | None:
+    """The bias to use with ek_requant_double_bounded, or None when that form is not exact.
+
+    Like requant_bounded, but a channel whose accumulator may reach 2^30 (converters clamp
+    the bias of nearly dead channels to about 2^30) is still accepted when its output is
+    the same clamp value for every possible accumulator: its bias is replaced by the
+    largest in-bound value of the same sign, checked to give that value too (requantization
+    is monotonic in the accumulator, so the two ends of the range decide)."""
+    if single_rounding:
+        return None
+    bias = np.asarray(bias, dtype=np.int64).copy()
+    mult, shift = np.asarray(mult, dtype=np.int64), np.asarray(shift, dtype=np.int64)
+    live = mult != 0
+    if np.any(shift[live] > -1):
+        return None
+    span = 255 * np.abs(np.asarray(w2d, dtype=np.int64)).sum(axis=1)
+
+    def out(acc: int, c: int) -> int:
+        v = int(multiply_by_quantized_multiplier(np.array([acc]), int(mult[c]), int(shift[c]))[0])
+        return min(max(v + output_zero_point, act[0]), act[1])
+
+    for c in np.nonzero(live & (np.abs(bias) + span >= (1 << 30)))[0]:
+        limit = (1 << 30) - 1 - int(span[c])
+        value = out(int(bias[c] - span[c]), c)
+        if limit <= 0 or value != out(int(bias[c] + span[c]), c) or value not in act:
+            return None
+        replacement = limit if value == act[1] else -limit
+        if out(replacement - int(span[c]), c) != value or out(replacement + int(span[c]), c) != value:
+            return None
+        bias[c] = replacement
+    return bias
 
 
-def bounded_rq(shift: np.ndarray) -> np.ndarray:
-    """Per channel {e = -shift, 2^(e-1)}: the constants of ek_requant_double_bounded."""
+def bounded_rq(shift: np.ndarray, mult: np.ndarray | None = None) -> np.ndarray:
+    """Per channel {e = -shift, 2^(e-1)}: the constants of ek_requant_double_bounded
+    (e = 1 for channels whose multiplier is 0: their output is 0 either way)."""
     e = -np.asarray(shift, dtype=np.int64)
+    if mult is not None:
+        e = np.where(np.asarray(mult) == 0, 1, e)
     return np.stack([e, 1 << (e - 1)], axis=1).reshape(-1)
 
 
 def bounded_pair_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """ek_gemm_t.qp: per channel pair {b0, b1, m0, m1, e0, 2^(e0-1), e1, 2^(e1-1)}."""
-    rq = bounded_rq(shift).reshape(-1, 4)
+    rq = bounded_rq(shift, mult).reshape(-1, 4)
     return np.concatenate([np.asarray(bias).reshape(-1, 2), np.asarray(mult).reshape(-1, 2), rq],
                           axis=1).reshape(-1)
 

@@ -13,7 +13,7 @@ from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
 from edgekit.kernels.conv_common import (Window, activation_range, bias_values, dims, filter_scales,
                                          nhwc, packed_variant, per_channel_multipliers,
-                                         bounded_rq, requant_bounded, window, wrap_int32)
+                                         bounded_bias, bounded_rq, window, wrap_int32)
 
 MAX_KH = 16  # EK_DW_MAX_KH
 
@@ -37,7 +37,7 @@ def pack_depthwise_weights(w: np.ndarray) -> np.ndarray:
 def group_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """ek_dw_packed_params_t.qp: per 4 channels {b0..b3, m0..m3, e0, 2^(e0-1), .., e3, 2^(e3-1)}."""
     return np.concatenate([np.asarray(bias).reshape(-1, 4), np.asarray(mult).reshape(-1, 4),
-                           bounded_rq(shift).reshape(-1, 8)], axis=1).reshape(-1)
+                           bounded_rq(shift, mult).reshape(-1, 8)], axis=1).reshape(-1)
 
 
 @register("DEPTHWISE_CONV_2D")
@@ -69,10 +69,11 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                 multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}")
     act_init = c_struct(min=act[0], max=act[1])
     if packed_variant(ctx.variant) and dm == 1 and cout % 4 == 0 and kh <= MAX_KH:
-        folded = wrap_int32(bias - in_zp * w.sum(axis=0))
+        new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)
+        bounded = new_bias is not None
+        folded = wrap_int32((new_bias if bounded else bias) - in_zp * w.sum(axis=0))
         constants = [ConstArray(names["w"], "int16_t", pack_depthwise_weights(w), 8),
                      ConstArray(names["bias"], "int32_t", folded), *common]
-        bounded = requant_bounded(w.T, bias, shift, single_rounding=False)
         if bounded:
             constants.append(ConstArray(cname(op, "qp"), "int32_t", group_params(folded, mult, shift)))
         init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init,

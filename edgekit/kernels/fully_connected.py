@@ -65,6 +65,9 @@ def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLower
             headers=["ek_fully_connected.h"], constants=constants,
             scratch_bytes=scratch_bytes_packed(k_padded, n_out))
     names = {key: cname(op, key) for key in ("w", "bias", "mult", "shift")}
+    per_channel = bool(np.any(mult != mult[0]) or np.any(shift != shift[0]))
+    if not per_channel:
+        mult, shift = mult[:1], shift[:1]
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
                  ConstArray(names["bias"], "int32_t", bias),
                  ConstArray(names["mult"], "int32_t", mult),
@@ -73,7 +76,8 @@ def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLower
                     output_offset=out_zp, act=c_struct(min=act[0], max=act[1]),
                     rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
                     weights=f"{{c:{names['w']}}}", bias=f"{{c:{names['bias']}}}",
-                    multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}")
+                    multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}",
+                    per_channel=int(per_channel))
     constants.append(ConstStruct(params, "ek_fc_params_t", init))
     return OpLowering(call=f"ek_fully_connected_s8(&{{c:{params}}}, {{in0}}, {{out0}});",
                       headers=["ek_fully_connected.h"], constants=constants)

@@ -15,7 +15,8 @@ void ek_fully_connected_s8(const ek_fc_params_t *p, const int8_t *input, int8_t 
             if (p->bias != NULL) {
                 acc += p->bias[o];
             }
-            *output++ = ek_requant_s8(acc, p->multiplier[o], p->shift[o], p->rounding,
+            const int32_t q = p->per_channel ? o : 0;
+            *output++ = ek_requant_s8(acc, p->multiplier[q], p->shift[q], p->rounding,
                                       p->output_offset, p->act);
         }
     }

@@ -18,8 +18,9 @@ typedef struct {
     ek_rounding_t rounding;
     const int8_t *weights;     /* [out][K] */
     const int32_t *bias;       /* NULL when absent */
-    const int32_t *multiplier; /* one per output (per-tensor: repeated) */
+    const int32_t *multiplier; /* one per output, or one in all when !per_channel */
     const int32_t *shift;
+    int32_t per_channel;
 } ek_fc_params_t;
 
 typedef struct {

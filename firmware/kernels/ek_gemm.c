@@ -203,16 +203,17 @@ static void dot1_i8(const int8_t *w, const int16_t *col, int32_t iters, int32_t 
 
 static inline int8_t requant(const ek_gemm_t *g, int32_t acc, int32_t c)
 {
-    const int32_t shift = g->shift[c];
+    const int32_t q = g->per_channel ? c : 0; /* per-tensor layers store one pair */
+    const int32_t shift = g->shift[q];
     if (g->rounding == EK_ROUND_SINGLE && shift <= -1) {
         /* (x*m + 2^(30-shift)) >> (31-shift) = high word of the 64-bit sum >> (-shift-1). */
-        const int64_t sum = (int64_t)acc * g->multiplier[c] + ((int64_t)1 << (30 - shift));
+        const int64_t sum = (int64_t)acc * g->multiplier[q] + ((int64_t)1 << (30 - shift));
         const int32_t v = (int32_t)(sum >> 32) >> (-shift - 1);
         return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
     }
     const int32_t v = g->rounding == EK_ROUND_SINGLE
-                          ? ek_requant_single(acc, g->multiplier[c], g->shift[c])
-                          : ek_requant_double_fast(acc, g->multiplier[c], g->shift[c]);
+                          ? ek_requant_single(acc, g->multiplier[q], shift)
+                          : ek_requant_double_fast(acc, g->multiplier[q], shift);
     return ek_clamp_s8(v + g->output_offset, g->act.min, g->act.max);
 }
 

@@ -18,8 +18,9 @@ typedef struct {
     int32_t weights_int16;     /* 1: int16 packed weights, 0: int8 */
     const void *weights;
     const int32_t *bias;       /* folded; ceil(out_c/2)*2 entries */
-    const int32_t *multiplier; /* ceil(out_c/2)*2 entries */
+    const int32_t *multiplier; /* ceil(out_c/2)*2 entries, or 1 when !per_channel */
     const int32_t *shift;
+    int32_t per_channel;       /* 0: one multiplier/shift for every channel */
     ek_rounding_t rounding;
     const int32_t *qp;         /* non-NULL when the host proved |acc| < 2^30 and every shift
                                   <= -1 (double rounding): per channel pair {bias0, bias1,

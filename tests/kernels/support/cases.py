@@ -46,7 +46,10 @@ def _weights_and_scales(rng: np.random.Generator, shape: Sequence[int], channels
 def conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int, kh: int, kw: int,
                stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
                padding: str = "SAME", activation: str = "NONE", in_zp: int = 0, out_zp: int = 0,
-               mult_kind: str = "normal", per_channel: bool = True, bias: bool = True) -> bytes:
+               mult_kind: str = "normal", per_channel: bool = True, bias: bool = True,
+               saturated_bias: bool = False) -> bytes:
+    """`saturated_bias`: channels 0 and 1 get biases of +-2^30 (as converters write for
+    nearly dead channels), so their outputs are pinned to the clamp limits."""
     rng = np.random.default_rng(seed)
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
     oh = out_size(padding, h, kh, stride[0], dilation[0])
@@ -55,8 +58,11 @@ def conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int, kh: int, 
                                       mult_kind, per_channel)
     inputs = [TensorSpec((n, h, w, cin), scale=in_scale, zero_point=in_zp),
               TensorSpec((cout, kh, kw, cin), scale=scales, data=wts)]
+    bias_values = rng.integers(-5000, 5000, cout)
+    if saturated_bias:
+        bias_values[:2] = [(1 << 30) - 1, -(1 << 30)][:cout]
     inputs.append(TensorSpec((cout,), "int32", scale=[in_scale * s for s in scales],
-                             data=rng.integers(-5000, 5000, cout)) if bias else None)
+                             data=bias_values) if bias else None)
     return single_op_model("CONV_2D", inputs,
                            [TensorSpec((n, oh, ow, cout), scale=out_scale, zero_point=out_zp)],
                            {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
