@@ -46,14 +46,16 @@ def lower_mean(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     int8_per_tensor(graph, op, [x, y])
     shape = tuple(int(d) for d in x.shape)
     axes = _axes(graph, op, len(shape))
-    # Axes of size 1 reduce nothing; what is left must be one contiguous run.
-    real = [a for a in axes if shape[a] != 1] or axes[:1]
-    require(not real or real == list(range(real[0], real[-1] + 1)), op,
+    # Dimensions of size 1 move no data: drop them, then the reduced ones must be adjacent.
+    kept = [d for d in range(len(shape)) if shape[d] != 1]
+    dims = [shape[d] for d in kept]
+    red = [i for i, d in enumerate(kept) if d in axes]
+    require(red == list(range(red[0], red[-1] + 1)) if red else True, op,
             f"MEAN over non-adjacent axes {axes} of shape {shape} is not supported")
-    first, last = (real[0], real[-1]) if real else (0, -1)
-    outer = int(np.prod(shape[:first], dtype=np.int64))
-    reduce = int(np.prod(shape[first:last + 1], dtype=np.int64))
-    inner = int(np.prod(shape[last + 1:], dtype=np.int64))
+    first, last = (red[0], red[-1]) if red else (0, -1)
+    outer = int(np.prod(dims[:first], dtype=np.int64))
+    reduce = int(np.prod(dims[first:last + 1], dtype=np.int64))
+    inner = int(np.prod(dims[last + 1:], dtype=np.int64))
     require(reduce > 0, op, "empty input")
     s_in, zp_in = scale_zp(x)
     s_out, zp_out = scale_zp(y)
