@@ -22,15 +22,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "kernels"))
 
-from support.harness import random_inputs  # noqa: E402
-from support.qemu_harness import QemuCase, run_cases  # noqa: E402
-from support.reference import run_reference  # noqa: E402
-from support.tflite_builder import TensorSpec, single_op_model  # noqa: E402
+from support.harness import random_inputs
+from support.qemu_harness import QemuCase, run_cases
+from support.reference import run_reference
+from support.tflite_builder import TensorSpec, single_op_model
 
-from edgekit.ir import Graph, Op, Tensor  # noqa: E402
-from edgekit.ir.ops import op_macs  # noqa: E402
-from edgekit.kernels.lowering import LoweringContext  # noqa: E402
-from edgekit.load import load_tflite, load_tflite_bytes  # noqa: E402
+from edgekit.ir import Graph, Op, Tensor
+from edgekit.ir.ops import op_macs
+from edgekit.kernels.lowering import LoweringContext
+from edgekit.load import load_tflite, load_tflite_bytes
 
 MODELS = {"kws": "kws_ds_cnn_int8", "ic": "ic_resnet8_int8", "vww": "vww_mobilenet_int8",
           "ad": "ad_autoencoder_int8"}
@@ -64,8 +64,8 @@ def bench_model(key: str, models_dir: Path, seed: int = 0) -> list[dict]:
         cases.append(QemuCase(g, g.ops[0], x))
         expected.append(run_reference(model, x)[0])
         w = g.tensors[g.ops[0].inputs[1]].shape if op.type not in ("AVERAGE_POOL_2D", "MAX_POOL_2D") else ()
-        rows.append(dict(model=key, index=op.index, type=op.type, macs=op_macs(g, g.ops[0]),
-                         out=tuple(g.tensors[g.ops[0].outputs[0]].shape), weights=tuple(w)))
+        rows.append({"model": key, "index": op.index, "type": op.type, "macs": op_macs(g, g.ops[0]),
+                         "out": tuple(g.tensors[g.ops[0].outputs[0]].shape), "weights": tuple(w)})
     results = run_cases(cases, LoweringContext(variant="arm-dsp"))
     for row, res, exp in zip(rows, results, expected):
         row["instructions"] = res.instructions
@@ -97,11 +97,11 @@ def report(all_rows: list[dict]) -> str:
         total_m = sum(r["macs"] for r in rows)
         total_i = sum(r["instructions"] for r in rows)
         conv = [r for r in rows if r["type"] == "CONV_2D"]
-        lines += ["", f"Total over these layers: {total_m:,} MACs in {total_i:,} instructions = "
+        lines += ["", (f"Total over these layers: {total_m:,} MACs in {total_i:,} instructions = "
                   f"{_ratio(total_m, total_i)} MAC/instruction (TFLM + CMSIS-NN whole model: "
-                  f"{TFLM_CMSIS_MAC_PER_INSTR[key]}).",
-                  f"CONV_2D layers only: {_ratio(sum(r['macs'] for r in conv), sum(r['instructions'] for r in conv))} "
-                  "MAC/instruction.", ""]
+                  f"{TFLM_CMSIS_MAC_PER_INSTR[key]})."),
+                  (f"CONV_2D layers only: {_ratio(sum(r['macs'] for r in conv), sum(r['instructions'] for r in conv))} "
+                  "MAC/instruction."), ""]
     return "\n".join(lines)
 
 

@@ -11,9 +11,18 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
-from edgekit.kernels.conv_common import (activation_range, gemm_cols_bytes, bias_values, dims, filter_scales,
-                                         gemm_parts, nhwc, packed_variant, per_channel_multipliers,
-                                         window)
+from edgekit.kernels.conv_common import (
+    activation_range,
+    bias_values,
+    dims,
+    filter_scales,
+    gemm_cols_bytes,
+    gemm_parts,
+    nhwc,
+    packed_variant,
+    per_channel_multipliers,
+    window,
+)
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 
@@ -43,8 +52,8 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     bias = bias_values(graph, op, 2, cout)
     assert weights.data is not None
     w = np.asarray(weights.data, dtype=np.int64)
-    geometry = dict(input=dims(inp.shape), filter=dims((cout, kh, kw, in_c)), output=dims(out.shape),
-                    win=win.c_init())
+    geometry = {"input": dims(inp.shape), "filter": dims((cout, kh, kw, in_c)), "output": dims(out.shape),
+                    "win": win.c_init()}
     params = cname(op, "params")
     if packed_variant(ctx.variant):
         constants, gemm, k_padded = gemm_parts(op, w.reshape(cout, -1), bias, in_zp, mult, shift, False,

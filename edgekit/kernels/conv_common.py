@@ -11,7 +11,11 @@ import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.cformat import c_struct, require
-from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier, tflite_round
+from edgekit.kernels.quant import (
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    tflite_round,
+)
 
 F32 = np.float32
 # Layers with at most this many int8 weight bytes get int16 weights (SMLAD loop ~1.4x faster,
@@ -195,17 +199,17 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
         # The bounded kernels read only qp: no separate bias/multiplier/shift arrays in flash.
         constants.append(ConstArray(names["prq"], "int32_t",
                                     bounded_pair_params(folded, pad_even(mult), pad_even(shift))))
-        refs = dict(qp=f"{{c:{names['prq']}}}", weights=f"{{c:{names['pw']}}}", bias="NULL",
-                    multiplier="NULL", shift="NULL", per_channel=1)
+        refs = {"qp": f"{{c:{names['prq']}}}", "weights": f"{{c:{names['pw']}}}", "bias": "NULL",
+                    "multiplier": "NULL", "shift": "NULL", "per_channel": 1}
     else:
         # One multiplier/shift when every channel shares it (per-tensor FC weights).
         per_channel = bool(np.any(mult != mult[0]) or np.any(shift != shift[0]))
         constants += [ConstArray(names["pbias"], "int32_t", folded),
                       ConstArray(names["pmult"], "int32_t", pad_even(mult) if per_channel else mult[:1]),
                       ConstArray(names["pshift"], "int32_t", pad_even(shift) if per_channel else shift[:1])]
-        refs = dict(qp="NULL", weights=f"{{c:{names['pw']}}}", bias=f"{{c:{names['pbias']}}}",
-                    multiplier=f"{{c:{names['pmult']}}}", shift=f"{{c:{names['pshift']}}}",
-                    per_channel=int(per_channel))
+        refs = {"qp": "NULL", "weights": f"{{c:{names['pw']}}}", "bias": f"{{c:{names['pbias']}}}",
+                    "multiplier": f"{{c:{names['pmult']}}}", "shift": f"{{c:{names['pshift']}}}",
+                    "per_channel": int(per_channel)}
     init = c_struct(out_c=cout, k_padded=gemm_k_padded(k), weights_int16=int(int16), **refs,
                     rounding="EK_ROUND_SINGLE" if single_rounding else "EK_ROUND_DOUBLE",
                     output_offset=output_zero_point, act=c_struct(min=act[0], max=act[1]))

@@ -11,9 +11,20 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
-from edgekit.kernels.conv_common import (Window, activation_range, bias_values, dims, filter_scales,
-                                         nhwc, packed_variant, per_channel_multipliers,
-                                         bounded_bias, bounded_rq, window, wrap_int32)
+from edgekit.kernels.conv_common import (
+    Window,
+    activation_range,
+    bias_values,
+    bounded_bias,
+    bounded_rq,
+    dims,
+    filter_scales,
+    nhwc,
+    packed_variant,
+    per_channel_multipliers,
+    window,
+    wrap_int32,
+)
 
 MAX_KH = 16  # EK_DW_MAX_KH
 
@@ -47,7 +58,7 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     for t in (inp, weights, out):
         require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
     require(weights.is_constant, op, "weights must be constant")
-    n, in_h, in_w, in_c = nhwc(inp, op)
+    _n, in_h, in_w, in_c = nhwc(inp, op)
     one, kh, kw, cout = nhwc(weights, op)
     _, out_h, out_w, out_c = nhwc(out, op)
     require(one == 1 and out_c == cout, op, "weights must be [1, kh, kw, output channels]")
@@ -61,21 +72,24 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     bias = bias_values(graph, op, 2, cout)
     assert weights.data is not None
     w = np.asarray(weights.data, dtype=np.int64).reshape(kh * kw, cout)
-    geometry = dict(input=dims(inp.shape), filter=dims((1, kh, kw, cout)), output=dims(out.shape),
-                    win=win.c_init())
+    geometry = {"input": dims(inp.shape), "filter": dims((1, kh, kw, cout)), "output": dims(out.shape),
+                    "win": win.c_init()}
     names = {key: cname(op, key) for key in ("w", "bias", "mult", "shift", "params")}
     common = [ConstArray(names["mult"], "int32_t", mult), ConstArray(names["shift"], "int32_t", shift)]
-    refs = dict(weights=f"{{c:{names['w']}}}", bias=f"{{c:{names['bias']}}}",
-                multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}")
+    refs = {"weights": f"{{c:{names['w']}}}", "bias": f"{{c:{names['bias']}}}",
+                "multiplier": f"{{c:{names['mult']}}}", "shift": f"{{c:{names['shift']}}}"}
     act_init = c_struct(min=act[0], max=act[1])
     if packed_variant(ctx.variant) and dm == 1 and cout % 4 == 0 and kh <= MAX_KH:
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)
         bounded = new_bias is not None
         folded = wrap_int32((new_bias if bounded else bias) - in_zp * w.sum(axis=0))
-        constants = [ConstArray(names["w"], "int16_t", pack_depthwise_weights(w), 8),
-                     ConstArray(names["bias"], "int32_t", folded), *common]
+        constants = [ConstArray(names["w"], "int16_t", pack_depthwise_weights(w), 8)]
         if bounded:
+            # The kernel then reads bias, multiplier and shift from qp only.
             constants.append(ConstArray(cname(op, "qp"), "int32_t", group_params(folded, mult, shift)))
+            refs.update(bias="NULL", multiplier="NULL", shift="NULL")
+        else:
+            constants += [ConstArray(names["bias"], "int32_t", folded), *common]
         init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init,
                         qp=f"{{c:{cname(op, 'qp')}}}" if bounded else "NULL", **refs)
         constants.append(ConstStruct(names["params"], "ek_dw_packed_params_t", init))

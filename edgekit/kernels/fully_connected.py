@@ -13,8 +13,15 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
-from edgekit.kernels.conv_common import (activation_range, gemm_cols_bytes, bias_values, filter_scales, gemm_parts,
-                                         packed_variant, per_channel_multipliers)
+from edgekit.kernels.conv_common import (
+    activation_range,
+    bias_values,
+    filter_scales,
+    gemm_cols_bytes,
+    gemm_parts,
+    packed_variant,
+    per_channel_multipliers,
+)
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 

@@ -15,7 +15,7 @@ def lower_pool(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     for t in (inp, out):
         require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
-    n, in_h, in_w, c = nhwc(inp, op)
+    _n, in_h, in_w, c = nhwc(inp, op)
     _, out_h, out_w, out_c = nhwc(out, op)
     require(out_c == c, op, "pooling keeps the channel count")
     in_q, out_q = scale_zp(inp), scale_zp(out)

@@ -218,7 +218,9 @@ void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input,
                 const int16_t *w = weights; /* [C/4][kh*kw][4] */
                 const size_t sx = (size_t)dw * c_all;
                 for (int32_t c = 0; c < c_all; c += 4) {
-                    int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+                    /* Bounded layers keep their (folded) biases only in qp. */
+                    const int32_t *b4 = p->qp != NULL ? p->qp + (size_t)(c >> 2) * 16 : bias + c;
+                    int32_t a0 = b4[0], a1 = b4[1], a2 = b4[2], a3 = b4[3];
                     if (kh == 3 && kw == 3) {
                         for (int32_t ky = 0; ky < 3; ++ky) {
                             const int8_t *src = tap_row[ky] + x0 + c;

@@ -39,7 +39,7 @@ typedef struct {
     const int32_t *qp;      /* non-NULL: ek_requant_double_bounded is exact here; per group of 4
                                channels {b0..b3, m0..m3, e0, 2^(e0-1), .., e3, 2^(e3-1)} */
     const int16_t *weights; /* [C/4][kh*kw][4]: lanes c0,c2,c1,c3 */
-    const int32_t *bias;    /* folded */
+    const int32_t *bias;    /* folded; NULL (with multiplier, shift) when qp is given */
     const int32_t *multiplier;
     const int32_t *shift;
 } ek_dw_packed_params_t;

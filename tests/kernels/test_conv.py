@@ -11,7 +11,7 @@ from support.harness import check_model
 
 from edgekit.kernels.lowering import LoweringContext
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 @st.composite
@@ -23,13 +23,13 @@ def conv_cases(draw: st.DrawFn) -> dict:
     min_hw = (k[0] - 1) * dil[0] + 1, (k[1] - 1) * dil[1] + 1
     h = draw(st.integers(min_hw[0], min_hw[0] + 6))
     w = draw(st.integers(min_hw[1], min_hw[1] + 6))
-    return dict(
-        seed=draw(st.integers(0, 2**31)), n=draw(st.sampled_from([1, 1, 2])), h=h, w=w,
-        cin=draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16])), cout=draw(st.integers(1, 9)),
-        kh=k[0], kw=k[1], stride=stride, dilation=dil, padding=padding,
-        activation=draw(st.sampled_from(ACTIVATIONS)), in_zp=draw(st.integers(-128, 127)),
-        out_zp=draw(st.integers(-128, 127)), mult_kind=draw(st.sampled_from(MULT_KINDS)),
-        per_channel=draw(st.booleans()))  # TF's reference CONV_2D requires the bias
+    return {
+        "seed": draw(st.integers(0, 2**31)), "n": draw(st.sampled_from([1, 1, 2])), "h": h, "w": w,
+        "cin": draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16])), "cout": draw(st.integers(1, 9)),
+        "kh": k[0], "kw": k[1], "stride": stride, "dilation": dil, "padding": padding,
+        "activation": draw(st.sampled_from(ACTIVATIONS)), "in_zp": draw(st.integers(-128, 127)),
+        "out_zp": draw(st.integers(-128, 127)), "mult_kind": draw(st.sampled_from(MULT_KINDS)),
+        "per_channel": draw(st.booleans())}  # TF's reference CONV_2D requires the bias
 
 
 @pytest.mark.parametrize("variant", ["portable", "arm-dsp"])
@@ -68,13 +68,14 @@ def test_conv_saturated_bias_channels(variant: str) -> None:
     """Biases of +-2^30 break the |acc| < 2^30 bound of the fast requantization; the host
     replaces them by in-bound biases giving the same pinned outputs (checked here), and
     the layer keeps the fast path."""
-    from edgekit.load import load_tflite_bytes
     from support.harness import lower
+
+    from edgekit.load import load_tflite_bytes
 
     model = conv_model(seed=11, n=1, h=6, w=5, cin=8, cout=6, kh=3, kw=3, in_zp=3, out_zp=-2,
                        saturated_bias=True)
     check_model(model, LoweringContext(variant=variant))
     graph = load_tflite_bytes(model)
-    init = [c for c in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).constants
-            if c.name.endswith("params")][0].initializer
+    init = next(c for c in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).constants
+            if c.name.endswith("params")).initializer
     assert ".qp = NULL" not in init

@@ -10,7 +10,7 @@ from support.harness import check_model
 
 from edgekit.kernels.lowering import LoweringContext
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 @st.composite
@@ -18,15 +18,15 @@ def dw_cases(draw: st.DrawFn) -> dict:
     k = draw(st.sampled_from([(3, 3), (3, 3), (1, 1), (5, 5), (2, 3)]))
     dil = draw(st.sampled_from([(1, 1), (1, 1), (2, 2), (2, 1)]))
     min_hw = (k[0] - 1) * dil[0] + 1, (k[1] - 1) * dil[1] + 1
-    return dict(
-        seed=draw(st.integers(0, 2**31)), n=draw(st.sampled_from([1, 1, 2])),
-        h=draw(st.integers(min_hw[0], min_hw[0] + 6)), w=draw(st.integers(min_hw[1], min_hw[1] + 6)),
-        cin=draw(st.sampled_from([1, 3, 4, 8, 12])), multiplier=draw(st.sampled_from([1, 1, 1, 2, 3])),
-        kh=k[0], kw=k[1], stride=draw(st.sampled_from([(1, 1), (1, 1), (2, 2), (1, 2)])),
-        dilation=dil, padding=draw(st.sampled_from(["SAME", "VALID"])),
-        activation=draw(st.sampled_from(ACTIVATIONS)), in_zp=draw(st.integers(-128, 127)),
-        out_zp=draw(st.integers(-128, 127)), mult_kind=draw(st.sampled_from(MULT_KINDS)),
-        per_channel=draw(st.booleans()))
+    return {
+        "seed": draw(st.integers(0, 2**31)), "n": draw(st.sampled_from([1, 1, 2])),
+        "h": draw(st.integers(min_hw[0], min_hw[0] + 6)), "w": draw(st.integers(min_hw[1], min_hw[1] + 6)),
+        "cin": draw(st.sampled_from([1, 3, 4, 8, 12])), "multiplier": draw(st.sampled_from([1, 1, 1, 2, 3])),
+        "kh": k[0], "kw": k[1], "stride": draw(st.sampled_from([(1, 1), (1, 1), (2, 2), (1, 2)])),
+        "dilation": dil, "padding": draw(st.sampled_from(["SAME", "VALID"])),
+        "activation": draw(st.sampled_from(ACTIVATIONS)), "in_zp": draw(st.integers(-128, 127)),
+        "out_zp": draw(st.integers(-128, 127)), "mult_kind": draw(st.sampled_from(MULT_KINDS)),
+        "per_channel": draw(st.booleans())}
 
 
 @pytest.mark.parametrize("variant", ["portable", "arm-dsp"])
@@ -52,8 +52,9 @@ def test_depthwise_sanitized(variant: str, case: dict) -> None:
 
 def test_depthwise_packed_path_is_taken() -> None:
     """A 3x3, dm=1, C%4==0 layer lowers to the packed kernel on DSP boards."""
-    from edgekit.load import load_tflite_bytes
     from support.harness import lower
+
+    from edgekit.load import load_tflite_bytes
 
     graph = load_tflite_bytes(depthwise_model(seed=1, n=1, h=6, w=5, cin=8, multiplier=1, kh=3, kw=3))
     assert "packed" in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).call

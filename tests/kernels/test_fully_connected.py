@@ -11,16 +11,16 @@ from support.harness import check_model
 
 from edgekit.kernels.lowering import LoweringContext
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 @st.composite
 def fc_cases(draw: st.DrawFn) -> dict:
-    return dict(seed=draw(st.integers(0, 2**31)), batch=draw(st.sampled_from([1, 1, 2, 3, 4])),
-                k=draw(st.integers(1, 70)), n_out=draw(st.integers(1, 11)),
-                activation=draw(st.sampled_from(ACTIVATIONS)), in_zp=draw(st.integers(-128, 127)),
-                out_zp=draw(st.integers(-128, 127)), mult_kind=draw(st.sampled_from(MULT_KINDS)),
-                per_channel=draw(st.booleans()), bias=draw(st.booleans()))
+    return {"seed": draw(st.integers(0, 2**31)), "batch": draw(st.sampled_from([1, 1, 2, 3, 4])),
+                "k": draw(st.integers(1, 70)), "n_out": draw(st.integers(1, 11)),
+                "activation": draw(st.sampled_from(ACTIVATIONS)), "in_zp": draw(st.integers(-128, 127)),
+                "out_zp": draw(st.integers(-128, 127)), "mult_kind": draw(st.sampled_from(MULT_KINDS)),
+                "per_channel": draw(st.booleans()), "bias": draw(st.booleans())}
 
 
 @pytest.mark.parametrize("variant", ["portable", "arm-dsp"])
@@ -47,10 +47,11 @@ def test_fc_sanitized(variant: str, case: dict) -> None:
 def test_rounding_modes_really_differ() -> None:
     """The single/double rounding choice matters: a layer where TF and TFLM disagree is
     matched by each mode against its own oracle (else the tflm option would be untested)."""
-    from edgekit.load import load_tflite_bytes
+    import numpy as np
     from support.harness import random_inputs
     from support.reference import run_reference, run_tflm
-    import numpy as np
+
+    from edgekit.load import load_tflite_bytes
 
     for seed in range(20):
         model = fc_model(seed=seed, batch=4, k=64, n_out=16, in_zp=3, out_zp=-2)

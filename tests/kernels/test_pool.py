@@ -10,18 +10,18 @@ from support.harness import check_model
 
 from edgekit.kernels.lowering import LoweringContext
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 @st.composite
 def pool_cases(draw: st.DrawFn) -> dict:
     fh, fw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    return dict(seed=draw(st.integers(0, 2**31)), n=draw(st.sampled_from([1, 2])),
-                h=draw(st.integers(fh, fh + 6)), w=draw(st.integers(fw, fw + 6)),
-                c=draw(st.integers(1, 9)), fh=fh, fw=fw,
-                stride=draw(st.sampled_from([(1, 1), (2, 2), (1, 2), (3, 3)])),
-                padding=draw(st.sampled_from(["SAME", "VALID"])),
-                activation=draw(st.sampled_from(ACTIVATIONS)), zp=draw(st.integers(-128, 127)))
+    return {"seed": draw(st.integers(0, 2**31)), "n": draw(st.sampled_from([1, 2])),
+                "h": draw(st.integers(fh, fh + 6)), "w": draw(st.integers(fw, fw + 6)),
+                "c": draw(st.integers(1, 9)), "fh": fh, "fw": fw,
+                "stride": draw(st.sampled_from([(1, 1), (2, 2), (1, 2), (3, 3)])),
+                "padding": draw(st.sampled_from(["SAME", "VALID"])),
+                "activation": draw(st.sampled_from(ACTIVATIONS)), "zp": draw(st.integers(-128, 127))}
 
 
 @pytest.mark.parametrize("op_type", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])

@@ -9,7 +9,7 @@ positive shift), "pow2" (exactly representable, q = 2^30).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -11,8 +11,8 @@ import hashlib
 import os
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from .csource import activation_inputs, render_case
 CFLAGS = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 CC = os.environ.get("CC", "cc")
+DEFAULT_CTX = LoweringContext()
 
 
 def kernels_dir() -> Path:
@@ -60,7 +61,7 @@ def kernel_library(sanitize: bool = False, extra_flags: Sequence[str] = ()) -> P
 
 
 def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, capture_output=True, **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(cmd, capture_output=True, check=False, **kwargs)  # type: ignore[call-overload]
     if result.returncode != 0:
         err = result.stderr.decode(errors="replace") if isinstance(result.stderr, bytes) else result.stderr
         raise RuntimeError(f"command failed ({result.returncode}): {' '.join(cmd[:3])} ...\n{err[-4000:]}")
@@ -100,7 +101,7 @@ int main(void)
 """
 
 
-def run_op(graph: Graph, op: Op, inputs: Sequence[np.ndarray], ctx: LoweringContext = LoweringContext(),
+def run_op(graph: Graph, op: Op, inputs: Sequence[np.ndarray], ctx: LoweringContext = DEFAULT_CTX,
            sanitize: bool = False, lowering: OpLowering | None = None,
            arena: dict[str, int] | None = None) -> list[np.ndarray]:
     """Outputs of `op` computed by the C kernel its lowering calls. `arena` overlaps
@@ -120,7 +121,7 @@ def run_op(graph: Graph, op: Op, inputs: Sequence[np.ndarray], ctx: LoweringCont
         c_file.write_text(source)
         flags = CFLAGS + (SANITIZE if sanitize else [])
         _run([CC, *flags, f"-I{kernels_dir()}", str(c_file), str(library), "-o", str(exe)])
-        result = subprocess.run([str(exe)], input=stdin, capture_output=True, timeout=120)
+        result = subprocess.run([str(exe)], input=stdin, capture_output=True, timeout=120, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"{op.type} kernel program failed ({result.returncode}):\n"
                                f"{result.stderr.decode(errors='replace')[-4000:]}")
@@ -150,7 +151,7 @@ def random_inputs(graph: Graph, op: Op, rng: np.random.Generator) -> list[np.nda
     return values
 
 
-def check_model(model: bytes, ctx: LoweringContext = LoweringContext(), sanitize: bool = False,
+def check_model(model: bytes, ctx: LoweringContext = DEFAULT_CTX, sanitize: bool = False,
                 seed: int = 0, inputs: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
     """Load a single-op model, run it through the oracle and the C kernel, assert every
     output byte is equal. Returns the outputs."""

@@ -12,9 +12,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -30,6 +30,7 @@ CPU_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d1
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-DEK_ARM_DSP",
           "-ffunction-sections", "-fdata-sections"]
 INSTRUCTIONS_PER_TICK = 40
+DSP_CTX = LoweringContext(variant="arm-dsp")
 
 
 def available() -> bool:
@@ -114,7 +115,7 @@ def build_firmware(source: str, workdir: Path, extra_cflags: Sequence[str] = ())
            str(main), str(HERE / "startup.c"), *map(str, sorted(kernels_dir().glob("*.c"))),
            "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles",
            f"-T{HERE / 'sections.ld'}", "-Wl,--gc-sections", "-o", str(elf)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"cross compile failed:\n{result.stderr[-4000:]}")
     return elf
@@ -124,14 +125,14 @@ def run_elf(elf: Path, timeout: float = 300) -> str:
     cmd = ["qemu-system-arm", "-M", "mps2-an386", "-kernel", str(elf), "-display", "none",
            "-monitor", "none", "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
            "-icount", "shift=0,align=off,sleep=off"]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if result.returncode != 0 or "DONE" not in result.stdout:
         raise RuntimeError(f"firmware failed (status {result.returncode}):\n{result.stdout[-2000:]}"
                            f"\n{result.stderr[-2000:]}")
     return result.stdout
 
 
-def run_cases(cases: Sequence[QemuCase], ctx: LoweringContext = LoweringContext(variant="arm-dsp"),
+def run_cases(cases: Sequence[QemuCase], ctx: LoweringContext = DSP_CTX,
               extra_cflags: Sequence[str] = (), timeout: float = 300) -> list[QemuResult]:
     source, layouts = firmware_source(cases, ctx)
     with tempfile.TemporaryDirectory(prefix="ek-qemu-") as tmp:

@@ -5,7 +5,7 @@ Never the default tf.lite resolver (XNNPACK/optimized kernels round differently)
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,9 +26,8 @@ def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray
 
 def run_tflm(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Outputs of `model` under TFLite Micro's interpreter (tflite-micro package)."""
-    from tflite_micro.python.tflite_micro import runtime
-
     import ai_edge_litert.schema_py_generated as schema
+    from tflite_micro.python.tflite_micro import runtime
 
     interpreter = runtime.Interpreter.from_bytes(model, arena_size=max(len(model) * 10, 8 << 20))
     for i, value in enumerate(inputs):

@@ -9,8 +9,9 @@ with flatbuffers. `TensorSpec` describes one tensor; constants carry `data`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import flatbuffers
 import numpy as np
