@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgekit.device.session import BuildInfo, connect, firmware_elf, nodelay_machine, read_build
+from edgekit.device.session import BuildInfo, connect, firmware_elf, read_build
 from edgekit.errors import DeviceError, EdgekitError
 
 UPLOAD_TIMEOUT_S = 300.0
@@ -37,7 +37,7 @@ def _flash_emulated(build: BuildInfo, check: bool) -> FlashResult:
     from edgekit.device.qemu import qemu_machine, start_background, stop_background
 
     elf = firmware_elf(build)
-    state = start_background(nodelay_machine(qemu_machine(build.board)), elf, build.dir,
+    state = start_background(qemu_machine(build.board), elf, build.dir,
                              board=build.board.name)
     model = None
     if check:

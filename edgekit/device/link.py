@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import serial
 
 from edgekit.device import protocol as P
+from edgekit.device.qemu import open_serial
 from edgekit.errors import DeviceError
 
 if TYPE_CHECKING:
@@ -82,7 +83,8 @@ class DeviceLink:
     @classmethod
     def open(cls, url: str, *, baudrate: int = 115200, **kwargs) -> DeviceLink:
         try:
-            port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
+            # Keep what the device already sent (its boot HELLO): see open_serial.
+            port = open_serial(url, timeout_s=0.05, baudrate=baudrate)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise DeviceError(f"cannot open serial port {url}: {_reason(exc)}") from None
         try:

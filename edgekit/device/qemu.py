@@ -65,7 +65,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def open_serial(url: str, timeout_s: float = 10.0) -> Any:
+def open_serial(url: str, timeout_s: float = 10.0, baudrate: int = 115200) -> Any:
     """pyserial port for `url` that keeps the bytes that arrive while it opens.
 
     pyserial's socket:// open() ends with reset_input_buffer(), which throws away what the
@@ -74,7 +74,7 @@ def open_serial(url: str, timeout_s: float = 10.0) -> Any:
     """
     import serial  # pyserial; only needed by callers that talk to a device
 
-    port = serial.serial_for_url(url, timeout=timeout_s, do_not_open=True)
+    port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, do_not_open=True)
     port.reset_input_buffer = lambda: None  # shadows the method during open() only
     try:
         port.open()

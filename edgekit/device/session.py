@@ -71,20 +71,6 @@ def read_build(build_dir: str | Path | None, board_name: str | None = None) -> B
     return BuildInfo(path, report, load_board(name))
 
 
-def nodelay_machine(machine: Any) -> Any:
-    """The QEMU machine with TCP_NODELAY on its serial socket: without it QEMU's one-byte
-    UART writes meet the host's delayed ACK and every round trip costs ~45 ms."""
-    from edgekit.device.qemu import QemuMachine
-
-    class _NoDelay(QemuMachine):
-        def command(self, elf: Path, serial: str) -> list[str]:
-            if serial.startswith("tcp:") and "nodelay" not in serial:
-                serial += ",nodelay=on"
-            return super().command(elf, serial)
-
-    return _NoDelay(machine.binary, machine.machine, machine.extra_args)
-
-
 def firmware_elf(build: BuildInfo, rebuild: bool = False) -> Path:
     """The build's compiled firmware, compiled now when missing or older than src/."""
     from edgekit.device.toolchain import compile_firmware
@@ -132,7 +118,7 @@ def device_url(build: BuildInfo, port: str | None = None) -> Iterator[str]:
         if state is not None:
             yield str(state["url"])
             return
-        with QemuProcess(nodelay_machine(qemu_machine(board)), firmware_elf(build)) as qemu:
+        with QemuProcess(qemu_machine(board), firmware_elf(build)) as qemu:
             try:
                 yield qemu.url
             except DeviceError:
