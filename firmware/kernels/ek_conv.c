@@ -108,10 +108,59 @@ int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p)
     return EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->output.c) + p->gemm.k_padded;
 }
 
+/* 1x1 fast path (no padding, channels in whole words): a pixel's column is its input
+ * channels, widened a word at a time; pixels are walked without divisions. */
+static void conv_1x1(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
+                     int16_t *cols)
+{
+    const int32_t in_c = p->input.c, out_c = p->output.c, out_w = p->output.w;
+    const int32_t words = in_c >> 2, tail = (p->gemm.k_padded - in_c) >> 2;
+    const size_t col_step = (size_t)p->win.stride_w * in_c;
+    const size_t row_step = (size_t)p->win.stride_h * p->input.w * in_c;
+    const int32_t pixels = p->output.h * out_w;
+    /* The K padding lanes stay zero for the whole call. */
+    ek_col_fill_words(cols, in_c, 0, 0, tail);
+    ek_col_fill_words(cols, in_c, 1, 0, tail);
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *row = input + (size_t)b * p->input.h * p->input.w * in_c;
+        const int8_t *px = row;
+        int32_t ox = 0;
+        const int8_t *pending = NULL; /* first pixel of a pair, waiting for the second */
+        int8_t *out = output + (size_t)b * pixels * out_c;
+        for (int32_t i = 0; i < pixels; ++i) {
+            if (pending == NULL) {
+                pending = px;
+            } else {
+                ek_col_put_words(cols, 0, 0, pending, words);
+                ek_col_put_words(cols, 0, 1, px, words);
+                ek_gemm_2px(&p->gemm, cols, out, out + out_c);
+                out += 2 * out_c;
+                pending = NULL;
+            }
+            if (++ox == out_w) {
+                ox = 0;
+                row += row_step;
+                px = row;
+            } else {
+                px += col_step;
+            }
+        }
+        if (pending != NULL) {
+            ek_col_put_words(cols, 0, 0, pending, words);
+            ek_gemm_1px(&p->gemm, cols, out);
+        }
+    }
+}
+
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
                        int8_t *scratch)
 {
     int16_t *cols = (int16_t *)(void *)scratch;
+    if (p->filter.h == 1 && p->filter.w == 1 && p->win.pad_top == 0 && p->win.pad_left == 0 &&
+        (p->input.c & 3) == 0) {
+        conv_1x1(p, input, output, cols);
+        return;
+    }
     const int32_t out_w = p->output.w, out_c = p->output.c;
     const int32_t pixels = p->output.h * out_w;
     for (int32_t b = 0; b < p->output.n; ++b) {
