@@ -10,7 +10,7 @@ from typing import Any
 
 from edgekit.boards import Board, load_board
 from edgekit.codegen.render import render
-from edgekit.errors import CheckFailed, ModelError
+from edgekit.errors import BoardError, CheckFailed, ModelError
 from edgekit.load import load_tflite_bytes
 from edgekit.pipeline import CompiledModel, check_integer_model, compile_model
 
@@ -73,8 +73,34 @@ def _sizes(project: Path, board: Board, compiled: CompiledModel) -> dict[str, An
                 ram_bytes=compiled.generated.arena_bytes + 4096, code_bytes=code_estimate, sections=None)
 
 
+POWER_SENSORS = {"ina219": 1, "ina226": 2}
+
+
+def _power_defines(sensor: str | None, address: int, shunt_mohm: int) -> dict[str, str]:
+    """Firmware defines for an INA219/INA226 on the board's I2C (POWER frames)."""
+    if sensor is None:
+        return {}
+    if sensor not in POWER_SENSORS:
+        raise ModelError(f"unknown power sensor {sensor!r}: use {' or '.join(POWER_SENSORS)}")
+    if not 0x08 <= address <= 0x77 or shunt_mohm <= 0:
+        raise ModelError(f"bad power sensor settings: I2C address {address:#x}, shunt {shunt_mohm} mΩ")
+    return {"EK_POWER_SENSOR": str(POWER_SENSORS[sensor]), "EK_POWER_I2C_ADDR": f"{address:#x}",
+            "EK_POWER_SHUNT_MOHM": str(shunt_mohm)}
+
+
+def _write_plan(out: Path, compiled: CompiledModel) -> None:
+    """The memory plan beside the project: as data, as an ASCII chart and as a picture."""
+    from edgekit.memory.report import ascii_chart, save_png
+
+    plan = compiled.plan.plan
+    (out / "plan.json").write_text(json.dumps(plan.to_dict(), indent=1))
+    (out / "memory_plan.txt").write_text(ascii_chart(plan, compiled.graph) + "\n")
+    save_png(plan, compiled.graph, out / "memory_plan.png")
+
+
 def build(model: str | Path, board_name: str, out_dir: str | Path | None = None, calib: str | None = None,
-          rounding: str = "tflite", planner: str = "best", compile_elf: bool = True) -> BuildResult:
+          rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
+          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100) -> BuildResult:
     model = Path(model)
     board = load_board(board_name)
     out = Path(out_dir) if out_dir is not None else default_out_dir(model, board.name)
@@ -88,9 +114,12 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     from edgekit.codegen.project import write_project
 
     out.mkdir(parents=True, exist_ok=True)
-    project = write_project(out, board, sources)
+    if power_sensor is not None and (board.emulated or board.is_host):
+        raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
+    project = write_project(out, board, sources, _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm))
     shutil.copyfile(model_path, out / "model.tflite") if model_path.resolve() != (out / "model.tflite").resolve() else None
 
+    _write_plan(out, compiled)
     sizes = _sizes(project, board, compiled) if compile_elf else dict(
         size_source="not compiled", elf=None, flash_bytes=0, ram_bytes=0, code_bytes=0, sections=None)
     plan = compiled.plan

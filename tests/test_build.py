@@ -103,3 +103,24 @@ def test_generated_c_cross_compiles_with_werror(mlperf_models, tmp_path):
     description = json.loads((tmp_path / "ek_build.json").read_text())
     flags = " ".join(json.dumps(description))
     assert "-Werror" in json.dumps(description) and result.report["size_source"] == "elf", flags
+
+
+def test_build_saves_plan(mlperf_models, tmp_path):
+    result = build(mlperf_models["kws"], "qemu-cortex-m4", tmp_path)
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["arena_bytes"] == result.report["arena_bytes"]
+    assert plan["op_order"] == [op["source_index"] for op in result.report["ops"]]
+    assert (tmp_path / "memory_plan.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "memory_plan.txt").read_text().strip()
+
+
+def test_power_sensor_defines_reach_a_real_board_project(mlperf_models, tmp_path):
+    build(mlperf_models["ad"], "nucleo_l4r5zi", tmp_path, power_sensor="ina226")
+    ini = (tmp_path / "platformio.ini").read_text()
+    assert "EK_POWER_SENSOR=2" in ini and "EK_POWER_I2C_ADDR=0x40" in ini
+
+
+def test_power_sensor_on_emulated_board_is_a_clear_error(mlperf_models, tmp_path):
+    result = _edgekit("build", str(mlperf_models["ad"]), "--board", "qemu-cortex-m4", "-o", str(tmp_path),
+                      "--power-sensor", "ina219")
+    assert result.returncode == 2 and "no I2C bus" in result.stderr

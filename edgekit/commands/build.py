@@ -14,6 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
                         help="match TF's reference kernels (default) or TFLite Micro bit for bit")
     parser.add_argument("--planner", default="best", help="memory planner (default: the smallest plan found)")
+    parser.add_argument("--power-sensor", choices=["ina219", "ina226"],
+                        help="firmware reads this current sensor on the board's I2C (profile energy)")
+    parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
+    parser.add_argument("--shunt-mohm", type=int, default=100, help="its shunt resistor in milliohms")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -25,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from edgekit.build import build, require_fit
 
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
-                   planner=args.planner)
+                   planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
+                   shunt_mohm=args.shunt_mohm)
     report = result.report
     if args.json:
         print(json.dumps(report))
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                       f"{100 * report['ram_bytes'] / report['board_ram_bytes']:.1f}%")
         console = Console()
         console.print(table)
-        console.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']}; "
-                      f"project: {result.out_dir}")
+        console.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']} "
+                      f"(chart: {result.out_dir / 'memory_plan.txt'}); project: {result.out_dir}")
     require_fit(result)
     return 0
