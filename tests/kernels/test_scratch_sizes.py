@@ -1,0 +1,55 @@
+"""OpLowering.scratch_bytes (Python) equals the kernels' *_get_buffer_size() (C) for the
+packed kernels, so the memory planner reserves exactly what the device uses (the ASan
+runs in the other tests also catch any write beyond it)."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from support import cases as mk
+from support.csource import render_case
+from support.harness import CC, CFLAGS, kernel_library, kernels_dir, lower
+
+from edgekit.kernels.lowering import LoweringContext
+from edgekit.load import load_tflite_bytes
+
+SIZE_FUNCTION = {"ek_conv_s8_packed": "ek_conv_s8_packed_get_buffer_size",
+                 "ek_fully_connected_s8_packed": "ek_fully_connected_s8_packed_get_buffer_size",
+                 "ek_depthwise_s8_packed": "ek_depthwise_s8_packed_get_buffer_size"}
+
+MODELS = [
+    mk.conv_model(1, 1, 9, 7, 8, 12, 3, 3),
+    mk.conv_model(2, 1, 10, 8, 3, 5, 5, 3, stride=(2, 1), dilation=(1, 2)),
+    mk.conv_model(3, 2, 6, 5, 16, 7, 1, 1),
+    mk.fc_model(4, 3, 70, 9),
+    mk.fc_model(5, 1, 640, 128),
+    mk.depthwise_model(6, 1, 25, 5, 64, 1, 3, 3),
+    mk.depthwise_model(7, 1, 11, 9, 8, 1, 5, 3, stride=(2, 2), dilation=(1, 2), padding="VALID"),
+]
+
+
+@pytest.mark.parametrize("index", range(len(MODELS)))
+def test_python_scratch_bytes_match_c(index: int) -> None:
+    graph = load_tflite_bytes(MODELS[index])
+    op = graph.ops[0]
+    lowering = lower(graph, op, LoweringContext(variant="arm-dsp"))
+    function = lowering.call.split("(")[0].strip()
+    assert function in SIZE_FUNCTION, f"{op.type} did not lower to a packed kernel: {lowering.call}"
+    case = render_case(graph, op, lowering, prefix="k_")
+    params = [n for n in case.constant_names if n.endswith("params")][0]
+    source = "\n".join([
+        "#include <stdio.h>", *[f'#include "{h}"' for h in case.headers], case.declarations,
+        "int main(void) {", *[f"(void){n};" for n in case.constant_names],
+        *[f"(void){n};" for n, _ in case.inputs + case.outputs],
+        "(void)k_scratch;" if lowering.scratch_bytes else "",
+        f'printf("%ld\\n", (long){SIZE_FUNCTION[function]}(&{params})); return 0; }}'])
+    with tempfile.TemporaryDirectory() as tmp:
+        c_file, exe = Path(tmp) / "size.c", Path(tmp) / "size"
+        c_file.write_text(source)
+        subprocess.run([CC, *CFLAGS, f"-I{kernels_dir()}", str(c_file), str(kernel_library()), "-o",
+                        str(exe)], check=True, capture_output=True, text=True)
+        printed = int(subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout)
+    assert printed == lowering.scratch_bytes
