@@ -39,7 +39,7 @@ def test_python_scratch_bytes_match_c(index: int) -> None:
     function = lowering.call.split("(")[0].strip()
     assert function in SIZE_FUNCTION, f"{op.type} did not lower to a packed kernel: {lowering.call}"
     case = render_case(graph, op, lowering, prefix="k_")
-    params = [n for n in case.constant_names if n.endswith("params")][0]
+    params = next(n for n in case.constant_names if n.endswith("params"))
     source = "\n".join([
         "#include <stdio.h>", *[f'#include "{h}"' for h in case.headers], case.declarations,
         "int main(void) {", *[f"(void){n};" for n in case.constant_names],
