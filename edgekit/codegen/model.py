@@ -120,6 +120,12 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                 constants.append(dict(cname=names[c.name], ctype=c.ctype, is_array=False, count=1, dims="",
                                       align=4, body=_fill(c.initializer, mapping)))
         activations = [i for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
+        for tensor in activations + op.outputs:
+            # Kernels read wider types (float, int32) through typed pointers: keep them aligned.
+            width = graph.tensors[tensor].nbytes // max(graph.tensors[tensor].num_elements, 1)
+            if plan.tensor_offset(tensor) % max(width, 1):
+                raise AssertionError(f"plan puts {graph.tensors[tensor].name!r} ({graph.tensors[tensor].dtype}) "
+                                     f"at unaligned offset {plan.tensor_offset(tensor)}")
         for k, tensor in enumerate(activations):
             mapping[f"in{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
         for k, tensor in enumerate(op.outputs):
