@@ -250,3 +250,147 @@ void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input,
         }
     }
 }
+
+/* ---- 3x3 kernel on a channel-major int16 ring (ek_depthwise_s8_3x3) ------------------- */
+
+/* Raw accumulators of one channel along one output row: acc[i] = bias + sum over the three
+ * rows of SMLAD(pair(x, x+1), (k0, k1)) + SMLAD(pair(x+2, x+3), (k2, 0)), x = i * stride.
+ * w6 = {(k00,k01), (k02,0), (k10,k11), (k12,0), (k20,k21), (k22,0)}. */
+#if defined(EK_ARM_DSP)
+void ek_dw3x3_row_s1(const int16_t *r0, const int16_t *r1, const int16_t *r2, const uint32_t *w6,
+                     int32_t *acc, int32_t n, int32_t bias);
+void ek_dw3x3_row_s2(const int16_t *r0, const int16_t *r1, const int16_t *r2, const uint32_t *w6,
+                     int32_t *acc, int32_t n, int32_t bias);
+/* r0-r2 rows, r3 weights -> r4-r9, bias r3, r10 pair, r11 acc, r12 out, lr count. */
+#define EK_DW3_ROW(name, step)                                                                 \
+    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n\t.thumb_func\n"         \
+    "\t.type " name ", %function\n" name ":\n"                                                   \
+    "\tpush {r4-r11, lr}\n\tldr r12, [sp, #36]\n\tldr lr, [sp, #40]\n\tldmia r3, {r4-r9}\n"      \
+    "\tldr r3, [sp, #44]\n"                                                                      \
+    "1:\n"                                                                                       \
+    "\tldr r10, [r0, #4]\n\tsmlad r11, r10, r5, r3\n\tldr r10, [r0], #" step "\n"               \
+    "\tsmlad r11, r10, r4, r11\n\tldr r10, [r1, #4]\n\tsmlad r11, r10, r7, r11\n"                \
+    "\tldr r10, [r1], #" step "\n\tsmlad r11, r10, r6, r11\n\tldr r10, [r2, #4]\n"               \
+    "\tsmlad r11, r10, r9, r11\n\tldr r10, [r2], #" step "\n\tsmlad r11, r10, r8, r11\n"         \
+    "\tstr r11, [r12], #4\n\tsubs lr, lr, #1\n\tbne 1b\n\tpop {r4-r11, pc}\n"                   \
+    "\t.size " name ", .-" name "\n"
+__asm__(EK_DW3_ROW("ek_dw3x3_row_s1", "2"));
+__asm__(EK_DW3_ROW("ek_dw3x3_row_s2", "4"));
+#else
+static void dw3x3_row(const int16_t *r0, const int16_t *r1, const int16_t *r2, const uint32_t *w6,
+                      int32_t *acc, int32_t n, int32_t bias, int32_t stride)
+{
+    for (int32_t i = 0; i < n; ++i, r0 += stride, r1 += stride, r2 += stride) {
+        int32_t a = ek_smlad(ek_read_u32(r0 + 2), w6[1], bias);
+        a = ek_smlad(ek_read_u32(r0), w6[0], a);
+        a = ek_smlad(ek_read_u32(r1 + 2), w6[3], a);
+        a = ek_smlad(ek_read_u32(r1), w6[2], a);
+        a = ek_smlad(ek_read_u32(r2 + 2), w6[5], a);
+        acc[i] = ek_smlad(ek_read_u32(r2), w6[4], a);
+    }
+}
+static void ek_dw3x3_row_s1(const int16_t *r0, const int16_t *r1, const int16_t *r2,
+                            const uint32_t *w6, int32_t *acc, int32_t n, int32_t bias)
+{
+    dw3x3_row(r0, r1, r2, w6, acc, n, bias, 1);
+}
+static void ek_dw3x3_row_s2(const int16_t *r0, const int16_t *r1, const int16_t *r2,
+                            const uint32_t *w6, int32_t *acc, int32_t n, int32_t bias)
+{
+    dw3x3_row(r0, r1, r2, w6, acc, n, bias, 2);
+}
+#endif
+
+/* Padded row width of the 3x3 ring: the windows' columns plus one int16 so the (k2, 0)
+ * pair of the last pixel stays inside. */
+static int32_t ring3_width(const ek_dw_packed_params_t *p)
+{
+    return (p->output.w - 1) * p->win.stride_w + 3 + 1;
+}
+
+int32_t ek_depthwise_s8_3x3_get_buffer_size(const ek_dw_packed_params_t *p)
+{
+    const int32_t rows = 2 * p->win.dilation_h + 1;
+    return 4 * rows + (rows + 1) * ring3_width(p) * p->input.c * 2 + 4 * p->output.w;
+}
+
+/* Input row (zero-point padded) transposed to channel-major int16: dst[c][x]. */
+static void load_row_i16(const ek_dw_packed_params_t *p, const int8_t *src, int16_t *dst, int32_t wp)
+{
+    const int32_t c_all = p->input.c, pad_l = p->win.pad_left, in_w = p->input.w;
+    const int32_t x_hi = pad_l + in_w < wp ? pad_l + in_w : wp;
+    const int16_t zp = (int16_t)p->input_zero_point;
+    for (int32_t c = 0; c < c_all; ++c) {
+        int16_t *d = dst + (size_t)c * wp;
+        const int8_t *s = src + c;
+        int32_t x = 0;
+        for (; x < pad_l; ++x) {
+            d[x] = zp;
+        }
+        for (; x < x_hi; ++x, s += c_all) {
+            d[x] = *s;
+        }
+        for (; x < wp; ++x) {
+            d[x] = zp;
+        }
+    }
+}
+
+void ek_depthwise_s8_3x3(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
+                         int8_t *scratch)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, c_all = p->input.c;
+    const int32_t dh = p->win.dilation_h, rows = 2 * dh + 1, wp = ring3_width(p);
+    const int32_t out_h = p->output.h, out_w = p->output.w;
+    const size_t slot = (size_t)wp * c_all;
+    int32_t *tags = (int32_t *)(void *)scratch;
+    int16_t *ring = (int16_t *)(void *)(scratch + 4 * rows);
+    int16_t *zp_row = ring + (size_t)rows * slot;
+    int32_t *acc = (int32_t *)(void *)(zp_row + slot);
+    const int32_t off = p->output_offset, lo = p->act.min, hi = p->act.max;
+    const uint32_t *w6 = (const uint32_t *)(const void *)p->weights; /* [C][6] words */
+    for (size_t i = 0; i < slot; ++i) {
+        zp_row[i] = (int16_t)p->input_zero_point;
+    }
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * in_h * in_w * c_all;
+        int8_t *out_b = output + (size_t)b * out_h * out_w * c_all;
+        for (int32_t r = 0; r < rows; ++r) {
+            tags[r] = -1;
+        }
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
+            const int16_t *tap[3];
+            for (int32_t ky = 0; ky < 3; ++ky) {
+                const int32_t y = y0 + ky * dh;
+                if (y < 0 || y >= in_h) {
+                    tap[ky] = zp_row;
+                    continue;
+                }
+                int16_t *dst = ring + (size_t)(y % rows) * slot;
+                if (tags[y % rows] != y) {
+                    /* Only rows of this output row's window are read (planner contract). */
+                    load_row_i16(p, in_b + (size_t)y * in_w * c_all, dst, wp);
+                    tags[y % rows] = y;
+                }
+                tap[ky] = dst;
+            }
+            int8_t *out_row = out_b + (size_t)oy * out_w * c_all;
+            for (int32_t c = 0; c < c_all; ++c) {
+                const size_t co = (size_t)c * wp;
+                const int32_t *q = p->qp + 4 * c; /* {bias, multiplier, e, 2^(e-1)} */
+                if (p->win.stride_w == 1) {
+                    ek_dw3x3_row_s1(tap[0] + co, tap[1] + co, tap[2] + co, w6 + 6 * c, acc, out_w, q[0]);
+                } else {
+                    ek_dw3x3_row_s2(tap[0] + co, tap[1] + co, tap[2] + co, w6 + 6 * c, acc, out_w, q[0]);
+                }
+                const int32_t m = q[1], e = q[2], rnd = q[3];
+                int8_t *o = out_row + c;
+                for (int32_t ox = 0; ox < out_w; ++ox, o += c_all) {
+                    const int32_t v = ek_requant_double_bounded(acc[ox], m, e, rnd) + off;
+                    *o = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+                }
+            }
+        }
+    }
+}

@@ -49,6 +49,17 @@ void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *outpu
 void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
                             int8_t *scratch);
 
+/* 3x3, horizontal dilation 1, horizontal stride 1 or 2, bounded requantization (qp per
+ * channel {folded bias, multiplier, e, 2^(e-1)}), weights [C][6] int16 pairs
+ * (k00,k01) (k02,0) (k10,k11) (k12,0) (k20,k21) (k22,0). The window rows are kept in a ring
+ * of 2*dilation_h+1 zero-point padded rows transposed to channel-major int16, so
+ * horizontally adjacent taps are adjacent int16 and one SMLAD takes two taps; per channel
+ * an assembly loop produces the raw accumulators of the whole output row, then one pass
+ * requantizes them. Output rows in order; within a row, channel after channel. */
+void ek_depthwise_s8_3x3(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
+                         int8_t *scratch);
+int32_t ek_depthwise_s8_3x3_get_buffer_size(const ek_dw_packed_params_t *p);
+
 /* Scratch bytes of ek_depthwise_s8_packed: row tags + ring rows + one zero-point row. */
 int32_t ek_depthwise_s8_packed_get_buffer_size(const ek_dw_packed_params_t *p);
 

@@ -50,12 +50,33 @@ def test_depthwise_sanitized(variant: str, case: dict) -> None:
     check_model(depthwise_model(**case), LoweringContext(variant=variant), sanitize=True)
 
 
+@settings(max_examples=20, **SETTINGS)
+@given(case=dw_cases())
+def test_depthwise_3x3_smlad_kernel(case: dict) -> None:
+    """ek_depthwise_s8_3x3 on every shape it accepts (the size policy normally keeps it for
+    wide rows only), host and sanitizers."""
+    import edgekit.kernels.depthwise as dw
+
+    old = dw.SMLAD_3X3_MIN_WIDTH
+    dw.SMLAD_3X3_MIN_WIDTH = 0
+    try:
+        case = {**case, "kh": 3, "kw": 3, "multiplier": 1,
+                "h": max(case["h"], 2 * case["dilation"][0] + 1),
+                "w": max(case["w"], 2 * case["dilation"][1] + 1)}
+        check_model(depthwise_model(**case), LoweringContext(variant="arm-dsp"), sanitize=True)
+    finally:
+        dw.SMLAD_3X3_MIN_WIDTH = old
+
+
 def test_depthwise_packed_path_is_taken() -> None:
-    """A 3x3, dm=1, C%4==0 layer lowers to the packed kernel on DSP boards."""
+    """A wide 3x3, dm=1 layer lowers to the SMLAD 3x3 kernel on DSP boards, a 5x3 one with
+    C%4==0 to the packed kernel."""
     from support.harness import lower
 
     from edgekit.load import load_tflite_bytes
 
-    graph = load_tflite_bytes(depthwise_model(seed=1, n=1, h=6, w=5, cin=8, multiplier=1, kh=3, kw=3))
+    graph = load_tflite_bytes(depthwise_model(seed=1, n=1, h=6, w=20, cin=8, multiplier=1, kh=3, kw=3))
+    assert "ek_depthwise_s8_3x3" in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).call
+    assert "ek_depthwise_s8(" in lower(graph, graph.ops[0], LoweringContext()).call
+    graph = load_tflite_bytes(depthwise_model(seed=1, n=1, h=6, w=5, cin=8, multiplier=1, kh=5, kw=3))
     assert "packed" in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).call
-    assert "packed" not in lower(graph, graph.ops[0], LoweringContext()).call

@@ -77,3 +77,31 @@ def test_dsp_path_bit_exact_on_cortex_m4(rounding: str) -> None:
     bad = [f"case {i} ({c.op.type})" for i, (c, r, e) in enumerate(zip(qcases, results, expected))
            if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
     assert not bad, f"DSP path differs from the {rounding} oracle: {bad}"
+
+
+def test_depthwise_3x3_kernel_on_cortex_m4(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The assembly rows of ek_depthwise_s8_3x3 (stride 1 and 2), whatever the size policy."""
+    import edgekit.kernels.depthwise as dw
+
+    monkeypatch.setattr(dw, "SMLAD_3X3_MIN_WIDTH", 0)
+    rng = np.random.default_rng(5)
+    models = [mk.depthwise_model(50 + i, n=1, h=int(rng.integers(5, 10)), w=int(rng.integers(3, 24)),
+                                 cin=int(rng.choice([1, 3, 8, 16])), multiplier=1, kh=3, kw=3,
+                                 stride=[(1, 1), (2, 2), (1, 2), (2, 1)][i % 4],
+                                 dilation=[(1, 1), (2, 1)][i % 2], padding=["SAME", "VALID"][i % 2 == 0],
+                                 in_zp=int(rng.integers(-128, 128)), out_zp=int(rng.integers(-128, 128)),
+                                 activation=mk.ACTIVATIONS[i % 3])
+              for i in range(8)]
+    qcases, expected = [], []
+    for model in models:
+        graph = load_tflite_bytes(model)
+        x = random_inputs(graph, graph.ops[0], rng)
+        qcases.append(QemuCase(graph, graph.ops[0], x))
+        expected.append(run_oracle(model, x))
+    ctx = LoweringContext(variant="arm-dsp")
+    from support.harness import lower
+
+    assert sum("ek_depthwise_s8_3x3" in lower(c.graph, c.op, ctx).call for c in qcases) >= 6
+    results = run_cases(qcases, ctx)
+    for c, r, e in zip(qcases, results, expected):
+        assert np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))
