@@ -36,6 +36,8 @@ MODELS = {"kws": "kws_ds_cnn_int8", "ic": "ic_resnet8_int8", "vww": "vww_mobilen
           "ad": "ad_autoencoder_int8"}
 OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 TFLM_CMSIS_MAC_PER_INSTR = {"kws": 0.35, "vww": 0.31, "ic": 0.42, "ad": 0.45}  # TARGETS.md, whole model
+# TARGETS.md: TFLite Micro + CMSIS-NN, executed instructions per inference (whole model).
+TFLM_CMSIS_INSTRUCTIONS = {"kws": 7_699_880, "vww": 24_101_880, "ic": 29_863_280, "ad": 582_920}
 
 
 def _spec(t: Tensor) -> TensorSpec:
@@ -84,7 +86,21 @@ def report(all_rows: list[dict]) -> str:
              "arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -DEK_ARM_DSP, and run in one firmware under",
              "`qemu-system-arm -M mps2-an386 -icount shift=0,align=off,sleep=off`; CMSDK timer0 around",
              "each kernel call counts executed instructions (1 tick = 40 instructions, so +-40).",
-             "These are emulated instructions, not cycles. `exact` = output equals TF BUILTIN_REF.", ""]
+             "These are emulated instructions, not cycles. `exact` = output equals TF BUILTIN_REF.", "",
+             "## Summary", "",
+             "Sum over the model's CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / pooling layers",
+             "(the other ops — ADD, SOFTMAX, RESHAPE... — are not in these sums) against TFLite Micro +",
+             "CMSIS-NN's whole-model count from TARGETS.md; the target is <= 0.6x.", "",
+             "| model | MACs | edgekit instructions (these layers) | MAC/instr | TFLM+CMSIS-NN (whole model) | ratio | CONV_2D MAC/instr |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for key in dict.fromkeys(r["model"] for r in all_rows):
+        rows = [r for r in all_rows if r["model"] == key]
+        m, i = sum(r["macs"] for r in rows), sum(r["instructions"] for r in rows)
+        conv = [r for r in rows if r["type"] == "CONV_2D"]
+        cm, ci = sum(r["macs"] for r in conv), sum(r["instructions"] for r in conv)
+        lines.append(f"| {key} | {m:,} | {i:,} | {_ratio(m, i)} | {TFLM_CMSIS_INSTRUCTIONS[key]:,} | "
+                     f"{i / TFLM_CMSIS_INSTRUCTIONS[key]:.2f}x | {_ratio(cm, ci)} |")
+    lines += [""]
     for key in dict.fromkeys(r["model"] for r in all_rows):
         rows = [r for r in all_rows if r["model"] == key]
         lines += [f"## {key} ({MODELS[key]})", "",
