@@ -76,7 +76,12 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
             const int row_inside = y >= 0 && y < in_h;
             if (row_inside && p->win.dilation_w == 1 && x0 >= 0 && x0 + p->filter.w <= in_w) {
                 const int8_t *src = in_b + ((size_t)y * in_w + x0) * in_c;
-                for (int32_t i = 0; i < row_run; ++i) {
+                int32_t i = 0;
+                for (; i + 4 <= row_run; i += 4) { /* unaligned word copies (LDR/STR on M4) */
+                    const uint32_t v = ek_read_u32(src + i);
+                    memcpy(tmp + k + i, &v, 4);
+                }
+                for (; i < row_run; ++i) {
                     tmp[k + i] = src[i];
                 }
                 k += row_run;
