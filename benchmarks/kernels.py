@@ -25,9 +25,8 @@ sys.path.insert(0, str(REPO / "tests" / "kernels"))
 from support.harness import random_inputs
 from support.qemu_harness import QemuCase, run_cases
 from support.reference import run_reference
-from support.tflite_builder import TensorSpec, single_op_model
+from support.tflite_builder import extract_op
 
-from edgekit.ir import Graph, Op, Tensor
 from edgekit.ir.ops import op_macs
 from edgekit.kernels.lowering import LoweringContext
 from edgekit.load import load_tflite, load_tflite_bytes
@@ -40,19 +39,6 @@ TFLM_CMSIS_MAC_PER_INSTR = {"kws": 0.35, "vww": 0.31, "ic": 0.42, "ad": 0.45}  #
 TFLM_CMSIS_INSTRUCTIONS = {"kws": 7_699_880, "vww": 24_101_880, "ic": 29_863_280, "ad": 582_920}
 
 
-def _spec(t: Tensor) -> TensorSpec:
-    q = t.quant
-    return TensorSpec(t.shape, t.dtype, scale=None if q is None else [float(s) for s in q.scale],
-                      zero_point=0 if q is None else [int(z) for z in q.zero_point],
-                      axis=0 if q is None else q.axis, data=t.data, name=t.name)
-
-
-def layer_model(graph: Graph, op: Op) -> bytes:
-    inputs = [None if i < 0 else _spec(graph.tensors[i]) for i in op.inputs]
-    outputs = [_spec(graph.tensors[i]) for i in op.outputs]
-    return single_op_model(op.type, inputs, outputs, op.options)
-
-
 def bench_model(key: str, models_dir: Path, seed: int = 0) -> list[dict]:
     graph = load_tflite(models_dir / f"{MODELS[key]}.tflite")
     rng = np.random.default_rng(seed)
@@ -60,7 +46,7 @@ def bench_model(key: str, models_dir: Path, seed: int = 0) -> list[dict]:
     for op in graph.ops:
         if op.type not in OPS:
             continue
-        model = layer_model(graph, op)
+        model = extract_op(graph, op)
         g = load_tflite_bytes(model)
         x = random_inputs(g, g.ops[0], rng)
         cases.append(QemuCase(g, g.ops[0], x))

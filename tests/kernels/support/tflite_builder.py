@@ -182,3 +182,19 @@ def converter_model(build_keras: Any, input_shape: Sequence[int], samples: int =
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     return bytes(converter.convert())
+
+
+def spec_of(t: Any) -> TensorSpec:
+    """TensorSpec of an edgekit IR tensor (shape, dtype, quantization, constant data)."""
+    q = t.quant
+    return TensorSpec(t.shape, t.dtype, scale=None if q is None else [float(v) for v in q.scale],
+                      zero_point=0 if q is None else [int(z) for z in q.zero_point],
+                      axis=0 if q is None else q.axis, data=t.data, name=t.name)
+
+
+def extract_op(graph: Any, op: Any) -> bytes:
+    """One op of a loaded model (IR Graph) as its own single-op .tflite, with the same
+    weights, quantization and options: to check real models' layers one by one."""
+    inputs = [None if i < 0 else spec_of(graph.tensors[i]) for i in op.inputs]
+    outputs = [spec_of(graph.tensors[i]) for i in op.outputs]
+    return single_op_model(op.type, inputs, outputs, op.options)
