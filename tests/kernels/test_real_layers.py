@@ -27,8 +27,9 @@ def _check_layers(graph, rounding: str = "tflite") -> int:  # type: ignore[no-un
 
 
 @pytest.mark.slow
-def test_mlperf_layers_bit_exact(mlperf_model) -> None:  # type: ignore[no-untyped-def]
-    assert _check_layers(load_tflite(mlperf_model)) > 0
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+def test_mlperf_layers_bit_exact(mlperf_model, rounding: str) -> None:  # type: ignore[no-untyped-def]
+    assert _check_layers(load_tflite(mlperf_model), rounding) > 0
 
 
 def _keras_model(tf):  # type: ignore[no-untyped-def]
