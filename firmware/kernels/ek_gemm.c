@@ -279,6 +279,27 @@ void ek_dot_pairs_i8(const int8_t *w, const int16_t *cols, const int32_t *qp, in
 
 __asm__(EK_PAIRS_PROLOGUE("ek_dot_pairs_i16") EK_I16_CHUNK EK_I16_CHUNK EK_PAIRS_EPILOGUE("ek_dot_pairs_i16"));
 __asm__(EK_PAIRS_PROLOGUE("ek_dot_pairs_i8") EK_I8_CHUNK EK_I8_CHUNK EK_PAIRS_EPILOGUE("ek_dot_pairs_i8"));
+
+/* Bounded requantization of `pairs` whole channel pairs to the full int8 range:
+ * ek_requant_double_bounded + offset + SSAT, 8 instructions an output. r0 acc, r1 qp,
+ * r2 out_a, r3 out_b, [sp] pairs, [sp+4] offset. */
+void ek_requant_pairs_s8(const int32_t *acc, const int32_t *qp, int8_t *out_a, int8_t *out_b,
+                         int32_t pairs, int32_t offset);
+#define EK_RQ_ONE(a, out)                                                                        \
+    "\tlsl " a ", " a ", #1\n\tsmmulr " a ", " a ", r10\n\tadd " a ", " a ", " a ", asr #31\n"     \
+    "\tadd " a ", " a ", r12\n\tasr " a ", " a ", r11\n\tadd " a ", " a ", r5\n"                  \
+    "\tssat " a ", #8, " a "\n\tstrb " a ", [" out "], #1\n"
+__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_requant_pairs_s8\n"
+        "\t.thumb_func\n\t.type ek_requant_pairs_s8, %function\nek_requant_pairs_s8:\n"
+        "\tpush {r4-r11, lr}\n\tldr r4, [sp, #36]\n\tldr r5, [sp, #40]\n"
+        "1:\n"
+        "\tldrd r6, r7, [r0], #8\n\tldrd r8, r9, [r0], #8\n"
+        "\tldr r10, [r1, #8]\n\tldrd r11, r12, [r1, #16]\n"
+        EK_RQ_ONE("r6", "r2") EK_RQ_ONE("r8", "r3")
+        "\tldr r10, [r1, #12]\n\tldrd r11, r12, [r1, #24]\n"
+        EK_RQ_ONE("r7", "r2") EK_RQ_ONE("r9", "r3")
+        "\tadd r1, r1, #32\n\tsubs r4, r4, #1\n\tbne 1b\n\tpop {r4-r11, pc}\n"
+        "\t.size ek_requant_pairs_s8, .-ek_requant_pairs_s8\n");
 #else
 static void ek_dot_pairs_i16(const int16_t *w, const int16_t *cols, const int32_t *qp, int32_t *acc,
                              int32_t iters, int32_t pairs)
@@ -315,7 +336,16 @@ static void gemm_2px_bounded(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, i
     const int32_t off = g->output_offset, lo = g->act.min, hi = g->act.max;
     const int full = lo == -128 && hi == 127;
     const int32_t *q = g->qp;
-    for (int32_t c = 0; c < out_c; c += 2, q += 8, acc += 4) {
+    int32_t c = 0;
+#if defined(EK_ARM_DSP)
+    if (full && out_c >= 2) {
+        ek_requant_pairs_s8(acc, q, out_a, out_b, out_c >> 1, off);
+        c = out_c & ~1;
+        q += 4 * c;
+        acc += 2 * c;
+    }
+#endif
+    for (; c < out_c; c += 2, q += 8, acc += 4) {
         /* Everything into locals first: the int8 stores below may alias q and acc. */
         const int32_t m0 = q[2], m1 = q[3], e0 = q[4], r0 = q[5], e1 = q[6], r1 = q[7];
         int32_t v0 = EK_RQ(acc[0], m0, e0, r0) + off, v2 = EK_RQ(acc[2], m0, e0, r0) + off;
