@@ -280,26 +280,35 @@ void ek_dot_pairs_i8(const int8_t *w, const int16_t *cols, const int32_t *qp, in
 __asm__(EK_PAIRS_PROLOGUE("ek_dot_pairs_i16") EK_I16_CHUNK EK_I16_CHUNK EK_PAIRS_EPILOGUE("ek_dot_pairs_i16"));
 __asm__(EK_PAIRS_PROLOGUE("ek_dot_pairs_i8") EK_I8_CHUNK EK_I8_CHUNK EK_PAIRS_EPILOGUE("ek_dot_pairs_i8"));
 
-/* Bounded requantization of `pairs` whole channel pairs to the full int8 range:
- * ek_requant_double_bounded + offset + SSAT, 8 instructions an output. r0 acc, r1 qp,
- * r2 out_a, r3 out_b, [sp] pairs, [sp+4] offset. */
+/* Bounded requantization of `pairs` whole channel pairs, output range [lo, 127]:
+ * ek_requant_double_bounded + offset + SSAT (+ max with lo in the _lo variant for fused
+ * ReLU), 8 (11) instructions an output. r0 acc, r1 qp, r2 out_a, r3 out_b, [sp] pairs,
+ * [sp+4] offset, [sp+8] lo. */
 void ek_requant_pairs_s8(const int32_t *acc, const int32_t *qp, int8_t *out_a, int8_t *out_b,
-                         int32_t pairs, int32_t offset);
-#define EK_RQ_ONE(a, out)                                                                        \
+                         int32_t pairs, int32_t offset, int32_t lo);
+void ek_requant_pairs_s8_lo(const int32_t *acc, const int32_t *qp, int8_t *out_a, int8_t *out_b,
+                            int32_t pairs, int32_t offset, int32_t lo);
+#define EK_RQ_CORE(a)                                                                            \
     "\tlsl " a ", " a ", #1\n\tsmmulr " a ", " a ", r10\n\tadd " a ", " a ", " a ", asr #31\n"     \
     "\tadd " a ", " a ", r12\n\tasr " a ", " a ", r11\n\tadd " a ", " a ", r5\n"                  \
-    "\tssat " a ", #8, " a "\n\tstrb " a ", [" out "], #1\n"
-__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_requant_pairs_s8\n"
-        "\t.thumb_func\n\t.type ek_requant_pairs_s8, %function\nek_requant_pairs_s8:\n"
-        "\tpush {r4-r11, lr}\n\tldr r4, [sp, #36]\n\tldr r5, [sp, #40]\n"
-        "1:\n"
-        "\tldrd r6, r7, [r0], #8\n\tldrd r8, r9, [r0], #8\n"
-        "\tldr r10, [r1, #8]\n\tldrd r11, r12, [r1, #16]\n"
-        EK_RQ_ONE("r6", "r2") EK_RQ_ONE("r8", "r3")
-        "\tldr r10, [r1, #12]\n\tldrd r11, r12, [r1, #24]\n"
-        EK_RQ_ONE("r7", "r2") EK_RQ_ONE("r9", "r3")
-        "\tadd r1, r1, #32\n\tsubs r4, r4, #1\n\tbne 1b\n\tpop {r4-r11, pc}\n"
-        "\t.size ek_requant_pairs_s8, .-ek_requant_pairs_s8\n");
+    "\tssat " a ", #8, " a "\n"
+#define EK_RQ_ONE(a, out) EK_RQ_CORE(a) "\tstrb " a ", [" out "], #1\n"
+#define EK_RQ_ONE_LO(a, out)                                                                     \
+    EK_RQ_CORE(a) "\tcmp " a ", lr\n\tit lt\n\tmovlt " a ", lr\n\tstrb " a ", [" out "], #1\n"
+#define EK_RQ_PAIRS(name, one)                                                                   \
+    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n\t.thumb_func\n"     \
+    "\t.type " name ", %function\n" name ":\n"                                                    \
+    "\tpush {r4-r11, lr}\n\tldr r4, [sp, #36]\n\tldr r5, [sp, #40]\n\tldr lr, [sp, #44]\n"       \
+    "1:\n"                                                                                         \
+    "\tldrd r6, r7, [r0], #8\n\tldrd r8, r9, [r0], #8\n"                                          \
+    "\tldr r10, [r1, #8]\n\tldrd r11, r12, [r1, #16]\n"                                           \
+    one("r6", "r2") one("r8", "r3")                                                               \
+    "\tldr r10, [r1, #12]\n\tldrd r11, r12, [r1, #24]\n"                                          \
+    one("r7", "r2") one("r9", "r3")                                                               \
+    "\tadd r1, r1, #32\n\tsubs r4, r4, #1\n\tbne 1b\n\tpop {r4-r11, pc}\n"                      \
+    "\t.size " name ", .-" name "\n"
+__asm__(EK_RQ_PAIRS("ek_requant_pairs_s8", EK_RQ_ONE));
+__asm__(EK_RQ_PAIRS("ek_requant_pairs_s8_lo", EK_RQ_ONE_LO));
 #else
 static void ek_dot_pairs_i16(const int16_t *w, const int16_t *cols, const int32_t *qp, int32_t *acc,
                              int32_t iters, int32_t pairs)
@@ -338,8 +347,12 @@ static void gemm_2px_bounded(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, i
     const int32_t *q = g->qp;
     int32_t c = 0;
 #if defined(EK_ARM_DSP)
-    if (full && out_c >= 2) {
-        ek_requant_pairs_s8(acc, q, out_a, out_b, out_c >> 1, off);
+    if (hi == 127 && out_c >= 2) {
+        if (full) {
+            ek_requant_pairs_s8(acc, q, out_a, out_b, out_c >> 1, off, lo);
+        } else {
+            ek_requant_pairs_s8_lo(acc, q, out_a, out_b, out_c >> 1, off, lo);
+        }
         c = out_c & ~1;
         q += 4 * c;
         acc += 2 * c;
