@@ -220,11 +220,12 @@ def bounded_bias(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.
                  output_zero_point: int, act: tuple[int, int], single_rounding: bool) -> np.ndarray | None:
     """The bias to use with ek_requant_double_bounded, or None when that form is not exact.
 
-    Like requant_bounded, but a channel whose accumulator may reach 2^30 (converters clamp
-    the bias of nearly dead channels to about 2^30) is still accepted when its output is
-    the same clamp value for every possible accumulator: its bias is replaced by the
-    largest in-bound value of the same sign, checked to give that value too (requantization
-    is monotonic in the accumulator, so the two ends of the range decide)."""
+    Needs every live channel's shift <= -1 and every possible accumulator
+    bias + sum((x - zp) * w), |x - zp| <= 255, inside (-2^30, 2^30). A channel beyond that
+    (converters write biases of about 2^30 for nearly dead channels, often with all-zero
+    weights) is still accepted when its output is the same for every possible accumulator:
+    its bias is replaced by the largest in-bound value that gives that output too
+    (requantization is monotonic in the accumulator, so the two ends of a range decide)."""
     if single_rounding:
         return None
     bias = np.asarray(bias, dtype=np.int64).copy()
@@ -241,12 +242,14 @@ def bounded_bias(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.
     for c in np.nonzero(live & (np.abs(bias) + span >= (1 << 30)))[0]:
         limit = (1 << 30) - 1 - int(span[c])
         value = out(int(bias[c] - span[c]), c)
-        if limit <= 0 or value != out(int(bias[c] + span[c]), c) or value not in act:
+        if limit <= 0 or value != out(int(bias[c] + span[c]), c):
             return None
-        replacement = limit if value == act[1] else -limit
-        if out(replacement - int(span[c]), c) != value or out(replacement + int(span[c]), c) != value:
+        for replacement in (int(np.sign(bias[c])) * limit, limit, -limit):
+            if out(replacement - int(span[c]), c) == value == out(replacement + int(span[c]), c):
+                bias[c] = replacement
+                break
+        else:
             return None
-        bias[c] = replacement
     return bias
 
 
