@@ -378,6 +378,60 @@ static void gemm_2px_bounded(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, i
     }
 }
 
+/* Raw dot products of one column (slot A) with four channels at a time (two packed pairs
+ * walked together), int8 weights: acc[c] for every channel of `quads` * 4. */
+#if defined(EK_ARM_DSP)
+void ek_dot1_quads_i8(const int8_t *w, const int16_t *cols, int32_t *acc, int32_t iters,
+                      int32_t quads);
+#define EK_Q_CHUNK                                                                               \
+    "\tldrd r2, r3, [r1], #16\n\tldrd r8, r10, [r0], #8\n\tsxtb16 r9, r8, ror #8\n"             \
+    "\tsxtb16 r8, r8\n\tsxtb16 r11, r10, ror #8\n\tsxtb16 r10, r10\n"                          \
+    "\tsmlad r4, r2, r8, r4\n\tsmlad r4, r3, r9, r4\n\tsmlad r5, r2, r10, r5\n"                \
+    "\tsmlad r5, r3, r11, r5\n\tldrd r8, r10, [r12], #8\n\tsxtb16 r9, r8, ror #8\n"          \
+    "\tsxtb16 r8, r8\n\tsxtb16 r11, r10, ror #8\n\tsxtb16 r10, r10\n"                          \
+    "\tsmlad r6, r2, r8, r6\n\tsmlad r6, r3, r9, r6\n\tsmlad r7, r2, r10, r7\n"                \
+    "\tsmlad r7, r3, r11, r7\n"
+/* r0 w, r1 cols, r2 acc, r3 iters, [sp] quads; state [sp] cols, +4 acc, +8 iters,
+ * +12 quads left, +16 bytes per channel pair. r12 walks the second pair of the quad. */
+__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_dot1_quads_i8\n"
+        "\t.thumb_func\n\t.type ek_dot1_quads_i8, %function\nek_dot1_quads_i8:\n"
+        "\tpush {r4-r11, lr}\n\tldr r4, [sp, #36]\n\tlsl r5, r3, #4\n\tpush {r1-r5}\n"
+        "1:\n\tldr r1, [sp]\n\tldr lr, [sp, #8]\n\tldr r12, [sp, #16]\n\tadd r12, r0, r12\n"
+        "\tmovs r4, #0\n\tmovs r5, #0\n\tmovs r6, #0\n\tmovs r7, #0\n"
+        "2:\n" EK_Q_CHUNK EK_Q_CHUNK "\tsubs lr, lr, #1\n\tbne 2b\n"
+        "\tldr r2, [sp, #4]\n\tstmia r2!, {r4, r5, r6, r7}\n\tstr r2, [sp, #4]\n\tmov r0, r12\n"
+        "\tldr r2, [sp, #12]\n\tsubs r2, r2, #1\n\tstr r2, [sp, #12]\n\tbne 1b\n"
+        "\tadd sp, sp, #20\n\tpop {r4-r11, pc}\n"
+        "\t.size ek_dot1_quads_i8, .-ek_dot1_quads_i8\n");
+#else
+static void ek_dot1_quads_i8(const int8_t *w, const int16_t *cols, int32_t *acc, int32_t iters,
+                             int32_t quads)
+{
+    const size_t pair_bytes = (size_t)16 * iters;
+    for (int32_t n = 0; n < 2 * quads; ++n, acc += 2) {
+        int32_t a[2] = {0, 0};
+        dot1_i8(w + (size_t)n * pair_bytes, cols, iters, a);
+        acc[0] = a[0], acc[1] = a[1];
+    }
+}
+#endif
+
+/* Raw accumulators of every channel for one column with int8 weights (no bias). */
+static void dot1_all_i8(const ek_gemm_t *g, const int16_t *cols, int32_t *acc)
+{
+    const int32_t iters = g->k_padded >> 3, pairs = (g->out_c + 1) >> 1, quads = pairs >> 1;
+    const int8_t *w = (const int8_t *)g->weights;
+    if (quads > 0) {
+        ek_dot1_quads_i8(w, cols, acc, iters, quads);
+    }
+    if (pairs & 1) {
+        int32_t a[2] = {0, 0};
+        dot1_i8(w + (size_t)(pairs - 1) * 2 * g->k_padded, cols, iters, a);
+        acc[2 * (pairs - 1)] = a[0];
+        acc[2 * (pairs - 1) + 1] = a[1];
+    }
+}
+
 static void gemm_1px_bounded(const ek_gemm_t *g, const int16_t *cols, int8_t *out)
 {
     const int32_t iters = g->k_padded >> 3, off = g->output_offset;
@@ -429,8 +483,37 @@ void ek_gemm_2px(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, int8_t *out_b
     }
 }
 
-void ek_gemm_1px(const ek_gemm_t *g, const int16_t *cols, int8_t *out)
+void ek_gemm_1px(const ek_gemm_t *g, int16_t *cols, int8_t *out)
 {
+    if (!g->weights_int16) {
+        /* Batch-1 FULLY_CONNECTED and odd last pixels: four channels per pass. */
+        int32_t *acc = (int32_t *)(void *)(cols + 2 * g->k_padded);
+        dot1_all_i8(g, cols, acc);
+        const int32_t off = g->output_offset, lo = g->act.min, hi = g->act.max;
+        const int32_t out_c = g->out_c;
+        if (g->qp != NULL) {
+            for (int32_t c = 0; c < out_c; ++c) {
+                const int32_t *q = g->qp + 8 * (c >> 1), j = c & 1;
+                const int32_t v = EK_RQ(acc[c] + q[j], q[2 + j], q[4 + 2 * j], q[5 + 2 * j]) + off;
+                out[c] = (int8_t)clamp_store(v, lo, hi);
+            }
+        } else if (g->rounding == EK_ROUND_SINGLE && !g->per_channel && g->shift[0] <= -1) {
+            /* TF's per-tensor FC: one multiplier; single rounding as the high word of the
+             * 64-bit sum (exact for shift <= -1). */
+            const int32_t m = g->multiplier[0], sh = -g->shift[0] - 1;
+            const int64_t round = (int64_t)1 << (31 + sh);
+            const int32_t *bias = g->bias;
+            for (int32_t c = 0; c < out_c; ++c) {
+                const int32_t v = (int32_t)(((int64_t)(acc[c] + bias[c]) * m + round) >> 32) >> sh;
+                out[c] = (int8_t)clamp_store(v + off, lo, hi);
+            }
+        } else {
+            for (int32_t c = 0; c < out_c; ++c) {
+                out[c] = requant(g, acc[c] + g->bias[c], c);
+            }
+        }
+        return;
+    }
     if (g->qp != NULL) {
         gemm_1px_bounded(g, cols, out);
         return;

@@ -38,8 +38,9 @@ typedef struct {
  * `cols` holds EK_GEMM_COLS_BYTES. */
 void ek_gemm_2px(const ek_gemm_t *g, int16_t *cols, int8_t *out_a, int8_t *out_b);
 
-/* Single column (slot A) against all output channels: FULLY_CONNECTED with batch 1. */
-void ek_gemm_1px(const ek_gemm_t *g, const int16_t *cols, int8_t *out);
+/* Single column (slot A) against all output channels: FULLY_CONNECTED with batch 1.
+ * `cols` holds EK_GEMM_COLS_BYTES (the accumulators go after the columns). */
+void ek_gemm_1px(const ek_gemm_t *g, int16_t *cols, int8_t *out);
 
 /* Widen 4*n int8 values (n words) into column slot `slot` (0 = A, 1 = B) from chunk-aligned
  * position k (multiple of 4) onwards. */
