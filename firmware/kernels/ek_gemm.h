@@ -6,6 +6,10 @@
  * Weight layout per pair of output channels (c, c+1) and chunk: int8: c(k0..k3) c+1(k0..k3);
  * int16: c(k0,k2,k1,k3) c+1(k0,k2,k1,k3). K is padded with zero weights to a multiple of 8.
  * The bias already holds bias + input_offset * sum(weights) (zero point folded on the host).
+ * With qp (bounded requantization) bias/multiplier/shift are NULL. Alignment: weights and
+ * qp 4 bytes (8 preferred; LDRD/LDM on Cortex-M4 fault on unaligned addresses), the column
+ * scratch 4 bytes. On EK_ARM_DSP the channel-pair loops, the batch-1 four-channel loop and
+ * the requantization of whole pairs are assembly (top-level asm in ek_gemm.c).
  */
 #ifndef EK_GEMM_H
 #define EK_GEMM_H
