@@ -44,6 +44,7 @@ demo: setup
 	$(BIN)/python examples/demo.py
 
 test: setup
+	$(BIN)/ruff check edgekit tests benchmarks examples
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
 
 test-fast: setup

@@ -30,7 +30,7 @@ class CompiledModel:
     graph: Graph  # after passes
     ctx: LoweringContext
     lowered: dict[int, OpLowering]
-    plan: "ArenaLayout"
+    plan: ArenaLayout
     generated: GeneratedModel
 
 

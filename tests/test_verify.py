@@ -108,9 +108,8 @@ def test_cli_verify_json(mlperf_models):
 
 def test_cli_verify_float_model_exit_2(tmp_path):
     """A float model cannot be verified as int8 without quantizing it first."""
-    import flatbuffers
-
     import ai_edge_litert.schema_py_generated as schema
+    import flatbuffers
 
     model = schema.ModelT.InitFromPackedBuf(bytearray((CORPUS / "float_io.tflite").read_bytes()), 0)
     subgraph = model.subgraphs[0]

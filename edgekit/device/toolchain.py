@@ -108,7 +108,7 @@ def read_description(project_dir: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise EdgekitError(f"{project_dir} is not an edgekit project ({BUILD_FILE} missing)")
+        raise EdgekitError(f"{project_dir} is not an edgekit project ({BUILD_FILE} missing)") from None
     except ValueError as exc:
         raise EdgekitError(f"{path} is corrupt: {exc}") from None
 
@@ -320,7 +320,7 @@ def run_platformio(
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout_s,
                               env=env if env is not None else pio_env(), start_new_session=True)
     except subprocess.TimeoutExpired:
-        raise EdgekitError(f"'pio run' took longer than {timeout_s:.0f} s in {project_dir}")
+        raise EdgekitError(f"'pio run' took longer than {timeout_s:.0f} s in {project_dir}") from None
     if proc.returncode != 0:
         raise EdgekitError(f"'pio run' failed in {project_dir}: "
                            f"{_first_error(proc.stdout + proc.stderr)}")

@@ -7,7 +7,7 @@ lowering registry, edgekit.kernels.lowering): float and shape ops are known so t
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from edgekit.ir.graph import Graph, Op
 

@@ -13,8 +13,9 @@ Placeholders in `OpLowering.call`, filled by whoever emits the C:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 

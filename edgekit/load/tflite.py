@@ -61,7 +61,7 @@ def load_tflite_bytes(data: bytes, name: str = "model", source: str = "model") -
         raise ModelError(f"{source} is not a TFLite model (no 'TFL3' flatbuffer identifier)")
     try:
         model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
-    except Exception as exc:  # any decoding failure of a corrupt flatbuffer
+    except Exception as exc:  # noqa: BLE001 - any decoding failure of a corrupt flatbuffer
         raise ModelError(f"{source} is corrupt or truncated ({type(exc).__name__} while decoding)") from None
     try:
         graph = _to_graph(model, data, name, source, schema)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from edgekit.ir import Graph, validate
 from edgekit.passes.fold_constants import fold_constants

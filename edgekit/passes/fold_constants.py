@@ -7,7 +7,7 @@ are evaluated on the host and the device never runs them.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -95,7 +95,9 @@ def test_false_declarations_are_rejected() -> None:
 
 def test_scratch_must_match_kernel_and_not_clash() -> None:
     graph, t = _chain()
-    need = lambda op: 40 if op.type == "CONV_2D" else 0
+    def need(op) -> int:
+        return 40 if op.type == "CONV_2D" else 0
+
     plan = plan_graph(graph, "heuristic", alignment=4, tricks=ALL, scratch_bytes=need)
     check_plan(plan, graph, need)
     with pytest.raises(PlanCheckError, match="scratch"):
