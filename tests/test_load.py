@@ -204,3 +204,21 @@ def test_inspect_does_not_import_tensorflow(mlperf_models):
     result = subprocess.run([sys.executable, "-c", code, str(mlperf_models["kws"])],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+FLOAT_MODEL = Path(__file__).resolve().parent / "corpus" / "float" / "float_cnn.tflite"
+
+
+def test_inspect_float_model():
+    result = _edgekit("inspect", str(FLOAT_MODEL), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert not report["integer_only"]
+    assert report["ops"][0]["type"] == "CONV_2D" and report["ops"][0]["inputs"][0]["dtype"] == "float32"
+    assert report["macs"] == 8 * 8 * 4 * 3 * 3 * 2 + 4 * 3  # conv 8x8x4 outputs x 3x3x2, then dense 4→3
+
+
+def test_build_float_model_without_calib_is_exit_2(tmp_path):
+    result = _edgekit("build", str(FLOAT_MODEL), "--board", "host", "-o", str(tmp_path))
+    assert result.returncode == 2
+    assert "not an int8 model" in result.stderr and "--calib" in result.stderr

@@ -132,7 +132,22 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...], bool, int | None]]:
     }
 
 
+def _float_cnn() -> bytes:
+    """A plain float32 model (no quantization): for inspect and for the int8 checks."""
+    import keras
+    import tensorflow as tf
+    from keras import layers as L
+
+    x = inp = keras.Input((10, 10, 2), batch_size=1)
+    x = L.Conv2D(4, 3, activation="relu")(x)
+    x = L.GlobalAveragePooling2D()(x)
+    model = keras.Model(inp, L.Dense(3)(x))
+    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
 def main(names: list[str]) -> None:
+    if not names or "float_cnn" in names:
+        (HERE / "float" / "float_cnn.tflite").write_bytes(_float_cnn())
     import keras
 
     keras.utils.set_random_seed(1)
