@@ -43,11 +43,31 @@ def measure(model: Path, work: Path, runs: int, samples: int) -> dict:
     prof = api.profile(work / model.stem, runs=runs)
     check = api.validate(work / model.stem, samples=samples)
     api.flash_stop(work / model.stem)
+    if model.stem == PROFILED:
+        _write_profile(prof, model)
     return dict(model=model.stem, macs=report["macs"], instructions=int(prof.total_cycles),
                 arena=report["arena_bytes"], flash=report["flash_bytes"], weights=report["weights_bytes"],
                 lower_bound=report["lower_bound_bytes"], tflite_bytes=model.stat().st_size,
                 bit_exact=f"{check.bit_exact}/{check.samples}",
                 layers=[(layer.type, layer.macs, layer.cycles) for layer in prof.layers])
+
+
+PROFILED = "kws_ds_cnn_int8"  # its per-layer profile goes to the README
+
+
+def _write_profile(prof, model: Path) -> None:
+    """The per-layer table and bar chart of one model, as `edgekit profile` prints them."""
+    from edgekit.profile.render import headers, rows, summary_lines, write_png
+
+    out = REPO / "benchmarks" / "results"
+    name = f"profile_kws_{BOARD}"
+    write_png(prof, out / f"{name}.png")
+    head = headers(prof)
+    lines = [f"# {model.stem} on {BOARD}: `edgekit profile` (per layer)", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(prof)]
+    lines += ["", *summary_lines(prof)]
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
 def table(rows: list[dict]) -> str:

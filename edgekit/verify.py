@@ -95,12 +95,17 @@ def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]], round
     """Run TFLite's reference kernels (or TFLite Micro) → {tensor index: array} per sample."""
     if rounding == "tflm":
         return _tflm_outputs(model_bytes, samples)
-    import tensorflow as tf
+    import warnings
 
-    interpreter = tf.lite.Interpreter(
-        model_content=model_bytes,
-        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-        experimental_preserve_all_tensors=keep_all)
+    from edgekit.quantize.convert import import_tensorflow
+
+    tf = import_tensorflow()  # without TF's C++ start-up lines on stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "tf.lite.Interpreter is deprecated"
+        interpreter = tf.lite.Interpreter(
+            model_content=model_bytes,
+            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+            experimental_preserve_all_tensors=keep_all)
     interpreter.allocate_tensors()
     inputs = interpreter.get_input_details()
     results = []
