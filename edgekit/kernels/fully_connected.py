@@ -16,11 +16,15 @@ from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
 from edgekit.kernels.conv_common import (
     activation_range,
     bias_values,
+    bounded_bias,
+    bounded_rq,
     filter_scales,
+    folded_bias,
     gemm_cols_bytes,
     gemm_parts,
     packed_variant,
     per_channel_multipliers,
+    wrap_int32,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
@@ -35,9 +39,61 @@ def single_rounding(ctx: LoweringContext) -> bool:
     return ctx.rounding != "tflm"
 
 
-def scratch_bytes_packed(k_padded: int, out_c: int) -> int:
-    """Mirror of ek_fully_connected_s8_packed_get_buffer_size."""
-    return gemm_cols_bytes(k_padded, out_c)
+def scratch_bytes_packed(k_padded: int, out_c: int, batches: int) -> int:
+    """Mirror of ek_fully_connected_s8_packed_get_buffer_size (batch 1 needs none)."""
+    return 0 if batches == 1 else gemm_cols_bytes(k_padded, out_c)
+
+
+def _pad_quads(values: np.ndarray) -> np.ndarray:
+    """Per-channel values padded to a multiple of 4 by repeating the last one."""
+    v = np.asarray(values, dtype=np.int64).reshape(-1)
+    return np.concatenate([v, np.repeat(v[-1:], -v.size % 4)])
+
+
+def pack_vec_weights(w: np.ndarray) -> np.ndarray:
+    """[cout, K] int8 -> ek_fc_vec_t.weights: channels in quads, K in chunks of 4 (both zero
+    padded), per quad and chunk the 4 channels' words; even-k bytes XOR 0x80."""
+    cout, k = w.shape
+    cq, k4 = -(-cout // 4) * 4, -(-k // 4) * 4
+    padded = np.zeros((cq, k4), dtype=np.int64)
+    padded[:cout, :k] = w
+    padded[:, 0::2] += 128  # w ^ 0x80 as an unsigned byte is w + 128
+    blocks = padded.reshape(cq // 4, 4, k4 // 4, 4).transpose(0, 2, 1, 3)
+    return blocks.reshape(-1).astype(np.uint8).view(np.int8)
+
+
+def vec_bias(bias: np.ndarray, w: np.ndarray, input_zero_point: int) -> np.ndarray:
+    """Folded bias plus 128 * the odd-k weight sum the encoding subtracts (int32 wrap)."""
+    odd = np.asarray(w, dtype=np.int64)[:, 1::2].sum(axis=1)
+    return wrap_int32(folded_bias(bias, w, input_zero_point) + 128 * odd)
+
+
+def vec_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndarray,
+              shift: np.ndarray, single: bool, out_zp: int, act: tuple[int, int]) -> tuple[list, str]:
+    """Constants and the ek_fc_vec_t initializer of batch-1 FULLY_CONNECTED (no scratch)."""
+    names = {key: cname(op, key) for key in ("vw", "vbias", "vmult", "vshift", "vqp")}
+    cout = w.shape[0]
+    constants: list = [ConstArray(names["vw"], "int8_t", pack_vec_weights(w), 8)]
+    new_bias = bounded_bias(w, bias, mult, shift, out_zp, act, single)
+    if new_bias is not None:
+        rq = bounded_rq(_pad_quads(shift), _pad_quads(mult)).reshape(-1, 2)
+        qp = np.concatenate([_pad_quads(vec_bias(new_bias, w, in_zp)).reshape(-1, 4),
+                             _pad_quads(mult).reshape(-1, 4), rq[:, 0].reshape(-1, 4),
+                             rq[:, 1].reshape(-1, 4)], axis=1)
+        constants.append(ConstArray(names["vqp"], "int32_t", qp.reshape(-1)))
+        refs = {"qp": f"{{c:{names['vqp']}}}", "bias": "NULL", "multiplier": "NULL",
+                "shift": "NULL", "per_channel": 1}
+    else:
+        per_channel = bool(np.any(mult != mult[0]) or np.any(shift != shift[0]))
+        constants += [ConstArray(names["vbias"], "int32_t", _pad_quads(vec_bias(bias, w, in_zp))),
+                      ConstArray(names["vmult"], "int32_t", _pad_quads(mult) if per_channel else mult[:1]),
+                      ConstArray(names["vshift"], "int32_t", _pad_quads(shift) if per_channel else shift[:1])]
+        refs = {"qp": "NULL", "bias": f"{{c:{names['vbias']}}}", "multiplier": f"{{c:{names['vmult']}}}",
+                "shift": f"{{c:{names['vshift']}}}", "per_channel": int(per_channel)}
+    init = c_struct(weights=f"{{c:{names['vw']}}}", **refs, out_c=cout,
+                    rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
+                    output_offset=out_zp, act=c_struct(min=act[0], max=act[1]))
+    return constants, init
 
 
 @register("FULLY_CONNECTED")
@@ -62,15 +118,20 @@ def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLower
     single = single_rounding(ctx)
     params = cname(op, "params")
     if packed_variant(ctx.variant):
-        # Batch 1 reads every weight once: keep int8 (flash); batches reuse them: policy.
-        constants, gemm, k_padded = gemm_parts(op, w, bias, in_zp, mult, shift, single, out_zp, act,
-                                               int16=False if batches == 1 else None)
-        constants.append(ConstStruct(params, "ek_fc_packed_params_t",
-                                     c_struct(batches=batches, in_features=k, gemm=gemm)))
+        if batches == 1:
+            # Reads every weight once: int8 weights (flash), the input in place (no scratch).
+            constants, vec = vec_parts(op, w, bias, in_zp, mult, shift, single, out_zp, act)
+            fields = c_struct(batches=batches, in_features=k, vec=vec)
+            k_padded = 0
+        else:
+            # Batches reuse the weights: the int8/int16 choice is a policy of gemm_parts.
+            constants, gemm, k_padded = gemm_parts(op, w, bias, in_zp, mult, shift, single, out_zp, act)
+            fields = c_struct(batches=batches, in_features=k, gemm=gemm)
+        constants.append(ConstStruct(params, "ek_fc_packed_params_t", fields))
         return OpLowering(
             call=f"ek_fully_connected_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
             headers=["ek_fully_connected.h"], constants=constants,
-            scratch_bytes=scratch_bytes_packed(k_padded, n_out))
+            scratch_bytes=scratch_bytes_packed(k_padded, n_out, batches))
     names = {key: cname(op, key) for key in ("w", "bias", "mult", "shift")}
     per_channel = bool(np.any(mult != mult[0]) or np.any(shift != shift[0]))
     if not per_channel:

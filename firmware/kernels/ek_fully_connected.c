@@ -34,12 +34,207 @@ static void widen_row(const int8_t *x, int32_t k, int32_t k_padded, int16_t *col
 
 int32_t ek_fully_connected_s8_packed_get_buffer_size(const ek_fc_packed_params_t *p)
 {
-    return EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->gemm.out_c);
+    return p->vec.weights != NULL ? 0 : EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->gemm.out_c);
+}
+
+/* ---- Batch 1 without scratch (ek_fc_vec_t) ---- */
+
+/* acc[j] += dot of `chunks` chunks of 4 K for the four channels of a quad (encoded weights,
+ * see ek_fully_connected.h), the input read as int8 words. */
+#if defined(EK_ARM_DSP)
+void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks);
+/* One chunk: r8 = A = SXTB16(X), r9 = C = REV16(X) ^ r2; per channel SMLAD(W, A) then
+ * SMLAD(SXTB16(W ror 8), C). 17 instructions for 16 MACs. */
+#define EK_VEC_CHUNK                                                                          \
+    "\tldr r8, [r0], #4\n\tldmia r1!, {r10, r11, r12, lr}\n\trev16 r9, r8\n"                  \
+    "\tsxtb16 r8, r8\n\teor r9, r9, r2\n"                                                   \
+    "\tsmlad r4, r10, r8, r4\n\tsxtb16 r10, r10, ror #8\n\tsmlad r4, r10, r9, r4\n"         \
+    "\tsmlad r5, r11, r8, r5\n\tsxtb16 r11, r11, ror #8\n\tsmlad r5, r11, r9, r5\n"         \
+    "\tsmlad r6, r12, r8, r6\n\tsxtb16 r12, r12, ror #8\n\tsmlad r6, r12, r9, r6\n"         \
+    "\tsmlad r7, lr, r8, r7\n\tsxtb16 lr, lr, ror #8\n\tsmlad r7, lr, r9, r7\n"
+/* r0 x, r1 w, r2 acc, r3 chunks (>= 1). Two chunks per iteration; an odd count enters at
+ * the second. */
+__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot4_s8\n"
+        "\t.thumb_func\n\t.type ek_fc_dot4_s8, %function\nek_fc_dot4_s8:\n"
+        "\tpush {r2, r4-r11, lr}\n\tldm r2, {r4-r7}\n"
+        "\tmovw r2, #0xFF80\n\tmovt r2, #0xFF80\n"
+        "\ttst r3, #1\n\tadd r3, r3, #1\n\tlsr r3, r3, #1\n\tbne 3f\n"
+        "1:\n" EK_VEC_CHUNK "3:\n" EK_VEC_CHUNK
+        "\tsubs r3, r3, #1\n\tbne 1b\n"
+        "\tpop {r2}\n\tstm r2, {r4-r7}\n\tpop {r4-r11, pc}\n"
+        "\t.size ek_fc_dot4_s8, .-ek_fc_dot4_s8\n");
+
+/* Whole quads of a per-tensor, single-rounding layer with shift <= -2, K a multiple of 4:
+ * dot products and requantization in one loop, nothing spilled per chunk. Requantization
+ * (acc*m + 2^(30+s)) >> (31+s) = SMMLA(acc, m, 2^(s-2)) >> (s-1), then offset and clamp:
+ * 10 instructions an output. */
+typedef struct {
+    const int32_t *bias; /* advances by a quad per pass */
+    int32_t quads;       /* counts down */
+    int32_t chunks;      /* K / 4 */
+    int32_t e128;
+    int32_t m, hr, sh, off, lo, hi;
+    const int8_t *x;
+    int8_t *out;         /* advances */
+} ek_fc_job_t;
+void ek_fc_vec_pt_s8(const int8_t *w, ek_fc_job_t *job);
+#define EK_VEC_RQ(a)                                                                          \
+    "\tsmmla " a ", " a ", r8, r9\n\tasr " a ", " a ", r10\n\tadd " a ", " a ", r11\n"          \
+    "\tcmp " a ", r12\n\tit lt\n\tmovlt " a ", r12\n\tcmp " a ", r0\n\tit gt\n"                 \
+    "\tmovgt " a ", r0\n\tstrb " a ", [r2], #1\n"
+/* r0 w, r1 job -> r1 w, [sp] job. */
+__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_vec_pt_s8\n"
+        "\t.thumb_func\n\t.type ek_fc_vec_pt_s8, %function\nek_fc_vec_pt_s8:\n"
+        "\tpush {r1, r4-r11, lr}\n\tmov r1, r0\n"
+        "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"
+        "\tldmia r2!, {r4-r7}\n\tstr r2, [lr]\n\tldr r2, [lr, #12]\n"
+        "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"
+        "\tmovw r2, #0xFF80\n\tmovt r2, #0xFF80\n"
+        "\ttst r3, #1\n\tadd r3, r3, #1\n\tlsr r3, r3, #1\n\tbne 3f\n"
+        "1:\n" EK_VEC_CHUNK "3:\n" EK_VEC_CHUNK
+        "\tsubs r3, r3, #1\n\tbne 1b\n"
+        "\tldr lr, [sp]\n\tldrd r8, r9, [lr, #16]\n\tldrd r10, r11, [lr, #24]\n"
+        "\tldrd r12, r0, [lr, #32]\n\tldr r2, [lr, #44]\n"
+        EK_VEC_RQ("r4") EK_VEC_RQ("r5") EK_VEC_RQ("r6") EK_VEC_RQ("r7")
+        "\tstr r2, [lr, #44]\n\tldr r3, [lr, #4]\n\tsubs r3, r3, #1\n\tstr r3, [lr, #4]\n"
+        "\tbne 4b\n"
+        "\tpop {r1, r4-r11, pc}\n"
+        "\t.size ek_fc_vec_pt_s8, .-ek_fc_vec_pt_s8\n");
+#else
+static uint32_t rev16(uint32_t x) { return ((x & 0x00FF00FFu) << 8) | ((x >> 8) & 0x00FF00FFu); }
+
+static void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks)
+{
+    for (int32_t n = 0; n < chunks; ++n, x += 4) {
+        const uint32_t v = ek_read_u32(x);
+        const uint32_t a = ek_sxtb16(v), c = rev16(v) ^ 0xFF80FF80u;
+        for (int32_t j = 0; j < 4; ++j, w += 4) {
+            const uint32_t wv = ek_read_u32(w);
+            acc[j] = ek_smlad(ek_sxtb16_ror8(wv), c, ek_smlad(wv, a, acc[j]));
+        }
+    }
+}
+#endif
+
+/* Sum of the inputs at even k (the correction the weight encoding needs, x 128). */
+static int32_t even_sum(const int8_t *x, int32_t k)
+{
+    int32_t s = 0, i = 0;
+    for (; i + 4 <= k; i += 4) {
+        s = ek_smlad(ek_sxtb16(ek_read_u32(x + i)), 0x00010001u, s);
+    }
+    for (; i < k; i += 2) {
+        s += x[i];
+    }
+    return s;
+}
+
+/* Dot products of one quad over the whole K; a K tail is read from a zero-padded copy. */
+static void quad_dot(const int8_t *x, int32_t k, const int8_t *w, int32_t acc[4])
+{
+    const int32_t full = k >> 2;
+    if (full > 0) {
+        ek_fc_dot4_s8(x, w, acc, full);
+    }
+    if (k & 3) {
+        int8_t tail[4] = {0, 0, 0, 0};
+        memcpy(tail, x + 4 * full, (size_t)(k & 3));
+        ek_fc_dot4_s8(tail, w + 16 * full, acc, 1);
+    }
+}
+
+static int8_t vec_requant(const ek_fc_vec_t *v, int32_t acc, int32_t c)
+{
+    const int32_t q = v->per_channel ? c : 0;
+    const int32_t r = v->rounding == EK_ROUND_SINGLE
+                          ? ek_requant_single(acc, v->multiplier[q], v->shift[q])
+                          : ek_requant_double_fast(acc, v->multiplier[q], v->shift[q]);
+    return ek_clamp_s8(r + v->output_offset, v->act.min, v->act.max);
+}
+
+static int single_fast(const ek_fc_vec_t *v)
+{
+    if (v->rounding != EK_ROUND_SINGLE) {
+        return 0;
+    }
+    const int32_t n = v->per_channel ? v->out_c : 1;
+    for (int32_t c = 0; c < n; ++c) {
+        if (v->shift[c] > -1 || v->shift[c] < -31) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void fc_vec(const ek_fc_vec_t *v, int32_t k, const int8_t *input, int8_t *output)
+{
+    const int32_t quad_bytes = 4 * ((k + 3) & ~3);
+    const int32_t e128 = 128 * even_sum(input, k);
+    const int32_t off = v->output_offset, lo = v->act.min, hi = v->act.max;
+    const int8_t *w = v->weights;
+    const int fast = v->qp == NULL && single_fast(v);
+    int32_t c = 0;
+#if defined(EK_ARM_DSP)
+    if (fast && !v->per_channel && v->shift[0] <= -2 && (k & 3) == 0 && k > 0 && v->out_c >= 4) {
+        ek_fc_job_t job = {v->bias, v->out_c >> 2, k >> 2, e128, v->multiplier[0],
+                           1 << (-v->shift[0] - 2), -v->shift[0] - 1, off, lo, hi, input, output};
+        ek_fc_vec_pt_s8(w, &job);
+        c = v->out_c & ~3;
+        w += (size_t)(c >> 2) * quad_bytes;
+    }
+#endif
+    for (; c < v->out_c; c += 4, w += quad_bytes) {
+        const int32_t n = v->out_c - c < 4 ? v->out_c - c : 4;
+        int32_t acc[4];
+        if (v->qp != NULL) {
+            /* Bounded double rounding (host-proved |acc| < 2^30, shift <= -1). */
+            const int32_t *qp = v->qp + 4 * c;
+            for (int32_t j = 0; j < 4; ++j) {
+                acc[j] = qp[j] - e128;
+            }
+            quad_dot(input, k, w, acc);
+            for (int32_t j = 0; j < n; ++j) {
+                const int32_t r = ek_requant_double_bounded(acc[j], qp[4 + j], qp[8 + j], qp[12 + j]);
+                output[c + j] = ek_clamp_s8(r + off, lo, hi);
+            }
+            continue;
+        }
+        for (int32_t j = 0; j < 4; ++j) {
+            acc[j] = v->bias[c + j] - e128;
+        }
+        quad_dot(input, k, w, acc);
+        if (fast) {
+            /* Single rounding, shift <= -1: (acc*m + 2^(30+s)) >> (31+s) as the high word of
+             * the 64-bit sum, then >> (s-1) (s = -shift); constant 64-bit shifts only (a
+             * variable one is a library call on Arm). */
+            for (int32_t j = 0; j < n; ++j) {
+                const int32_t q = v->per_channel ? c + j : 0;
+                const int32_t s = -v->shift[q];
+                const int64_t round = s >= 2 ? (int64_t)((uint64_t)(1u << (s - 2)) << 32)
+                                             : (int64_t)0x80000000u;
+                const int64_t sum = (int64_t)acc[j] * v->multiplier[q] + round;
+                const int32_t r = (int32_t)(sum >> 32) >> (s - 1);
+                output[c + j] = ek_clamp_s8(r + off, lo, hi);
+            }
+        } else {
+            for (int32_t j = 0; j < n; ++j) {
+                output[c + j] = vec_requant(v, acc[j], c + j);
+            }
+        }
+    }
 }
 
 void ek_fully_connected_s8_packed(const ek_fc_packed_params_t *p, const int8_t *input,
                                   int8_t *output, int8_t *scratch)
 {
+    if (p->vec.weights != NULL) {
+        (void)scratch;
+        for (int32_t b = 0; b < p->batches; ++b) {
+            fc_vec(&p->vec, p->in_features, input + (size_t)b * p->in_features,
+                   output + (size_t)b * p->vec.out_c);
+        }
+        return;
+    }
     int16_t *cols = (int16_t *)(void *)scratch;
     const int32_t k = p->in_features, kp = p->gemm.k_padded, n = p->gemm.out_c;
     int32_t b = 0;

@@ -70,3 +70,93 @@ def test_multiplier_uses_double_product(rounding: str) -> None:
     slightly less: only the double-product multiplier matches (both oracles)."""
     check_model(fc_model(seed=62070295, batch=1, k=2, n_out=3, mult_kind="pow2", bias=False),
                 LoweringContext(rounding=rounding))
+
+
+def test_batch1_needs_no_scratch() -> None:
+    """Batch-1 FC on the DSP variants reads the input in place: no scratch for the planner."""
+    from edgekit.load import load_tflite_bytes
+
+    from support.harness import lower
+
+    for variant in ("arm-dsp", "arm-mve"):
+        graph = load_tflite_bytes(fc_model(seed=1, batch=1, k=640, n_out=128))
+        assert lower(graph, graph.ops[0], LoweringContext(variant=variant)).scratch_bytes == 0
+        graph = load_tflite_bytes(fc_model(seed=1, batch=2, k=64, n_out=8))
+        assert lower(graph, graph.ops[0], LoweringContext(variant=variant)).scratch_bytes > 0
+
+
+def test_vec_weight_encoding_lane_identity() -> None:
+    """The batch-1 encoding's identity, in exact integer lane arithmetic over the whole int8
+    range (weights -128 included, which the layer tests' weights never hold):
+    SMLAD(W, SXTB16(X)) + SMLAD(SXTB16(W ror 8), REV16(X) ^ 0xFF80FF80)
+    = x.w + 128 (x0 + x2) - 128 (w1 + w3)."""
+    import numpy as np
+
+    from edgekit.kernels.fully_connected import pack_vec_weights
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(-128, 128, size=(20000, 4))
+    w = rng.integers(-128, 128, size=(20000, 4))
+    x[:4], w[:4] = -128, -128
+    x[4:8], w[4:8] = 127, 127
+    enc = pack_vec_weights(w[:, None, :].reshape(-1, 4)).reshape(-1, 4, 4)  # quads of channels
+    enc = enc.reshape(-1, 4)[:len(w)].astype(np.uint8).astype(np.int64)  # bytes of each word
+
+    def s16(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:  # int16 lane from two bytes
+        v = (hi.astype(np.int64) & 0xFF) * 256 + (lo.astype(np.int64) & 0xFF)
+        return np.where(v >= 32768, v - 65536, v)
+
+    xb = x.astype(np.int64) & 0xFF
+    p = [s16(enc[:, 0], enc[:, 1]), s16(enc[:, 2], enc[:, 3])]  # W as int16 lanes
+    q = [np.where(enc[:, 1] >= 128, enc[:, 1] - 256, enc[:, 1]),
+         np.where(enc[:, 3] >= 128, enc[:, 3] - 256, enc[:, 3])]  # SXTB16(W ror 8)
+    a = [x[:, 0], x[:, 2]]  # SXTB16(X)
+    c = [s16(xb[:, 1] ^ 0x80, xb[:, 0] ^ 0xFF), s16(xb[:, 3] ^ 0x80, xb[:, 2] ^ 0xFF)]
+    got = p[0] * a[0] + p[1] * a[1] + q[0] * c[0] + q[1] * c[1]
+    want = (x * w).sum(axis=1) + 128 * (x[:, 0] + x[:, 2]) - 128 * (w[:, 1] + w[:, 3])
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+def test_batch1_extreme_inputs(rounding: str) -> None:
+    """All inputs at -128 or 127 (the ends of the REV16/EOR lane range), odd K and channels."""
+    import numpy as np
+
+    for value in (-128, 127):
+        for k, n_out in ((640, 128), (13, 7)):
+            check_model(fc_model(seed=k + value + 128, batch=1, k=k, n_out=n_out, in_zp=-3),
+                        LoweringContext(rounding=rounding, variant="arm-dsp"),
+                        inputs=[np.full((1, k), value, dtype=np.int8)])
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+def test_batch1_on_cortex_m4(rounding: str) -> None:
+    """Batch-1 FC on qemu-cortex-m4 (EK_ARM_DSP assembly): the whole-layer loop (per-tensor,
+    single rounding, K % 4 == 0), the per-quad path with K tails and partial quads, per-channel
+    scales, every multiplier kind and activation; each output byte against the oracle."""
+    import numpy as np
+    from support.harness import random_inputs
+    from support.qemu_harness import QemuCase, available, run_cases
+    from support.reference import run_oracle
+
+    from edgekit.load import load_tflite_bytes
+
+    if not available():
+        pytest.skip("arm-none-eabi-gcc / qemu-system-arm missing")
+    rng = np.random.default_rng(11 if rounding == "tflite" else 12)
+    shapes = [(640, 128), (128, 8), (8, 128), (64, 12), (4, 4), (13, 7), (70, 9), (1, 1), (3, 5), (256, 2)]
+    cases, expected = [], []
+    for i, (k, n_out) in enumerate(shapes * 2):
+        model = fc_model(seed=300 + i, batch=1, k=k, n_out=n_out,
+                         activation=ACTIVATIONS[i % len(ACTIVATIONS)], in_zp=int(rng.integers(-128, 128)),
+                         out_zp=int(rng.integers(-128, 128)), mult_kind=MULT_KINDS[i % len(MULT_KINDS)],
+                         per_channel=i >= len(shapes), bias=i % 3 != 0)
+        graph = load_tflite_bytes(model)
+        x = random_inputs(graph, graph.ops[0], rng)
+        cases.append(QemuCase(graph, graph.ops[0], x))
+        expected.append(run_oracle(model, x, rounding))
+    results = run_cases(cases, LoweringContext(rounding=rounding, variant="arm-dsp"))
+    bad = [i for i, (r, e) in enumerate(zip(results, expected))
+           if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
+    assert not bad, f"batch-1 FC cases {bad} differ from the {rounding} oracle on Cortex-M4"
