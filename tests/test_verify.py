@@ -145,3 +145,18 @@ def test_verify_real_board_is_a_clear_error(mlperf_models):
     result = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(mlperf_models["ad"]), "--board",
                              "esp32"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "edgekit validate" in result.stderr
+
+
+def test_plans_with_overlaps_and_eliminated_concat_stay_bit_exact(mlperf_models, tmp_path):
+    """The memory tricks are really used by these builds, and outputs stay bit-exact."""
+    kws = _compiled(mlperf_models["kws"])
+    assert any(o.kind == "rows" for o in kws.plan.plan.overlaps)
+    assert kws.plan.arena_bytes < kws.plan.lower_bound  # below the liveness bound
+    resnet = _compiled(mlperf_models["ic"])
+    assert {"in_place", "rows"} <= {o.kind for o in resnet.plan.plan.overlaps}  # residual ADDs in place
+    concat = _compiled(CORPUS / "concat_rows.tflite")
+    concat_op = next(op.index for op in concat.graph.ops if op.type == "CONCATENATION")
+    assert concat_op in concat.plan.eliminated_ops
+    for name, compiled in (("kws", kws), ("ic", resnet), ("concat", concat)):
+        result = verify(compiled, tmp_path / name, random_inputs(compiled.graph, 3, seed=5))
+        assert result.bit_exact == 3, name

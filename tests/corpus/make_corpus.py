@@ -83,6 +83,13 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...], bool, int | None]]:
         x = L.AveragePooling2D(2)(x)
         return keras.Model(inp, x)
 
+    def concat_rows():  # concatenation along H: contiguous slices, eliminated by the planner
+        x = inp = keras.Input((8, 6, 4), batch_size=1)
+        a = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+        b = L.Conv2D(8, (2, 1), strides=(2, 1), activation="relu")(x)
+        y = L.Concatenate(axis=1)([a, b])
+        return keras.Model(inp, L.Conv2D(4, 1)(y))
+
     def activations():
         x = inp = keras.Input((8, 8, 4), batch_size=1)
         x = L.Conv2D(8, 3, padding="same")(x)
@@ -125,6 +132,7 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...], bool, int | None]]:
         "conv1d_dilated": (conv1d_dilated, (32, 6), True, None),
         "conv1d_dilated_free_batch": (conv1d_dilated_free_batch, (32, 6), True, None),
         "elementwise": (elementwise, (6, 6, 8), True, None),
+        "concat_rows": (concat_rows, (8, 6, 4), True, None),
         "activations": (activations, (8, 8, 4), True, None),
         "shapes": (shapes, (8, 8, 4), True, None),
         "float_io": (float_io, (10,), False, None),
