@@ -32,7 +32,7 @@ def default_out_dir(model: Path, board: str) -> Path:
     return Path("build") / f"{model.stem}-{board}"
 
 
-def _int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Path, bytes]:
+def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Path, bytes]:
     """The int8 .tflite to build: the model itself, or its quantized form."""
     if not model.exists():
         raise ModelError(f"{model} does not exist")
@@ -104,7 +104,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     model = Path(model)
     board = load_board(board_name)
     out = Path(out_dir) if out_dir is not None else default_out_dir(model, board.name)
-    model_path, model_bytes = _int8_model_bytes(model, out, calib)
+    model_path, model_bytes = int8_model_bytes(model, out, calib)
     compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner)
 
     sources = dict(compiled.generated.sources)
@@ -117,7 +117,8 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     if power_sensor is not None and (board.emulated or board.is_host):
         raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
     project = write_project(out, board, sources, _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm))
-    shutil.copyfile(model_path, out / "model.tflite") if model_path.resolve() != (out / "model.tflite").resolve() else None
+    if model_path.resolve() != (out / "model.tflite").resolve():
+        shutil.copyfile(model_path, out / "model.tflite")  # the int8 model the firmware was built from
 
     _write_plan(out, compiled)
     sizes = _sizes(project, board, compiled) if compile_elf else dict(

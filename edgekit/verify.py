@@ -223,7 +223,7 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
     import tempfile
 
     from edgekit.boards import load_board
-    from edgekit.build import _int8_model_bytes
+    from edgekit.build import int8_model_bytes
     from edgekit.pipeline import compile_model
 
     model = Path(model)
@@ -235,7 +235,7 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
         return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed)
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
-        model_path, model_bytes = _int8_model_bytes(model, work, None)
+        model_path, model_bytes = int8_model_bytes(model, work, None)
         compiled = compile_model(model_path, model_bytes, target, rounding=rounding)
         if inputs is not None:
             data = load_inputs(Path(inputs), compiled.graph)
