@@ -52,15 +52,18 @@ void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chu
     "\tsmlad r5, r11, r8, r5\n\tsxtb16 r11, r11, ror #8\n\tsmlad r5, r11, r9, r5\n"         \
     "\tsmlad r6, r12, r8, r6\n\tsxtb16 r12, r12, ror #8\n\tsmlad r6, r12, r9, r6\n"         \
     "\tsmlad r7, lr, r8, r7\n\tsxtb16 lr, lr, ror #8\n\tsmlad r7, lr, r9, r7\n"
-/* r0 x, r1 w, r2 acc, r3 chunks (>= 1). Two chunks per iteration; an odd count enters at
- * the second. */
+/* The chunk loop: r3 chunks (>= 1), four per iteration, a count not a multiple of 4
+ * entering part way; loads the constant into r2; clobbers r8 first. */
+#define EK_VEC_LOOP                                                                           \
+    "\tands r8, r3, #3\n\tadd r3, r3, #3\n\tlsr r3, r3, #2\n"                                \
+    "\tmovw r2, #0xFF80\n\tmovt r2, #0xFF80\n"                                               \
+    "\tbeq 1f\n\tcmp r8, #2\n\tblt 7f\n\tbeq 6f\n\tb 5f\n"                                   \
+    "1:\n" EK_VEC_CHUNK "5:\n" EK_VEC_CHUNK "6:\n" EK_VEC_CHUNK "7:\n" EK_VEC_CHUNK           \
+    "\tsubs r3, r3, #1\n\tbne 1b\n"
+/* r0 x, r1 w, r2 acc, r3 chunks (>= 1). */
 __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot4_s8\n"
         "\t.thumb_func\n\t.type ek_fc_dot4_s8, %function\nek_fc_dot4_s8:\n"
-        "\tpush {r2, r4-r11, lr}\n\tldm r2, {r4-r7}\n"
-        "\tmovw r2, #0xFF80\n\tmovt r2, #0xFF80\n"
-        "\ttst r3, #1\n\tadd r3, r3, #1\n\tlsr r3, r3, #1\n\tbne 3f\n"
-        "1:\n" EK_VEC_CHUNK "3:\n" EK_VEC_CHUNK
-        "\tsubs r3, r3, #1\n\tbne 1b\n"
+        "\tpush {r2, r4-r11, lr}\n\tldm r2, {r4-r7}\n" EK_VEC_LOOP
         "\tpop {r2}\n\tstm r2, {r4-r7}\n\tpop {r4-r11, pc}\n"
         "\t.size ek_fc_dot4_s8, .-ek_fc_dot4_s8\n");
 
@@ -89,10 +92,7 @@ __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_vec_p
         "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"
         "\tldmia r2!, {r4-r7}\n\tstr r2, [lr]\n\tldr r2, [lr, #12]\n"
         "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"
-        "\tmovw r2, #0xFF80\n\tmovt r2, #0xFF80\n"
-        "\ttst r3, #1\n\tadd r3, r3, #1\n\tlsr r3, r3, #1\n\tbne 3f\n"
-        "1:\n" EK_VEC_CHUNK "3:\n" EK_VEC_CHUNK
-        "\tsubs r3, r3, #1\n\tbne 1b\n"
+        EK_VEC_LOOP
         "\tldr lr, [sp]\n\tldrd r8, r9, [lr, #16]\n\tldrd r10, r11, [lr, #24]\n"
         "\tldrd r12, r0, [lr, #32]\n\tldr r2, [lr, #44]\n"
         EK_VEC_RQ("r4") EK_VEC_RQ("r5") EK_VEC_RQ("r6") EK_VEC_RQ("r7")
