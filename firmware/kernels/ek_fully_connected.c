@@ -70,7 +70,7 @@ __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot4_
 /* Whole quads of a per-tensor, single-rounding layer with shift <= -2, K a multiple of 4:
  * dot products and requantization in one loop, nothing spilled per chunk. Requantization
  * (acc*m + 2^(30+s)) >> (31+s) = SMMLA(acc, m, 2^(s-2)) >> (s-1), then offset and clamp:
- * 10 instructions an output. */
+ * 5 instructions an output (full range), 10 with a fused activation range. */
 typedef struct {
     const int32_t *bias; /* advances by a quad per pass */
     int32_t quads;       /* counts down */
@@ -81,25 +81,32 @@ typedef struct {
     int8_t *out;         /* advances */
 } ek_fc_job_t;
 void ek_fc_vec_pt_s8(const int8_t *w, ek_fc_job_t *job);
-#define EK_VEC_RQ(a)                                                                          \
-    "\tsmmla " a ", " a ", r8, r9\n\tasr " a ", " a ", r10\n\tadd " a ", " a ", r11\n"          \
-    "\tcmp " a ", r12\n\tit lt\n\tmovlt " a ", r12\n\tcmp " a ", r0\n\tit gt\n"                 \
+void ek_fc_vec_pt_s8_clamp(const int8_t *w, ek_fc_job_t *job);
+#define EK_VEC_RQ_CORE(a)                                                                     \
+    "\tsmmla " a ", " a ", r8, r9\n\tasr " a ", " a ", r10\n\tadd " a ", " a ", r11\n"
+/* Full int8 output range: one SSAT. */
+#define EK_VEC_RQ_FULL(a) EK_VEC_RQ_CORE(a) "\tssat " a ", #8, " a "\n\tstrb " a ", [r2], #1\n"
+/* Fused activation range [r12, r0]. */
+#define EK_VEC_RQ_CLAMP(a)                                                                    \
+    EK_VEC_RQ_CORE(a) "\tcmp " a ", r12\n\tit lt\n\tmovlt " a ", r12\n\tcmp " a ", r0\n\tit gt\n" \
     "\tmovgt " a ", r0\n\tstrb " a ", [r2], #1\n"
 /* r0 w, r1 job -> r1 w, [sp] job. */
-__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_vec_pt_s8\n"
-        "\t.thumb_func\n\t.type ek_fc_vec_pt_s8, %function\nek_fc_vec_pt_s8:\n"
-        "\tpush {r1, r4-r11, lr}\n\tmov r1, r0\n"
-        "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"
-        "\tldmia r2!, {r4-r7}\n\tstr r2, [lr]\n\tldr r2, [lr, #12]\n"
-        "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"
-        EK_VEC_LOOP
-        "\tldr lr, [sp]\n\tldrd r8, r9, [lr, #16]\n\tldrd r10, r11, [lr, #24]\n"
-        "\tldrd r12, r0, [lr, #32]\n\tldr r2, [lr, #44]\n"
-        EK_VEC_RQ("r4") EK_VEC_RQ("r5") EK_VEC_RQ("r6") EK_VEC_RQ("r7")
-        "\tstr r2, [lr, #44]\n\tldr r3, [lr, #4]\n\tsubs r3, r3, #1\n\tstr r3, [lr, #4]\n"
-        "\tbne 4b\n"
-        "\tpop {r1, r4-r11, pc}\n"
-        "\t.size ek_fc_vec_pt_s8, .-ek_fc_vec_pt_s8\n");
+#define EK_VEC_LAYER(name, rq)                                                                \
+    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n"                 \
+    "\t.thumb_func\n\t.type " name ", %function\n" name ":\n"                                 \
+    "\tpush {r1, r4-r11, lr}\n\tmov r1, r0\n"                                                 \
+    "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"          \
+    "\tldmia r2!, {r4-r7}\n\tstr r2, [lr]\n\tldr r2, [lr, #12]\n"                             \
+    "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"               \
+    EK_VEC_LOOP                                                                               \
+    "\tldr lr, [sp]\n\tldrd r8, r9, [lr, #16]\n\tldrd r10, r11, [lr, #24]\n"                 \
+    "\tldrd r12, r0, [lr, #32]\n\tldr r2, [lr, #44]\n"                                        \
+    rq("r4") rq("r5") rq("r6") rq("r7")                                                       \
+    "\tstr r2, [lr, #44]\n\tldr r3, [lr, #4]\n\tsubs r3, r3, #1\n\tstr r3, [lr, #4]\n"      \
+    "\tbne 4b\n\tpop {r1, r4-r11, pc}\n"                                                      \
+    "\t.size " name ", .-" name "\n"
+__asm__(EK_VEC_LAYER("ek_fc_vec_pt_s8", EK_VEC_RQ_FULL));
+__asm__(EK_VEC_LAYER("ek_fc_vec_pt_s8_clamp", EK_VEC_RQ_CLAMP));
 #else
 static uint32_t rev16(uint32_t x) { return ((x & 0x00FF00FFu) << 8) | ((x >> 8) & 0x00FF00FFu); }
 
@@ -178,7 +185,11 @@ static void fc_vec(const ek_fc_vec_t *v, int32_t k, const int8_t *input, int8_t 
     if (fast && !v->per_channel && v->shift[0] <= -2 && (k & 3) == 0 && k > 0 && v->out_c >= 4) {
         ek_fc_job_t job = {v->bias, v->out_c >> 2, k >> 2, e128, v->multiplier[0],
                            1 << (-v->shift[0] - 2), -v->shift[0] - 1, off, lo, hi, input, output};
-        ek_fc_vec_pt_s8(w, &job);
+        if (lo == -128 && hi == 127) {
+            ek_fc_vec_pt_s8(w, &job);
+        } else {
+            ek_fc_vec_pt_s8_clamp(w, &job);
+        }
         c = v->out_c & ~3;
         w += (size_t)(c >> 2) * quad_bytes;
     }
