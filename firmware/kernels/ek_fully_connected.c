@@ -107,6 +107,37 @@ void ek_fc_vec_pt_s8_clamp(const int8_t *w, ek_fc_job_t *job);
     "\t.size " name ", .-" name "\n"
 __asm__(EK_VEC_LAYER("ek_fc_vec_pt_s8", EK_VEC_RQ_FULL));
 __asm__(EK_VEC_LAYER("ek_fc_vec_pt_s8_clamp", EK_VEC_RQ_CLAMP));
+
+/* The same loop for bounded double rounding (ek_fc_vec_t.qp; job->bias walks qp, 64 bytes a
+ * quad): ek_requant_double_bounded per channel, 11 instructions an output (full range). */
+void ek_fc_vec_qp_s8(const int8_t *w, ek_fc_job_t *job);
+void ek_fc_vec_qp_s8_clamp(const int8_t *w, ek_fc_job_t *job);
+#define EK_VEC_QP_CORE(a, j)                                                                  \
+    "\tldr r8, [r12, #" #j "*4+16]\n\tldr r9, [r12, #" #j "*4+32]\n"                         \
+    "\tldr r10, [r12, #" #j "*4+48]\n\tlsl " a ", " a ", #1\n\tsmmulr " a ", " a ", r8\n"    \
+    "\tadd " a ", " a ", " a ", asr #31\n\tadd " a ", " a ", r10\n\tasr " a ", " a ", r9\n"  \
+    "\tadd " a ", " a ", r11\n"
+#define EK_VEC_QP_FULL(a, j) EK_VEC_QP_CORE(a, j) "\tssat " a ", #8, " a "\n\tstrb " a ", [r2], #1\n"
+#define EK_VEC_QP_CLAMP(a, j)                                                                 \
+    EK_VEC_QP_CORE(a, j) "\tcmp " a ", r0\n\tit lt\n\tmovlt " a ", r0\n\tcmp " a ", r3\n"      \
+    "\tit gt\n\tmovgt " a ", r3\n\tstrb " a ", [r2], #1\n"
+#define EK_VEC_LAYER_QP(name, rq)                                                             \
+    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n"                 \
+    "\t.thumb_func\n\t.type " name ", %function\n" name ":\n"                                 \
+    "\tpush {r1, r4-r11, lr}\n\tmov r1, r0\n"                                                 \
+    "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"          \
+    "\tldm r2, {r4-r7}\n\tldr r2, [lr, #12]\n"                                                \
+    "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"               \
+    EK_VEC_LOOP                                                                               \
+    "\tldr lr, [sp]\n\tldr r12, [lr]\n\tldr r11, [lr, #28]\n\tldrd r0, r3, [lr, #32]\n"      \
+    "\tldr r2, [lr, #44]\n"                                                                   \
+    rq("r4", 0) rq("r5", 1) rq("r6", 2) rq("r7", 3)                                           \
+    "\tadd r12, r12, #64\n\tstr r12, [lr]\n"                                                  \
+    "\tstr r2, [lr, #44]\n\tldr r3, [lr, #4]\n\tsubs r3, r3, #1\n\tstr r3, [lr, #4]\n"      \
+    "\tbne 4b\n\tpop {r1, r4-r11, pc}\n"                                                      \
+    "\t.size " name ", .-" name "\n"
+__asm__(EK_VEC_LAYER_QP("ek_fc_vec_qp_s8", EK_VEC_QP_FULL));
+__asm__(EK_VEC_LAYER_QP("ek_fc_vec_qp_s8_clamp", EK_VEC_QP_CLAMP));
 #else
 static uint32_t rev16(uint32_t x) { return ((x & 0x00FF00FFu) << 8) | ((x >> 8) & 0x00FF00FFu); }
 
@@ -182,7 +213,17 @@ static void fc_vec(const ek_fc_vec_t *v, int32_t k, const int8_t *input, int8_t 
     const int fast = v->qp == NULL && single_fast(v);
     int32_t c = 0;
 #if defined(EK_ARM_DSP)
-    if (fast && !v->per_channel && v->shift[0] <= -2 && (k & 3) == 0 && k > 0 && v->out_c >= 4) {
+    if (v->qp != NULL && (k & 3) == 0 && k > 0 && v->out_c >= 4) {
+        ek_fc_job_t job = {v->qp, v->out_c >> 2, k >> 2, e128, 0, 0, 0, off, lo, hi, input, output};
+        if (lo == -128 && hi == 127) {
+            ek_fc_vec_qp_s8(w, &job);
+        } else {
+            ek_fc_vec_qp_s8_clamp(w, &job);
+        }
+        c = v->out_c & ~3;
+        w += (size_t)(c >> 2) * quad_bytes;
+    } else if (fast && !v->per_channel && v->shift[0] <= -2 && (k & 3) == 0 && k > 0 &&
+               v->out_c >= 4) {
         ek_fc_job_t job = {v->bias, v->out_c >> 2, k >> 2, e128, v->multiplier[0],
                            1 << (-v->shift[0] - 2), -v->shift[0] - 1, off, lo, hi, input, output};
         if (lo == -128 && hi == 127) {
