@@ -74,9 +74,9 @@ def test_multiplier_uses_double_product(rounding: str) -> None:
 
 def test_batch1_needs_no_scratch() -> None:
     """Batch-1 FC on the DSP variants reads the input in place: no scratch for the planner."""
-    from edgekit.load import load_tflite_bytes
-
     from support.harness import lower
+
+    from edgekit.load import load_tflite_bytes
 
     for variant in ("arm-dsp", "arm-mve"):
         graph = load_tflite_bytes(fc_model(seed=1, batch=1, k=640, n_out=128))
@@ -127,6 +127,15 @@ def test_batch1_extreme_inputs(rounding: str) -> None:
             check_model(fc_model(seed=k + value + 128, batch=1, k=k, n_out=n_out, in_zp=-3),
                         LoweringContext(rounding=rounding, variant="arm-dsp"),
                         inputs=[np.full((1, k), value, dtype=np.int8)])
+
+
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+@pytest.mark.parametrize("shape", [(13, 7), (64, 12), (3, 5)])
+def test_batch1_sanitized(rounding: str, shape: tuple[int, int]) -> None:
+    """ASan+UBSan over the batch-1 path: K tails read through the padded copy, partial quads."""
+    check_model(fc_model(seed=shape[0], batch=1, k=shape[0], n_out=shape[1], in_zp=5, out_zp=-7,
+                         activation="RELU"),
+                LoweringContext(rounding=rounding, variant="arm-dsp"), sanitize=True)
 
 
 @pytest.mark.qemu
