@@ -51,15 +51,20 @@ def _pad_quads(values: np.ndarray) -> np.ndarray:
 
 
 def pack_vec_weights(w: np.ndarray) -> np.ndarray:
-    """[cout, K] int8 -> ek_fc_vec_t.weights: channels in quads, K in chunks of 4 (both zero
-    padded), per quad and chunk the 4 channels' words; even-k bytes XOR 0x80."""
+    """[cout, K] int8 -> ek_fc_vec_t.weights: channels in quads (a last group of 1-2 channels
+    as a pair), K in chunks of 4 (both zero padded), per group and chunk the channels' words;
+    even-k bytes XOR 0x80."""
     cout, k = w.shape
-    cq, k4 = -(-cout // 4) * 4, -(-k // 4) * 4
-    padded = np.zeros((cq, k4), dtype=np.int64)
-    padded[:cout, :k] = w
-    padded[:, 0::2] += 128  # w ^ 0x80 as an unsigned byte is w + 128
-    blocks = padded.reshape(cq // 4, 4, k4 // 4, 4).transpose(0, 2, 1, 3)
-    return blocks.reshape(-1).astype(np.uint8).view(np.int8)
+    k4 = -(-k // 4) * 4
+    groups = [(c, min(4, cout - c)) for c in range(0, cout, 4)]
+    parts = []
+    for c, n in groups:
+        width = 2 if n <= 2 else 4
+        block = np.zeros((width, k4), dtype=np.int64)
+        block[:n, :k] = w[c:c + n]
+        block[:, 0::2] += 128  # w ^ 0x80 as an unsigned byte is w + 128
+        parts.append(block.reshape(width, k4 // 4, 4).transpose(1, 0, 2).reshape(-1))
+    return np.concatenate(parts).astype(np.uint8).view(np.int8)
 
 
 def vec_bias(bias: np.ndarray, w: np.ndarray, input_zero_point: int) -> np.ndarray:

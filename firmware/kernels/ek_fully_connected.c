@@ -67,6 +67,18 @@ __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot4_
         "\tpop {r2}\n\tstm r2, {r4-r7}\n\tpop {r4-r11, pc}\n"
         "\t.size ek_fc_dot4_s8, .-ek_fc_dot4_s8\n");
 
+/* A last group of 1-2 channels (stored as a pair, 2 words a chunk): acc[0..1]. */
+void ek_fc_dot2_s8(const int8_t *x, const int8_t *w, int32_t acc[2], int32_t chunks);
+__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot2_s8\n"
+        "\t.thumb_func\n\t.type ek_fc_dot2_s8, %function\nek_fc_dot2_s8:\n"
+        "\tpush {r2, r4-r9, lr}\n\tldrd r4, r5, [r2]\n\tmovw r2, #0xFF80\n\tmovt r2, #0xFF80\n"
+        "1:\n\tldr r6, [r0], #4\n\tldrd r8, r9, [r1], #8\n\trev16 r7, r6\n\tsxtb16 r6, r6\n"
+        "\teor r7, r7, r2\n\tsmlad r4, r8, r6, r4\n\tsxtb16 r8, r8, ror #8\n"
+        "\tsmlad r4, r8, r7, r4\n\tsmlad r5, r9, r6, r5\n\tsxtb16 r9, r9, ror #8\n"
+        "\tsmlad r5, r9, r7, r5\n\tsubs r3, r3, #1\n\tbne 1b\n"
+        "\tpop {r2}\n\tstrd r4, r5, [r2]\n\tpop {r4-r9, pc}\n"
+        "\t.size ek_fc_dot2_s8, .-ek_fc_dot2_s8\n");
+
 /* Whole quads of a per-tensor, single-rounding layer with shift <= -2, K a multiple of 4:
  * dot products and requantization in one loop, nothing spilled per chunk. Requantization
  * (acc*m + 2^(30+s)) >> (31+s) = SMMLA(acc, m, 2^(s-2)) >> (s-1), then offset and clamp:
@@ -141,16 +153,26 @@ __asm__(EK_VEC_LAYER_QP("ek_fc_vec_qp_s8_clamp", EK_VEC_QP_CLAMP));
 #else
 static uint32_t rev16(uint32_t x) { return ((x & 0x00FF00FFu) << 8) | ((x >> 8) & 0x00FF00FFu); }
 
-static void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks)
+static void dot_group(const int8_t *x, const int8_t *w, int32_t *acc, int32_t chunks, int32_t n)
 {
-    for (int32_t n = 0; n < chunks; ++n, x += 4) {
+    for (int32_t i = 0; i < chunks; ++i, x += 4) {
         const uint32_t v = ek_read_u32(x);
         const uint32_t a = ek_sxtb16(v), c = rev16(v) ^ 0xFF80FF80u;
-        for (int32_t j = 0; j < 4; ++j, w += 4) {
+        for (int32_t j = 0; j < n; ++j, w += 4) {
             const uint32_t wv = ek_read_u32(w);
             acc[j] = ek_smlad(ek_sxtb16_ror8(wv), c, ek_smlad(wv, a, acc[j]));
         }
     }
+}
+
+static void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks)
+{
+    dot_group(x, w, acc, chunks, 4);
+}
+
+static void ek_fc_dot2_s8(const int8_t *x, const int8_t *w, int32_t acc[2], int32_t chunks)
+{
+    dot_group(x, w, acc, chunks, 2);
 }
 #endif
 
@@ -158,6 +180,10 @@ static void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int3
 static int32_t even_sum(const int8_t *x, int32_t k)
 {
     int32_t s = 0, i = 0;
+    for (; i + 8 <= k; i += 8) {
+        s = ek_smlad(ek_sxtb16(ek_read_u32(x + i)), 0x00010001u, s);
+        s = ek_smlad(ek_sxtb16(ek_read_u32(x + i + 4)), 0x00010001u, s);
+    }
     for (; i + 4 <= k; i += 4) {
         s = ek_smlad(ek_sxtb16(ek_read_u32(x + i)), 0x00010001u, s);
     }
@@ -167,16 +193,28 @@ static int32_t even_sum(const int8_t *x, int32_t k)
     return s;
 }
 
-/* Dot products of one quad over the whole K; a K tail is read from a zero-padded copy. */
-static void quad_dot(const int8_t *x, int32_t k, const int8_t *w, int32_t acc[4])
+/* Dot products of one group (a quad, or a pair when n <= 2) over the whole K; a K tail is
+ * read from a zero-padded copy. */
+static void group_dot(const int8_t *x, int32_t k, const int8_t *w, int32_t acc[4], int32_t n)
 {
     const int32_t full = k >> 2;
+    int8_t tail[4] = {0, 0, 0, 0};
+    if (k & 3) {
+        memcpy(tail, x + 4 * full, (size_t)(k & 3));
+    }
+    if (n <= 2) {
+        if (full > 0) {
+            ek_fc_dot2_s8(x, w, acc, full);
+        }
+        if (k & 3) {
+            ek_fc_dot2_s8(tail, w + 8 * full, acc, 1);
+        }
+        return;
+    }
     if (full > 0) {
         ek_fc_dot4_s8(x, w, acc, full);
     }
     if (k & 3) {
-        int8_t tail[4] = {0, 0, 0, 0};
-        memcpy(tail, x + 4 * full, (size_t)(k & 3));
         ek_fc_dot4_s8(tail, w + 16 * full, acc, 1);
     }
 }
@@ -244,7 +282,7 @@ static void fc_vec(const ek_fc_vec_t *v, int32_t k, const int8_t *input, int8_t 
             for (int32_t j = 0; j < 4; ++j) {
                 acc[j] = qp[j] - e128;
             }
-            quad_dot(input, k, w, acc);
+            group_dot(input, k, w, acc, n);
             for (int32_t j = 0; j < n; ++j) {
                 const int32_t r = ek_requant_double_bounded(acc[j], qp[4 + j], qp[8 + j], qp[12 + j]);
                 output[c + j] = ek_clamp_s8(r + off, lo, hi);
@@ -254,7 +292,7 @@ static void fc_vec(const ek_fc_vec_t *v, int32_t k, const int8_t *input, int8_t 
         for (int32_t j = 0; j < 4; ++j) {
             acc[j] = v->bias[c + j] - e128;
         }
-        quad_dot(input, k, w, acc);
+        group_dot(input, k, w, acc, n);
         if (fast) {
             /* Single rounding, shift <= -1: (acc*m + 2^(30+s)) >> (31+s) as the high word of
              * the 64-bit sum, then >> (s-1) (s = -shift); constant 64-bit shifts only (a

@@ -26,8 +26,9 @@ typedef struct {
 
 /* Batch-1 form: int8 input read in place, four output channels per pass, each group
  * requantized right after its dot products (no scratch, no accumulator array).
- * Weights per quad of channels, per chunk of 4 K (K zero padded to a multiple of 4, channels
- * to a multiple of 4): 4 words ch0..ch3, each with bytes (w0 ^ 0x80, w1, w2 ^ 0x80, w3).
+ * Weights per quad of channels, per chunk of 4 K (K zero padded to a multiple of 4; a last
+ * group of 3 channels padded to a quad, of 1-2 to a pair): 4 (2) words ch0..ch3, each with
+ * bytes (w0 ^ 0x80, w1, w2 ^ 0x80, w3). Per-channel arrays are padded to quads.
  * Then, with X the input word: SMLAD(W, SXTB16(X)) + SMLAD(SXTB16(W ror 8), REV16(X) ^
  * 0xFF80FF80) = x0w0 + x1w1 + x2w2 + x3w3 + 128(x0 + x2) - 128(w1 + w3): only one widening
  * of the weights per 4 of them. The host adds 128 * sum(odd-k weights) to the folded bias;
