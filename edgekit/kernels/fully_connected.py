@@ -5,6 +5,11 @@ Rounding: TF's reference int8 FC requantizes with single rounding; TFLite Micro 
 double(filter_scale) / double(output_scale), per tensor and per channel alike — measured
 against TF 2.21 and tflite-micro on scales where the float32 product would round
 differently (tests/kernels/test_fully_connected.py::test_multiplier_uses_double_product).
+
+DSP variants, batch 1: no scratch. The int8 weights are stored with even-k bytes XOR 0x80 so
+that the raw weight word and one SXTB16 of it, against SXTB16(x) and REV16(x) ^ 0xFF80FF80,
+give the dot product plus terms the bias (weights) and the kernel (inputs, once) remove; see
+ek_fc_vec_t in firmware/kernels/ek_fully_connected.h. Batches > 1 use the packed GEMM.
 """
 
 from __future__ import annotations
