@@ -39,10 +39,25 @@ int32_t ek_fully_connected_s8_packed_get_buffer_size(const ek_fc_packed_params_t
 
 /* ---- Batch 1 without scratch (ek_fc_vec_t) ---- */
 
-/* acc[j] += dot of `chunks` chunks of 4 K for the four channels of a quad (encoded weights,
- * see ek_fully_connected.h), the input read as int8 words. */
+/* One pass over a quad (or all quads of a layer): initial accumulators from `bias` (minus
+ * e128 = 128 * the even-k input sum), dot products of `chunks` chunks of 4 K, then by mode
+ * the requantized int8 outputs or the raw int32 accumulators. */
+typedef struct {
+    const int32_t *bias; /* this quad's initial accumulators (bias or qp); advances by stride */
+    int32_t quads;       /* counts down */
+    int32_t chunks;      /* whole chunks of 4 K read from x */
+    int32_t e128;
+    int32_t m, hr, sh;   /* per-tensor single rounding: SMMLA(acc, m, hr) >> sh */
+    int32_t off, lo, hi;
+    const int8_t *x;
+    int8_t *out;         /* EK_FC_RAW: int32 accumulators */
+    int32_t mode;
+    int32_t stride;      /* bytes from one quad's bias (16) or qp (64) to the next */
+} ek_fc_job_t;
+
+enum { EK_FC_PT_FULL, EK_FC_PT_CLAMP, EK_FC_QP_FULL, EK_FC_QP_CLAMP, EK_FC_RAW };
+
 #if defined(EK_ARM_DSP)
-void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks);
 /* One chunk: r8 = A = SXTB16(X), r9 = C = REV16(X) ^ r2; per channel SMLAD(W, A) then
  * SMLAD(SXTB16(W ror 8), C). 17 instructions for 16 MACs. */
 #define EK_VEC_CHUNK                                                                          \
@@ -60,14 +75,51 @@ void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chu
     "\tbeq 1f\n\tcmp r8, #2\n\tblt 7f\n\tbeq 6f\n\tb 5f\n"                                   \
     "1:\n" EK_VEC_CHUNK "5:\n" EK_VEC_CHUNK "6:\n" EK_VEC_CHUNK "7:\n" EK_VEC_CHUNK           \
     "\tsubs r3, r3, #1\n\tbne 1b\n"
-/* r0 x, r1 w, r2 acc, r3 chunks (>= 1). */
-__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot4_s8\n"
-        "\t.thumb_func\n\t.type ek_fc_dot4_s8, %function\nek_fc_dot4_s8:\n"
-        "\tpush {r2, r4-r11, lr}\n\tldm r2, {r4-r7}\n" EK_VEC_LOOP
-        "\tpop {r2}\n\tstm r2, {r4-r7}\n\tpop {r4-r11, pc}\n"
-        "\t.size ek_fc_dot4_s8, .-ek_fc_dot4_s8\n");
+/* Requantization after the loop: r11 offset, r0 lo, r3 hi, r2 out, r12 this quad's qp.
+ * Single rounding (acc*m + 2^(30+s)) >> (31+s) = SMMLA(acc, m, 2^(s-2)) >> (s-1) (r8 m,
+ * r9 2^(s-2), r10 s-1): 5 instructions an output at the full int8 range. Bounded double
+ * rounding (ek_requant_double_bounded, constants from qp): 11. A fused activation range
+ * adds 5. */
+#define EK_VEC_PT(a) "\tsmmla " a ", " a ", r8, r9\n\tasr " a ", " a ", r10\n\tadd " a ", " a ", r11\n"
+#define EK_VEC_QP(a, j)                                                                       \
+    "\tldr r8, [r12, #" #j "*4+16]\n\tldr r9, [r12, #" #j "*4+32]\n"                         \
+    "\tldr r10, [r12, #" #j "*4+48]\n\tlsl " a ", " a ", #1\n\tsmmulr " a ", " a ", r8\n"    \
+    "\tadd " a ", " a ", " a ", asr #31\n\tadd " a ", " a ", r10\n\tasr " a ", " a ", r9\n"  \
+    "\tadd " a ", " a ", r11\n"
+#define EK_VEC_FULL(a) "\tssat " a ", #8, " a "\n\tstrb " a ", [r2], #1\n"
+#define EK_VEC_CLAMP(a)                                                                       \
+    "\tcmp " a ", r0\n\tit lt\n\tmovlt " a ", r0\n\tcmp " a ", r3\n\tit gt\n\tmovgt " a ", r3\n" \
+    "\tstrb " a ", [r2], #1\n"
+void ek_fc_vec_s8(const int8_t *w, ek_fc_job_t *job);
+/* r0 w, r1 job -> r1 w, [sp] job; the mode picks the requantization block (TBB; blocks in
+ * order of size so every offset fits a byte). */
+__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_vec_s8\n"
+        "\t.thumb_func\n\t.type ek_fc_vec_s8, %function\nek_fc_vec_s8:\n"
+        "\tpush {r1, r4-r11, lr}\n\tmov r1, r0\n"
+        "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"
+        "\tldm r2, {r4-r7}\n\tldr r2, [lr, #12]\n"
+        "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"
+        EK_VEC_LOOP
+        "\tldr lr, [sp]\n\tldr r12, [lr]\n\tldr r11, [lr, #28]\n\tldrd r0, r3, [lr, #32]\n"
+        "\tldr r2, [lr, #44]\n\tldr r8, [lr, #48]\n\ttbb [pc, r8]\n"
+        "0:\n\t.byte (10f-0b)/2, (11f-0b)/2, (12f-0b)/2, (13f-0b)/2, (14f-0b)/2\n\t.align 1\n"
+        "14:\n\tstmia r2!, {r4-r7}\n\tb 9f\n"
+        "10:\n\tldrd r8, r9, [lr, #16]\n\tldr r10, [lr, #24]\n"
+        EK_VEC_PT("r4") EK_VEC_FULL("r4") EK_VEC_PT("r5") EK_VEC_FULL("r5")
+        EK_VEC_PT("r6") EK_VEC_FULL("r6") EK_VEC_PT("r7") EK_VEC_FULL("r7") "\tb 9f\n"
+        "11:\n\tldrd r8, r9, [lr, #16]\n\tldr r10, [lr, #24]\n"
+        EK_VEC_PT("r4") EK_VEC_CLAMP("r4") EK_VEC_PT("r5") EK_VEC_CLAMP("r5")
+        EK_VEC_PT("r6") EK_VEC_CLAMP("r6") EK_VEC_PT("r7") EK_VEC_CLAMP("r7") "\tb 9f\n"
+        "12:\n" EK_VEC_QP("r4", 0) EK_VEC_FULL("r4") EK_VEC_QP("r5", 1) EK_VEC_FULL("r5")
+        EK_VEC_QP("r6", 2) EK_VEC_FULL("r6") EK_VEC_QP("r7", 3) EK_VEC_FULL("r7") "\tb 9f\n"
+        "13:\n" EK_VEC_QP("r4", 0) EK_VEC_CLAMP("r4") EK_VEC_QP("r5", 1) EK_VEC_CLAMP("r5")
+        EK_VEC_QP("r6", 2) EK_VEC_CLAMP("r6") EK_VEC_QP("r7", 3) EK_VEC_CLAMP("r7")
+        "9:\n\tstr r2, [lr, #44]\n\tldr r3, [lr, #52]\n\tadd r12, r12, r3\n\tstr r12, [lr]\n"
+        "\tldr r3, [lr, #4]\n\tsubs r3, r3, #1\n\tstr r3, [lr, #4]\n\tbne 4b\n"
+        "\tpop {r1, r4-r11, pc}\n"
+        "\t.size ek_fc_vec_s8, .-ek_fc_vec_s8\n");
 
-/* A last group of 1-2 channels (stored as a pair, 2 words a chunk): acc[0..1]. */
+/* A last group of 1-2 channels (stored as a pair, 2 words a chunk): acc[0..1] += dots. */
 void ek_fc_dot2_s8(const int8_t *x, const int8_t *w, int32_t acc[2], int32_t chunks);
 __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot2_s8\n"
         "\t.thumb_func\n\t.type ek_fc_dot2_s8, %function\nek_fc_dot2_s8:\n"
@@ -79,80 +131,16 @@ __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot2_
         "\tpop {r2}\n\tstrd r4, r5, [r2]\n\tpop {r4-r9, pc}\n"
         "\t.size ek_fc_dot2_s8, .-ek_fc_dot2_s8\n");
 
-/* Whole quads of a per-tensor, single-rounding layer with shift <= -2, K a multiple of 4:
- * dot products and requantization in one loop, nothing spilled per chunk. Requantization
- * (acc*m + 2^(30+s)) >> (31+s) = SMMLA(acc, m, 2^(s-2)) >> (s-1), then offset and clamp:
- * 5 instructions an output (full range), 10 with a fused activation range. */
-typedef struct {
-    const int32_t *bias; /* advances by a quad per pass */
-    int32_t quads;       /* counts down */
-    int32_t chunks;      /* K / 4 */
-    int32_t e128;
-    int32_t m, hr, sh, off, lo, hi;
-    const int8_t *x;
-    int8_t *out;         /* advances */
-} ek_fc_job_t;
-void ek_fc_vec_pt_s8(const int8_t *w, ek_fc_job_t *job);
-void ek_fc_vec_pt_s8_clamp(const int8_t *w, ek_fc_job_t *job);
-#define EK_VEC_RQ_CORE(a)                                                                     \
-    "\tsmmla " a ", " a ", r8, r9\n\tasr " a ", " a ", r10\n\tadd " a ", " a ", r11\n"
-/* Full int8 output range: one SSAT. */
-#define EK_VEC_RQ_FULL(a) EK_VEC_RQ_CORE(a) "\tssat " a ", #8, " a "\n\tstrb " a ", [r2], #1\n"
-/* Fused activation range [r12, r0]. */
-#define EK_VEC_RQ_CLAMP(a)                                                                    \
-    EK_VEC_RQ_CORE(a) "\tcmp " a ", r12\n\tit lt\n\tmovlt " a ", r12\n\tcmp " a ", r0\n\tit gt\n" \
-    "\tmovgt " a ", r0\n\tstrb " a ", [r2], #1\n"
-/* r0 w, r1 job -> r1 w, [sp] job. */
-#define EK_VEC_LAYER(name, rq)                                                                \
-    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n"                 \
-    "\t.thumb_func\n\t.type " name ", %function\n" name ":\n"                                 \
-    "\tpush {r1, r4-r11, lr}\n\tmov r1, r0\n"                                                 \
-    "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"          \
-    "\tldmia r2!, {r4-r7}\n\tstr r2, [lr]\n\tldr r2, [lr, #12]\n"                             \
-    "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"               \
-    EK_VEC_LOOP                                                                               \
-    "\tldr lr, [sp]\n\tldrd r8, r9, [lr, #16]\n\tldrd r10, r11, [lr, #24]\n"                 \
-    "\tldrd r12, r0, [lr, #32]\n\tldr r2, [lr, #44]\n"                                        \
-    rq("r4") rq("r5") rq("r6") rq("r7")                                                       \
-    "\tstr r2, [lr, #44]\n\tldr r3, [lr, #4]\n\tsubs r3, r3, #1\n\tstr r3, [lr, #4]\n"      \
-    "\tbne 4b\n\tpop {r1, r4-r11, pc}\n"                                                      \
-    "\t.size " name ", .-" name "\n"
-__asm__(EK_VEC_LAYER("ek_fc_vec_pt_s8", EK_VEC_RQ_FULL));
-__asm__(EK_VEC_LAYER("ek_fc_vec_pt_s8_clamp", EK_VEC_RQ_CLAMP));
-
-/* The same loop for bounded double rounding (ek_fc_vec_t.qp; job->bias walks qp, 64 bytes a
- * quad): ek_requant_double_bounded per channel, 11 instructions an output (full range). */
-void ek_fc_vec_qp_s8(const int8_t *w, ek_fc_job_t *job);
-void ek_fc_vec_qp_s8_clamp(const int8_t *w, ek_fc_job_t *job);
-#define EK_VEC_QP_CORE(a, j)                                                                  \
-    "\tldr r8, [r12, #" #j "*4+16]\n\tldr r9, [r12, #" #j "*4+32]\n"                         \
-    "\tldr r10, [r12, #" #j "*4+48]\n\tlsl " a ", " a ", #1\n\tsmmulr " a ", " a ", r8\n"    \
-    "\tadd " a ", " a ", " a ", asr #31\n\tadd " a ", " a ", r10\n\tasr " a ", " a ", r9\n"  \
-    "\tadd " a ", " a ", r11\n"
-#define EK_VEC_QP_FULL(a, j) EK_VEC_QP_CORE(a, j) "\tssat " a ", #8, " a "\n\tstrb " a ", [r2], #1\n"
-#define EK_VEC_QP_CLAMP(a, j)                                                                 \
-    EK_VEC_QP_CORE(a, j) "\tcmp " a ", r0\n\tit lt\n\tmovlt " a ", r0\n\tcmp " a ", r3\n"      \
-    "\tit gt\n\tmovgt " a ", r3\n\tstrb " a ", [r2], #1\n"
-#define EK_VEC_LAYER_QP(name, rq)                                                             \
-    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n"                 \
-    "\t.thumb_func\n\t.type " name ", %function\n" name ":\n"                                 \
-    "\tpush {r1, r4-r11, lr}\n\tmov r1, r0\n"                                                 \
-    "4:\n\tldr lr, [sp]\n\tldr r0, [lr, #40]\n\tldr r3, [lr, #8]\n\tldr r2, [lr]\n"          \
-    "\tldm r2, {r4-r7}\n\tldr r2, [lr, #12]\n"                                                \
-    "\tsub r4, r4, r2\n\tsub r5, r5, r2\n\tsub r6, r6, r2\n\tsub r7, r7, r2\n"               \
-    EK_VEC_LOOP                                                                               \
-    "\tldr lr, [sp]\n\tldr r12, [lr]\n\tldr r11, [lr, #28]\n\tldrd r0, r3, [lr, #32]\n"      \
-    "\tldr r2, [lr, #44]\n"                                                                   \
-    rq("r4", 0) rq("r5", 1) rq("r6", 2) rq("r7", 3)                                           \
-    "\tadd r12, r12, #64\n\tstr r12, [lr]\n"                                                  \
-    "\tstr r2, [lr, #44]\n\tldr r3, [lr, #4]\n\tsubs r3, r3, #1\n\tstr r3, [lr, #4]\n"      \
-    "\tbne 4b\n\tpop {r1, r4-r11, pc}\n"                                                      \
-    "\t.size " name ", .-" name "\n"
-__asm__(EK_VEC_LAYER_QP("ek_fc_vec_qp_s8", EK_VEC_QP_FULL));
-__asm__(EK_VEC_LAYER_QP("ek_fc_vec_qp_s8_clamp", EK_VEC_QP_CLAMP));
+/* acc[j] += dots of one quad (the layer loop in its raw mode: acc is read, then written). */
+static void dot4(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks)
+{
+    ek_fc_job_t job = {acc, 1, chunks, 0, 0, 0, 0, 0, 0, 0, x, (int8_t *)(void *)acc, EK_FC_RAW, 16};
+    ek_fc_vec_s8(w, &job);
+}
 #else
 static uint32_t rev16(uint32_t x) { return ((x & 0x00FF00FFu) << 8) | ((x >> 8) & 0x00FF00FFu); }
 
+/* The same lane arithmetic through the C primitives of ek_common.h. */
 static void dot_group(const int8_t *x, const int8_t *w, int32_t *acc, int32_t chunks, int32_t n)
 {
     for (int32_t i = 0; i < chunks; ++i, x += 4) {
@@ -165,7 +153,7 @@ static void dot_group(const int8_t *x, const int8_t *w, int32_t *acc, int32_t ch
     }
 }
 
-static void ek_fc_dot4_s8(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks)
+static void dot4(const int8_t *x, const int8_t *w, int32_t acc[4], int32_t chunks)
 {
     dot_group(x, w, acc, chunks, 4);
 }
@@ -212,10 +200,10 @@ static void group_dot(const int8_t *x, int32_t k, const int8_t *w, int32_t acc[4
         return;
     }
     if (full > 0) {
-        ek_fc_dot4_s8(x, w, acc, full);
+        dot4(x, w, acc, full);
     }
     if (k & 3) {
-        ek_fc_dot4_s8(tail, w + 16 * full, acc, 1);
+        dot4(tail, w + 16 * full, acc, 1);
     }
 }
 
@@ -251,24 +239,20 @@ static void fc_vec(const ek_fc_vec_t *v, int32_t k, const int8_t *input, int8_t 
     const int fast = v->qp == NULL && single_fast(v);
     int32_t c = 0;
 #if defined(EK_ARM_DSP)
-    if (v->qp != NULL && (k & 3) == 0 && k > 0 && v->out_c >= 4) {
-        ek_fc_job_t job = {v->qp, v->out_c >> 2, k >> 2, e128, 0, 0, 0, off, lo, hi, input, output};
-        if (lo == -128 && hi == 127) {
-            ek_fc_vec_qp_s8(w, &job);
+    const int pt = fast && !v->per_channel && v->shift[0] <= -2;
+    if ((v->qp != NULL || pt) && (k & 3) == 0 && k > 0 && v->out_c >= 4) {
+        const int clamp = lo != -128 || hi != 127;
+        ek_fc_job_t job = {v->qp != NULL ? v->qp : v->bias, v->out_c >> 2, k >> 2, e128, 0, 0, 0,
+                           off, lo, hi, input, output, 0, v->qp != NULL ? 64 : 16};
+        if (v->qp != NULL) {
+            job.mode = clamp ? EK_FC_QP_CLAMP : EK_FC_QP_FULL;
         } else {
-            ek_fc_vec_qp_s8_clamp(w, &job);
+            job.mode = clamp ? EK_FC_PT_CLAMP : EK_FC_PT_FULL;
+            job.m = v->multiplier[0];
+            job.hr = 1 << (-v->shift[0] - 2);
+            job.sh = -v->shift[0] - 1;
         }
-        c = v->out_c & ~3;
-        w += (size_t)(c >> 2) * quad_bytes;
-    } else if (fast && !v->per_channel && v->shift[0] <= -2 && (k & 3) == 0 && k > 0 &&
-               v->out_c >= 4) {
-        ek_fc_job_t job = {v->bias, v->out_c >> 2, k >> 2, e128, v->multiplier[0],
-                           1 << (-v->shift[0] - 2), -v->shift[0] - 1, off, lo, hi, input, output};
-        if (lo == -128 && hi == 127) {
-            ek_fc_vec_pt_s8(w, &job);
-        } else {
-            ek_fc_vec_pt_s8_clamp(w, &job);
-        }
+        ek_fc_vec_s8(w, &job);
         c = v->out_c & ~3;
         w += (size_t)(c >> 2) * quad_bytes;
     }

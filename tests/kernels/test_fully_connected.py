@@ -154,7 +154,8 @@ def test_batch1_on_cortex_m4(rounding: str) -> None:
     if not available():
         pytest.skip("arm-none-eabi-gcc / qemu-system-arm missing")
     rng = np.random.default_rng(11 if rounding == "tflite" else 12)
-    shapes = [(640, 128), (128, 8), (8, 128), (64, 12), (4, 4), (13, 7), (70, 9), (1, 1), (3, 5), (256, 2)]
+    shapes = [(640, 128), (128, 8), (8, 128), (64, 12), (4, 4), (13, 7), (70, 9), (1, 1), (3, 5), (256, 2),
+              (128, 16), (32, 8), (16, 4)]
     cases, expected = [], []
     for i, (k, n_out) in enumerate(shapes * 2):
         model = fc_model(seed=300 + i, batch=1, k=k, n_out=n_out,
