@@ -119,15 +119,19 @@ __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_vec_s
         "\tpop {r1, r4-r11, pc}\n"
         "\t.size ek_fc_vec_s8, .-ek_fc_vec_s8\n");
 
-/* A last group of 1-2 channels (stored as a pair, 2 words a chunk): acc[0..1] += dots. */
+/* A last group of 1-2 channels (stored as a pair, 2 words a chunk): acc[0..1] += dots. Two
+ * chunks an iteration, an odd count entering at the second. */
 void ek_fc_dot2_s8(const int8_t *x, const int8_t *w, int32_t acc[2], int32_t chunks);
+#define EK_VEC_CHUNK2                                                                         \
+    "\tldr r6, [r0], #4\n\tldrd r8, r9, [r1], #8\n\trev16 r7, r6\n\tsxtb16 r6, r6\n"        \
+    "\teor r7, r7, r2\n\tsmlad r4, r8, r6, r4\n\tsxtb16 r8, r8, ror #8\n"                    \
+    "\tsmlad r4, r8, r7, r4\n\tsmlad r5, r9, r6, r5\n\tsxtb16 r9, r9, ror #8\n"             \
+    "\tsmlad r5, r9, r7, r5\n"
 __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_fc_dot2_s8\n"
         "\t.thumb_func\n\t.type ek_fc_dot2_s8, %function\nek_fc_dot2_s8:\n"
         "\tpush {r2, r4-r9, lr}\n\tldrd r4, r5, [r2]\n\tmovw r2, #0xFF80\n\tmovt r2, #0xFF80\n"
-        "1:\n\tldr r6, [r0], #4\n\tldrd r8, r9, [r1], #8\n\trev16 r7, r6\n\tsxtb16 r6, r6\n"
-        "\teor r7, r7, r2\n\tsmlad r4, r8, r6, r4\n\tsxtb16 r8, r8, ror #8\n"
-        "\tsmlad r4, r8, r7, r4\n\tsmlad r5, r9, r6, r5\n\tsxtb16 r9, r9, ror #8\n"
-        "\tsmlad r5, r9, r7, r5\n\tsubs r3, r3, #1\n\tbne 1b\n"
+        "\ttst r3, #1\n\tadd r3, r3, #1\n\tlsr r3, r3, #1\n\tbne 3f\n"
+        "1:\n" EK_VEC_CHUNK2 "3:\n" EK_VEC_CHUNK2 "\tsubs r3, r3, #1\n\tbne 1b\n"
         "\tpop {r2}\n\tstrd r4, r5, [r2]\n\tpop {r4-r9, pc}\n"
         "\t.size ek_fc_dot2_s8, .-ek_fc_dot2_s8\n");
 
