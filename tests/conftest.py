@@ -9,6 +9,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (reproducible results); local runs explore new ones.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
