@@ -57,6 +57,33 @@ def pack_3x3_weights(w: np.ndarray) -> np.ndarray:
     return packed.reshape(-1).astype(np.int16)
 
 
+def scratch_bytes_3x3_groups(win: Window, out_w: int, channels: int) -> int:
+    """Mirror of ek_depthwise_s8_3x3_get_buffer_size with blk: group-major int8 ring of
+    2*dilation_h+1 rows plus a zero-point row."""
+    rows = 2 * win.dilation_h + 1
+    return 4 * rows + (rows + 1) * ((out_w - 1) * win.stride_w + 3) * channels
+
+
+BLK_MAX_E = 22  # output offset folded into 2^(e-1): |t| + |r| stays below 2^31 up to here
+
+
+def group_block_3x3(w: np.ndarray, folded: np.ndarray, mult: np.ndarray, shift: np.ndarray,
+                    out_zp: int, act: tuple[int, int]) -> np.ndarray | None:
+    """ek_dw_packed_params_t.blk (EK_DW3G_WORDS int32 per 4 channels) for a 3x3 layer with
+    bounded requantization, or None when the group-major kernel cannot take it (C % 4,
+    a clamped output range, or an exponent too large to fold the output offset)."""
+    c = w.shape[1]
+    rq = bounded_rq(shift, mult).reshape(c, 2)
+    if c % 4 or act != (-128, 127) or np.any(rq[:, 0] > BLK_MAX_E):
+        return None
+    taps = pack_depthwise_weights(w).astype(np.uint16).astype(np.uint32).reshape(c // 4, 9, 2, 2)
+    words = (taps[..., 0] | (taps[..., 1] << 16)).view(np.int32).astype(np.int64).reshape(c // 4, 18)
+    rq[:, 1] += out_zp * (1 << rq[:, 0])
+    return np.concatenate([words, np.asarray(folded, dtype=np.int64).reshape(-1, 4),
+                           np.asarray(mult, dtype=np.int64).reshape(-1, 4), rq.reshape(-1, 8)],
+                          axis=1).reshape(-1)
+
+
 def pack_depthwise_weights(w: np.ndarray) -> np.ndarray:
     """[kh*kw, C] → int16 [C/4][kh*kw][4], each group of 4 channels in lane order c0, c2, c1, c3
     (the kernel reads one group's taps sequentially)."""
@@ -100,10 +127,23 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                 "multiplier": f"{{c:{names['mult']}}}", "shift": f"{{c:{names['shift']}}}"}
     act_init = c_struct(min=act[0], max=act[1])
     if (packed_variant(ctx.variant) and dm == 1 and (kh, kw) == (3, 3) and win.dilation_w == 1
-            and win.stride_w in (1, 2) and (win.stride_w == 1 or SMLAD_3X3_MIN_WIDTH == 0)
-            and out_w >= SMLAD_3X3_MIN_WIDTH):
+            and win.stride_w in (1, 2)):
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)
-        if new_bias is not None:
+        blk = None if new_bias is None else group_block_3x3(w, wrap_int32(new_bias - in_zp * w.sum(axis=0)),
+                                                            mult, shift, out_zp, act)
+        if blk is not None:
+            constants = [ConstArray(cname(op, "blk"), "int32_t", blk, 8)]
+            refs = {"weights": "NULL", "bias": "NULL", "multiplier": "NULL", "shift": "NULL",
+                    "blk": f"{{c:{cname(op, 'blk')}}}"}
+            init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init,
+                            qp="NULL", **refs)
+            constants.append(ConstStruct(names["params"], "ek_dw_packed_params_t", init))
+            return OpLowering(
+                call=f"ek_depthwise_s8_3x3(&{{c:{names['params']}}}, {{in0}}, {{out0}}, {{scratch}});",
+                headers=["ek_depthwise.h"], constants=constants,
+                scratch_bytes=scratch_bytes_3x3_groups(win, out_w, cout))
+        if new_bias is not None and (win.stride_w == 1 or SMLAD_3X3_MIN_WIDTH == 0) \
+                and out_w >= SMLAD_3X3_MIN_WIDTH:
             folded = wrap_int32(new_bias - in_zp * w.sum(axis=0))
             rq = bounded_rq(shift, mult).reshape(-1, 2)
             qp = np.concatenate([folded.reshape(-1, 1), mult.reshape(-1, 1), rq], axis=1).reshape(-1)

@@ -251,6 +251,160 @@ void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input,
     }
 }
 
+/* ---- 3x3 kernel on a group-major int8 ring (ek_depthwise_s8_3x3 with blk) ------------- */
+
+/* One output row of one group of 4 channels: n pixels, rows r0-r2 at the pixel's first
+ * column (group-major: columns 4 bytes apart), blk the group's EK_DW3G_WORDS constants,
+ * out the pixel's first channel (pixels c_all bytes apart). */
+#if defined(EK_ARM_DSP)
+void ek_dw3x3g_row_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
+                      int8_t *out, int32_t n, int32_t c_all);
+void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
+                      int8_t *out, int32_t n, int32_t c_all);
+/* One tap: input word at [row, #col], weights (c0,c2),(c1,c3) at [r3, #wo]; acc r4-r7 = c0-c3. */
+#define EK_DW3G_TAP(ld, wo)                                                                     \
+    "\t" ld "\n\tldrd r10, r11, [r3, #" wo "]\n\tsxtb16 r9, r8\n\tsxtb16 r8, r8, ror #8\n"       \
+    "\tsmlabb r4, r9, r10, r4\n\tsmlatt r6, r9, r10, r6\n\tsmlabb r5, r8, r11, r5\n"             \
+    "\tsmlatt r7, r8, r11, r7\n"
+/* Bounded requantization of acc into out[c]: m at blk[22+c], {e, r} at blk[26+2c]. */
+#define EK_DW3G_RQ(acc, mo, eo, c)                                                              \
+    "\tldr r8, [r3, #" mo "]\n\tldrd r9, r10, [r3, #" eo "]\n\tlsl " acc ", " acc ", #1\n"        \
+    "\tsmmulr " acc ", " acc ", r8\n\tadd " acc ", " acc ", " acc ", asr #31\n"                  \
+    "\tadd " acc ", " acc ", r10\n\tasr " acc ", " acc ", r9\n\tssat " acc ", #8, " acc "\n"     \
+    "\tstrb " acc ", [r12, #" c "]\n"
+/* r0-r2 rows (advanced by step per pixel), r3 blk, r12 out, lr c_all; the end of r0 is kept
+ * in the stack slot of n. */
+#define EK_DW3G_ROW(name, step, lsl)                                                            \
+    "\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global " name "\n\t.thumb_func\n"     \
+    "\t.type " name ", %function\n" name ":\n"                                               \
+    "\tpush {r4-r11, lr}\n\tldr r12, [sp, #36]\n\tldr r8, [sp, #40]\n\tldr lr, [sp, #44]\n"    \
+    "\tadd r8, r0, r8, lsl #" lsl "\n\tstr r8, [sp, #40]\n"                                  \
+    "1:\n\tldrd r4, r5, [r3, #72]\n\tldrd r6, r7, [r3, #80]\n"                                 \
+    EK_DW3G_TAP("ldr r8, [r0, #8]", "16") EK_DW3G_TAP("ldr r8, [r0, #4]", "8")                \
+    EK_DW3G_TAP("ldr r8, [r0], #" step, "0")                                                  \
+    EK_DW3G_TAP("ldr r8, [r1, #8]", "40") EK_DW3G_TAP("ldr r8, [r1, #4]", "32")               \
+    EK_DW3G_TAP("ldr r8, [r1], #" step, "24")                                                 \
+    EK_DW3G_TAP("ldr r8, [r2, #8]", "64") EK_DW3G_TAP("ldr r8, [r2, #4]", "56")               \
+    EK_DW3G_TAP("ldr r8, [r2], #" step, "48")                                                 \
+    EK_DW3G_RQ("r4", "88", "104", "0") EK_DW3G_RQ("r5", "92", "112", "1")                     \
+    EK_DW3G_RQ("r6", "96", "120", "2") EK_DW3G_RQ("r7", "100", "128", "3")                    \
+    "\tadd r12, r12, lr\n\tldr r8, [sp, #40]\n\tcmp r0, r8\n\tbne 1b\n\tpop {r4-r11, pc}\n"      \
+    "\t.size " name ", .-" name "\n"
+__asm__(EK_DW3G_ROW("ek_dw3x3g_row_s1", "4", "2"));
+__asm__(EK_DW3G_ROW("ek_dw3x3g_row_s2", "8", "3"));
+#else
+static void dw3x3g_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
+                       int8_t *out, int32_t n, int32_t c_all, int32_t step)
+{
+    for (int32_t i = 0; i < n; ++i, r0 += step, r1 += step, r2 += step, out += c_all) {
+        int32_t a[4] = {blk[18], blk[19], blk[20], blk[21]};
+        const int8_t *rows[3] = {r0, r1, r2};
+        for (int32_t t = 0; t < 9; ++t) {
+            const uint32_t v = ek_read_u32(rows[t / 3] + 4 * (t % 3));
+            const uint32_t lo = ek_sxtb16(v), hi = ek_sxtb16_ror8(v);
+            const uint32_t w0 = (uint32_t)blk[2 * t], w1 = (uint32_t)blk[2 * t + 1];
+            a[0] = ek_smlabb(lo, w0, a[0]);
+            a[2] = ek_smlatt(lo, w0, a[2]);
+            a[1] = ek_smlabb(hi, w1, a[1]);
+            a[3] = ek_smlatt(hi, w1, a[3]);
+        }
+        for (int32_t c = 0; c < 4; ++c) {
+            /* The output offset is folded into the rounding constant (host-checked range). */
+            out[c] = (int8_t)ek_ssat8(ek_requant_double_bounded(a[c], blk[22 + c], blk[26 + 2 * c],
+                                                                blk[27 + 2 * c]));
+        }
+    }
+}
+static void ek_dw3x3g_row_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
+                             int8_t *out, int32_t n, int32_t c_all)
+{
+    dw3x3g_row(r0, r1, r2, blk, out, n, c_all, 4);
+}
+static void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
+                             int8_t *out, int32_t n, int32_t c_all)
+{
+    dw3x3g_row(r0, r1, r2, blk, out, n, c_all, 8);
+}
+#endif
+
+/* Padded row width of the group-major ring: exactly the windows' columns. */
+static int32_t ring3g_width(const ek_dw_packed_params_t *p)
+{
+    return (p->output.w - 1) * p->win.stride_w + 3;
+}
+
+/* Input row (zero-point padded) into group-major layout: dst[g][x] = 4 channel bytes. */
+static void load_row_groups(const ek_dw_packed_params_t *p, const int8_t *src, int8_t *dst, int32_t wp)
+{
+    const int32_t c_all = p->input.c, pad_l = p->win.pad_left, in_w = p->input.w;
+    const int32_t x_hi = pad_l + in_w < wp ? pad_l + in_w : wp;
+    const uint32_t zp_word = 0x01010101u * (uint32_t)(uint8_t)(int8_t)p->input_zero_point;
+    for (int32_t g = 0; g < c_all; g += 4) {
+        int8_t *d = dst + (size_t)g * wp;
+        const int8_t *s = src + g;
+        int32_t x = 0;
+        for (; x < pad_l; ++x, d += 4) {
+            memcpy(d, &zp_word, 4);
+        }
+        for (; x < x_hi; ++x, d += 4, s += c_all) {
+            const uint32_t v = ek_read_u32(s);
+            memcpy(d, &v, 4);
+        }
+        for (; x < wp; ++x, d += 4) {
+            memcpy(d, &zp_word, 4);
+        }
+    }
+}
+
+static void depthwise_3x3_groups(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
+                                 int8_t *scratch)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, c_all = p->input.c;
+    const int32_t dh = p->win.dilation_h, rows = 2 * dh + 1, wp = ring3g_width(p);
+    const int32_t out_h = p->output.h, out_w = p->output.w;
+    const size_t slot = (size_t)wp * c_all;
+    const size_t gstride = (size_t)wp * 4; /* bytes between groups inside a ring row */
+    int32_t *tags = (int32_t *)(void *)scratch;
+    int8_t *ring = scratch + 4 * rows;
+    int8_t *zp_row = ring + (size_t)rows * slot;
+    const uint32_t zp_word = 0x01010101u * (uint32_t)(uint8_t)(int8_t)p->input_zero_point;
+    fill_word(zp_row, zp_word, (int32_t)slot);
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * in_h * in_w * c_all;
+        int8_t *out_row = output + (size_t)b * out_h * out_w * c_all;
+        for (int32_t r = 0; r < rows; ++r) {
+            tags[r] = -1;
+        }
+        for (int32_t oy = 0; oy < out_h; ++oy, out_row += (size_t)out_w * c_all) {
+            const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
+            const int8_t *tap[3];
+            for (int32_t ky = 0; ky < 3; ++ky) {
+                const int32_t y = y0 + ky * dh;
+                if (y < 0 || y >= in_h) {
+                    tap[ky] = zp_row;
+                    continue;
+                }
+                int8_t *dst = ring + (size_t)(y % rows) * slot;
+                if (tags[y % rows] != y) {
+                    /* Only rows of this output row's window are read (planner contract). */
+                    load_row_groups(p, in_b + (size_t)y * in_w * c_all, dst, wp);
+                    tags[y % rows] = y;
+                }
+                tap[ky] = dst;
+            }
+            const int32_t *blk = p->blk;
+            for (int32_t g = 0; g < c_all; g += 4, blk += EK_DW3G_WORDS) {
+                const size_t o = (size_t)(g >> 2) * gstride;
+                if (p->win.stride_w == 1) {
+                    ek_dw3x3g_row_s1(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, out_w, c_all);
+                } else {
+                    ek_dw3x3g_row_s2(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, out_w, c_all);
+                }
+            }
+        }
+    }
+}
+
 /* ---- 3x3 kernel on a channel-major int16 ring (ek_depthwise_s8_3x3) ------------------- */
 
 /* Raw accumulators of one channel along one output row: acc[i] = bias + sum over the three
@@ -311,6 +465,9 @@ static int32_t ring3_width(const ek_dw_packed_params_t *p)
 int32_t ek_depthwise_s8_3x3_get_buffer_size(const ek_dw_packed_params_t *p)
 {
     const int32_t rows = 2 * p->win.dilation_h + 1;
+    if (p->blk != NULL) {
+        return 4 * rows + (rows + 1) * ring3g_width(p) * p->input.c;
+    }
     return 4 * rows + (rows + 1) * ring3_width(p) * p->input.c * 2 + 4 * p->output.w;
 }
 
@@ -339,6 +496,10 @@ static void load_row_i16(const ek_dw_packed_params_t *p, const int8_t *src, int1
 void ek_depthwise_s8_3x3(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
                          int8_t *scratch)
 {
+    if (p->blk != NULL) {
+        depthwise_3x3_groups(p, input, output, scratch);
+        return;
+    }
     const int32_t in_h = p->input.h, in_w = p->input.w, c_all = p->input.c;
     const int32_t dh = p->win.dilation_h, rows = 2 * dh + 1, wp = ring3_width(p);
     const int32_t out_h = p->output.h, out_w = p->output.w;

@@ -42,7 +42,14 @@ typedef struct {
     const int32_t *bias;    /* folded; NULL (with multiplier, shift) when qp is given */
     const int32_t *multiplier;
     const int32_t *shift;
+    const int32_t *blk; /* ek_depthwise_s8_3x3 only: non-NULL selects the group-major path */
 } ek_dw_packed_params_t;
+
+/* Words per group of 4 channels in ek_dw_packed_params_t.blk: 9 taps x 2 words (int16
+ * weights, lanes (c0,c2) then (c1,c3)), folded biases b0..b3, multipliers m0..m3, then
+ * per channel {e, 2^(e-1) + output_zero_point * 2^e} (output offset folded: the host checks
+ * e <= 22 so the sum stays inside int32). */
+#define EK_DW3G_WORDS 34
 
 void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *output);
 
@@ -58,6 +65,12 @@ void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input,
  * requantizes them. Output rows in order; within a row, channel after channel. */
 void ek_depthwise_s8_3x3(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
                          int8_t *scratch);
+/* With p->blk != NULL (C % 4 == 0, full int8 output range): the window rows are kept in a
+ * ring of 2*dilation_h+1 zero-point padded int8 rows stored group-major ([C/4][x][4 bytes]),
+ * so one group's columns are adjacent words; per (output row, group of 4 channels) an
+ * assembly loop walks the output pixels: 9 x (LDR, LDRD, 2 SXTB16, SMLABB/SMLATT x 4), then
+ * the bounded requantization of the 4 channels with constants at fixed offsets of blk.
+ * Output rows in order; within a row, group after group. */
 int32_t ek_depthwise_s8_3x3_get_buffer_size(const ek_dw_packed_params_t *p);
 
 /* Scratch bytes of ek_depthwise_s8_packed: row tags + ring rows + one zero-point row. */
