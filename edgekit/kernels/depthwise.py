@@ -76,10 +76,12 @@ def group_block_3x3(w: np.ndarray, folded: np.ndarray, mult: np.ndarray, shift: 
     rq = bounded_rq(shift, mult).reshape(c, 2)
     if c % 4 or act != (-128, 127) or np.any(rq[:, 0] > BLK_MAX_E):
         return None
-    taps = pack_depthwise_weights(w).astype(np.uint16).astype(np.uint32).reshape(c // 4, 9, 2, 2)
+    # Weights and biases doubled: the accumulator is then the 2*acc that SMMULR needs
+    # (|acc| < 2^30 when bounded, so 2*acc fits; |2w| <= 256 fits int16).
+    taps = (2 * pack_depthwise_weights(w)).astype(np.uint16).astype(np.uint32).reshape(c // 4, 9, 2, 2)
     words = (taps[..., 0] | (taps[..., 1] << 16)).view(np.int32).astype(np.int64).reshape(c // 4, 18)
     rq[:, 1] += out_zp * (1 << rq[:, 0])
-    return np.concatenate([words, np.asarray(folded, dtype=np.int64).reshape(-1, 4),
+    return np.concatenate([words, 2 * np.asarray(folded, dtype=np.int64).reshape(-1, 4),
                            np.asarray(mult, dtype=np.int64).reshape(-1, 4), rq.reshape(-1, 8)],
                           axis=1).reshape(-1)
 

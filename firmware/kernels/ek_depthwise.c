@@ -266,9 +266,10 @@ void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, cons
     "\t" ld "\n\tldrd r10, r11, [r3, #" wo "]\n\tsxtb16 r9, r8\n\tsxtb16 r8, r8, ror #8\n"       \
     "\tsmlabb r4, r9, r10, r4\n\tsmlatt r6, r9, r10, r6\n\tsmlabb r5, r8, r11, r5\n"             \
     "\tsmlatt r7, r8, r11, r7\n"
-/* Bounded requantization of acc into out[c]: m at blk[22+c], {e, r} at blk[26+2c]. */
+/* Bounded requantization of acc into out[c]: m at blk[22+c], {e, r} at blk[26+2c]; weights and
+ * biases are doubled on the host, so acc is already the 2x of SMMULR(2x, m). */
 #define EK_DW3G_RQ(acc, mo, eo, c)                                                              \
-    "\tldr r8, [r3, #" mo "]\n\tldrd r9, r10, [r3, #" eo "]\n\tlsl " acc ", " acc ", #1\n"        \
+    "\tldr r8, [r3, #" mo "]\n\tldrd r9, r10, [r3, #" eo "]\n"                                  \
     "\tsmmulr " acc ", " acc ", r8\n\tadd " acc ", " acc ", " acc ", asr #31\n"                  \
     "\tadd " acc ", " acc ", r10\n\tasr " acc ", " acc ", r9\n\tssat " acc ", #8, " acc "\n"     \
     "\tstrb " acc ", [r12, #" c "]\n"
@@ -309,9 +310,11 @@ static void dw3x3g_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, con
             a[3] = ek_smlatt(hi, w1, a[3]);
         }
         for (int32_t c = 0; c < 4; ++c) {
-            /* The output offset is folded into the rounding constant (host-checked range). */
-            out[c] = (int8_t)ek_ssat8(ek_requant_double_bounded(a[c], blk[22 + c], blk[26 + 2 * c],
-                                                                blk[27 + 2 * c]));
+            /* ek_requant_double_bounded on the doubled accumulator; the output offset is folded
+             * into the rounding constant (host-checked range). */
+            int32_t t = ek_smmulr(a[c], blk[22 + c]);
+            t += t >> 31;
+            out[c] = (int8_t)ek_ssat8((t + blk[27 + 2 * c]) >> blk[26 + 2 * c]);
         }
     }
 }

@@ -46,7 +46,8 @@ typedef struct {
 } ek_dw_packed_params_t;
 
 /* Words per group of 4 channels in ek_dw_packed_params_t.blk: 9 taps x 2 words (int16
- * weights, lanes (c0,c2) then (c1,c3)), folded biases b0..b3, multipliers m0..m3, then
+ * weights x 2, lanes (c0,c2) then (c1,c3)), folded biases x 2 b0..b3 (the doubling of the
+ * bounded requantization done by the accumulation), multipliers m0..m3, then
  * per channel {e, 2^(e-1) + output_zero_point * 2^e} (output offset folded: the host checks
  * e <= 22 so the sum stays inside int32). */
 #define EK_DW3G_WORDS 34
