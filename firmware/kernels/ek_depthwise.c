@@ -293,6 +293,50 @@ void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, cons
     "\t.size " name ", .-" name "\n"
 __asm__(EK_DW3G_ROW("ek_dw3x3g_row_s1", "4", "2"));
 __asm__(EK_DW3G_ROW("ek_dw3x3g_row_s2", "8", "3"));
+/* Stride 1, two pixels (A, B) a pass: the 4 columns of a window row are loaded and widened
+ * once for both, and the requantization constants once per channel. Accumulators r4-r7
+ * (A: c0, c1, c2, c3) and r8-r11 (B), r12 blk, lr the current row; the three row pointers
+ * live in the frame ([sp], [sp, #4], [sp, #8]), [sp, #12] the end of out, out and c_all in
+ * the argument slots ([sp, #52], [sp, #60]). */
+void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
+                        int8_t *out, int32_t pairs, int32_t c_all);
+#define EK_DW3G_MAC(a0, a1, a2, a3)                                                             \
+    "\tsmlabb " a0 ", r1, r2, " a0 "\n\tsmlatt " a2 ", r1, r2, " a2 "\n"                         \
+    "\tsmlabb " a1 ", r0, r3, " a1 "\n\tsmlatt " a3 ", r0, r3, " a3 "\n"
+#define EK_DW3G_A EK_DW3G_MAC("r4", "r5", "r6", "r7")
+#define EK_DW3G_B EK_DW3G_MAC("r8", "r9", "r10", "r11")
+#define EK_DW3G_COL(ld) "\t" ld "\n\tsxtb16 r1, r0\n\tsxtb16 r0, r0, ror #8\n"
+#define EK_DW3G_W(wo) "\tldrd r2, r3, [r12, #" wo "]\n"
+/* Window row k: slot so, weights k0, k1, k2 at byte offsets w0, w1, w2. */
+#define EK_DW3G_PROW(so, w0, w1, w2)                                                            \
+    "\tldr lr, [sp, #" so "]\n"                                                                 \
+    EK_DW3G_COL("ldr r0, [lr, #12]") EK_DW3G_W(w2) EK_DW3G_B                                    \
+    EK_DW3G_COL("ldr r0, [lr, #8]") EK_DW3G_W(w2) EK_DW3G_A EK_DW3G_W(w1) EK_DW3G_B             \
+    EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_W(w1) EK_DW3G_A EK_DW3G_W(w0) EK_DW3G_B             \
+    EK_DW3G_COL("ldr r0, [lr], #8") EK_DW3G_W(w0) EK_DW3G_A                                     \
+    "\tstr lr, [sp, #" so "]\n"
+#define EK_DW3G_RQ1(acc, dst, c)                                                                \
+    "\tsmmulr " acc ", " acc ", r0\n\tadd " acc ", " acc ", " acc ", asr #31\n"                  \
+    "\tadd " acc ", " acc ", r2\n\tasr " acc ", " acc ", r1\n\tssat " acc ", #8, " acc "\n"      \
+    "\tstrb " acc ", [" dst ", #" c "]\n"
+#define EK_DW3G_RQ2(a, b, mo, eo, c)                                                            \
+    "\tldr r0, [r12, #" mo "]\n\tldrd r1, r2, [r12, #" eo "]\n"                                  \
+    EK_DW3G_RQ1(a, "lr", c) EK_DW3G_RQ1(b, "r3", c)
+__asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_dw3x3g_pairs_s1\n"
+        "\t.thumb_func\n\t.type ek_dw3x3g_pairs_s1, %function\nek_dw3x3g_pairs_s1:\n"
+        "\tpush {r4-r11, lr}\n\tsub sp, sp, #16\n\tstmia sp, {r0, r1, r2}\n\tmov r12, r3\n"
+        "\tldr lr, [sp, #52]\n\tldr r0, [sp, #56]\n\tldr r1, [sp, #60]\n\tmul r0, r0, r1\n"
+        "\tadd r0, lr, r0, lsl #1\n\tstr r0, [sp, #12]\n"
+        "1:\n\tldrd r4, r5, [r12, #72]\n\tldrd r6, r7, [r12, #80]\n"
+        "\tldrd r8, r9, [r12, #72]\n\tldrd r10, r11, [r12, #80]\n"
+        EK_DW3G_PROW("0", "0", "8", "16") EK_DW3G_PROW("4", "24", "32", "40")
+        EK_DW3G_PROW("8", "48", "56", "64")
+        "\tldr lr, [sp, #52]\n\tldr r3, [sp, #60]\n\tadd r3, lr, r3\n"
+        EK_DW3G_RQ2("r4", "r8", "88", "104", "0") EK_DW3G_RQ2("r5", "r9", "92", "112", "1")
+        EK_DW3G_RQ2("r6", "r10", "96", "120", "2") EK_DW3G_RQ2("r7", "r11", "100", "128", "3")
+        "\tldr r0, [sp, #60]\n\tadd lr, r3, r0\n\tstr lr, [sp, #52]\n"
+        "\tldr r0, [sp, #12]\n\tcmp lr, r0\n\tbne 1b\n"
+        "\tadd sp, sp, #16\n\tpop {r4-r11, pc}\n\t.size ek_dw3x3g_pairs_s1, .-ek_dw3x3g_pairs_s1\n");
 #else
 static void dw3x3g_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
                        int8_t *out, int32_t n, int32_t c_all, int32_t step)
@@ -327,6 +371,11 @@ static void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r
                              int8_t *out, int32_t n, int32_t c_all)
 {
     dw3x3g_row(r0, r1, r2, blk, out, n, c_all, 8);
+}
+static void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2,
+                               const int32_t *blk, int8_t *out, int32_t pairs, int32_t c_all)
+{
+    dw3x3g_row(r0, r1, r2, blk, out, 2 * pairs, c_all, 4);
 }
 #endif
 
@@ -399,7 +448,15 @@ static void depthwise_3x3_groups(const ek_dw_packed_params_t *p, const int8_t *i
             for (int32_t g = 0; g < c_all; g += 4, blk += EK_DW3G_WORDS) {
                 const size_t o = (size_t)(g >> 2) * gstride;
                 if (p->win.stride_w == 1) {
-                    ek_dw3x3g_row_s1(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, out_w, c_all);
+                    const int32_t pairs = out_w >> 1;
+                    if (pairs > 0) {
+                        ek_dw3x3g_pairs_s1(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, pairs, c_all);
+                    }
+                    if (out_w & 1) { /* the last pixel alone */
+                        const size_t x = o + (size_t)(out_w - 1) * 4;
+                        ek_dw3x3g_row_s1(tap[0] + x, tap[1] + x, tap[2] + x, blk,
+                                         out_row + g + (size_t)(out_w - 1) * c_all, 1, c_all);
+                    }
                 } else {
                     ek_dw3x3g_row_s2(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, out_w, c_all);
                 }
