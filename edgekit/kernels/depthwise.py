@@ -83,7 +83,7 @@ def group_block_3x3(w: np.ndarray, folded: np.ndarray, mult: np.ndarray, shift: 
     rq[:, 1] += out_zp * (1 << rq[:, 0])
     return np.concatenate([words, 2 * np.asarray(folded, dtype=np.int64).reshape(-1, 4),
                            np.asarray(mult, dtype=np.int64).reshape(-1, 4), rq.reshape(-1, 8)],
-                          axis=1).reshape(-1)
+                          axis=1).reshape(-1).astype(np.int32)  # every value fits (checked above)
 
 
 def pack_depthwise_weights(w: np.ndarray) -> np.ndarray:
