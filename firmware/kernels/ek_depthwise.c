@@ -257,8 +257,6 @@ void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input,
  * column (group-major: columns 4 bytes apart), blk the group's EK_DW3G_WORDS constants,
  * out the pixel's first channel (pixels c_all bytes apart). */
 #if defined(EK_ARM_DSP)
-void ek_dw3x3g_row_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
-                      int8_t *out, int32_t n, int32_t c_all);
 void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
                       int8_t *out, int32_t n, int32_t c_all);
 /* One tap: input word at [row, #col], weights (c0,c2),(c1,c3) at [r3, #wo]; acc r4-r7 = c0-c3. */
@@ -291,15 +289,15 @@ void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, cons
     EK_DW3G_RQ("r6", "96", "120", "2") EK_DW3G_RQ("r7", "100", "128", "3")                    \
     "\tadd r12, r12, lr\n\tldr r8, [sp, #40]\n\tcmp r0, r8\n\tbne 1b\n\tpop {r4-r11, pc}\n"      \
     "\t.size " name ", .-" name "\n"
-__asm__(EK_DW3G_ROW("ek_dw3x3g_row_s1", "4", "2"));
 __asm__(EK_DW3G_ROW("ek_dw3x3g_row_s2", "8", "3"));
 /* Stride 1, two pixels (A, B) a pass: the 4 columns of a window row are loaded and widened
  * once for both, and the requantization constants once per channel. Accumulators r4-r7
  * (A: c0, c1, c2, c3) and r8-r11 (B), r12 blk, lr the current row; the three row pointers
- * live in the frame ([sp], [sp, #4], [sp, #8]), [sp, #12] the end of out, out and c_all in
- * the argument slots ([sp, #52], [sp, #60]). */
+ * live in the frame ([sp], [sp, #4], [sp, #8]), [sp, #12] the end of the pairs in out, out,
+ * n and c_all in the argument slots ([sp, #52], [sp, #56], [sp, #60]); an odd last pixel is
+ * done alone after the pairs. */
 void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
-                        int8_t *out, int32_t pairs, int32_t c_all);
+                        int8_t *out, int32_t n, int32_t c_all);
 #define EK_DW3G_MAC(a0, a1, a2, a3)                                                             \
     "\tsmlabb " a0 ", r1, r2, " a0 "\n\tsmlatt " a2 ", r1, r2, " a2 "\n"                         \
     "\tsmlabb " a1 ", r0, r3, " a1 "\n\tsmlatt " a3 ", r0, r3, " a3 "\n"
@@ -319,14 +317,22 @@ void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, co
     "\tsmmulr " acc ", " acc ", r0\n\tadd " acc ", " acc ", " acc ", asr #31\n"                  \
     "\tadd " acc ", " acc ", r2\n\tasr " acc ", " acc ", r1\n\tssat " acc ", #8, " acc "\n"      \
     "\tstrb " acc ", [" dst ", #" c "]\n"
+/* The odd last pixel: window row from slot so, pixel A only; then its requantization. */
+#define EK_DW3G_SROW(so, w0, w1, w2)                                                            \
+    "\tldr lr, [sp, #" so "]\n"                                                                 \
+    EK_DW3G_COL("ldr r0, [lr, #8]") EK_DW3G_W(w2) EK_DW3G_A                                     \
+    EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_W(w1) EK_DW3G_A                                     \
+    EK_DW3G_COL("ldr r0, [lr]") EK_DW3G_W(w0) EK_DW3G_A
+#define EK_DW3G_RQS(a, mo, eo, c)                                                               \
+    "\tldr r0, [r12, #" mo "]\n\tldrd r1, r2, [r12, #" eo "]\n" EK_DW3G_RQ1(a, "lr", c)
 #define EK_DW3G_RQ2(a, b, mo, eo, c)                                                            \
     "\tldr r0, [r12, #" mo "]\n\tldrd r1, r2, [r12, #" eo "]\n"                                  \
     EK_DW3G_RQ1(a, "lr", c) EK_DW3G_RQ1(b, "r3", c)
 __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_dw3x3g_pairs_s1\n"
         "\t.thumb_func\n\t.type ek_dw3x3g_pairs_s1, %function\nek_dw3x3g_pairs_s1:\n"
         "\tpush {r4-r11, lr}\n\tsub sp, sp, #16\n\tstmia sp, {r0, r1, r2}\n\tmov r12, r3\n"
-        "\tldr lr, [sp, #52]\n\tldr r0, [sp, #56]\n\tldr r1, [sp, #60]\n\tmul r0, r0, r1\n"
-        "\tadd r0, lr, r0, lsl #1\n\tstr r0, [sp, #12]\n"
+        "\tldr lr, [sp, #52]\n\tldr r0, [sp, #56]\n\tldr r1, [sp, #60]\n\tlsrs r0, r0, #1\n"
+        "\tbeq 2f\n\tmul r0, r0, r1\n\tadd r0, lr, r0, lsl #1\n\tstr r0, [sp, #12]\n"
         "1:\n\tldrd r4, r5, [r12, #72]\n\tldrd r6, r7, [r12, #80]\n"
         "\tldrd r8, r9, [r12, #72]\n\tldrd r10, r11, [r12, #80]\n"
         EK_DW3G_PROW("0", "0", "8", "16") EK_DW3G_PROW("4", "24", "32", "40")
@@ -336,7 +342,14 @@ __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_dw3x3g_p
         EK_DW3G_RQ2("r6", "r10", "96", "120", "2") EK_DW3G_RQ2("r7", "r11", "100", "128", "3")
         "\tldr r0, [sp, #60]\n\tadd lr, r3, r0\n\tstr lr, [sp, #52]\n"
         "\tldr r0, [sp, #12]\n\tcmp lr, r0\n\tbne 1b\n"
-        "\tadd sp, sp, #16\n\tpop {r4-r11, pc}\n\t.size ek_dw3x3g_pairs_s1, .-ek_dw3x3g_pairs_s1\n");
+        "2:\n\tldr r0, [sp, #56]\n\ttst r0, #1\n\tbeq 3f\n"
+        "\tldrd r4, r5, [r12, #72]\n\tldrd r6, r7, [r12, #80]\n"
+        EK_DW3G_SROW("0", "0", "8", "16") EK_DW3G_SROW("4", "24", "32", "40")
+        EK_DW3G_SROW("8", "48", "56", "64")
+        "\tldr lr, [sp, #52]\n"
+        EK_DW3G_RQS("r4", "88", "104", "0") EK_DW3G_RQS("r5", "92", "112", "1")
+        EK_DW3G_RQS("r6", "96", "120", "2") EK_DW3G_RQS("r7", "100", "128", "3")
+        "3:\n\tadd sp, sp, #16\n\tpop {r4-r11, pc}\n\t.size ek_dw3x3g_pairs_s1, .-ek_dw3x3g_pairs_s1\n");
 #else
 static void dw3x3g_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
                        int8_t *out, int32_t n, int32_t c_all, int32_t step)
@@ -362,20 +375,15 @@ static void dw3x3g_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, con
         }
     }
 }
-static void ek_dw3x3g_row_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
-                             int8_t *out, int32_t n, int32_t c_all)
-{
-    dw3x3g_row(r0, r1, r2, blk, out, n, c_all, 4);
-}
 static void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *blk,
                              int8_t *out, int32_t n, int32_t c_all)
 {
     dw3x3g_row(r0, r1, r2, blk, out, n, c_all, 8);
 }
 static void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2,
-                               const int32_t *blk, int8_t *out, int32_t pairs, int32_t c_all)
+                               const int32_t *blk, int8_t *out, int32_t n, int32_t c_all)
 {
-    dw3x3g_row(r0, r1, r2, blk, out, 2 * pairs, c_all, 4);
+    dw3x3g_row(r0, r1, r2, blk, out, n, c_all, 4);
 }
 #endif
 
@@ -448,15 +456,7 @@ static void depthwise_3x3_groups(const ek_dw_packed_params_t *p, const int8_t *i
             for (int32_t g = 0; g < c_all; g += 4, blk += EK_DW3G_WORDS) {
                 const size_t o = (size_t)(g >> 2) * gstride;
                 if (p->win.stride_w == 1) {
-                    const int32_t pairs = out_w >> 1;
-                    if (pairs > 0) {
-                        ek_dw3x3g_pairs_s1(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, pairs, c_all);
-                    }
-                    if (out_w & 1) { /* the last pixel alone */
-                        const size_t x = o + (size_t)(out_w - 1) * 4;
-                        ek_dw3x3g_row_s1(tap[0] + x, tap[1] + x, tap[2] + x, blk,
-                                         out_row + g + (size_t)(out_w - 1) * c_all, 1, c_all);
-                    }
+                    ek_dw3x3g_pairs_s1(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, out_w, c_all);
                 } else {
                     ek_dw3x3g_row_s2(tap[0] + o, tap[1] + o, tap[2] + o, blk, out_row + g, out_w, c_all);
                 }
