@@ -76,6 +76,10 @@ def group_block_3x3(w: np.ndarray, folded: np.ndarray, mult: np.ndarray, shift: 
     rq = bounded_rq(shift, mult).reshape(c, 2)
     if c % 4 or act != (-128, 127) or np.any(rq[:, 0] > BLK_MAX_E):
         return None
+    # The kernel takes the rounding's sign from the accumulator: exact for multipliers that
+    # are 0 or normalized (>= 2^30), which is all quantize_multiplier gives.
+    if np.any((np.asarray(mult) != 0) & (np.asarray(mult) < (1 << 30))):
+        return None
     # Weights and biases doubled: the accumulator is then the 2*acc that SMMULR needs
     # (|acc| < 2^30 when bounded, so 2*acc fits; |2w| <= 256 fits int16).
     taps = (2 * pack_depthwise_weights(w)).astype(np.uint16).astype(np.uint32).reshape(c // 4, 9, 2, 2)

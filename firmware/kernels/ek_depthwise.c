@@ -264,13 +264,13 @@ void ek_dw3x3g_row_s2(const int8_t *r0, const int8_t *r1, const int8_t *r2, cons
     "\t" ld "\n\tldrd r10, r11, [r3, #" wo "]\n\tsxtb16 r9, r8\n\tsxtb16 r8, r8, ror #8\n"       \
     "\tsmlabb r4, r9, r10, r4\n\tsmlatt r6, r9, r10, r6\n\tsmlabb r5, r8, r11, r5\n"             \
     "\tsmlatt r7, r8, r11, r7\n"
-/* Bounded requantization of acc into out[c]: m at blk[22+c], {e, r} at blk[26+2c]; weights and
- * biases are doubled on the host, so acc is already the 2x of SMMULR(2x, m). */
+/* Bounded requantization of acc into out[c]: m at blk[22+c], {e, r} at blk[26+2c]. Weights and
+ * biases are doubled on the host, so acc is already the 2x of SMMULR(2x, m); SMMLAR adds r,
+ * and the -1 of RoundingDivideByPOT for t < 0 comes from acc's sign (see dw3x3g_row). */
 #define EK_DW3G_RQ(acc, mo, eo, c)                                                              \
     "\tldr r8, [r3, #" mo "]\n\tldrd r9, r10, [r3, #" eo "]\n"                                  \
-    "\tsmmulr " acc ", " acc ", r8\n\tadd " acc ", " acc ", " acc ", asr #31\n"                  \
-    "\tadd " acc ", " acc ", r10\n\tasr " acc ", " acc ", r9\n\tssat " acc ", #8, " acc "\n"     \
-    "\tstrb " acc ", [r12, #" c "]\n"
+    "\tsmmlar r11, " acc ", r8, r10\n\tadd r11, r11, " acc ", asr #31\n"                        \
+    "\tasr r11, r11, r9\n\tssat r11, #8, r11\n\tstrb r11, [r12, #" c "]\n"
 /* r0-r2 rows (advanced by step per pixel), r3 blk, r12 out, lr c_all; the end of r0 is kept
  * in the stack slot of n. */
 #define EK_DW3G_ROW(name, step, lsl)                                                            \
@@ -313,10 +313,9 @@ void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, co
     EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_W(w1) EK_DW3G_A EK_DW3G_W(w0) EK_DW3G_B             \
     EK_DW3G_COL("ldr r0, [lr], #8") EK_DW3G_W(w0) EK_DW3G_A                                     \
     "\tstr lr, [sp, #" so "]\n"
-#define EK_DW3G_RQ1(acc, dst, c)                                                                \
-    "\tsmmulr " acc ", " acc ", r0\n\tadd " acc ", " acc ", " acc ", asr #31\n"                  \
-    "\tadd " acc ", " acc ", r2\n\tasr " acc ", " acc ", r1\n\tssat " acc ", #8, " acc "\n"      \
-    "\tstrb " acc ", [" dst ", #" c "]\n"
+#define EK_DW3G_RQ1(acc, t, dst, c)                                                             \
+    "\tsmmlar " t ", " acc ", r0, r2\n\tadd " t ", " t ", " acc ", asr #31\n"                    \
+    "\tasr " t ", " t ", r1\n\tssat " t ", #8, " t "\n\tstrb " t ", [" dst ", #" c "]\n"
 /* The odd last pixel: window row from slot so, pixel A only; then its requantization. */
 #define EK_DW3G_SROW(so, w0, w1, w2)                                                            \
     "\tldr lr, [sp, #" so "]\n"                                                                 \
@@ -324,10 +323,11 @@ void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, co
     EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_W(w1) EK_DW3G_A                                     \
     EK_DW3G_COL("ldr r0, [lr]") EK_DW3G_W(w0) EK_DW3G_A
 #define EK_DW3G_RQS(a, mo, eo, c)                                                               \
-    "\tldr r0, [r12, #" mo "]\n\tldrd r1, r2, [r12, #" eo "]\n" EK_DW3G_RQ1(a, "lr", c)
+    "\tldr r0, [r12, #" mo "]\n\tldrd r1, r2, [r12, #" eo "]\n" EK_DW3G_RQ1(a, "r3", "lr", c)
+/* Channel c of A then B (t a free register; B's pixel at r3). */
 #define EK_DW3G_RQ2(a, b, mo, eo, c)                                                            \
     "\tldr r0, [r12, #" mo "]\n\tldrd r1, r2, [r12, #" eo "]\n"                                  \
-    EK_DW3G_RQ1(a, "lr", c) EK_DW3G_RQ1(b, "r3", c)
+    EK_DW3G_RQ1(a, "r4", "lr", c) EK_DW3G_RQ1(b, "r4", "r3", c)
 __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_dw3x3g_pairs_s1\n"
         "\t.thumb_func\n\t.type ek_dw3x3g_pairs_s1, %function\nek_dw3x3g_pairs_s1:\n"
         "\tpush {r4-r11, lr}\n\tsub sp, sp, #16\n\tstmia sp, {r0, r1, r2}\n\tmov r12, r3\n"
@@ -337,8 +337,9 @@ __asm__("\t.text\n\t.syntax unified\n\t.thumb\n\t.align 2\n\t.global ek_dw3x3g_p
         "\tldrd r8, r9, [r12, #72]\n\tldrd r10, r11, [r12, #80]\n"
         EK_DW3G_PROW("0", "0", "8", "16") EK_DW3G_PROW("4", "24", "32", "40")
         EK_DW3G_PROW("8", "48", "56", "64")
-        "\tldr lr, [sp, #52]\n\tldr r3, [sp, #60]\n\tadd r3, lr, r3\n"
-        EK_DW3G_RQ2("r4", "r8", "88", "104", "0") EK_DW3G_RQ2("r5", "r9", "92", "112", "1")
+        "\tldr lr, [sp, #52]\n\tldr r0, [r12, #88]\n\tldrd r1, r2, [r12, #104]\n"
+        EK_DW3G_RQ1("r4", "r3", "lr", "0") "\tldr r3, [sp, #60]\n\tadd r3, lr, r3\n"
+        EK_DW3G_RQ1("r8", "r4", "r3", "0") EK_DW3G_RQ2("r5", "r9", "92", "112", "1")
         EK_DW3G_RQ2("r6", "r10", "96", "120", "2") EK_DW3G_RQ2("r7", "r11", "100", "128", "3")
         "\tldr r0, [sp, #60]\n\tadd lr, r3, r0\n\tstr lr, [sp, #52]\n"
         "\tldr r0, [sp, #12]\n\tcmp lr, r0\n\tbne 1b\n"
@@ -369,9 +370,10 @@ static void dw3x3g_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, con
         for (int32_t c = 0; c < 4; ++c) {
             /* ek_requant_double_bounded on the doubled accumulator; the output offset is folded
              * into the rounding constant (host-checked range). */
-            int32_t t = ek_smmulr(a[c], blk[22 + c]);
-            t += t >> 31;
-            out[c] = (int8_t)ek_ssat8((t + blk[27 + 2 * c]) >> blk[26 + 2 * c]);
+            /* t < 0 exactly when a < 0 (multipliers are 0 or >= 2^30), except a = -2 with
+             * m = 2^30, where t = 0 and both give the same floor since 2^(e-1) - 1 < 2^e. */
+            const int32_t t = ek_smmulr(a[c], blk[22 + c]) + blk[27 + 2 * c] + (a[c] >> 31);
+            out[c] = (int8_t)ek_ssat8(t >> blk[26 + 2 * c]);
         }
     }
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -80,3 +81,23 @@ def test_depthwise_packed_path_is_taken() -> None:
     assert "ek_depthwise_s8(" in lower(graph, graph.ops[0], LoweringContext()).call
     graph = load_tflite_bytes(depthwise_model(seed=1, n=1, h=6, w=5, cin=8, multiplier=1, kh=5, kw=3))
     assert "packed" in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).call
+
+
+@pytest.mark.parametrize("m", [1 << 30, (1 << 30) + 1, 1_518_500_250, (1 << 31) - 1, 0])
+@pytest.mark.parametrize("e", [1, 7, 22])
+@pytest.mark.parametrize("off", [-128, 0, 127])
+def test_3x3_group_requantization_identity(m: int, e: int, off: int) -> None:
+    """The group-major 3x3 kernel requantizes the doubled accumulator a = 2*acc as
+    (SMMLAR(a, m, r) + (a >> 31)) >> e with r = 2^(e-1) + off*2^e, taking the rounding's
+    sign from a instead of from SMMULR's result: equal to TF's MultiplyByQuantizedMultiplier
+    plus the output offset, including acc = -1 with m = 2^30 where the two signs differ."""
+    from edgekit.kernels.quant import multiply_by_quantized_multiplier
+
+    bound = (1 << 30) - 1
+    acc = np.concatenate([np.arange(-3000, 3001), [-bound, bound, -(1 << 29), 1 << 29],
+                          np.random.default_rng(e).integers(-bound, bound, 2000)]).astype(np.int64)
+    a = 2 * acc
+    r = (1 << (e - 1)) + off * (1 << e)
+    got = (((a * m + (1 << 31)) >> 32) + r + (a >> 31)) >> e
+    want = multiply_by_quantized_multiplier(acc, m, -e) + off
+    assert np.array_equal(got, want)
