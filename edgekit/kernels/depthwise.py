@@ -3,6 +3,10 @@
 Portable boards, and layers with a depth multiplier > 1 or channels not a multiple of 4,
 call ek_depthwise_s8 on the original weights. DSP boards otherwise call
 ek_depthwise_s8_packed: int16 weights in SXTB16 lane order, zero point folded in the bias.
+3x3 layers with C % 4 == 0, horizontal stride 1 or 2, bounded requantization and the full
+int8 output range call ek_depthwise_s8_3x3 with one constant block per 4 channels (blk:
+doubled weights and biases, multipliers, exponents and rounding constants with the output
+offset folded in); other 3x3 layers with wide rows take its channel-major variant.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from edgekit.kernels.conv_common import (
 )
 
 MAX_KH = 16  # EK_DW_MAX_KH
-# ek_depthwise_s8_3x3 (tap pairs, channel-major ring) pays per channel and output row and
+# ek_depthwise_s8_3x3 without blk (tap pairs, channel-major ring; layers the group-major path
+# does not take, e.g. C % 4 != 0) pays per channel and output row and
 # transposes every input row: measured faster than ek_depthwise_s8_packed only on wide
 # rows at stride 1 (VWW 48x48x8: 0.23 vs 0.20 MAC/instr; KWS 25x5: 0.17 vs 0.21).
 SMLAD_3X3_MIN_WIDTH = 16
