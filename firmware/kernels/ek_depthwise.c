@@ -395,25 +395,46 @@ static int32_t ring3g_width(const ek_dw_packed_params_t *p)
     return (p->output.w - 1) * p->win.stride_w + 3;
 }
 
-/* Input row (zero-point padded) into group-major layout: dst[g][x] = 4 channel bytes. */
+/* Input row (zero-point padded) into group-major layout: dst[g][x] = 4 channel bytes. Many
+ * groups on a narrow row: column after column (the source read sequentially, each word wp*4
+ * bytes on); few groups on a wide row: group after group (the loop overhead goes per loop). */
 static void load_row_groups(const ek_dw_packed_params_t *p, const int8_t *src, int8_t *dst, int32_t wp)
 {
     const int32_t c_all = p->input.c, pad_l = p->win.pad_left, in_w = p->input.w;
     const int32_t x_hi = pad_l + in_w < wp ? pad_l + in_w : wp;
     const uint32_t zp_word = 0x01010101u * (uint32_t)(uint8_t)(int8_t)p->input_zero_point;
-    for (int32_t g = 0; g < c_all; g += 4) {
-        int8_t *d = dst + (size_t)g * wp;
-        const int8_t *s = src + g;
-        int32_t x = 0;
-        for (; x < pad_l; ++x, d += 4) {
-            memcpy(d, &zp_word, 4);
+    const size_t gs = (size_t)wp * 4;
+    if ((c_all >> 2) * 2 < wp) {
+        for (int32_t g = 0; g < c_all; g += 4) {
+            int8_t *d = dst + (size_t)g * wp;
+            const int8_t *s = src + g;
+            int32_t x = 0;
+            for (; x < pad_l; ++x, d += 4) {
+                memcpy(d, &zp_word, 4);
+            }
+            for (; x < x_hi; ++x, d += 4, s += c_all) {
+                const uint32_t v = ek_read_u32(s);
+                memcpy(d, &v, 4);
+            }
+            for (; x < wp; ++x, d += 4) {
+                memcpy(d, &zp_word, 4);
+            }
         }
-        for (; x < x_hi; ++x, d += 4, s += c_all) {
+        return;
+    }
+    for (int32_t x = 0; x < wp; ++x) {
+        int8_t *d = dst + (size_t)x * 4;
+        int8_t *const d_end = d + (size_t)(c_all >> 2) * gs;
+        if (x < pad_l || x >= x_hi) {
+            for (; d != d_end; d += gs) {
+                memcpy(d, &zp_word, 4);
+            }
+            continue;
+        }
+        const int8_t *s = src + (size_t)(x - pad_l) * c_all;
+        for (; d != d_end; d += gs, s += 4) {
             const uint32_t v = ek_read_u32(s);
             memcpy(d, &v, 4);
-        }
-        for (; x < wp; ++x, d += 4) {
-            memcpy(d, &zp_word, 4);
         }
     }
 }
