@@ -41,9 +41,15 @@ def require(cond: bool, op: Op, detail: str) -> None:
         raise UnsupportedOpError(op.type, op.index, detail)
 
 
-def int8_per_tensor(graph: Graph, op: Op, tensors: Iterable[Tensor]) -> None:
+def require_int8(op: Op, *tensors: Tensor) -> None:
+    """Every tensor is int8, or the one-line error naming the first that is not."""
     for t in tensors:
         require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+
+
+def int8_per_tensor(graph: Graph, op: Op, tensors: Iterable[Tensor]) -> None:
+    for t in tensors:
+        require_int8(op, t)
         require(t.quant is not None and len(t.quant.scale) == 1, op,
                 f"tensor {t.name} needs per-tensor quantization")
 

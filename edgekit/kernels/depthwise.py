@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, require, require_int8, scale_zp
 from edgekit.kernels.conv_common import (
     Window,
     activation_range,
@@ -113,8 +113,7 @@ def group_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.nd
 def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     out = graph.tensors[op.outputs[0]]
-    for t in (inp, weights, out):
-        require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+    require_int8(op, inp, weights, out)
     require(weights.is_constant, op, "weights must be constant")
     _n, in_h, in_w, in_c = nhwc(inp, op)
     one, kh, kw, cout = nhwc(weights, op)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, require, require_int8, scale_zp
 from edgekit.kernels.conv_common import (
     activation_range,
     bias_values,
@@ -110,8 +110,7 @@ def vec_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndar
 def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     out = graph.tensors[op.outputs[0]]
-    for t in (inp, weights, out):
-        require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+    require_int8(op, inp, weights, out)
     require(weights.is_constant and len(weights.shape) == 2, op, "weights must be a constant 2-D tensor")
     require(op.options.get("weights_format", 0) in (0, "DEFAULT"), op, "shuffled weights are not supported")
     n_out, k = (int(v) for v in weights.shape)

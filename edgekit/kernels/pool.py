@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, require, require_int8, scale_zp
 from edgekit.kernels.conv_common import activation_range, dims, nhwc, window
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 
@@ -13,8 +13,7 @@ _FUNCTIONS = {"AVERAGE_POOL_2D": "ek_avgpool_s8", "MAX_POOL_2D": "ek_maxpool_s8"
 @register("AVERAGE_POOL_2D", "MAX_POOL_2D")
 def lower_pool(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    for t in (inp, out):
-        require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+    require_int8(op, inp, out)
     _n, in_h, in_w, c = nhwc(inp, op)
     _, out_h, out_w, out_c = nhwc(out, op)
     require(out_c == c, op, "pooling keeps the channel count")
