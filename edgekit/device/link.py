@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import serial
 
 from edgekit.device import protocol as P
+from edgekit.device.port_owner import PortOwner
 from edgekit.device.qemu import open_serial
 from edgekit.errors import DeviceError
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 
 class DeviceReset(DeviceError):
@@ -53,7 +54,7 @@ class Profile:
 _TRANSIENT = (P.ERR_BAD_CRC, P.ERR_TOO_LONG)
 
 
-class DeviceLink:
+class DeviceLink(PortOwner):
     def __init__(
         self,
         port: serial.SerialBase,
@@ -92,18 +93,6 @@ class DeviceLink:
         except NotImplementedError:
             pass  # rfc2217:// has no write timeout (its socket has its own)
         return cls(port, url, **kwargs)
-
-    def close(self) -> None:
-        try:
-            self.port.close()
-        except (serial.SerialException, OSError):
-            pass
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- raw transport ----
 

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import serial
 
+from edgekit.device.port_owner import PortOwner
 from edgekit.errors import DeviceError
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 GET_META_DATA = 0x19
 SET_POWER_MODE = 0x11
@@ -97,7 +98,7 @@ def decode_samples(raw: bytes, cal: Calibration, vdd_mv: float) -> np.ndarray:
                            + pick(cal.s) * (vdd_mv / 1000.0) + pick(cal.i))
 
 
-class PPK2:
+class PPK2(PortOwner):
     def __init__(self, url: str, timeout: float = 3.0) -> None:
         self.url = url
         self.timeout = timeout
@@ -106,18 +107,6 @@ class PPK2:
         except (serial.SerialException, OSError, ValueError) as exc:
             raise DeviceError(f"cannot open the PPK2 on {url}: {exc}") from None
         self.vdd_mv = 0
-
-    def close(self) -> None:
-        try:
-            self.port.close()
-        except (serial.SerialException, OSError):
-            pass
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _write(self, *data: int) -> None:
         try:
