@@ -6,8 +6,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.edgekit-installed
-APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm \
-	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi \
+	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+# QEMU >= 9 emulates real STM32 chips (b-l475e-iot01a, netduinoplus2): Debian 13 has it,
+# Debian 12 takes it from bookworm-backports.
+APT_QEMU := qemu-system-arm qemu-system-misc
+DEBIAN_CODENAME := $(shell . /etc/os-release 2>/dev/null && echo $$VERSION_CODENAME)
+ifeq ($(DEBIAN_CODENAME),bookworm)
+APT_QEMU_SOURCE := echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/edgekit-backports.list &&
+APT_QEMU_RELEASE := -t bookworm-backports
+endif
+qemu_major = qemu-system-arm --version 2>/dev/null | sed -n 's/.*version \([0-9]*\)\..*/\1/p'
 JOBS ?= 2
 # Keep PlatformIO offline and out of ~/.platformio (see EMULATION.md).
 export PLATFORMIO_SETTING_ENABLE_TELEMETRY := no
@@ -28,15 +37,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 toolchain:
-	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
-	    && command -v riscv64-unknown-elf-gcc >/dev/null && command -v qemu-system-riscv32 >/dev/null; then \
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v riscv64-unknown-elf-gcc >/dev/null \
+	    && command -v qemu-system-riscv32 >/dev/null && [ "$$($(qemu_major))" -ge 9 ] 2>/dev/null; then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "installing the cross toolchains and QEMU (apt-get)"; \
+	  echo "installing the cross toolchains and QEMU >= 9 (apt-get)"; \
+	  $(APT_QEMU_SOURCE) \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	    --no-install-recommends $(APT_PACKAGES) >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(APT_QEMU_RELEASE) $(APT_QEMU) >/dev/null; \
 	else \
-	  echo "error: missing toolchain; as root run: apt-get update && apt-get install -y --no-install-recommends $(APT_PACKAGES)" >&2; \
+	  echo "error: missing toolchain or QEMU < 9; as root run: apt-get update && apt-get install -y --no-install-recommends $(APT_PACKAGES) $(APT_QEMU) (QEMU >= 9: bookworm-backports on Debian 12)" >&2; \
 	  exit 2; \
 	fi
 
