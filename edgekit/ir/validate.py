@@ -16,6 +16,9 @@ from edgekit.ir.signatures import SIGNATURES
 # Generated C addresses tensors with 32-bit sizes; no microcontroller holds more anyway.
 MAX_TENSOR_BYTES = (1 << 31) - 1
 _QUANTIZED_INTEGERS = ("int8", "uint8", "int16")
+_SMALLEST_SCALE = float(np.finfo(np.float32).tiny)
+_INTEGER_RANGES = {name: (int(np.iinfo(name).min), int(np.iinfo(name).max))
+                   for name in DTYPE_BYTES if np.dtype(name).kind in "iu"}
 
 
 def validate(graph: Graph) -> None:
@@ -93,19 +96,20 @@ def _check_quantization(tensor: Tensor) -> None:
     if len(q.scale) != len(q.zero_point):
         raise ModelError(f"tensor {name!r}: {len(q.scale)} scales but {len(q.zero_point)} zero points")
     scales = np.asarray(q.scale, dtype=np.float32)
-    bad = ~(np.isfinite(scales) & (scales >= np.finfo(np.float32).tiny))
-    if bad.any():
-        k = int(np.argmax(bad))
+    if scales.size == 0:
+        raise ModelError(f"tensor {name!r}: quantization without scales")
+    # min() of the whole array is NaN if any entry is: one comparison covers both cases.
+    if not (_SMALLEST_SCALE <= float(scales.min()) and float(scales.max()) < np.inf):
+        k = next(k for k, s in enumerate(scales.tolist()) if not (_SMALLEST_SCALE <= s < np.inf))
         raise ModelError(f"tensor {name!r}: quantization scale[{k}] is {float(scales[k])!r}; "
                          "scales must be finite, positive and normal float32 numbers")
-    if tensor.dtype in DTYPE_BYTES and np.dtype(tensor.dtype).kind in "iu":
-        info = np.iinfo(tensor.dtype)
+    limits = _INTEGER_RANGES.get(tensor.dtype)
+    if limits is not None:
         points = np.asarray(q.zero_point, dtype=np.int64)
-        outside = (points < info.min) | (points > info.max)
-        if outside.any():
-            k = int(np.argmax(outside))
+        if not (limits[0] <= int(points.min()) and int(points.max()) <= limits[1]):
+            k = next(k for k, z in enumerate(points.tolist()) if not limits[0] <= z <= limits[1])
             raise ModelError(f"tensor {name!r}: zero point[{k}] {int(points[k])} is outside "
-                             f"{tensor.dtype}'s range [{info.min}, {info.max}]")
+                             f"{tensor.dtype}'s range [{limits[0]}, {limits[1]}]")
     if len(scales) > 1:
         rank = len(tensor.shape)
         # A per-channel vector's only axis is 0 whatever the file says: TFLite Micro reads
