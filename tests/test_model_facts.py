@@ -185,3 +185,11 @@ def test_requantization_multiplier_out_of_range():
 def test_every_lowered_op_type_has_a_signature():
     """A new kernel's op type must say how many tensors it takes (ir/signatures.py)."""
     assert supported_op_types() <= set(SIGNATURES)
+
+
+def test_op_reading_a_tensor_nothing_has_written():
+    # cnn_flatten: op 2 MAX_POOL_2D reads tensor 10; make it read 16, which op 7 writes later.
+    def edit(model: Any, sg: Any) -> None:
+        sg.operators[2].inputs = [16]
+    message = _refused(_edited("cnn_flatten", edit))
+    assert message.startswith("op 2 (MAX_POOL_2D) reads tensor") and "before anything writes it" in message
