@@ -60,14 +60,15 @@ def build(model: str | Path, board: str, out_dir: str | Path | None = None, cali
 
 def verify(model: str | Path, board: str = "host", samples: int = 10, inputs: str | Path | None = None,
            rounding: str = "tflite", debug: bool = False, sanitize: bool = False,
-           work_dir: str | Path | None = None, seed: int = 0) -> Any:
+           work_dir: str | Path | None = None, seed: int = 0, calib: str | None = None) -> Any:
     """Run the generated C for `model` on the host and compare every output byte with
-    TFLite's reference kernels (or TFLite Micro with rounding="tflm").
+    TFLite's reference kernels (or TFLite Micro with rounding="tflm"). A float model is
+    quantized first with the calibration data `calib`, as build does.
     Returns edgekit.verify.VerifyResult (samples, bit_exact, max_abs_diff)."""
     from edgekit.verify import verify_model
 
     return verify_model(model, board=board, samples=samples, inputs=inputs, rounding=rounding, debug=debug,
-                        sanitize=sanitize, work_dir=work_dir, seed=seed)
+                        sanitize=sanitize, work_dir=work_dir, seed=seed, calib=calib)
 
 
 # --- device loop: flash / profile / validate (edgekit/device, edgekit/profile) ---------

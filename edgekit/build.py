@@ -36,6 +36,8 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
     """The int8 .tflite to build: the model itself, or its quantized form."""
     if not model.exists():
         raise ModelError(f"{model} does not exist")
+    if model.is_dir() and not (model / "saved_model.pb").is_file():
+        raise ModelError(f"{model} is a folder but not a SavedModel (no saved_model.pb in it)")
     needs_quantization = model.is_dir() or model.suffix.lower() in FLOAT_MODEL_SUFFIXES
     if not needs_quantization:
         data = model.read_bytes()

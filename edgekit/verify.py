@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import EdgekitError, ModelError
 from edgekit.hostbuild import build_host_verifier
 from edgekit.ir import Graph
 from edgekit.pipeline import CompiledModel
@@ -102,11 +102,7 @@ def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]], round
     tf = import_tensorflow()  # without TF's C++ start-up lines on stderr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "tf.lite.Interpreter is deprecated"
-        interpreter = tf.lite.Interpreter(
-            model_content=model_bytes,
-            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-            experimental_preserve_all_tensors=keep_all)
-    interpreter.allocate_tensors()
+        interpreter = _reference_interpreter(tf, model_bytes, keep_all)
     inputs = interpreter.get_input_details()
     results = []
     for sample in samples:
@@ -123,6 +119,25 @@ def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]], round
                 pass  # tensors without data (e.g. optional, unallocated)
         results.append(values)
     return results
+
+
+def _reference_interpreter(tf: Any, model_bytes: bytes, keep_all: bool) -> Any:
+    """TF's reference interpreter, allocated; a model it refuses is a one-line ModelError.
+
+    TF checks more than TFLite Micro does (e.g. a per-channel bias whose quantized
+    dimension is 3, as in TFLM's person_detect.tflite), so such a model still has an oracle.
+    """
+    try:
+        interpreter = tf.lite.Interpreter(
+            model_content=model_bytes,
+            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+            experimental_preserve_all_tensors=keep_all)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        reason = str(exc).strip().split(".")[0].strip() or type(exc).__name__
+        raise ModelError(f"TF's reference interpreter rejects this model ({reason[:200]}); "
+                         "try --rounding tflm to check against TFLite Micro instead") from None
+    return interpreter
 
 
 def _tflm_outputs(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[dict[int, np.ndarray]]:
@@ -219,7 +234,8 @@ def _first_differing_op(compiled: CompiledModel, op_outputs: list[np.ndarray], r
 
 def verify_model(model: str | Path, board: str = "host", samples: int = 10, inputs: str | Path | None = None,
                  rounding: str = "tflite", debug: bool = False, sanitize: bool = False,
-                 work_dir: str | Path | None = None, seed: int = 0) -> VerifyResult:
+                 work_dir: str | Path | None = None, seed: int = 0, calib: str | None = None) -> VerifyResult:
+    """`calib`: calibration data to quantize a float model first, as `edgekit build --calib`."""
     import tempfile
 
     from edgekit.boards import load_board
@@ -232,10 +248,10 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
         if not target.emulated:
             raise EdgekitError(f"verify runs on the host or an emulated board; for {target.name} "
                                "flash it and use `edgekit validate`")
-        return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed)
+        return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed, calib)
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
-        model_path, model_bytes = int8_model_bytes(model, work, None)
+        model_path, model_bytes = int8_model_bytes(model, work, calib)
         compiled = compile_model(model_path, model_bytes, target, rounding=rounding)
         if inputs is not None:
             data = load_inputs(Path(inputs), compiled.graph)
@@ -247,7 +263,7 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
 
 
 def _verify_on_emulated(model: Path, board: str, samples: int, inputs: str | Path | None, rounding: str,
-                        work_dir: str | Path | None, seed: int) -> VerifyResult:
+                        work_dir: str | Path | None, seed: int, calib: str | None) -> VerifyResult:
     """Build for the emulated board, run it in QEMU and compare over the serial protocol."""
     import tempfile
 
@@ -257,7 +273,7 @@ def _verify_on_emulated(model: Path, board: str, samples: int, inputs: str | Pat
 
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
         out = Path(work_dir) if work_dir is not None else Path(tmp)
-        build(model, board, out / board, rounding=rounding)
+        build(model, board, out / board, calib=calib, rounding=rounding)
         try:
             checked = validate_build(out / board, data=inputs, samples=samples, seed=seed)
         finally:

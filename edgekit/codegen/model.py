@@ -15,7 +15,7 @@ import numpy as np
 
 from edgekit import __version__
 from edgekit.codegen.render import render
-from edgekit.errors import UnsupportedOpError
+from edgekit.errors import ModelError, UnsupportedOpError
 from edgekit.ir import Graph, Op
 from edgekit.ir.ops import op_macs
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, lowering_for
@@ -51,7 +51,12 @@ def lower_graph(graph: Graph, ctx: LoweringContext) -> dict[int, OpLowering]:
         lower = lowering_for(op.type)
         if lower is None:
             raise UnsupportedOpError(op.type, op.index, "no int8 kernel for it")
-        lowered[op.index] = lower(graph, op, ctx)
+        try:
+            lowered[op.index] = lower(graph, op, ctx)
+        except UnsupportedOpError:
+            raise
+        except ModelError as exc:  # raised by a shared helper that does not know the op
+            raise ModelError(f"op {op.index} ({op.type}): {exc}") from None
     return lowered
 
 

@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from edgekit.memory.report import ascii_chart, save_png, summary
 
     path = Path(args.model)
+    if path.is_dir():
+        raise EdgekitError(f"{path} is a folder, not a .tflite model file")
     if path.suffix.lower() != ".tflite":
         raise EdgekitError(f"{path}: 'edgekit plan' reads .tflite models; quantize other formats first")
     if not path.is_file():

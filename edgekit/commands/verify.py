@@ -1,4 +1,4 @@
-"""`edgekit verify MODEL [--board host] [--samples N | --inputs FILE] [--json]`."""
+"""`edgekit verify MODEL [--board host] [--samples N | --inputs FILE] [--calib DATA] [--json]`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="MODEL", help="int8 .tflite model")
+    parser.add_argument("model", metavar="MODEL", help="int8 .tflite, or a float model with --calib")
     parser.add_argument("--board", default="host", help="where the generated C runs (default: host)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--samples", type=int, default=10, help="random seeded input samples (default 10)")
     group.add_argument("--inputs", metavar="FILE", help=".npy/.npz input samples")
+    parser.add_argument("--calib", metavar="DATA",
+                        help="calibration data to quantize a float model first (as build --calib)")
     parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
                         help="oracle: TF reference kernels (default) or TFLite Micro")
     parser.add_argument("--debug", action="store_true", help="on a mismatch, find the first op that differs")
@@ -25,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from edgekit.verify import verify_model
 
     result = verify_model(args.model, board=args.board, samples=args.samples, inputs=args.inputs,
-                          rounding=args.rounding, debug=args.debug, sanitize=args.sanitize, seed=args.seed)
+                          rounding=args.rounding, debug=args.debug, sanitize=args.sanitize, seed=args.seed,
+                          calib=args.calib)
     if args.json:
         print(json.dumps(result.to_json()))
     else:

@@ -13,6 +13,7 @@ Placeholders in `OpLowering.call`, filled by whoever emits the C:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -84,6 +85,7 @@ def supported_op_types() -> set[str]:
     return set(_REGISTRY)
 
 
+@functools.cache
 def _import_families() -> None:
     import importlib
     import pkgutil

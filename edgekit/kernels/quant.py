@@ -10,8 +10,11 @@ import math
 
 import numpy as np
 
+from edgekit.errors import ModelError
+
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
+MAX_LEFT_SHIFT = 31
 
 
 def tflite_round(x: float) -> int:
@@ -28,6 +31,8 @@ def quantize_multiplier(real_multiplier: float, single_rounding: bool = False) -
     """
     if real_multiplier == 0.0:
         return 0, 0
+    if not math.isfinite(real_multiplier):
+        raise _out_of_range(real_multiplier)
     mantissa, shift = math.frexp(real_multiplier)
     q_fixed = tflite_round(mantissa * (1 << 31))
     if q_fixed == (1 << 31):
@@ -37,7 +42,16 @@ def quantize_multiplier(real_multiplier: float, single_rounding: bool = False) -
         return 0, 0
     if single_rounding and shift > 30:
         return INT32_MAX, 30
+    if shift > MAX_LEFT_SHIFT:
+        raise _out_of_range(real_multiplier)
     return q_fixed, shift
+
+
+def _out_of_range(real_multiplier: float) -> ModelError:
+    # The int32 kernels shift left by at most 31 bits (x * 2^shift); beyond that nothing is
+    # defined, in TFLite's C++ either.
+    return ModelError(f"a requantization multiplier of {real_multiplier:.6g} is out of the int32 kernels' "
+                      "range: the quantization scales of the op's tensors are inconsistent")
 
 
 def quantize_multiplier_smaller_than_one(real_multiplier: float) -> tuple[int, int]:

@@ -146,7 +146,9 @@ def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     _one_byte(op, x, y)
     rank = len(x.shape)
-    pads = np.asarray(_const_ints(graph, op, 1, "paddings")).reshape(rank, 2)
+    paddings = _const_ints(graph, op, 1, "paddings")
+    require(len(paddings) == 2 * rank, op, f"{len(paddings)} padding values for a {rank}-D input (2 per axis)")
+    pads = np.asarray(paddings).reshape(rank, 2)
     require(bool((pads >= 0).all()), op, "negative padding")
     if op.type == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
         value = _const_ints(graph, op, 2, "constant value")[0]
@@ -191,6 +193,7 @@ def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
             and int(t.quant.zero_point[0]) == int(y.quant.zero_point[0]))
         require(same, op, "inputs quantized differently from the output (TFLite rejects int8 too)")
     rank = len(y.shape)
+    require(all(len(t.shape) == rank for t in inputs), op, "inputs and output differ in rank")
     axis = int(op.options.get("axis", 0)) % max(rank, 1)
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
     inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))

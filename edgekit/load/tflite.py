@@ -7,7 +7,9 @@ becomes a ModelError with one line; edgekit's own bugs keep their traceback.
 
 from __future__ import annotations
 
+import functools
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ def _schema() -> Any:
     return schema
 
 
+@functools.cache
 def _enum_names(enum_class: type) -> dict[int, str]:
     return {v: k for k, v in vars(enum_class).items() if not k.startswith("_") and isinstance(v, int)}
 
@@ -59,103 +62,106 @@ def load_tflite_bytes(data: bytes, name: str = "model", source: str = "model") -
         raise ModelError(f"{source} is empty")
     if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
         raise ModelError(f"{source} is not a TFLite model (no 'TFL3' flatbuffer identifier)")
+    # The flatbuffer is read in place (only the fields edgekit uses, buffers only when a
+    # tensor refers to them): several times faster than unpacking the whole object tree.
     try:
-        model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
-    except Exception as exc:  # noqa: BLE001 - any decoding failure of a corrupt flatbuffer
-        raise ModelError(f"{source} is corrupt or truncated ({type(exc).__name__} while decoding)") from None
-    try:
-        graph = _to_graph(model, data, name, source, schema)
+        graph = _to_graph(schema.Model.GetRootAs(data, 0), data, name, source, schema)
     except ModelError:
         raise
-    except (IndexError, ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
-        raise ModelError(f"{source} is corrupt: {type(exc).__name__} while reading it ({exc})") from None
+    except (IndexError, ValueError, TypeError, AttributeError, KeyError, OverflowError, struct.error) as exc:
+        raise ModelError(f"{source} is corrupt or truncated ({type(exc).__name__} while decoding)") from None
     validate(graph)
     return graph
 
 
 def _to_graph(model: Any, data: bytes, name: str, source: str, schema: Any) -> Graph:
-    subgraphs = model.subgraphs or []
-    if len(subgraphs) != 1:
-        raise ModelError(f"{source} has {len(subgraphs)} subgraphs; edgekit supports exactly one "
+    if model.SubgraphsLength() != 1:
+        raise ModelError(f"{source} has {model.SubgraphsLength()} subgraphs; edgekit supports exactly one "
                          "(control flow such as WHILE/IF is not supported)")
-    subgraph = subgraphs[0]
-    buffers = model.buffers or []
-    tensors = [_tensor(i, t, buffers, data, source) for i, t in enumerate(subgraph.tensors or [])]
+    subgraph = model.Subgraphs(0)
+    tensors = [_tensor(i, subgraph.Tensors(i), model, data, source) for i in range(subgraph.TensorsLength())]
 
     op_names = _enum_names(schema.BuiltinOperator)
-    codes = model.operatorCodes or []
+    code_count = model.OperatorCodesLength()
     ops: list[Op] = []
-    for index, operator in enumerate(subgraph.operators or []):
-        if not 0 <= operator.opcodeIndex < len(codes):
-            raise ModelError(f"{source}: op {index} refers to missing operator code {operator.opcodeIndex}")
-        code = codes[operator.opcodeIndex]
-        builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+    for index in range(subgraph.OperatorsLength()):
+        operator = subgraph.Operators(index)
+        opcode_index = operator.OpcodeIndex()
+        if not 0 <= opcode_index < code_count:
+            raise ModelError(f"{source}: op {index} refers to missing operator code {opcode_index}")
+        code = model.OperatorCodes(opcode_index)
+        builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
         if builtin == schema.BuiltinOperator.CUSTOM:
-            custom = (code.customCode or b"?").decode(errors="replace")
+            custom = (code.CustomCode() or b"?").decode(errors="replace")
             raise UnsupportedOpError(f"CUSTOM ({custom})", index)
         op_type = op_names.get(builtin, f"BUILTIN_{builtin}")
         if op_type not in KNOWN_OPS:
             raise UnsupportedOpError(op_type, index, "edgekit does not know this op")
-        options = _options(operator.builtinOptions)
-        options.update(_options(operator.builtinOptions2))
-        ops.append(Op(index=index, type=op_type,
-                      inputs=[int(i) for i in _ints(operator.inputs)],
-                      outputs=[int(i) for i in _ints(operator.outputs)], options=options))
+        options = _options(schema.BuiltinOptionsCreator(operator.BuiltinOptionsType(), operator.BuiltinOptions()))
+        options.update(_options(schema.BuiltinOptions2Creator(operator.BuiltinOptions2Type(),
+                                                              operator.BuiltinOptions2())))
+        ops.append(Op(index=index, type=op_type, inputs=_ints(operator, "Inputs"),
+                      outputs=_ints(operator, "Outputs"), options=options))
 
     count = len(tensors)
     for op in ops:
         for i in op.inputs + op.outputs:
             if i < -1 or i >= count:
                 raise ModelError(f"{source}: op {op.index} ({op.type}) refers to missing tensor {i}")
-    return Graph(tensors=tensors, ops=ops, inputs=[int(i) for i in _ints(subgraph.inputs)],
-                 outputs=[int(i) for i in _ints(subgraph.outputs)], name=name)
+    return Graph(tensors=tensors, ops=ops, inputs=_ints(subgraph, "Inputs"), outputs=_ints(subgraph, "Outputs"),
+                 name=name)
 
 
-def _ints(values: Any) -> list[int]:
-    return [] if values is None else [int(v) for v in values]
+def _ints(table: Any, field: str) -> list[int]:
+    """An int vector field (e.g. "Inputs") of a flatbuffer table as Python ints; [] when absent."""
+    if getattr(table, f"{field}IsNone")():
+        return []
+    return [int(v) for v in getattr(table, f"{field}AsNumpy")().tolist()]
 
 
-def _tensor(index: int, t: Any, buffers: list, data: bytes, source: str) -> Tensor:
-    name = (t.name or b"").decode(errors="replace") or f"tensor_{index}"
-    if t.type not in _TENSOR_TYPES:
-        kind = _TENSOR_TYPE_NAMES.get(t.type, f"type {t.type}")
+def _tensor(index: int, t: Any, model: Any, data: bytes, source: str) -> Tensor:
+    name = (t.Name() or b"").decode(errors="replace") or f"tensor_{index}"
+    if t.Type() not in _TENSOR_TYPES:
+        kind = _TENSOR_TYPE_NAMES.get(t.Type(), f"type {t.Type()}")
         raise ModelError(f"{source}: tensor {name!r} has type {kind}, which edgekit does not support")
-    dtype = _TENSOR_TYPES[t.type]
-    shape = tuple(_ints(t.shape))
-    if t.sparsity is not None:
+    dtype = _TENSOR_TYPES[t.Type()]
+    shape = tuple(_ints(t, "Shape"))
+    if t.Sparsity() is not None:
         raise ModelError(f"{source}: tensor {name!r} is sparse; edgekit needs dense tensors")
 
     quant = None
-    q = t.quantization
-    if q is not None and q.scale is not None and len(q.scale) > 0:
-        zero_point = np.asarray(q.zeroPoint if q.zeroPoint is not None else [0] * len(q.scale), dtype=np.int64)
-        quant = QuantParams(scale=np.asarray(q.scale, dtype=np.float32), zero_point=zero_point,
-                            axis=int(q.quantizedDimension))
+    q = t.Quantization()
+    if q is not None and not q.ScaleIsNone() and q.ScaleLength() > 0:
+        scale = np.asarray(q.ScaleAsNumpy(), dtype=np.float32)
+        zero_point = (np.zeros(len(scale), dtype=np.int64) if q.ZeroPointIsNone()
+                      else np.asarray(q.ZeroPointAsNumpy(), dtype=np.int64))
+        quant = QuantParams(scale=scale, zero_point=zero_point, axis=int(q.QuantizedDimension()))
 
     constant = None
-    if 0 < t.buffer < len(buffers):
-        raw = _buffer_bytes(buffers[t.buffer], data, name, source)
+    buffer_index, buffer_count = t.Buffer(), model.BuffersLength()
+    if 0 < buffer_index < buffer_count:
+        raw = _buffer_bytes(model.Buffers(buffer_index), data, name, source)
         if raw is not None and len(raw) > 0:
             expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize if shape else np.dtype(dtype).itemsize
             if len(raw) != expected:
                 raise ModelError(f"{source}: constant {name!r} holds {len(raw)} bytes, "
                                  f"its shape {list(shape)} of {dtype} needs {expected}")
-            constant = np.frombuffer(bytes(raw), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+            constant = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
             constant = constant.reshape(shape)
-    elif t.buffer >= len(buffers) and t.buffer != 0:
-        raise ModelError(f"{source}: tensor {name!r} refers to missing buffer {t.buffer}")
+    elif buffer_index >= buffer_count and buffer_index != 0:
+        raise ModelError(f"{source}: tensor {name!r} refers to missing buffer {buffer_index}")
     return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=constant)
 
 
 def _buffer_bytes(buffer: Any, data: bytes, name: str, source: str) -> bytes | None:
-    if buffer.data is not None:
-        return bytes(np.asarray(buffer.data, dtype=np.uint8))
+    if not buffer.DataIsNone():
+        return buffer.DataAsNumpy().tobytes()
     # Models over 2 GB keep buffers after the flatbuffer, addressed by offset/size.
-    if buffer.offset > 1:
-        end = buffer.offset + buffer.size
+    if buffer.Offset() > 1:
+        end = buffer.Offset() + buffer.Size()
         if end > len(data):
             raise ModelError(f"{source}: constant {name!r} lies past the end of the file (truncated?)")
-        return data[buffer.offset:end]
+        return data[buffer.Offset():end]
     return None
 
 

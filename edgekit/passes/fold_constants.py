@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from edgekit.errors import ModelError
 from edgekit.ir import Graph, Op
 
 Evaluator = Callable[[Op, list[np.ndarray | None], Graph], np.ndarray]
@@ -26,6 +27,8 @@ def _strided_slice(op: Op, values: list, graph: Graph) -> np.ndarray:
     o = op.options
     if o.get("ellipsis_mask") or o.get("new_axis_mask"):
         raise _CannotFold
+    if not begin.ndim == end.ndim == strides.ndim == 1 or not len(begin) == len(end) == len(strides):
+        raise _CannotFold  # malformed operands: the lowering says what is wrong
     slices = []
     for axis in range(len(begin)):
         b = None if (o.get("begin_mask", 0) >> axis) & 1 else int(begin[axis])
@@ -97,7 +100,11 @@ def fold_constants(graph: Graph) -> Graph:
             kept.append(op)
             continue
         out = graph.tensors[op.outputs[0]]
-        out.data = np.asarray(result).astype(out.dtype).reshape(out.shape)
+        result = np.asarray(result)
+        if result.size != out.num_elements:
+            raise ModelError(f"op {op.index} ({op.type}) computes {result.size} values from its constant "
+                             f"inputs, but its output {out.name!r} has shape {list(out.shape)}")
+        out.data = result.astype(out.dtype).reshape(out.shape)
     graph.ops = kept
     graph.renumber()
     return graph
