@@ -111,7 +111,7 @@ def _tflm_outputs(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[d
     from edgekit.load import load_tflite_bytes
 
     outputs = load_tflite_bytes(model_bytes).outputs
-    interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=4 << 20)
+    interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=max(10 * len(model_bytes), 8 << 20))
     results = []
     for sample in samples:
         for k, value in enumerate(sample):
