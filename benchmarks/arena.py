@@ -84,19 +84,22 @@ def targets_tflm_m4() -> dict[str, int]:
 
 
 def measure(key: str, alignment: int, time_budget: float, pixel_block: int) -> dict:
+    from edgekit.kernels.lowering import memory_contracts
     from edgekit.load import load_tflite
     from edgekit.memory import ALL, NO_OVERLAP, check_plan, liveness_lower_bound, plan_best
 
     path = MODELS / f"{NAMES[key]}.tflite"
     graph = load_tflite(path)
+    contracts = memory_contracts(graph)
     start = time.monotonic()
-    no_overlap = plan_best(graph, alignment=alignment, time_budget=time_budget, tricks=NO_OVERLAP)
-    final = plan_best(graph, alignment=alignment, time_budget=time_budget)
-    pixels = plan_best(graph, alignment=alignment, time_budget=time_budget,
+    no_overlap = plan_best(graph, alignment=alignment, contracts=contracts, time_budget=time_budget,
+                           tricks=NO_OVERLAP)
+    final = plan_best(graph, alignment=alignment, contracts=contracts, time_budget=time_budget)
+    pixels = plan_best(graph, alignment=alignment, contracts=contracts, time_budget=time_budget,
                        tricks=replace(ALL, pixel_block=pixel_block))
     seconds = time.monotonic() - start
     for plan in (no_overlap, final, pixels):
-        check_plan(plan, graph)
+        check_plan(plan, graph, contracts=contracts)
     tflm = tflm_in_child(path)
     return {
         "model": path.stem, "lower_bound": liveness_lower_bound(graph),

@@ -80,7 +80,7 @@ def tf_keras_twin(path: Path, epochs: int, seed: int = 0) -> None:
 
 
 def optimize_part(work: Path, epochs: int, board: str | None) -> dict[str, Any]:
-    from edgekit.quantize.optimize import optimize
+    from edgekit.optimize import optimize
 
     x_train, y_train, x_test, y_test = example_module().load_data()
     np.savez(work / "train.npz", x=x_train, y=y_train)

@@ -38,10 +38,10 @@ def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
              out_dir: str | Path | None = None, eval_data: str | Path | None = None,
              board: str | None = None) -> Any:
     """TFMOT pruning / clustering / QAT (and their combination) of a tf_keras model, run in a
-    child process; returns edgekit.quantize.optimize.OptimizeResult whose variants (float, ptq,
+    child process; returns edgekit.optimize.OptimizeResult whose variants (float, ptq,
     qat, pruned, clustered, combined) carry accuracy or RMSE (reference kernels), .tflite and
     gzip bytes, and edgekit flash/arena bytes when `board` is given."""
-    from edgekit.quantize.optimize import optimize as run
+    from edgekit.optimize import optimize as run
 
     return run(model, data, prune=prune, cluster=cluster, qat=qat, epochs=epochs, out_dir=out_dir,
                eval_data=eval_data, board=board)
@@ -108,8 +108,8 @@ def validate(build_dir: str | Path | None = None, *, data: str | Path | None = N
              seed: int = 0, float_model: str | Path | None = None, on_sample: Any = None,
              **link_options: Any) -> Any:
     """Device outputs against TFLite's reference kernels on the same inputs.
-    Returns edgekit.device.validate.ValidateResult (samples, bit_exact, max_abs_diff, ok)."""
-    from edgekit.device.validate import validate_build
+    Returns edgekit.validate.ValidateResult (samples, bit_exact, max_abs_diff, ok)."""
+    from edgekit.validate import validate_build
 
     return validate_build(build_dir, data=data, samples=samples, port=port, board=board,
                           seed=seed, float_model=float_model, on_sample=on_sample,

@@ -51,7 +51,7 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
     if calib is None:
         raise ModelError(f"{model} is a float model: give calibration data with --calib DATA "
                          "(.npz/.npy, an image folder, or 'random') to quantize it to int8")
-    from edgekit.api import quantize
+    from edgekit.quantize.pipeline import quantize
 
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{model.stem}_int8.tflite"

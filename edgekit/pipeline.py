@@ -13,10 +13,10 @@ from pathlib import Path
 from edgekit.boards import Board
 from edgekit.codegen.model import GeneratedModel, generate_model, lower_graph
 from edgekit.errors import ModelError
-from edgekit.ir import Graph
+from edgekit.ir import Graph, Op
 from edgekit.kernels.lowering import LoweringContext, OpLowering
 from edgekit.load import load_tflite_bytes
-from edgekit.memory import MemoryPlan
+from edgekit.memory import MemoryContract, MemoryPlan
 from edgekit.passes import run_passes
 
 _INTEGER_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
@@ -96,16 +96,20 @@ def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, pl
     """The smallest checked arena plan (or one named planner's), with the kernels' scratch."""
     from edgekit.memory import PLANNERS, check_plan, plan_best, plan_graph
 
-    def scratch(op) -> int:
+    def scratch(op: Op) -> int:
         return lowered[op.index].scratch_bytes
 
+    def contract(op: Op) -> MemoryContract:
+        return lowered[op.index].memory
+
     if planner == "best":
-        plan = plan_best(graph, alignment=alignment, scratch_bytes=scratch, time_budget=time_budget_s)
+        plan = plan_best(graph, alignment=alignment, scratch_bytes=scratch, contracts=contract,
+                         time_budget=time_budget_s)
     elif planner in PLANNERS:
-        plan = plan_graph(graph, planner=planner, alignment=alignment, scratch_bytes=scratch)
+        plan = plan_graph(graph, planner=planner, alignment=alignment, scratch_bytes=scratch, contracts=contract)
     else:
         raise ModelError(f"unknown planner {planner!r}: use best or one of {', '.join(PLANNERS)}")
-    check_plan(plan, graph, scratch)  # every build proves its plan
+    check_plan(plan, graph, scratch, contracts=contract)  # every build proves its plan
     return ArenaLayout(plan)
 
 

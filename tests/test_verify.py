@@ -13,7 +13,8 @@ import pytest
 
 from edgekit.boards import load_board
 from edgekit.pipeline import compile_model
-from edgekit.verify import random_inputs, reference_outputs, verify, verify_model
+from edgekit.reference import random_inputs, reference_outputs
+from edgekit.verify import verify, verify_model
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CORPUS_MODELS = sorted(CORPUS.glob("*.tflite"))

@@ -18,7 +18,7 @@ from edgekit.codegen.render import render
 from edgekit.errors import ModelError, UnsupportedOpError
 from edgekit.ir import Graph, Op
 from edgekit.ir.ops import op_macs
-from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, lowering_for
+from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, lower_op
 
 _CTYPE_OF = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "uint16_t": np.uint16,
              "int32_t": np.int32, "uint32_t": np.uint32, "float": np.float32}
@@ -48,15 +48,15 @@ def lower_graph(graph: Graph, ctx: LoweringContext) -> dict[int, OpLowering]:
     """Lower every op, or name the first op edgekit cannot run on a device."""
     lowered = {}
     for op in graph.ops:
-        lower = lowering_for(op.type)
-        if lower is None:
-            raise UnsupportedOpError(op.type, op.index, "no int8 kernel for it")
         try:
-            lowered[op.index] = lower(graph, op, ctx)
+            lowering = lower_op(graph, op, ctx)
         except UnsupportedOpError:
             raise
         except ModelError as exc:  # raised by a shared helper that does not know the op
             raise ModelError(f"op {op.index} ({op.type}): {exc}") from None
+        if lowering is None:
+            raise UnsupportedOpError(op.type, op.index, "no int8 kernel for it")
+        lowered[op.index] = lowering
     return lowered
 
 
@@ -89,7 +89,7 @@ def _fill(template: str, mapping: dict[str, str]) -> str:
 
 
 def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan) -> list[str]:
-    """A data-free op (RESHAPE...): nothing when the plan shares the bytes, else one copy."""
+    """A view (reshape-like op): nothing when the plan shares the bytes, else one copy."""
     source, target = op.inputs[input_position], op.outputs[0]
     src, dst = plan.tensor_offset(source), plan.tensor_offset(target)
     if src == dst:
@@ -139,8 +139,8 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
         mapping["scratch"] = _tensor_pointer(scratch) if scratch is not None else "NULL"
         if op_index in eliminated:
             call_lines = ["/* no code: the producers wrote this tensor's parts in place */"]
-        elif lowering.alias_of_input is not None:
-            call_lines = _alias_lines(graph, op, lowering.alias_of_input, plan)
+        elif lowering.memory.view_of is not None:
+            call_lines = _alias_lines(graph, op, lowering.memory.view_of, plan)
         else:
             call_lines = _fill(lowering.call, mapping).strip().splitlines()
         out = graph.tensors[op.outputs[0]]

@@ -23,8 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"(default: {DEFAULT_ALIGNMENT} bytes)")
     parser.add_argument("--png", metavar="F", help="also draw the plan (time x address) into F")
     parser.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
-    parser.add_argument("--planner", choices=("greedy_by_size", "heuristic", "search"),
-                        help="use only this planner (default: all, keep the smallest)")
+    parser.add_argument("--planner", metavar="NAME",
+                        help="use only this planner, a name in edgekit.memory.PLANNERS such as "
+                        "greedy_by_size, heuristic or search (default: all, keep the smallest)")
     parser.add_argument("--tricks", choices=("plain", "no_overlap", "all"), default="all",
                         help="plain: one buffer per tensor; no_overlap: + aliases and element-wise "
                         "in place; all: + conv/pool output overlapping its input (default)")
@@ -38,8 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from edgekit.kernels.lowering import memory_contracts
     from edgekit.load import load_tflite
     from edgekit.memory.plan import TRICK_SETS, plan_best
+    from edgekit.memory.planners import PLANNERS
     from edgekit.memory.report import ascii_chart, save_png, summary
 
     path = Path(args.model)
@@ -49,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         raise EdgekitError(f"{path}: 'edgekit plan' reads .tflite models; quantize other formats first")
     if not path.is_file():
         raise EdgekitError(f"{path}: no such model file")
+    if args.planner is not None and args.planner not in PLANNERS:
+        raise EdgekitError(f"unknown planner {args.planner!r}: use one of {', '.join(PLANNERS)}")
     if args.time_budget < 0:
         raise EdgekitError("--time-budget must not be negative")
     if args.pixel_block < 0:
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
         alignment = load_board(args.board).arena_alignment
     graph = load_tflite(path)
-    plan = plan_best(graph, alignment=alignment, time_budget=args.time_budget,
+    plan = plan_best(graph, alignment=alignment, contracts=memory_contracts(graph), time_budget=args.time_budget,
                      tricks=replace(TRICK_SETS[args.tricks], pixel_block=args.pixel_block),
                      planners=[args.planner] if args.planner else None)
     if args.png:

@@ -13,10 +13,7 @@ is the float32 quotient in_scale / out_scale, widened to double afterwards).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 
@@ -24,8 +21,17 @@ from edgekit.errors import EdgekitError
 from edgekit.ir import Graph, Op
 from edgekit.kernels import gemmlowp
 from edgekit.kernels.cformat import c_float, cname, int8_per_tensor, require, scale_zp
+from edgekit.kernels.gemmlowp import rdbpot, srdhm, tdiv
+from edgekit.kernels.libm import float_function
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
-from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from edgekit.kernels.quant import (
+    int8_activation_range,
+    multiply_by_quantized_multiplier,
+    quantize_f32,
+    quantize_multiplier,
+    tflite_round,
+)
+from edgekit.memory.contract import MemoryContract
 
 INT8_VALUES = np.arange(-128, 128, dtype=np.int64)  # every possible int8 input
 F32 = np.float32
@@ -43,15 +49,9 @@ def _clamp8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(x, dtype=np.int64), -128, 127)
 
 
-def _roundf(x: np.float32) -> int:
-    """C roundf (halves away from zero) of a float32 value, as a Python int."""
-    x = float(x)  # exact; |x| + 0.5 is exact in double for any float32 below 2^29
-    return int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
-
-
 # --- RELU, RELU6, RELU_N1_TO_1 ---------------------------------------------------------
 
-_RELU_RANGES = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
+_RELU_OPS = ("RELU", "RELU6", "RELU_N1_TO_1")  # clamp ops named like the fused activations
 
 
 def relu_lut(op_type: str, in_scale: float, in_zp: int, out_scale: float, out_zp: int,
@@ -59,16 +59,14 @@ def relu_lut(op_type: str, in_scale: float, in_zp: int, out_scale: float, out_zp
     """activations.cc ReluPrepare + QuantizedReluX: requantize x - in_zp by
     in_scale/out_scale, add out_zp, clamp to the activation's range (TFLite Micro does
     the same except for RELU6)."""
-    lo_f, hi_f = _RELU_RANGES[op_type]
     s_in, s_out = F32(in_scale), F32(out_scale)
     if rounding == "tflm" and op_type == "RELU6":
         # TFLM's Relu6 does not requantize: it clamps the raw input to
         # [in_zp, FloatToQuantizedType(6.0f, in_scale, in_zp)].
-        six = max(-128, min(127, _roundf(F32(F32(6.0) / s_in)) + in_zp))
+        six = max(-128, min(127, quantize_f32(6.0, s_in, in_zp)))
         return lut_order(np.clip(INT8_VALUES, in_zp, six))
     q, shift = quantize_multiplier(float(F32(s_in / s_out)))  # float32 quotient, as TF
-    act_min = max(-128, out_zp + _roundf(F32(F32(lo_f) / s_out)))
-    act_max = 127 if hi_f is None else min(127, out_zp + _roundf(F32(F32(hi_f) / s_out)))
+    act_min, act_max = int8_activation_range(op_type, s_out, out_zp)
     y = out_zp + multiply_by_quantized_multiplier(INT8_VALUES - in_zp, q, shift)
     return lut_order(np.clip(y, act_min, act_max))
 
@@ -91,37 +89,15 @@ def leaky_relu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
 # --- HARD_SWISH ---------------------------------------------------------------------------
 
 
-def _srdhm16(a: int, b: int) -> int:
-    """gemmlowp SaturatingRoundingDoublingHighMul on int16."""
-    if a == b == -32768:
-        return 32767
-    ab = a * b
-    nudge = (1 << 14) if ab >= 0 else 1 - (1 << 14)
-    return _tdiv(ab + nudge, 1 << 15)
-
-
 def _sdhm16(a: int, b: int) -> int:
     """SaturatingDoublingHighMul (rounds toward zero) on int16."""
     if a == b == -32768:
         return 32767
-    return _wrap16(_tdiv(a * b, 1 << 15))
-
-
-def _tdiv(a: int, b: int) -> int:
-    """C integer division (truncates toward zero)."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
+    return _wrap16(tdiv(a * b, 1 << 15))
 
 
 def _wrap16(x: int) -> int:
     return ((x + 32768) % 65536) - 32768
-
-
-def _rdbpot(x: int, exponent: int) -> int:
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if remainder > threshold else 0)
 
 
 def _sat_left_shift16(value: int, amount: int) -> int:
@@ -154,18 +130,18 @@ def hard_swish_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -
     for x in INT8_VALUES:
         v = _wrap16(int(x) - in_zp)
         hires = _wrap16(v * 128)
-        preshift_out = _srdhm16(hires, out_m)
+        preshift_out = srdhm(hires, out_m, bits=16)
         reluish = hires
         if rel_exp > 0:
             reluish = _sat_left_shift16(reluish, rel_exp - 1)
-        reluish = _srdhm16(reluish, rel_m)
+        reluish = srdhm(reluish, rel_m, bits=16)
         if rel_exp > 0:
             reluish = _sat_left_shift16(reluish, 1)
         if rel_exp < 0:
-            reluish = _rdbpot(reluish, -rel_exp)
+            reluish = rdbpot(reluish, -rel_exp)
         reluish = _wrap16((reluish + (1 << 15)) >> 1)
         pre = _sdhm16(reluish, preshift_out)
-        out = _wrap16(_rdbpot(pre, -out_exp) + out_zp)
+        out = _wrap16(rdbpot(pre, -out_exp) + out_zp)
         values.append(max(-128, min(127, out)))
     return lut_order(np.array(values))
 
@@ -173,22 +149,13 @@ def hard_swish_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -
 # --- LOGISTIC, TANH (TF: float LUT built with libm, as PopulateLookupTable) ---------------
 
 
-@lru_cache(maxsize=1)
-def _libm() -> ctypes.CDLL:
-    lib = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-    for name in ("expf", "tanhf"):
-        fn = getattr(lib, name)
-        fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
-    return lib
-
-
 def _sigmoid_f32(x: np.float32) -> np.float32:
-    e = F32(_libm().expf(float(-x)))
+    e = F32(float_function("expf")(float(-x)))
     return F32(F32(1.0) / F32(F32(1.0) + e))
 
 
 def _tanh_f32(x: np.float32) -> np.float32:
-    return F32(_libm().tanhf(float(x)))
+    return F32(float_function("tanhf")(float(x)))
 
 
 def float_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
@@ -200,7 +167,7 @@ def float_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
     values = []
     for x in INT8_VALUES:
         deq = F32(s_in * F32(int(x) - in_zp))
-        rescaled = _roundf(F32(transform(deq) * inverse))
+        rescaled = tflite_round(F32(transform(deq) * inverse))
         values.append(max(-128, min(127, int(F32(F32(rescaled) + F32(out_zp))))))
     return lut_order(np.array(values))
 
@@ -232,7 +199,7 @@ def lut_for(graph: Graph, op: Op, ctx: LoweringContext) -> np.ndarray:
     int8_per_tensor(graph, op, [x, y])
     s_in, zp_in = scale_zp(x)
     s_out, zp_out = scale_zp(y)
-    if op.type in _RELU_RANGES:
+    if op.type in _RELU_OPS:
         return relu_lut(op.type, s_in, zp_in, s_out, zp_out, ctx.rounding)
     if op.type == "LEAKY_RELU":
         return leaky_relu_lut(s_in, zp_in, s_out, zp_out, float(op.options.get("alpha", 0.2)))
@@ -255,7 +222,14 @@ def lut_for(graph: Graph, op: Op, ctx: LoweringContext) -> np.ndarray:
     raise AssertionError(op.type)
 
 
-@register("RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH", "LOGISTIC", "TANH")
+def elementwise_contract(graph: Graph, op: Op) -> MemoryContract:
+    """out[i] is computed from in[i] alone, read before out[i] is written: in place is safe
+    (the planner checks that sizes and element sizes match)."""
+    return MemoryContract(in_place=(0,))
+
+
+@register("RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH", "LOGISTIC", "TANH",
+          memory=elementwise_contract)
 def lower_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     table = ConstArray(cname(op, "lut"), "int8_t", lut_for(graph, op, ctx))
     n = graph.tensors[op.outputs[0]].num_elements
@@ -263,7 +237,7 @@ def lower_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                       headers=["ek_elementwise.h"], constants=[table])
 
 
-@register("QUANTIZE")
+@register("QUANTIZE", memory=elementwise_contract)
 def lower_quantize(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     n = y.num_elements

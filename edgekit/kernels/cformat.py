@@ -9,6 +9,7 @@ import numpy as np
 from edgekit.errors import UnsupportedOpError
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.lowering import ConstArray
+from edgekit.kernels.quant import ACTIVATION_BOUNDS, int8_activation_range
 
 
 def c_float(value: float) -> str:
@@ -77,19 +78,8 @@ def input_refs(graph: Graph, op: Op, ctype: str = "int8_t") -> tuple[list[str], 
     return refs, consts
 
 
-def activation_range(activation: str, scale: float, zero_point: int, op: Op) -> tuple[int, int]:
-    """CalculateActivationRangeQuantized for int8: zp + round(f / scale) in float32."""
-    def q(f: float) -> int:
-        x = float(np.float32(np.float32(f) / np.float32(scale)))
-        return zero_point + int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
-
+def activation_range(activation: str | None, scale: float, zero_point: int, op: Op) -> tuple[int, int]:
+    """The int8 clamp of a fused activation (CalculateActivationRangeQuantized)."""
     act = activation or "NONE"
-    if act == "NONE":
-        return -128, 127
-    if act == "RELU":
-        return max(-128, q(0.0)), 127
-    if act == "RELU6":
-        return max(-128, q(0.0)), min(127, q(6.0))
-    if act == "RELU_N1_TO_1":
-        return max(-128, q(-1.0)), min(127, q(1.0))
-    raise UnsupportedOpError(op.type, op.index, f"fused activation {act} is not supported")
+    require(act in ACTIVATION_BOUNDS, op, f"fused activation {act} is not supported")
+    return int8_activation_range(act, scale, zero_point)

@@ -10,18 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require, require_int8, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, require
 from edgekit.kernels.conv_common import (
-    activation_range,
     bias_values,
-    dims,
+    conv_geometry,
     filter_scales,
     gemm_cols_bytes,
     gemm_parts,
     nhwc,
     packed_variant,
     per_channel_multipliers,
-    window,
+    rows_contract,
+    weighted_operands,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
@@ -32,27 +32,19 @@ def scratch_bytes_packed(k_padded: int, out_c: int) -> int:
     return gemm_cols_bytes(k_padded, out_c) + k_padded
 
 
-@register("CONV_2D")
+@register("CONV_2D", memory=rows_contract)
 def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    out = graph.tensors[op.outputs[0]]
-    require_int8(op, inp, weights, out)
-    require(weights.is_constant, op, "weights must be constant")
-    n, in_h, in_w, in_c = nhwc(inp, op)
-    cout, kh, kw, k_c = nhwc(weights, op)
-    on, out_h, out_w, out_c = nhwc(out, op)
+    o = weighted_operands(graph, op)
+    in_zp, out_zp, act, w = o.in_zp, o.out_zp, o.act, o.w
+    cout, kh, kw, k_c = nhwc(o.weights, op)
+    geo = conv_geometry(graph, op)
+    n, _, _, in_c = geo.input
+    on, _, _, out_c = geo.output
     require(k_c == in_c, op, f"grouped convolution ({in_c} inputs, {k_c} per filter) is not supported")
     require(out_c == cout and on == n, op, "output shape does not match the weights")
-    in_scale, in_zp = scale_zp(inp)
-    out_scale, out_zp = scale_zp(out)
-    mult, shift = per_channel_multipliers(in_scale, filter_scales(weights, cout, 0, op), out_scale, cout)
-    act = activation_range(op.options.get("fused_activation_function", "NONE"), out_scale, out_zp, op)
-    win = window(op, (in_h, in_w), (kh, kw), (out_h, out_w))
+    mult, shift = per_channel_multipliers(o.in_scale, filter_scales(o.weights, cout, 0, op), o.out_scale, cout)
     bias = bias_values(graph, op, 2, cout)
-    assert weights.data is not None
-    w = np.asarray(weights.data, dtype=np.int64)
-    geometry = {"input": dims(inp.shape), "filter": dims((cout, kh, kw, in_c)), "output": dims(out.shape),
-                    "win": win.c_init()}
+    geometry = geo.c_fields((cout, kh, kw, in_c))
     params = cname(op, "params")
     if packed_variant(ctx.variant):
         constants, gemm, k_padded = gemm_parts(op, w.reshape(cout, -1), bias, in_zp, mult, shift, False,

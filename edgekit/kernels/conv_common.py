@@ -1,6 +1,7 @@
 """Host-side constants shared by CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and pools:
-window geometry, activation clamps, per-channel multipliers, and the packed GEMM layout
-that firmware/kernels/ek_gemm.h reads (one description, tested bit-exact).
+window geometry (also the geometry of their rows memory contract), per-channel
+multipliers, and the packed GEMM layout that firmware/kernels/ek_gemm.h reads (one
+description, tested bit-exact).
 """
 
 from __future__ import annotations
@@ -9,43 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgekit.ir import Graph, Op, Tensor
-from edgekit.kernels.cformat import c_struct, require
-from edgekit.kernels.quant import (
-    multiply_by_quantized_multiplier,
-    quantize_multiplier,
-    tflite_round,
-)
+from edgekit.ir import DTYPE_BYTES, Graph, Op, Tensor
+from edgekit.kernels.cformat import activation_range, c_struct, require, require_int8, scale_zp
+from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from edgekit.memory.contract import NO_CONTRACT, MemoryContract, RowGeometry
 
 F32 = np.float32
 # Layers with at most this many int8 weight bytes get int16 weights (SMLAD loop ~1.4x faster,
 # twice the flash). 8 KiB keeps the MLPerf models' extra flash small (KWS all layers, IC's
 # first four 3x3 convs, VWW's early pointwise layers); raise it when the board has flash to spare.
 INT16_WEIGHTS_MAX_BYTES = 8 * 1024
-
-
-def _roundf(x: np.float32) -> int:
-    return tflite_round(float(x))
-
-
-def activation_range(activation: str, scale: float, zero_point: int, op: Op) -> tuple[int, int]:
-    """CalculateActivationRangeQuantized for int8: float32 quotient, then std::round."""
-    s = F32(scale)
-
-    def q(f: float) -> int:
-        return zero_point + _roundf(F32(F32(f) / s))
-
-    lo, hi = -128, 127
-    if activation == "NONE":
-        return lo, hi
-    if activation == "RELU":
-        return max(lo, q(0.0)), hi
-    if activation == "RELU6":
-        return max(lo, q(0.0)), min(hi, q(6.0))
-    if activation == "RELU_N1_TO_1":
-        return max(lo, q(-1.0)), min(hi, q(1.0))
-    require(False, op, f"fused activation {activation} is not supported")
-    raise AssertionError  # unreachable
 
 
 @dataclass(frozen=True)
@@ -91,6 +65,89 @@ def dims(shape: tuple[int, ...]) -> str:
 def nhwc(t: Tensor, op: Op) -> tuple[int, int, int, int]:
     require(len(t.shape) == 4, op, f"tensor {t.name} has shape {list(t.shape)}; 4-D NHWC expected")
     return tuple(int(v) for v in t.shape)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """One windowed op (convolution, depthwise convolution, pool) over NHWC tensors."""
+
+    input: tuple[int, int, int, int]
+    output: tuple[int, int, int, int]
+    kernel_hw: tuple[int, int]
+    win: Window
+
+    def c_fields(self, filter_shape: tuple[int, int, int, int]) -> dict[str, str]:
+        """The params struct's input/filter/output/win members."""
+        return {"input": dims(self.input), "filter": dims(filter_shape), "output": dims(self.output),
+                "win": self.win.c_init()}
+
+    def rows(self, in_elem: int, out_elem: int) -> RowGeometry:
+        """The geometry of the rows overlap proof (edgekit.memory.overlap)."""
+        n, ih, iw, ic = self.input
+        _, oh, ow, oc = self.output
+        return RowGeometry(batches=n, in_height=ih, in_row_bytes=iw * ic * in_elem, out_height=oh,
+                           out_row_bytes=ow * oc * out_elem, stride_h=self.win.stride_h,
+                           pad_top=self.win.pad_top, in_width=iw, out_width=ow,
+                           stride_w=self.win.stride_w, pad_left=self.win.pad_left)
+
+
+def kernel_hw(graph: Graph, op: Op) -> tuple[int, int]:
+    """The window's height and width: the filter's (OHWI / 1HWO weights), or for an op
+    without a filter tensor (a pool) its filter_height / filter_width options."""
+    if len(op.inputs) < 2 or op.inputs[1] < 0:
+        return int(op.options.get("filter_height", 1)), int(op.options.get("filter_width", 1))
+    weights = graph.tensors[op.inputs[1]]
+    require(len(weights.shape) == 4, op, f"weights {weights.name} have shape {list(weights.shape)}; 4-D expected")
+    return int(weights.shape[1]), int(weights.shape[2])
+
+
+def conv_geometry(graph: Graph, op: Op) -> ConvGeometry:
+    """Shapes and window of a CONV_2D, DEPTHWISE_CONV_2D or pool (checked NHWC)."""
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    in_shape, out_shape = nhwc(inp, op), nhwc(out, op)
+    k_hw = kernel_hw(graph, op)
+    win = window(op, in_shape[1:3], k_hw, out_shape[1:3])
+    return ConvGeometry(in_shape, out_shape, k_hw, win)
+
+
+def rows_contract(graph: Graph, op: Op) -> MemoryContract:
+    """Windowed kernels write output rows in order and never read input rows above the
+    current window again: the output may overlap its dying input's tail (see overlap.py)."""
+    if not op.inputs or not op.outputs or op.inputs[0] < 0:
+        return NO_CONTRACT
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if x.is_constant or len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != y.shape[0]:
+        return NO_CONTRACT
+    has_filter = len(op.inputs) >= 2 and op.inputs[1] >= 0 and len(graph.tensors[op.inputs[1]].shape) == 4
+    if not has_filter and not ("filter_height" in op.options and "filter_width" in op.options):
+        return NO_CONTRACT
+    geometry = conv_geometry(graph, op)
+    return MemoryContract(rows=geometry.rows(DTYPE_BYTES[x.dtype], DTYPE_BYTES[y.dtype]))
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """What every weighted op (convolution, depthwise, fully connected) starts from."""
+
+    weights: Tensor
+    w: np.ndarray  # the weights as stored, int64
+    in_scale: np.float32
+    in_zp: int
+    out_scale: np.float32
+    out_zp: int
+    act: tuple[int, int]  # the fused activation's int8 clamp
+
+
+def weighted_operands(graph: Graph, op: Op) -> Weighted:
+    """int8 input, constant int8 weights and int8 output with their quantization."""
+    inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    out = graph.tensors[op.outputs[0]]
+    require_int8(op, inp, weights, out)
+    require(weights.is_constant and weights.data is not None, op, "weights must be constant")
+    in_scale, in_zp = scale_zp(inp)
+    out_scale, out_zp = scale_zp(out)
+    act = activation_range(op.options.get("fused_activation_function", "NONE"), out_scale, out_zp, op)
+    return Weighted(weights, np.asarray(weights.data, dtype=np.int64), in_scale, in_zp, out_scale, out_zp, act)
 
 
 def per_channel_multipliers(in_scale: float, filter_scales: np.ndarray, out_scale: float,

@@ -14,19 +14,19 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require, require_int8, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, require
 from edgekit.kernels.conv_common import (
     Window,
-    activation_range,
     bias_values,
     bounded_bias,
     bounded_rq,
-    dims,
+    conv_geometry,
     filter_scales,
     nhwc,
     packed_variant,
     per_channel_multipliers,
-    window,
+    rows_contract,
+    weighted_operands,
     wrap_int32,
 )
 
@@ -109,28 +109,22 @@ def group_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.nd
                            bounded_rq(shift, mult).reshape(-1, 8)], axis=1).reshape(-1)
 
 
-@register("DEPTHWISE_CONV_2D")
+@register("DEPTHWISE_CONV_2D", memory=rows_contract)
 def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    out = graph.tensors[op.outputs[0]]
-    require_int8(op, inp, weights, out)
-    require(weights.is_constant, op, "weights must be constant")
-    _n, in_h, in_w, in_c = nhwc(inp, op)
-    one, kh, kw, cout = nhwc(weights, op)
-    _, out_h, out_w, out_c = nhwc(out, op)
+    o = weighted_operands(graph, op)
+    in_zp, out_zp, act = o.in_zp, o.out_zp, o.act
+    one, kh, kw, cout = nhwc(o.weights, op)
+    geo = conv_geometry(graph, op)
+    in_c = geo.input[3]
+    _, _, out_w, out_c = geo.output
+    win = geo.win
     require(one == 1 and out_c == cout, op, "weights must be [1, kh, kw, output channels]")
     dm = cout // in_c if in_c else 0
     require(dm >= 1 and dm * in_c == cout, op, f"{cout} outputs is not a multiple of {in_c} inputs")
-    in_scale, in_zp = scale_zp(inp)
-    out_scale, out_zp = scale_zp(out)
-    mult, shift = per_channel_multipliers(in_scale, filter_scales(weights, cout, 3, op), out_scale, cout)
-    act = activation_range(op.options.get("fused_activation_function", "NONE"), out_scale, out_zp, op)
-    win = window(op, (in_h, in_w), (kh, kw), (out_h, out_w))
+    mult, shift = per_channel_multipliers(o.in_scale, filter_scales(o.weights, cout, 3, op), o.out_scale, cout)
     bias = bias_values(graph, op, 2, cout)
-    assert weights.data is not None
-    w = np.asarray(weights.data, dtype=np.int64).reshape(kh * kw, cout)
-    geometry = {"input": dims(inp.shape), "filter": dims((1, kh, kw, cout)), "output": dims(out.shape),
-                    "win": win.c_init()}
+    w = o.w.reshape(kh * kw, cout)
+    geometry = geo.c_fields((1, kh, kw, cout))
     names = {key: cname(op, key) for key in ("w", "bias", "mult", "shift", "params")}
     common = [ConstArray(names["mult"], "int32_t", mult), ConstArray(names["shift"], "int32_t", shift)]
     refs = {"weights": f"{{c:{names['w']}}}", "bias": f"{{c:{names['bias']}}}",

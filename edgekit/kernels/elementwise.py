@@ -25,6 +25,7 @@ from edgekit.kernels.cformat import (
 )
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier
+from edgekit.memory.contract import MemoryContract
 
 BCAST_MAX_DIMS = 6  # EK_BCAST_MAX_DIMS in ek_elementwise.h
 ADD_LEFT_SHIFT = 20  # add.cc / sub.cc for 8-bit inputs
@@ -111,7 +112,13 @@ _FUNCTIONS = {"ADD": "ek_add_s8", "SUB": "ek_sub_s8", "MUL": "ek_mul_s8",
               "MAXIMUM": "ek_maximum_s8", "MINIMUM": "ek_minimum_s8"}
 
 
-@register("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM")
+def binary_contract(graph: Graph, op: Op) -> MemoryContract:
+    """ek_bcast_walk reads element i of both inputs before it writes output element i, so
+    the output may be written over either input of its own size."""
+    return MemoryContract(in_place=tuple(range(len(op.inputs))))
+
+
+@register("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", memory=binary_contract)
 def lower_binary(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]

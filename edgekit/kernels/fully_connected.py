@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require, require_int8, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, require
 from edgekit.kernels.conv_common import (
-    activation_range,
     bias_values,
     bounded_bias,
     bounded_rq,
@@ -29,6 +28,7 @@ from edgekit.kernels.conv_common import (
     gemm_parts,
     packed_variant,
     per_channel_multipliers,
+    weighted_operands,
     wrap_int32,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
@@ -108,22 +108,17 @@ def vec_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndar
 
 @register("FULLY_CONNECTED")
 def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    inp, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    out = graph.tensors[op.outputs[0]]
-    require_int8(op, inp, weights, out)
-    require(weights.is_constant and len(weights.shape) == 2, op, "weights must be a constant 2-D tensor")
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    o = weighted_operands(graph, op)
+    in_zp, out_zp, act, weights, w = o.in_zp, o.out_zp, o.act, o.weights, o.w
+    require(len(weights.shape) == 2, op, "weights must be a constant 2-D tensor")
     require(op.options.get("weights_format", 0) in (0, "DEFAULT"), op, "shuffled weights are not supported")
     n_out, k = (int(v) for v in weights.shape)
     require(k > 0 and inp.num_elements % k == 0, op, f"input of {inp.num_elements} values is not rows of {k}")
     batches = inp.num_elements // k
     require(out.num_elements == batches * n_out, op, "output size does not match batch x outputs")
-    in_scale, in_zp = scale_zp(inp)
-    out_scale, out_zp = scale_zp(out)
-    mult, shift = fc_multipliers(in_scale, filter_scales(weights, n_out, 0, op), out_scale, n_out)
-    act = activation_range(op.options.get("fused_activation_function", "NONE"), out_scale, out_zp, op)
+    mult, shift = fc_multipliers(o.in_scale, filter_scales(weights, n_out, 0, op), o.out_scale, n_out)
     bias = bias_values(graph, op, 2, n_out)
-    assert weights.data is not None
-    w = np.asarray(weights.data, dtype=np.int64)
     single = single_rounding(ctx)
     params = cname(op, "params")
     if packed_variant(ctx.variant):

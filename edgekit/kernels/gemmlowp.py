@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from edgekit.kernels.quant import tflite_round
+
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
@@ -21,22 +23,24 @@ def _wrap(x: int) -> int:
     return ((x + (1 << 31)) % (1 << 32)) - (1 << 31)
 
 
-def _tdiv(a: int, b: int) -> int:
+def tdiv(a: int, b: int) -> int:
+    """C integer division (truncates toward zero)."""
     q = abs(a) // abs(b)
     return q if (a >= 0) == (b >= 0) else -q
 
 
-def srdhm(a: int, b: int) -> int:
-    """SaturatingRoundingDoublingHighMul (int32)."""
-    if a == b == INT32_MIN:
-        return INT32_MAX
+def srdhm(a: int, b: int, bits: int = 32) -> int:
+    """SaturatingRoundingDoublingHighMul on int32 (or int16 with bits=16)."""
+    lowest = -(1 << (bits - 1))
+    if a == b == lowest:
+        return -lowest - 1
     ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    return _tdiv(ab + nudge, 1 << 31)
+    nudge = (1 << (bits - 2)) if ab >= 0 else 1 - (1 << (bits - 2))
+    return tdiv(ab + nudge, 1 << (bits - 1))
 
 
 def rdbpot(x: int, exponent: int) -> int:
-    """RoundingDivideByPOT (int32)."""
+    """RoundingDivideByPOT (any width: Python ints)."""
     mask = (1 << exponent) - 1
     remainder = x & mask
     threshold = (mask >> 1) + (1 if x < 0 else 0)
@@ -58,7 +62,7 @@ def mbqm(x: int, multiplier: int, shift: int) -> int:
 
 def _rounding_half_sum(a: int, b: int) -> int:
     s = a + b
-    return _wrap(_tdiv(s + (1 if s >= 0 else -1), 2))
+    return _wrap(tdiv(s + (1 if s >= 0 else -1), 2))
 
 
 # Fixed-point values are raw int32 with an implicit number of integer bits (comments);
@@ -138,7 +142,7 @@ def tanh_q4(a: int) -> int:
 def _input_rescale(in_scale: float) -> tuple[int, int, int]:
     """TFLM's (multiplier, left shift, input radius) for a Q4.27 input."""
     mantissa, shift = math.frexp(float(np.float32(in_scale)) * float(1 << 27))
-    multiplier = math.floor(abs(mantissa) * (1 << 31) + 0.5)
+    multiplier = tflite_round(abs(mantissa) * (1 << 31))
     max_rescaled = 1.0 * 15 * (1 << 27) / (1 << shift) if shift >= 0 else 15.0 * (1 << 27) * (1 << -shift)
     return multiplier, shift, math.floor(max_rescaled)
 

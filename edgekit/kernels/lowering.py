@@ -4,6 +4,10 @@ Every op family in edgekit/kernels/ registers a `lower(graph, op, ctx) -> OpLowe
 with `@register("CONV_2D", ...)`. Codegen (and the kernel tests) are generic: they put
 the constants in flash, give the tensors arena addresses, and paste the call.
 
+A family also declares its ops' memory contract (`@register(..., memory=fn)`, fn(graph, op)
+-> MemoryContract): whether the kernel may run in place, overlap its input row by row, or
+is a view of its input. The memory planner knows ops only through it.
+
 Placeholders in `OpLowering.call`, filled by whoever emits the C:
   {in0}, {in1}, ...   pointer to the op's i-th *non-constant* input activation (int8_t *)
   {out0}, {out1}, ... pointer to its i-th output (int8_t *)
@@ -15,12 +19,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
 from edgekit.ir import Graph, Op
+from edgekit.memory.contract import NO_CONTRACT, ContractFn, MemoryContract
 
 Rounding = Literal["tflite", "tflm"]  # TF reference kernels (default) or TFLite Micro
 Variant = Literal["portable", "arm-dsp", "arm-mve", "esp-nn-like"]
@@ -57,18 +62,25 @@ class OpLowering:
     headers: list[str] = field(default_factory=list)  # e.g. ["ek_conv.h"]
     constants: list[ConstArray | ConstStruct] = field(default_factory=list)
     scratch_bytes: int = 0
-    # Ops that move no data (RESHAPE...) lower to an alias: output shares input's bytes.
-    alias_of_input: int | None = None
+    # What the kernel promises about its memory (filled from the family's declaration by
+    # lower_op). A `view_of` op moves no data: codegen emits no call for it.
+    memory: MemoryContract = NO_CONTRACT
 
 
 LowerFn = Callable[[Graph, Op, LoweringContext], OpLowering]
+MemoryFn = Callable[[Graph, Op], MemoryContract]
 _REGISTRY: dict[str, LowerFn] = {}
+_MEMORY: dict[str, MemoryFn] = {}
 
 
-def register(*op_types: str) -> Callable[[LowerFn], LowerFn]:
+def register(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
+    """Register a lowering for `op_types`, and the memory contract its kernels keep
+    (default: none, the op's output gets a buffer of its own)."""
     def wrap(fn: LowerFn) -> LowerFn:
         for op_type in op_types:
             _REGISTRY[op_type] = fn
+            if memory is not None:
+                _MEMORY[op_type] = memory
         return fn
 
     return wrap
@@ -78,6 +90,27 @@ def lowering_for(op_type: str) -> LowerFn | None:
     """The lowering of `op_type`, importing every kernel family module on first use."""
     _import_families()
     return _REGISTRY.get(op_type)
+
+
+def memory_contract(graph: Graph, op: Op) -> MemoryContract:
+    """The memory contract declared for `op` by its lowering family (none if unknown)."""
+    _import_families()
+    declare = _MEMORY.get(op.type)
+    return declare(graph, op) if declare is not None else NO_CONTRACT
+
+
+def memory_contracts(graph: Graph) -> ContractFn:
+    """Every op's declared memory contract, computed once: what the planner takes."""
+    contracts = {op.index: memory_contract(graph, op) for op in graph.ops}
+    return lambda op: contracts.get(op.index, NO_CONTRACT)
+
+
+def lower_op(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering | None:
+    """Lower one op with its family's memory contract attached (None: no kernel for it)."""
+    lower = lowering_for(op.type)
+    if lower is None:
+        return None
+    return replace(lower(graph, op, ctx), memory=memory_contract(graph, op))
 
 
 def supported_op_types() -> set[str]:

@@ -17,9 +17,31 @@ INT32_MAX = (1 << 31) - 1
 MAX_LEFT_SHIFT = 31
 
 
-def tflite_round(x: float) -> int:
-    """std::round: halves away from zero (Python's round() is banker's rounding)."""
+def tflite_round(x: float | np.floating) -> int:
+    """std::round / roundf: halves away from zero (Python's round() is banker's rounding).
+    A float32 argument is exact in double, and so is |x| + 0.5 below 2^29."""
+    x = float(x)
     return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
+def quantize_f32(value: float, scale: float | np.floating, zero_point: int) -> int:
+    """TFLite's FloatToQuantizedType before clamping: zero_point + round(value / scale),
+    the quotient computed in float32."""
+    return zero_point + tflite_round(np.float32(np.float32(value) / np.float32(scale)))
+
+
+# Fused activations: the float range each one clamps to (None: unbounded on that side).
+ACTIVATION_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0),
+}
+
+
+def int8_activation_range(activation: str, scale: float | np.floating, zero_point: int) -> tuple[int, int]:
+    """CalculateActivationRangeQuantized for int8 (`activation` a key of ACTIVATION_BOUNDS)."""
+    lo_f, hi_f = ACTIVATION_BOUNDS[activation]
+    lo = -128 if lo_f is None else max(-128, quantize_f32(lo_f, scale, zero_point))
+    hi = 127 if hi_f is None else min(127, quantize_f32(hi_f, scale, zero_point))
+    return lo, hi
 
 
 def quantize_multiplier(real_multiplier: float, single_rounding: bool = False) -> tuple[int, int]:

@@ -14,6 +14,7 @@ import numpy as np
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.cformat import c_ints, c_struct, cname, input_refs, require
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
+from edgekit.memory.contract import NO_CONTRACT, MemoryContract
 
 MAX_DIMS = 6  # EK_SHAPE_MAX_DIMS in ek_shape.h
 
@@ -34,12 +35,17 @@ def _const_ints(graph: Graph, op: Op, position: int, what: str) -> list[int]:
 # --- RESHAPE, SQUEEZE, EXPAND_DIMS ---------------------------------------------------------
 
 
-@register("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+def view_contract(graph: Graph, op: Op) -> MemoryContract:
+    """The output is its first input's bytes under another shape."""
+    return MemoryContract(view_of=0) if op.inputs else NO_CONTRACT
+
+
+@register("RESHAPE", "SQUEEZE", "EXPAND_DIMS", memory=view_contract)
 def lower_alias(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     require(x.nbytes == y.nbytes and x.dtype == y.dtype, op,
             f"{x.shape} {x.dtype} -> {y.shape} {y.dtype} is not a pure reshape")
-    return OpLowering(call="", alias_of_input=0)
+    return OpLowering(call="")  # codegen: no code when the plan shares the bytes, else a copy
 
 
 # --- strided copy (TRANSPOSE, STRIDED_SLICE) -------------------------------------------------
@@ -179,7 +185,35 @@ def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
 # --- CONCATENATION --------------------------------------------------------------------------
 
 
-@register("CONCATENATION")
+def _same_quant(a: Tensor, b: Tensor) -> bool:
+    if a.quant is None or b.quant is None:
+        return a.quant is None and b.quant is None
+    return (np.array_equal(a.quant.scale, b.quant.scale)
+            and np.array_equal(a.quant.zero_point, b.quant.zero_point))
+
+
+def concat_contract(graph: Graph, op: Op) -> MemoryContract:
+    """Inputs laid end to end (every dimension before the axis is 1), no activation, no
+    requantization: each producer may write straight into its slice of the output."""
+    if len(op.outputs) != 1 or op.options.get("fused_activation_function", "NONE") != "NONE":
+        return NO_CONTRACT
+    out = graph.tensors[op.outputs[0]]
+    rank = len(out.shape)
+    axis = int(op.options.get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank or any(d != 1 for d in out.shape[:axis]) or any(i < 0 for i in op.inputs):
+        return NO_CONTRACT
+    parts, offset = [], 0
+    for i in op.inputs:
+        t = graph.tensors[i]
+        if not _same_quant(t, out):
+            return NO_CONTRACT
+        parts.append(offset)
+        offset += t.nbytes
+    return MemoryContract(parts=tuple(parts))
+
+
+@register("CONCATENATION", memory=concat_contract)
 def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     y = graph.tensors[op.outputs[0]]
     inputs = [graph.tensors[i] for i in op.inputs]

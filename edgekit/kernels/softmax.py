@@ -12,31 +12,20 @@ float. TFLite Micro gave the same bytes on every case measured (tests check both
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-from functools import lru_cache
-
 import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_float, c_struct, cname, int8_per_tensor, require, scale_zp
+from edgekit.kernels.libm import float_function
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 F32 = np.float32
 
 
-@lru_cache(maxsize=1)
-def _expf() -> ctypes._CFuncPtr:  # type: ignore[name-defined]
-    lib = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-    fn = lib.expf
-    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
-    return fn
-
-
 def exp_table(input_scale: float, beta: float) -> np.ndarray:
     """PopulateSoftmaxLookupTable, indexed by d = max - x: expf(-scale * beta * d)."""
     scale = F32(F32(-F32(input_scale)) * F32(beta))
-    expf = _expf()
+    expf = float_function("expf")
     return np.array([expf(float(F32(scale * F32(d)))) for d in range(256)], dtype=np.float32)
 
 

@@ -1,9 +1,9 @@
 """Tensors that need no buffer of their own: views of another tensor's bytes.
 
-* RESHAPE / SQUEEZE / EXPAND_DIMS: the output is the input's bytes (codegen emits no copy).
-* CONCATENATION whose output slices are contiguous (every dimension before the axis is 1)
-  and whose inputs carry the output's quantization: each input is written by its producer
-  straight into its slice, so the concatenation itself disappears.
+Two promises of an op's memory contract (edgekit.memory.contract) make aliases:
+* view_of: the output is that input's bytes (codegen emits no copy when they share them);
+* parts: the output is its inputs end to end, so each input is written by its producer
+  straight into its slice and the op itself disappears.
 
 Aliases do not depend on the op order, so they are decided once per graph.
 """
@@ -12,11 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from edgekit.ir import Graph, Op, Tensor
-
-RESHAPE_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+from edgekit.ir import Graph, Op
+from edgekit.memory.contract import ContractFn
 
 
 @dataclass
@@ -50,48 +47,45 @@ class AliasGroups:
         return dict(self.base)
 
 
-def _same_quant(a: Tensor, b: Tensor) -> bool:
-    if a.quant is None or b.quant is None:
-        return a.quant is None and b.quant is None
-    return (np.array_equal(a.quant.scale, b.quant.scale)
-            and np.array_equal(a.quant.zero_point, b.quant.zero_point))
+def view_source(graph: Graph, op: Op, contracts: ContractFn) -> int | None:
+    """The activation tensor whose bytes op's output is (a declared view of equal size)."""
+    position = contracts(op).view_of
+    if position is None or len(op.outputs) != 1 or not 0 <= position < len(op.inputs):
+        return None
+    src, dst = graph.tensors[op.inputs[position]], graph.tensors[op.outputs[0]]
+    if op.inputs[position] < 0 or src.is_constant or src.nbytes != dst.nbytes:
+        return None
+    return src.index
 
 
-def concat_slices(graph: Graph, op: Op) -> list[tuple[int, int]] | None:
-    """[(input tensor, byte offset in the output)] if op is an eliminable concatenation."""
-    if op.type != "CONCATENATION" or len(op.outputs) != 1:
-        return None
-    if op.options.get("fused_activation_function", "NONE") != "NONE":
-        return None
-    out = graph.tensors[op.outputs[0]]
-    rank = len(out.shape)
-    axis = int(op.options.get("axis", 0))
-    axis = axis + rank if axis < 0 else axis
-    if not 0 <= axis < rank or any(d != 1 for d in out.shape[:axis]):
+def part_slices(graph: Graph, op: Op, contracts: ContractFn) -> list[tuple[int, int]] | None:
+    """[(input tensor, byte offset in the output)] when the op's output is made of its inputs."""
+    parts = contracts(op).parts
+    if parts is None or len(op.outputs) != 1 or len(parts) != len(op.inputs):
         return None
     if len(set(op.inputs)) != len(op.inputs) or any(i < 0 for i in op.inputs):
         return None
-    slices, offset = [], 0
-    for i in op.inputs:
+    out = graph.tensors[op.outputs[0]]
+    expected = 0
+    for i, offset in zip(op.inputs, parts):  # contiguous, in order, covering the output
         t = graph.tensors[i]
-        if t.is_constant or t.dtype != out.dtype or not _same_quant(t, out):
+        if t.is_constant or t.dtype != out.dtype or offset != expected:
             return None
-        slices.append((i, offset))
-        offset += t.nbytes
-    return slices if offset == out.nbytes else None
+        expected += t.nbytes
+    return list(zip(op.inputs, parts)) if expected == out.nbytes else None
 
 
-def find_aliases(graph: Graph, alignment: int = 1, concat: bool = True) -> AliasGroups:
-    """Alias groups of the graph. Concat slices must start at `alignment` multiples."""
+def find_aliases(graph: Graph, contracts: ContractFn, alignment: int = 1, concat: bool = True) -> AliasGroups:
+    """Alias groups of the graph. Part slices must start at `alignment` multiples."""
     groups = AliasGroups()
     outputs = set(graph.outputs)
     for op in graph.ops:
-        if op.type in RESHAPE_OPS and op.inputs and len(op.outputs) == 1:
-            src, dst = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-            if not src.is_constant and src.nbytes == dst.nbytes and op.outputs[0] not in groups.base:
-                root, off = groups.root(src.index)
-                groups.attach(dst.index, root, off, "reshape")
-        elif concat and (slices := concat_slices(graph, op)) is not None:
+        src = view_source(graph, op, contracts)
+        if src is not None:
+            if op.outputs[0] not in groups.base:
+                root, off = groups.root(src)
+                groups.attach(op.outputs[0], root, off, "reshape")
+        elif concat and (slices := part_slices(graph, op, contracts)) is not None:
             out = op.outputs[0]
             ok = all(groups.is_whole(graph, t) and groups.root(t)[0] != out
                      and off % alignment == 0 and t not in outputs for t, off in slices)

@@ -1,9 +1,9 @@
 """The plan checker: proves that a MemoryPlan never lets a live buffer be overwritten.
 
 It trusts nothing the planner computed except the plan itself (op order, offsets, aliases,
-declared overlaps): lifetimes come from the graph, aliases are re-justified by the op
-that creates them, and every declared overlap is re-proved from the op's geometry
-(edgekit.memory.overlap). Build runs it on every plan.
+declared overlaps): lifetimes come from the graph, aliases are re-justified by the memory
+contract of the op that creates them, and every declared overlap is re-proved from the
+op's contract and geometry (edgekit.memory.overlap). Build runs it on every plan.
 """
 
 from __future__ import annotations
@@ -13,17 +13,11 @@ from dataclasses import dataclass
 
 from edgekit.errors import CheckFailed, EdgekitError
 from edgekit.ir import DTYPE_BYTES, Graph
-from edgekit.memory.aliasing import RESHAPE_OPS, concat_slices
-from edgekit.memory.liveness import Buffer, ScratchFn, tensor_lifetimes
-from edgekit.memory.overlap import (
-    ELEMENTWISE_OPS,
-    ROW_OPS,
-    prove_in_place,
-    prove_rows,
-    row_geometry,
-)
-from edgekit.memory.plan import MemoryPlan
-from edgekit.memory.problem import Overlap, OverlapRule
+from edgekit.memory.aliasing import part_slices, view_source
+from edgekit.memory.contract import ContractFn
+from edgekit.memory.liveness import ScratchFn, tensor_lifetimes
+from edgekit.memory.overlap import prove_in_place, prove_rows
+from edgekit.memory.types import Buffer, MemoryPlan, Overlap, OverlapRule
 
 
 class PlanCheckError(CheckFailed):
@@ -49,10 +43,10 @@ def _fail(message: str) -> None:
     raise PlanCheckError(f"memory plan check failed: {message}")
 
 
-def _check_aliases(graph: Graph, plan: MemoryPlan, activations: set[int]) -> None:
+def _check_aliases(graph: Graph, plan: MemoryPlan, activations: set[int], contracts: ContractFn) -> None:
     """Every alias must be reachable from its base through ops that really share bytes:
-    a reshape-like op whose input and output are placed at the same offset, or an
-    eliminable concatenation whose inputs are placed at their slices of the output."""
+    a declared view whose input and output are placed at the same offset, or an op made
+    of its inputs' parts whose inputs are placed at their slices of the output."""
     parent: dict[int, int] = {}
 
     def find(t: int) -> int:
@@ -64,12 +58,12 @@ def _check_aliases(graph: Graph, plan: MemoryPlan, activations: set[int]) -> Non
         parent[find(a)] = find(b)
 
     for op in graph.ops:
-        if op.type in RESHAPE_OPS and op.inputs and len(op.outputs) == 1:
-            src, dst = op.inputs[0], op.outputs[0]
-            if (src in activations and dst in activations and plan.offsets[src] == plan.offsets[dst]
-                    and graph.tensors[src].nbytes == graph.tensors[dst].nbytes):
+        src = view_source(graph, op, contracts)
+        if src is not None:
+            dst = op.outputs[0]
+            if src in activations and dst in activations and plan.offsets[src] == plan.offsets[dst]:
                 join(dst, src)
-        slices = concat_slices(graph, op)
+        slices = part_slices(graph, op, contracts)
         if slices and all(plan.offsets[t] == plan.offsets[op.outputs[0]] + off for t, off in slices):
             for t, _ in slices:
                 join(t, op.outputs[0])
@@ -87,7 +81,7 @@ def _check_aliases(graph: Graph, plan: MemoryPlan, activations: set[int]) -> Non
 
 
 def _prove(graph: Graph, plan: MemoryPlan, ov: Overlap, step_of: dict[int, int],
-           region_of: dict[int, _Region], outputs: set[int]) -> None:
+           region_of: dict[int, _Region], outputs: set[int], contracts: ContractFn) -> None:
     """Re-prove one declared overlap from the graph; raise if it does not hold."""
     if not 0 <= ov.op < len(graph.ops):
         _fail(f"overlap refers to missing op {ov.op}")
@@ -105,14 +99,16 @@ def _prove(graph: Graph, plan: MemoryPlan, ov: Overlap, step_of: dict[int, int],
     in_off, out_off = plan.offsets[ov.input], plan.offsets[ov.output]
     if (rx.start, rx.end) != (in_off, in_off + x.nbytes) or (ry.start, ry.end) != (out_off, out_off + y.nbytes):
         _fail(f"{where}: overlapping buffers must hold exactly these two tensors")
+    contract = contracts(op)
     if ov.kind == "in_place":
-        if op.type not in ELEMENTWISE_OPS:
-            _fail(f"{where}: {op.type} is not an element-wise op that may run in place")
+        if not any(op.inputs[k] == ov.input for k in contract.in_place if 0 <= k < len(op.inputs)):
+            _fail(f"{where}: the {op.type} kernel does not declare that it may run in place over this input")
         why = prove_in_place(in_off, x.nbytes, out_off, y.nbytes, DTYPE_BYTES[x.dtype], DTYPE_BYTES[y.dtype])
     elif ov.kind == "rows":
-        geo = row_geometry(graph, op)
-        if op.type not in ROW_OPS or geo is None or op.inputs[0] != ov.input:
-            _fail(f"{where}: rows overlap needs a 4-D CONV/DEPTHWISE/POOL op on its first input")
+        geo = contract.rows
+        if geo is None or op.inputs[0] != ov.input:
+            _fail(f"{where}: the {op.type} kernel does not declare a rows overlap with its first input")
+        assert geo is not None
         why = prove_rows(geo, in_off, out_off, plan.pixel_block)
     else:
         why = f"unknown overlap kind {ov.kind!r}"
@@ -120,9 +116,11 @@ def _prove(graph: Graph, plan: MemoryPlan, ov: Overlap, step_of: dict[int, int],
         _fail(f"{where}: unsafe overlap: {why}")
 
 
-def check_plan(plan: MemoryPlan, graph: Graph, scratch_bytes: ScratchFn | None = None) -> None:
+def check_plan(plan: MemoryPlan, graph: Graph, scratch_bytes: ScratchFn | None = None, *,
+               contracts: ContractFn) -> None:
     """Raise PlanCheckError unless the plan is safe for this graph (see module docstring).
 
+    `contracts(op)` is what each op's kernel promises (the same the planner was given);
     `scratch_bytes`, when given, must agree with the plan's scratch sizes.
     """
     try:
@@ -141,7 +139,7 @@ def check_plan(plan: MemoryPlan, graph: Graph, scratch_bytes: ScratchFn | None =
             _fail(f"tensor {name!r} has no offset")
         if plan.offsets[t] < 0 or plan.offsets[t] + graph.tensors[t].nbytes > plan.arena_bytes:
             _fail(f"tensor {name!r} at {plan.offsets[t]} does not fit the {plan.arena_bytes}-byte arena")
-    _check_aliases(graph, plan, set(lifetimes))
+    _check_aliases(graph, plan, set(lifetimes), contracts)
 
     # Alias groups: root -> members; one region per group over the union of lifetimes.
     groups: dict[int, list[int]] = {}
@@ -175,7 +173,7 @@ def check_plan(plan: MemoryPlan, graph: Graph, scratch_bytes: ScratchFn | None =
     outputs = set(graph.outputs)
     allowed: set[tuple[int, int]] = set()
     for ov in plan.overlaps:
-        _prove(graph, plan, ov, step_of, region_of, outputs)
+        _prove(graph, plan, ov, step_of, region_of, outputs, contracts)
         allowed.add((id(region_of[ov.input]), id(region_of[ov.output])))
     for i, a in enumerate(regions):
         for b in regions[i + 1:]:

@@ -9,31 +9,16 @@ their own op only.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from edgekit.errors import ModelError
 from edgekit.ir import Graph, Op
+from edgekit.memory.types import Buffer
 
 ScratchFn = Callable[[Op], int]
 
 
-@dataclass(frozen=True)
-class Buffer:
-    """One block of arena memory. A planner sees only size, first_use and last_use."""
-
-    name: str
-    size: int
-    first_use: int
-    last_use: int
-    tensors: tuple[int, ...] = ()  # activation tensors stored here
-    op: int | None = None  # scratch buffers: the op (graph index) that owns it
-
-    def overlaps_in_time(self, other: Buffer) -> bool:
-        return self.first_use <= other.last_use and other.first_use <= self.last_use
-
-
 def no_scratch(op: Op) -> int:
-    """Default scratch size until the kernels' Python mirror provides the real one."""
+    """For plans without kernels (plan-only reports): no op needs scratch."""
     return 0
 
 

@@ -9,87 +9,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from edgekit.errors import EdgekitError
 from edgekit.ir import Graph
-from edgekit.memory.aliasing import find_aliases
+from edgekit.memory.aliasing import find_aliases, part_slices, view_source
+from edgekit.memory.check import check_plan
+from edgekit.memory.contract import ContractFn
 from edgekit.memory.liveness import ScratchFn, default_order, liveness_lower_bound, no_scratch
 from edgekit.memory.order import topological_orders
 from edgekit.memory.planners import PLANNERS, arena_bytes, heuristic_plans
-from edgekit.memory.problem import ALL, NO_OVERLAP, PLAIN, Overlap, Problem, Tricks, build_problem
+from edgekit.memory.problem import Problem, build_problem
+from edgekit.memory.types import ALL, NO_OVERLAP, PLAIN, MemoryPlan, PlanBuffer, Tricks
 
 
-@dataclass
-class PlanBuffer:
-    """A planned block of the arena (for reports): planner buffer with its offset."""
-
-    name: str
-    offset: int
-    size: int
-    first_use: int  # step in op_order
-    last_use: int
-    tensors: tuple[int, ...]
-    op: int | None = None  # scratch: owning op index
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "offset": self.offset, "size": self.size,
-                "first_use": self.first_use, "last_use": self.last_use,
-                "tensors": list(self.tensors), "scratch_of_op": self.op}
-
-
-@dataclass
-class MemoryPlan:
-    """Where every activation and scratch buffer lives in the one static arena.
-
-    Codegen contract: run ops in `op_order` (graph op indices); tensor t is at
-    arena + offsets[t]; op i's scratch at arena + scratch_offsets[i] (scratch_sizes[i]
-    bytes); ops whose output is an alias (RESHAPE-like, eliminated CONCATENATION: see
-    `eliminated_ops`) emit no code. The arena is `arena_bytes` long, aligned to `alignment`.
-    """
-
-    arena_bytes: int
-    alignment: int
-    op_order: list[int]
-    offsets: dict[int, int]  # every activation tensor -> byte offset in the arena
-    aliases: dict[int, tuple[int, int]]  # tensor -> (base tensor, byte offset in base)
-    scratch_offsets: dict[int, int]  # op index -> byte offset
-    scratch_sizes: dict[int, int]  # op index -> bytes
-    overlaps: list[Overlap]  # allowed overlaps, each proved by check_plan
-    planner: str  # e.g. "search" with tricks "aliases+in_place+rows"
-    tricks: str
-    lower_bound: int  # liveness lower bound (graph order, no tricks)
-    buffers: list[PlanBuffer] = field(default_factory=list)
-    planner_bytes: dict[str, int] = field(default_factory=dict)  # "planner/tricks" -> arena
-    eliminated_ops: list[int] = field(default_factory=list)
-    # Kernel contract behind "rows" overlaps: 0 = whole output rows, P = pixel blocks of P.
-    pixel_block: int = 0
-
-    def ordered_ops(self, graph: Graph) -> list:
-        return [graph.ops[i] for i in self.op_order]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "arena_bytes": self.arena_bytes, "alignment": self.alignment,
-            "lower_bound_bytes": self.lower_bound, "planner": self.planner,
-            "tricks": self.tricks, "op_order": self.op_order,
-            "offsets": {str(t): o for t, o in sorted(self.offsets.items())},
-            "aliases": {str(t): list(v) for t, v in sorted(self.aliases.items())},
-            "scratch": {str(i): {"offset": self.scratch_offsets[i], "size": self.scratch_sizes[i]}
-                        for i in sorted(self.scratch_offsets)},
-            "overlaps": [o.to_dict() for o in self.overlaps],
-            "eliminated_ops": self.eliminated_ops, "pixel_block": self.pixel_block,
-            "planners": dict(self.planner_bytes),
-            "buffers": [b.to_dict() for b in self.buffers],
-        }
-
-
-def eliminated_ops(graph: Graph, aliases: dict[int, tuple[int, int]]) -> list[int]:
-    """Ops that move no data under these aliases (reshape views, concat into slices)."""
+def eliminated_ops(graph: Graph, aliases: dict[int, tuple[int, int]], contracts: ContractFn) -> list[int]:
+    """Ops that move no data under these aliases (views sharing their input's bytes,
+    ops whose inputs were all written into their slices of the output)."""
     result = []
     for op in graph.ops:
-        if op.type in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and op.outputs and op.outputs[0] in aliases or op.type == "CONCATENATION" and op.inputs and all(t in aliases for t in op.inputs):
+        if view_source(graph, op, contracts) is not None and op.outputs[0] in aliases:
+            result.append(op.index)
+        elif part_slices(graph, op, contracts) is not None and all(t in aliases for t in op.inputs):
             result.append(op.index)
     return result
 
@@ -102,7 +44,7 @@ def _solve(problem: Problem, planner: str, alignment: int, **options: Any) -> li
 
 
 def make_plan(graph: Graph, problem: Problem, offsets: Sequence[int], alignment: int,
-              planner: str, tricks: Tricks, lower_bound: int | None = None) -> MemoryPlan:
+              planner: str, tricks: Tricks, contracts: ContractFn, lower_bound: int | None = None) -> MemoryPlan:
     """Turn a solved problem into a MemoryPlan (tensor offsets, scratch, report buffers)."""
     tensor_offsets = {t: offsets[b] + off for t, (b, off) in problem.tensor_place.items()}
     scratch_offsets = {op: offsets[b] for op, b in problem.scratch_of.items()}
@@ -119,7 +61,7 @@ def make_plan(graph: Graph, problem: Problem, offsets: Sequence[int], alignment:
         scratch_offsets=scratch_offsets, scratch_sizes=scratch_sizes,
         overlaps=used, planner=planner, tricks=tricks.name,
         lower_bound=liveness_lower_bound(graph) if lower_bound is None else lower_bound,
-        buffers=buffers, eliminated_ops=eliminated_ops(graph, problem.aliases),
+        buffers=buffers, eliminated_ops=eliminated_ops(graph, problem.aliases, contracts),
         pixel_block=tricks.pixel_block if tricks.rows else 0)
 
 
@@ -127,15 +69,19 @@ def _intersect(a: int, a_size: int, b: int, b_size: int) -> bool:
     return a < b + b_size and b < a + a_size
 
 
-def plan_graph(graph: Graph, planner: str = "greedy_by_size", alignment: int = 16,
-               tricks: Tricks = ALL, order: Sequence[int] | None = None,
+def plan_graph(graph: Graph, planner: str = "greedy_by_size", alignment: int = 16, *,
+               contracts: ContractFn, tricks: Tricks = ALL, order: Sequence[int] | None = None,
                scratch_bytes: ScratchFn = no_scratch, **options: Any) -> MemoryPlan:
-    """One planner, one set of tricks, one op order (default: the graph's)."""
+    """One planner, one set of tricks, one op order (default: the graph's).
+
+    `contracts(op)` is each op's memory contract (edgekit.kernels.memory_contracts(graph),
+    or the lowerings' in a build); `scratch_bytes(op)` its kernel's scratch."""
     _check_alignment(alignment)
     order = default_order(graph) if order is None else list(order)
-    problem = build_problem(graph, order, tricks, alignment, scratch_bytes)
+    problem = build_problem(graph, order, contracts=contracts, tricks=tricks, alignment=alignment,
+                            scratch_bytes=scratch_bytes)
     offsets = _solve(problem, planner, alignment, **options)
-    return make_plan(graph, problem, offsets, alignment, planner, tricks)
+    return make_plan(graph, problem, offsets, alignment, planner, tricks, contracts)
 
 
 def _check_alignment(alignment: int) -> None:
@@ -146,8 +92,8 @@ def _check_alignment(alignment: int) -> None:
 TRICK_SETS = {"plain": PLAIN, "no_overlap": NO_OVERLAP, "all": ALL}
 
 
-def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_scratch,
-              time_budget: float = 2.0, seed: int = 0, max_orders: int = 64,
+def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_scratch, *,
+              contracts: ContractFn, time_budget: float = 2.0, seed: int = 0, max_orders: int = 64,
               tricks: Tricks = ALL, planners: Sequence[str] | None = None,
               max_iters: int = 20000) -> MemoryPlan:
     """The smallest checked plan over op orders, planners and trick sets (<= tricks).
@@ -156,12 +102,10 @@ def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_s
     the numbers in `planner_bytes`); other valid op orders are ranked by the heuristic and
     the search runs on the best two. The search's time budget is shared by all its runs.
     """
-    from edgekit.memory.check import check_plan  # check.py imports this module's types
-
     _check_alignment(alignment)
     names = list(planners or PLANNERS)
     lower = liveness_lower_bound(graph)
-    groups = find_aliases(graph, alignment)
+    groups = find_aliases(graph, contracts, alignment)
     trick_sets = [replace(t, pixel_block=tricks.pixel_block) if t.rows else t
                   for t in (PLAIN, NO_OVERLAP, ALL)
                   if all(getattr(tricks, f) or not getattr(t, f) for f in ("aliases", "in_place", "rows"))]
@@ -178,7 +122,7 @@ def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_s
             options = {"time_budget": left / max(searches, 1), "seed": seed, "max_iters": max_iters}
             searches = max(searches - 1, 1)
         plan = make_plan(graph, problem, _solve(problem, name, alignment, **options),
-                         alignment, name, trick, lower)
+                         alignment, name, trick, contracts, lower)
         if label:
             planner_bytes[label] = plan.arena_bytes
         candidates.append(plan)
@@ -186,8 +130,8 @@ def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_s
 
     graph_order = default_order(graph)
     for trick in trick_sets:
-        problem = build_problem(graph, graph_order, trick, alignment, scratch_bytes,
-                                groups if trick.aliases else None)
+        problem = build_problem(graph, graph_order, contracts=contracts, tricks=trick, alignment=alignment,
+                                scratch_bytes=scratch_bytes, groups=groups if trick.aliases else None)
         for name in names:
             run(problem, name, trick, f"{name}/{trick.name}")
 
@@ -195,7 +139,8 @@ def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_s
     best_trick = trick_sets[-1]
     ranked = []
     for order in topological_orders(graph, max_orders)[1:]:
-        problem = build_problem(graph, order, best_trick, alignment, scratch_bytes, groups)
+        problem = build_problem(graph, order, contracts=contracts, tricks=best_trick, alignment=alignment,
+                                scratch_bytes=scratch_bytes, groups=groups)
         ranked.append((heuristic_plans(problem.buffers, alignment, problem.rules)[0][0], order, problem))
     ranked.sort(key=lambda r: r[0])
     for _, order, problem in ranked[:2]:
@@ -205,5 +150,5 @@ def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_s
 
     best = min(candidates, key=lambda p: (p.arena_bytes, len(p.overlaps)))
     best.planner_bytes = planner_bytes
-    check_plan(best, graph, scratch_bytes)
+    check_plan(best, graph, scratch_bytes, contracts=contracts)
     return best

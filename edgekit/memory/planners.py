@@ -22,8 +22,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 
-from edgekit.memory.liveness import Buffer
-from edgekit.memory.problem import OverlapRule
+from edgekit.memory.types import Buffer, OverlapRule
 
 Conflicts = list[list[tuple[int, int, int]]]  # per buffer: (other, relation, delta)
 FREE, LOWER, UPPER = 0, 1, 2  # relation of buffer i to j: disjoint only / i below j / i above j

@@ -11,34 +11,10 @@ from dataclasses import dataclass, field
 
 from edgekit.ir import DTYPE_BYTES, Graph
 from edgekit.memory.aliasing import AliasGroups, find_aliases
-from edgekit.memory.liveness import Buffer, ScratchFn, no_scratch, scratch_buffers, tensor_lifetimes
-from edgekit.memory.overlap import ELEMENTWISE_OPS, min_rows_delta, row_geometry
-
-
-@dataclass(frozen=True)
-class OverlapRule:
-    """Buffers `lower` (an op's output) and `upper` (its dying input) may share bytes
-    when offset[upper] - offset[lower] >= min_delta, although both are alive at the op."""
-
-    lower: int
-    upper: int
-    min_delta: int
-
-
-@dataclass(frozen=True)
-class Overlap:
-    """A declared overlap in a plan, with what its proof needs."""
-
-    op: int  # graph op index
-    kind: str  # "in_place" or "rows"
-    input: int  # tensor index
-    output: int  # tensor index
-    min_delta: int  # smallest in_off - out_off that the proof accepts (0 for in_place)
-    geometry: dict[str, int] | None = None  # RowGeometry fields for "rows"
-
-    def to_dict(self) -> dict:
-        return {"op": self.op, "kind": self.kind, "input": self.input, "output": self.output,
-                "min_delta": self.min_delta, "geometry": self.geometry}
+from edgekit.memory.contract import ContractFn
+from edgekit.memory.liveness import ScratchFn, no_scratch, scratch_buffers, tensor_lifetimes
+from edgekit.memory.overlap import min_rows_delta
+from edgekit.memory.types import ALL, Buffer, Overlap, OverlapRule, Tricks
 
 
 @dataclass
@@ -52,39 +28,14 @@ class Problem:
     overlaps: list[Overlap] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Tricks:
-    """Which memory-saving transformations a problem may use."""
-
-    aliases: bool = True  # reshape views and concatenation slices
-    in_place: bool = True  # element-wise ops over a dying input
-    rows: bool = True  # conv/pool output overlapping its dying input's tail
-    # Kernel contract the overlap proof relies on: 0 = whole output rows (the default
-    # contract), P > 0 = blocks of at most P output pixels (see overlap.py).
-    pixel_block: int = 0
-
-    @property
-    def name(self) -> str:
-        if not self.aliases and not self.in_place and not self.rows:
-            return "plain"
-        names = [n for n in ("aliases", "in_place", "rows") if getattr(self, n)]
-        if self.rows and self.pixel_block:
-            names[-1] = f"pixels{self.pixel_block}"
-        return "+".join(names)
-
-
-PLAIN = Tricks(False, False, False)
-NO_OVERLAP = Tricks(True, True, False)
-ALL = Tricks(True, True, True)
-
-
-def build_problem(graph: Graph, order: Sequence[int], tricks: Tricks = ALL, alignment: int = 1,
-                  scratch_bytes: ScratchFn = no_scratch,
+def build_problem(graph: Graph, order: Sequence[int], *, contracts: ContractFn, tricks: Tricks = ALL,
+                  alignment: int = 1, scratch_bytes: ScratchFn = no_scratch,
                   groups: AliasGroups | None = None) -> Problem:
+    """The planner's problem for one op order: what each op's contract lets share memory."""
     order = list(order)
     lifetimes = tensor_lifetimes(graph, order)
     if groups is None:
-        groups = find_aliases(graph, alignment) if tricks.aliases else AliasGroups()
+        groups = find_aliases(graph, contracts, alignment) if tricks.aliases else AliasGroups()
     outputs = set(graph.outputs)
 
     # One planner buffer per alias group (root tensor), lifetime = union of its members.
@@ -118,20 +69,22 @@ def build_problem(graph: Graph, order: Sequence[int], tricks: Tricks = ALL, alig
         if not whole(y) or life[buffer_of(y)][0] != step:
             continue
         yb = buffer_of(y)
+        contract = contracts(op)
+        in_place = {op.inputs[k] for k in contract.in_place if 0 <= k < len(op.inputs)}
         for x in dict.fromkeys(i for i in op.inputs if i in lifetimes):  # distinct, in order
             xb = buffer_of(x)
             dies_here = xb != yb and life[xb][1] == step and not has_output[xb] and whole(x)
             if not dies_here:
                 continue
             tx, ty = graph.tensors[x], graph.tensors[y]
-            if (tricks.in_place and op.type in ELEMENTWISE_OPS and tx.nbytes == ty.nbytes
+            if (tricks.in_place and x in in_place and tx.nbytes == ty.nbytes
                     and DTYPE_BYTES[tx.dtype] == DTYPE_BYTES[ty.dtype]):
                 parent[yb] = xb  # y is written over x: one buffer
                 life[xb] = [life[xb][0], max(life[xb][1], life[yb][1])]
                 has_output[xb] = has_output[xb] or has_output[yb]
                 overlaps.append(Overlap(op_index, "in_place", x, y, 0))
                 break
-            geo = row_geometry(graph, op) if x == op.inputs[0] else None
+            geo = contract.rows if x == op.inputs[0] else None
             if tricks.rows and geo is not None:
                 delta = min_rows_delta(geo, tricks.pixel_block)
                 if delta < ty.nbytes:  # otherwise "overlap" would be plain disjointness

@@ -12,7 +12,7 @@ import string
 from pathlib import Path
 
 from edgekit.ir import Graph
-from edgekit.memory.plan import MemoryPlan, PlanBuffer
+from edgekit.memory.types import MemoryPlan, PlanBuffer
 
 LETTERS = string.ascii_uppercase + string.ascii_lowercase + string.digits
 

@@ -6,7 +6,7 @@ later `tf.keras` into tf_keras. So this module only ever runs as
 
     python -m edgekit.quantize.tfmot_worker SPEC.json
 
-with SPEC written by edgekit.quantize.optimize. It fine-tunes the variants, converts
+with SPEC written by edgekit.optimize. It fine-tunes the variants, converts
 each to .tflite with edgekit's own converter path (batch 1, full int8, checked), scores
 them with TFLite's reference kernels and writes OUT_DIR/variants.json. A user error is
 printed as one line prefixed with ERROR_PREFIX and exit status 2.

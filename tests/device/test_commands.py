@@ -172,7 +172,7 @@ def test_commands_without_a_build_exit_2(tmp_path, capsys) -> None:
 def test_compare_float_metrics_by_hand() -> None:
     import numpy as np
 
-    from edgekit.device.validate import compare_float
+    from edgekit.validate import compare_float
 
     device = np.array([[1.0, 0.0], [0.0, 2.0]])
     floats = np.array([[1.0, 1.0], [0.0, 2.0]])

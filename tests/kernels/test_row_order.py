@@ -1,9 +1,10 @@
-"""The memory planner's row-order contract (notes/kernels.md): CONV_2D, DEPTHWISE_CONV_2D
-and the pools write output rows in order and, while producing output row r, never read
-input rows above its window start(r) = max(0, r*stride_h - pad_top). So the output may
-overlap the input as long as output row r ends before input row start(r) begins. The tests
-place input and output in one buffer at the tightest such overlap and compare with the
-oracle: a kernel reading an earlier row, or writing ahead, would read clobbered bytes."""
+"""The rows memory contract that CONV_2D, DEPTHWISE_CONV_2D and the pools declare
+(edgekit/memory/overlap.py): output rows are written in order and, while producing output
+row r, the kernel never reads input rows above its window start(r) = max(0, r*stride_h -
+pad_top). So the output may overlap the input as long as output row r ends before input row
+start(r) begins. The tests place input and output in one buffer at the tightest overlap the
+planner may use (min_rows_delta of the declared geometry) and compare with the oracle: a
+kernel reading an earlier row, or writing ahead, would read clobbered bytes."""
 
 from __future__ import annotations
 
@@ -13,24 +14,17 @@ from support import cases as mk
 from support.harness import random_inputs, run_op
 from support.reference import run_reference
 
-from edgekit.kernels.conv_common import window
-from edgekit.kernels.lowering import LoweringContext
+from edgekit.kernels.lowering import LoweringContext, memory_contract
 from edgekit.load import load_tflite_bytes
+from edgekit.memory import min_rows_delta
 
 
 def tightest_overlap(graph, op) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    _, in_h, in_w, in_c = inp.shape
-    _, out_h, out_w, out_c = out.shape
-    if op.type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
-        k = (op.options["filter_height"], op.options["filter_width"])
-    else:
-        k = graph.tensors[op.inputs[1]].shape[1:3]
-    win = window(op, (in_h, in_w), k, (out_h, out_w))
-    row_in, row_out = in_w * in_c, out_w * out_c
-    # out_base - in_base <= start(r) * row_in - (r + 1) * row_out for every output row r.
-    delta = min(max(0, r * win.stride_h - win.pad_top) * row_in - (r + 1) * row_out
-                for r in range(out_h))
+    """Input and output offsets at the closest the memory planner may place them: the
+    output min_rows_delta below the input, under the op's declared rows contract."""
+    rows = memory_contract(graph, op).rows
+    assert rows is not None, f"{op.type} declares no rows contract"
+    delta = -min_rows_delta(rows)  # out_off - in_off
     base = min(0, delta)
     return {"in0": -base, "out0": delta - base}
 

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from edgekit.memory import PlanCheckError, check_plan, plan_graph
-from edgekit.memory.problem import ALL, Overlap
+from edgekit.kernels.lowering import memory_contracts
+from edgekit.memory import ALL, Overlap, PlanCheckError, check_plan, plan_graph
 
 from .graphs import GraphBuilder
 
@@ -25,8 +25,8 @@ def _chain():
 
 def _plan_with_rows():
     graph, t = _chain()
-    plan = plan_graph(graph, "search", alignment=4, tricks=ALL, max_iters=3000)
-    check_plan(plan, graph)
+    plan = plan_graph(graph, "search", alignment=4, tricks=ALL, max_iters=3000, contracts=memory_contracts(graph))
+    check_plan(plan, graph, contracts=memory_contracts(graph))
     assert any(o.kind == "rows" for o in plan.overlaps), plan.overlaps
     assert any(o.kind == "in_place" for o in plan.overlaps)
     assert plan.aliases[t["flat"]][0] == t["act"] or plan.offsets[t["flat"]] == plan.offsets[t["act"]]
@@ -39,12 +39,12 @@ def test_a_good_plan_passes() -> None:
 
 def test_overlapping_buffers_are_caught_and_named() -> None:
     graph, t = _chain()
-    plan = plan_graph(graph, "greedy_by_size", alignment=4, tricks=ALL)
+    plan = plan_graph(graph, "greedy_by_size", alignment=4, tricks=ALL, contracts=memory_contracts(graph))
     bad = copy.deepcopy(plan)
     bad.overlaps = []  # drop every declared overlap: in-place sharing is now a clash...
     bad.offsets[t["dw"]] = bad.offsets[t["x"]]  # ...and dw now also sits on its live input
     with pytest.raises(PlanCheckError) as err:
-        check_plan(bad, graph)
+        check_plan(bad, graph, contracts=memory_contracts(graph))
     message = str(err.value)
     assert "overlaps" in message and graph.tensors[t["x"]].name in message
 
@@ -59,7 +59,7 @@ def test_rows_overlap_one_step_too_close_is_rejected() -> None:
     for k in moved:
         bad.offsets[k] += shift
     with pytest.raises(PlanCheckError, match="unsafe overlap|overlaps"):
-        check_plan(bad, graph)
+        check_plan(bad, graph, contracts=memory_contracts(graph))
 
 
 def test_false_declarations_are_rejected() -> None:
@@ -67,30 +67,30 @@ def test_false_declarations_are_rejected() -> None:
     # In place declared on a convolution.
     bad = copy.deepcopy(plan)
     bad.overlaps.append(Overlap(1, "in_place", t["dw"], t["pw"], 0))
-    with pytest.raises(PlanCheckError, match="element-wise"):
-        check_plan(bad, graph)
+    with pytest.raises(PlanCheckError, match="may run in place"):
+        check_plan(bad, graph, contracts=memory_contracts(graph))
     # An alias that no reshape or concatenation justifies.
     bad = copy.deepcopy(plan)
     bad.aliases[t["out"]] = (t["x"], 0)
     bad.offsets[t["out"]] = bad.offsets[t["x"]]
     with pytest.raises(PlanCheckError, match="alias|overlaps"):
-        check_plan(bad, graph)
+        check_plan(bad, graph, contracts=memory_contracts(graph))
     # An op order that reads a tensor before it is written.
     bad = copy.deepcopy(plan)
     bad.op_order = [1, 0, 2, 3, 4]
     with pytest.raises(PlanCheckError, match="order"):
-        check_plan(bad, graph)
+        check_plan(bad, graph, contracts=memory_contracts(graph))
     # Overlap with an input that is read again later.
     b = GraphBuilder()
     x = b.input((1, 4, 4, 4))
     y = b.conv(x, 4, 1, 1)
     z = b.add(y, x)
     graph2 = b.build([z])
-    plan2 = plan_graph(graph2, "greedy_by_size", alignment=4, tricks=ALL)
+    plan2 = plan_graph(graph2, "greedy_by_size", alignment=4, tricks=ALL, contracts=memory_contracts(graph2))
     plan2.offsets[x], plan2.offsets[y] = 16, 0
     plan2.overlaps = [Overlap(0, "rows", x, y, 16)]
     with pytest.raises(PlanCheckError, match="still needed"):
-        check_plan(plan2, graph2)
+        check_plan(plan2, graph2, contracts=memory_contracts(graph2))
 
 
 def test_scratch_must_match_kernel_and_not_clash() -> None:
@@ -98,11 +98,11 @@ def test_scratch_must_match_kernel_and_not_clash() -> None:
     def need(op) -> int:
         return 40 if op.type == "CONV_2D" else 0
 
-    plan = plan_graph(graph, "heuristic", alignment=4, tricks=ALL, scratch_bytes=need)
-    check_plan(plan, graph, need)
+    plan = plan_graph(graph, "heuristic", alignment=4, tricks=ALL, scratch_bytes=need, contracts=memory_contracts(graph))
+    check_plan(plan, graph, need, contracts=memory_contracts(graph))
     with pytest.raises(PlanCheckError, match="scratch"):
-        check_plan(plan, graph, lambda op: 48 if op.type == "CONV_2D" else 0)
+        check_plan(plan, graph, lambda op: 48 if op.type == "CONV_2D" else 0, contracts=memory_contracts(graph))
     bad = copy.deepcopy(plan)
     bad.scratch_offsets[1] = bad.offsets[t["pw"]]
     with pytest.raises(PlanCheckError, match="scratch of op 1"):
-        check_plan(bad, graph, need)
+        check_plan(bad, graph, need, contracts=memory_contracts(graph))

@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgekit.memory import min_rows_delta, prove_rows, row_geometry
+from edgekit.kernels.lowering import memory_contract
+from edgekit.memory import min_rows_delta, prove_rows
 from edgekit.memory.overlap import prove_in_place
 
 from .graphs import GraphBuilder
@@ -75,7 +76,7 @@ def _graph_and_geometry(case: tuple):
         pad_top = pad_left = 0
     b.tensors[y].shape = (n, oh, ow, oc)
     graph = b.build([y])
-    return graph, row_geometry(graph, graph.ops[0]), (pad_top, pad_left)
+    return graph, memory_contract(graph, graph.ops[0]).rows, (pad_top, pad_left)
 
 
 @settings(max_examples=80, deadline=None)
@@ -114,7 +115,7 @@ def test_depthwise_3x3_and_pointwise_cost_two_and_one_rows() -> None:
     pw = b.conv(dw, 64, 1, 1)
     strided = b.conv(pw, 32, 3, 3, 2)
     graph = b.build([strided])
-    geos = [row_geometry(graph, op) for op in graph.ops]
+    geos = [memory_contract(graph, op).rows for op in graph.ops]
     assert [min_rows_delta(g) for g in geos[:2]] == [2 * 320, 320]
     # Stride 2, 3x3 SAME, 25 -> 13 rows: padding 2 in total, 1 on top; output row r
     # (3 x 32 = 96 B) needs input rows from 2r - 1.

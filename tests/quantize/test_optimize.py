@@ -12,7 +12,7 @@ import pytest
 from edgekit.cli import main
 from edgekit.errors import EdgekitError, ModelError
 from edgekit.load import load_tflite
-from edgekit.quantize.optimize import optimize
+from edgekit.optimize import optimize
 from tests.quantize.conftest import quadrant_data
 
 tf_keras = pytest.importorskip("tf_keras", reason="tf-keras is installed by `make setup`")

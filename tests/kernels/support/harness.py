@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.lowering import LoweringContext, OpLowering, lowering_for
+from edgekit.kernels.lowering import LoweringContext, OpLowering, lower_op
 from edgekit.resources import data_dir
 
 from .csource import activation_inputs, render_case
@@ -69,10 +69,10 @@ def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess:
 
 
 def lower(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    fn = lowering_for(op.type)
-    if fn is None:
+    lowering = lower_op(graph, op, ctx)
+    if lowering is None:
         raise LookupError(f"no lowering registered for {op.type}")
-    return fn(graph, op, ctx)
+    return lowering
 
 
 def host_program(graph: Graph, op: Op, lowering: OpLowering,

@@ -104,7 +104,7 @@ def run_worker(spec: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
 
 
 def _board_sizes(variant: Variant, board: str, out_dir: Path) -> None:
-    from edgekit.api import build
+    from edgekit.build import build
 
     result = build(variant.tflite, board, out_dir=out_dir / f"build-{variant.name}-{board}")
     variant.flash_bytes = int(result.report["flash_bytes"])

@@ -83,7 +83,7 @@ def validate_build(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's banner off stderr
     warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated.*")
     from edgekit.load import load_tflite
-    from edgekit.verify import load_inputs, random_inputs, reference_outputs
+    from edgekit.reference import load_inputs, random_inputs, reference_outputs
 
     build = read_build(build_dir, board)
     model_path = build.model_path
