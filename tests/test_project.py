@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from edgekit.boards import load_board
+from edgekit.boards import list_boards, load_board
 from edgekit.codegen.project import write_project
 from edgekit.device.link import open_serial
 from edgekit.errors import EdgekitError
@@ -28,11 +28,11 @@ from edgekit.targets.qemu_process import free_port
 
 PROBE = Path(__file__).parent / "firmware" / "bsp_probe.c"
 TIMEOUT_S = 60
-# m7/m33/m55 share the Cortex-M path with the m4: slow, to keep the fast suite short.
-LOCAL_BOARDS = ["qemu-cortex-m4", "qemu-riscv32", "host"] + [
-    pytest.param(name, marks=pytest.mark.slow)
-    for name in ("qemu-cortex-m7", "qemu-cortex-m33", "qemu-cortex-m55")
-]
+# Every board of the catalog that builds with the local platform; beyond one per
+# architecture path (m4, riscv32, host) they are slow, to keep the fast suite short.
+FAST_BOARDS = ("qemu-cortex-m4", "qemu-riscv32", "host")
+LOCAL_BOARDS = [pytest.param(b.name, marks=() if b.name in FAST_BOARDS else pytest.mark.slow)
+                for b in list_boards() if b.target in ("qemu", "host")]
 
 
 @pytest.fixture(scope="module")
