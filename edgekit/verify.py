@@ -229,11 +229,11 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
 
     model = Path(model)
     target = load_board(board)
-    kind = target_for(target)
-    if kind.needs_hardware:
+    runner = target_for(target)
+    if runner.needs_hardware:
         raise EdgekitError(f"verify runs on the host or an emulated board; for {target.name} "
                            "flash it and use `edgekit validate`")
-    if not isinstance(kind, HostTarget):  # the firmware in QEMU, over the serial protocol
+    if not isinstance(runner, HostTarget):  # the firmware in QEMU, over the serial protocol
         return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed)
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)

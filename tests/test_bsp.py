@@ -275,7 +275,7 @@ def test_real_arm_board_bsp_c_parts_compile(board_name: str, tmp_path: Path) -> 
 
 
 @pytest.mark.qemu
-def test_flash_project_runs_in_background(tmp_path: Path) -> None:
+def test_qemu_target_flash_runs_in_background(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     build_probe("qemu-riscv32", project)
     flashed = target_for(load_board("qemu-riscv32")).flash(project)

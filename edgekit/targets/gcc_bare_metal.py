@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,9 @@ def copy_local_platform(project: Path) -> list[Path]:
 class GccBuildTarget(Target):
     """A target whose ELF edgekit compiles with gcc from ek_build.json (host and bare metal)."""
 
+    @abstractmethod
     def family(self) -> BspFamily:
-        raise NotImplementedError
+        """The BSP family whose files and templates the project gets."""
 
     def header_context(self) -> dict[str, Any]:
         """Values the family's ek_bsp_board.h template needs besides the board."""
