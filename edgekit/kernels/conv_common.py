@@ -13,6 +13,7 @@ import numpy as np
 from edgekit.ir import DTYPE_BYTES, Graph, Op, Tensor
 from edgekit.kernels.cformat import activation_range, c_struct, require, require_int8, scale_zp
 from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from edgekit.kernels.variants import kernel_variant
 from edgekit.memory.contract import NO_CONTRACT, MemoryContract, RowGeometry
 
 F32 = np.float32
@@ -328,4 +329,4 @@ def bounded_pair_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -
 
 def packed_variant(variant: str) -> bool:
     """Boards whose cores have the DSP extension run the packed SMLAD kernels."""
-    return variant in ("arm-dsp", "arm-mve")
+    return kernel_variant(variant).packs_weights
