@@ -8,8 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import InternalError, ToolError
 from edgekit.resources import data_dir
+from edgekit.tool_log import log_command
 
 HOST_CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
@@ -18,7 +19,7 @@ SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "
 def host_compiler() -> str:
     cc = os.environ.get("CC", "cc")
     if shutil.which(cc) is None:
-        raise EdgekitError(f"no host C compiler ({cc}) found: install gcc (apt-get install gcc)")
+        raise ToolError(f"no host C compiler ({cc}) found: install gcc (apt-get install gcc)")
     return cc
 
 
@@ -50,7 +51,8 @@ def build_host_verifier(sources: dict[str, str], out_dir: Path, debug: bool = Fa
         return binary
     command = [host_compiler(), *flags, *includes, *map(str, c_files), "-o", str(binary), "-lm"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    log_command(command, result.stdout + result.stderr)
     if result.returncode != 0:
         first_error = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr[:300])
-        raise EdgekitError(f"host compilation of the generated model failed: {first_error.strip()}")
+        raise InternalError(f"host compilation of the generated model failed: {first_error.strip()}")
     return binary

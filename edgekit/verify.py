@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import BoardError, DataError, InternalError, UsageError
 from edgekit.hostbuild import build_host_verifier
 from edgekit.ir import Graph
 from edgekit.pipeline import CompiledModel
@@ -63,11 +63,11 @@ def load_inputs(path: Path, graph: Graph) -> list[list[np.ndarray]]:
         else:
             arrays = [np.load(path)]
     except (OSError, ValueError) as exc:
-        raise EdgekitError(f"cannot read inputs from {path}: {exc}") from None
+        raise DataError(f"cannot read inputs from {path}: {exc}") from None
     if "x" in getattr(arrays, "files", []):
         arrays = [arrays[0]]
     if len(arrays) < len(graph.inputs):
-        raise EdgekitError(f"{path} holds {len(arrays)} arrays; the model has {len(graph.inputs)} inputs")
+        raise DataError(f"{path} holds {len(arrays)} arrays; the model has {len(graph.inputs)} inputs")
     per_input = []
     for array, index in zip(arrays, graph.inputs):
         t = graph.tensors[index]
@@ -78,7 +78,7 @@ def load_inputs(path: Path, graph: Graph) -> list[list[np.ndarray]]:
             if tuple(array.shape[1:]) == shape[1:]:
                 array = array[:, None]
             else:
-                raise EdgekitError(f"{path}: array of shape {array.shape} does not fit input "
+                raise DataError(f"{path}: array of shape {array.shape} does not fit input "
                                    f"{t.name!r} of shape {list(shape)}")
         if array.dtype.kind == "f" and t.dtype in ("int8", "uint8") and t.quant is not None:
             scale, zero_point = float(t.quant.scale[0]), int(t.quant.zero_point[0])
@@ -151,9 +151,9 @@ def run_generated(compiled: CompiledModel, work_dir: Path, samples: list[list[np
     try:
         result = subprocess.run([str(binary)], input=stdin, capture_output=True, timeout=600)
     except subprocess.TimeoutExpired:
-        raise EdgekitError("the host build of the model did not finish within 600 s") from None
+        raise InternalError("the host build of the model did not finish within 600 s") from None
     if result.returncode != 0:
-        raise EdgekitError(f"the host build of the model failed (exit {result.returncode}): "
+        raise InternalError(f"the host build of the model failed (exit {result.returncode}): "
                            f"{result.stderr.decode(errors='replace').strip()[:300]}")
     out_tensors = [graph.tensors[i] for i in graph.outputs]
     op_tensors = [graph.tensors[graph.ops[i].outputs[0]] for i in compiled.plan.op_order] if debug else []
@@ -172,7 +172,7 @@ def run_generated(compiled: CompiledModel, work_dir: Path, samples: list[list[np
         outputs.append(sample_outputs)
         per_op.append(sample_ops)
     if position != len(data):
-        raise EdgekitError(f"the host build wrote {len(data)} bytes, expected {position}")
+        raise InternalError(f"the host build wrote {len(data)} bytes, expected {position}")
     return outputs, per_op
 
 
@@ -230,7 +230,7 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
     target = load_board(board)
     if not target.is_host:
         if not target.emulated:
-            raise EdgekitError(f"verify runs on the host or an emulated board; for {target.name} "
+            raise BoardError(f"verify runs on the host or an emulated board; for {target.name} "
                                "flash it and use `edgekit validate`")
         return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed)
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
@@ -241,7 +241,7 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
             data = load_inputs(Path(inputs), compiled.graph)
         else:
             if samples < 1:
-                raise EdgekitError("--samples must be at least 1")
+                raise UsageError("--samples must be at least 1")
             data = random_inputs(compiled.graph, samples, seed)
         return verify(compiled, work / "host", data, debug=debug, sanitize=sanitize)
 

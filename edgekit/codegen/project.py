@@ -32,7 +32,7 @@ from edgekit.device.toolchain import (
     build_description,
     kernel_defines,
 )
-from edgekit.errors import BoardError, EdgekitError
+from edgekit.errors import BoardError, InternalError
 from edgekit.resources import data_dir
 
 # PlatformIO upload protocol names that equal a board's `upload` value.
@@ -215,7 +215,7 @@ def write_project(
     out = Path(out_dir)
     for name in sources:
         if "/" in name or "\\" in name or name.startswith("."):
-            raise EdgekitError(f"generated source name {name!r} must be a plain file name")
+            raise InternalError(f"generated source name {name!r} must be a plain file name")
     out.mkdir(parents=True, exist_ok=True)
     src = out / "src"
     # Stale files from an earlier build (another board's BSP, a source the new model no

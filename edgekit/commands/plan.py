@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import ModelError, UsageError
 
 DEFAULT_ALIGNMENT = 16  # the default board (qemu-cortex-m4) aligns its arena to 16 bytes
 
@@ -44,13 +44,13 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.model)
     if path.suffix.lower() != ".tflite":
-        raise EdgekitError(f"{path}: 'edgekit plan' reads .tflite models; quantize other formats first")
+        raise UsageError(f"{path}: 'edgekit plan' reads .tflite models; quantize other formats first")
     if not path.is_file():
-        raise EdgekitError(f"{path}: no such model file")
+        raise ModelError(f"{path}: no such model file")
     if args.time_budget < 0:
-        raise EdgekitError("--time-budget must not be negative")
+        raise UsageError("--time-budget must not be negative")
     if args.pixel_block < 0:
-        raise EdgekitError("--pixel-block must be 0 (row contract) or a positive block size")
+        raise UsageError("--pixel-block must be 0 (row contract) or a positive block size")
     alignment = DEFAULT_ALIGNMENT
     if args.board:
         from edgekit.boards import load_board
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             save_png(plan, graph, args.png)
         except OSError as exc:
-            raise EdgekitError(f"cannot write {args.png}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write {args.png}: {exc.strerror or exc}") from None
     if args.json:
         data = plan.to_dict()
         final = replace(TRICK_SETS[args.tricks], pixel_block=args.pixel_block).name

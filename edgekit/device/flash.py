@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.device.session import BuildInfo, connect, firmware_elf, read_build
-from edgekit.errors import DeviceError, EdgekitError
+from edgekit.errors import DeviceError, EdgekitError, UsageError
 
 UPLOAD_TIMEOUT_S = 300.0
 
@@ -84,11 +84,11 @@ def flash_build(build_dir: str | Path | None = None, *, board: str | None = None
     build = read_build(build_dir, board)
     if build.board.kind == "emulated":
         if port:
-            raise EdgekitError(f"{build.board.name} is emulated: flash starts QEMU, --port "
+            raise UsageError(f"{build.board.name} is emulated: flash starts QEMU, --port "
                                "does not apply")
         return _flash_emulated(build, check)
     if build.board.kind == "host":
-        raise EdgekitError("host builds are not flashed: `edgekit profile`/`validate` run the "
+        raise UsageError("host builds are not flashed: `edgekit profile`/`validate` run the "
                            "host firmware themselves")
     return _flash_real(build, port)
 

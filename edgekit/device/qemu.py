@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgekit.errors import BoardError, DeviceError, EdgekitError
+from edgekit.errors import BoardError, BuildError, DeviceError, ToolError
+from edgekit.tool_log import log_command
 
 ICOUNT = "shift=0,align=off,sleep=off"
 _READY_MARK = "waiting for connection"
@@ -92,7 +93,7 @@ def _tcp_serial(port: int) -> str:
 def _require_binary(binary: str) -> str:
     path = shutil.which(binary)
     if path is None:
-        raise EdgekitError(
+        raise ToolError(
             f"{binary} not found: install QEMU (Debian: apt-get install qemu-system-arm "
             "qemu-system-misc)"
         )
@@ -165,7 +166,7 @@ class QemuProcess:
     def start(self) -> QemuProcess:
         """Start QEMU and return once its serial port listens (the guest waits for us)."""
         if not self.elf.is_file():
-            raise EdgekitError(f"firmware not found: {self.elf}")
+            raise BuildError(f"firmware not found: {self.elf}")
         _require_binary(self.machine.binary)
         for _ in range(self.port_attempts):
             port = free_port()
@@ -181,6 +182,7 @@ class QemuProcess:
         self._stderr.clear()
         self._ready.clear()
         cmd = self.machine.command(self.elf, _tcp_serial(port))
+        log_command(cmd)
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -298,12 +300,13 @@ def start_background(
     stop_background(project_dir)
     elf = Path(elf).resolve()
     if not elf.is_file():
-        raise EdgekitError(f"firmware not found: {elf}")
+        raise BuildError(f"firmware not found: {elf}")
     _require_binary(machine.binary)
     log = project_dir / ".edgekit-qemu.log"
     for _ in range(5):
         port = free_port()
         with open(log, "wb") as log_file:
+            log_command(machine.command(elf, _tcp_serial(port)))
             proc = subprocess.Popen(
                 machine.command(elf, _tcp_serial(port)),
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from edgekit.errors import BoardError, EdgekitError
+from edgekit.errors import BoardError, BuildError, InternalError, ToolError
+from edgekit.tool_log import log_command
 
 BUILD_FILE = "ek_build.json"
 # Folders of a project (relative to it) that hold C sources and headers.
@@ -108,15 +109,15 @@ def read_description(project_dir: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise EdgekitError(f"{project_dir} is not an edgekit project ({BUILD_FILE} missing)") from None
+        raise BuildError(f"{project_dir} is not an edgekit project ({BUILD_FILE} missing)") from None
     except ValueError as exc:
-        raise EdgekitError(f"{path} is corrupt: {exc}") from None
+        raise BuildError(f"{path} is corrupt: {exc}") from None
 
 
 def _require(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        raise EdgekitError(
+        raise ToolError(
             f"{tool} not found: install the cross toolchain (Debian: gcc-arm-none-eabi "
             "libnewlib-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)"
         )
@@ -136,10 +137,11 @@ def _first_error(output: str) -> str:
 def _run(cmd: list[str], cwd: Path, what: str, timeout_s: float) -> None:
     try:
         proc = subprocess.run(cmd, check=False, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
+        log_command(cmd, proc.stdout + proc.stderr)
     except subprocess.TimeoutExpired:
-        raise EdgekitError(f"{what} took longer than {timeout_s:.0f} s") from None
+        raise ToolError(f"{what} took longer than {timeout_s:.0f} s") from None
     if proc.returncode != 0:
-        raise EdgekitError(f"{what} failed: {_first_error(proc.stderr + proc.stdout)}")
+        raise InternalError(f"{what} failed: {_first_error(proc.stderr + proc.stdout)}")
 
 
 def project_sources(project_dir: Path) -> list[Path]:
@@ -159,13 +161,13 @@ def compile_firmware(
     project_dir = Path(project_dir).resolve()
     desc = read_description(project_dir)
     if board is not None and board.name != desc["board"]:
-        raise EdgekitError(f"{project_dir} was generated for {desc['board']}, not {board.name}")
+        raise BuildError(f"{project_dir} was generated for {desc['board']}, not {board.name}")
     out = Path(out_dir) if out_dir is not None else project_dir / ".edgekit-build"
     out.mkdir(parents=True, exist_ok=True)
     cc = _require(desc["cc"])
     sources = project_sources(project_dir)
     if not sources:
-        raise EdgekitError(f"{project_dir}/src has no C sources")
+        raise BuildError(f"{project_dir}/src has no C sources")
     objects = _compile_all(project_dir, cc, compile_flags(desc), sources, out / "obj", jobs,
                            timeout_s)
     elf = out / "firmware.elf"
@@ -255,7 +257,7 @@ def elf_size(elf: Path | str, board: Any = None) -> dict[str, int]:
     proc = subprocess.run([readelf, "-S", "-W", str(elf)], check=False, capture_output=True,
                           text=True, timeout=30)
     if proc.returncode != 0:
-        raise EdgekitError(f"cannot read {elf}: {_first_error(proc.stderr)}")
+        raise ToolError(f"cannot read {elf}: {_first_error(proc.stderr)}")
     sizes = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     for line in proc.stdout.splitlines():
         m = _SECTION.match(line)
@@ -301,7 +303,7 @@ def find_pio() -> str:
         return str(beside)
     found = shutil.which("pio") or shutil.which("platformio")
     if found is None:
-        raise EdgekitError("PlatformIO (pio) not found: pip install platformio")
+        raise ToolError("PlatformIO (pio) not found: pip install platformio")
     return found
 
 
@@ -319,10 +321,11 @@ def run_platformio(
     try:
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout_s,
                               env=env if env is not None else pio_env(), start_new_session=True)
+        log_command(cmd, proc.stdout + proc.stderr)
     except subprocess.TimeoutExpired:
-        raise EdgekitError(f"'pio run' took longer than {timeout_s:.0f} s in {project_dir}") from None
+        raise ToolError(f"'pio run' took longer than {timeout_s:.0f} s in {project_dir}") from None
     if proc.returncode != 0:
-        raise EdgekitError(f"'pio run' failed in {project_dir}: "
+        raise ToolError(f"'pio run' failed in {project_dir}: "
                            f"{_first_error(proc.stdout + proc.stderr)}")
     return proc
 

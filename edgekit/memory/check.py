@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edgekit.errors import CheckFailed, EdgekitError
+from edgekit.errors import EdgekitError, InternalError
 from edgekit.ir import DTYPE_BYTES, Graph
 from edgekit.memory.aliasing import RESHAPE_OPS, concat_slices
 from edgekit.memory.liveness import Buffer, ScratchFn, tensor_lifetimes
@@ -26,7 +26,7 @@ from edgekit.memory.plan import MemoryPlan
 from edgekit.memory.problem import Overlap, OverlapRule
 
 
-class PlanCheckError(CheckFailed):
+class PlanCheckError(InternalError):
     """A plan that would corrupt data: a bug in the planner, never the user's fault."""
 
 
