@@ -82,4 +82,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(ascii_chart(plan, graph))
     print(summary(plan))
+    print("activations only: `edgekit build` adds each kernel's scratch buffer to the arena "
+          "(report.json's arena_bytes), and plans after the graph passes")
     return 0
