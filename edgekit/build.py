@@ -184,7 +184,7 @@ def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: st
         arena_bytes=compiled.generated.arena_bytes, weights_bytes=compiled.generated.weights_bytes,
         scratch_bytes=max((op.get("scratch_bytes", 0) for op in compiled.generated.ops), default=0),
         flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], code_bytes=sizes["code_bytes"],
-        size_source=sizes["size_source"], elf=None if sizes["elf"] is None else str(Path(sizes["elf"]).resolve()),
+        size_source=sizes["size_source"], elf=None if sizes["elf"] is None else str(Path(str(sizes["elf"])).resolve()),
         sections=sizes["sections"],
         board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes,
         board_usable_ram_bytes=board.usable_ram_bytes,

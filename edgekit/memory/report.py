@@ -75,7 +75,7 @@ def _colors(n: int) -> list:
     beyond that, evenly spaced hues."""
     import matplotlib
 
-    table = [c for name in ("tab20", "tab20b", "tab20c") for c in matplotlib.colormaps[name].colors]
+    table = [matplotlib.colormaps[name](k) for name in ("tab20", "tab20b", "tab20c") for k in range(20)]
     if n <= len(table):
         order = list(range(0, 20, 2)) + list(range(1, 20, 2)) + list(range(20, len(table)))
         return [table[k] for k in order[:n]]
