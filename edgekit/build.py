@@ -130,9 +130,10 @@ def _write_plan(out: Path, compiled: CompiledModel) -> None:
 
 def build(model: str | Path, board_name: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100) -> BuildResult:
+          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
+          baud: int | None = None) -> BuildResult:
     model = Path(model)
-    board = load_board(board_name)
+    board = with_baud(load_board(board_name), baud)
     out = Path(out_dir) if out_dir is not None else default_out_dir(model, board.name)
     created = not out.exists()
     try:
@@ -146,6 +147,20 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
         raise
 
 
+def with_baud(board: Board, baud: int | None) -> Board:
+    """The board with its serial link at `baud` (real boards: the firmware opens its UART
+    at that rate, and validate/profile talk at it)."""
+    if baud is None:
+        return board
+    if board.serial is None or board.emulated or board.is_host:
+        raise BoardError(f"{board.name} has no serial baud rate to set; --baud is for real boards")
+    if not 1200 <= baud <= 12_000_000:
+        raise BoardError(f"--baud {baud} is not a serial rate (1200 to 12000000)")
+    from dataclasses import replace
+
+    return replace(board, serial=replace(board.serial, baud=baud))
+
+
 def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: str, planner: str,
            compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
            shunt_mohm: int) -> BuildResult:
@@ -156,7 +171,7 @@ def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: st
     compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner)
 
     sources = dict(compiled.generated.sources)
-    firmware_id = build_id(model_bytes, board, rounding, planner, power_defines)
+    firmware_id = build_id(model_bytes, board, rounding, planner, power_defines)  # board: with its baud
     sources["main.c"] = render("firmware/main.c.j2", dict(board=board.name, num_ops=len(compiled.generated.ops),
                                                             build_id=firmware_id))
     from edgekit.codegen.project import write_project
@@ -188,6 +203,7 @@ def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: st
         sections=sizes["sections"],
         board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes,
         board_usable_ram_bytes=board.usable_ram_bytes,
+        baud=board.serial.baud if board.serial is not None else None,
         ram_checked="ram_bytes" if from_elf else "arena_bytes", ram_limit_bytes=ram_limit,
         macs=sum(op["macs"] for op in compiled.generated.ops), ops=compiled.generated.ops,
         planner=getattr(plan, "planner", None), lower_bound_bytes=getattr(plan, "lower_bound", None),

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="firmware reads this current sensor on the board's I2C (profile energy)")
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
     parser.add_argument("--shunt-mohm", type=int, default=100, help="its shunt resistor in milliohms")
+    parser.add_argument("--baud", type=int, metavar="N",
+                        help="real boards: serial rate of the firmware (default: the board's); "
+                        "validate and profile use it too")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
-                   shunt_mohm=args.shunt_mohm)
+                   shunt_mohm=args.shunt_mohm, baud=args.baud)
     report = result.report
     if args.json:
         print(json.dumps(report))

@@ -137,7 +137,7 @@ def device_url(build: BuildInfo, port: str | None = None) -> Iterator[str]:
 @contextmanager
 def connect(build: BuildInfo, port: str | None = None, **link_options: Any) -> Iterator[DeviceLink]:
     """A DeviceLink to the build's device, greeted, running the build's model."""
-    baud = build.board.serial.baud if build.board.serial is not None else 115200
+    baud = int(build.report.get("baud") or (build.board.serial.baud if build.board.serial is not None else 115200))
     with device_url(build, port) as url, DeviceLink.open(url, baudrate=baud, **link_options) as link:
         link.hello(expected_hash=build.model_hash or None, expected_build_id=build.report.get("build_id"))
         yield link
