@@ -147,6 +147,12 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
         raise
 
 
+def _tflite_weight_bytes(model_bytes: bytes) -> int:
+    """The constant tensors' bytes in the .tflite: `edgekit inspect`'s "weights"."""
+    graph = load_tflite_bytes(model_bytes)
+    return sum(t.nbytes for t in graph.tensors if t.is_constant)
+
+
 def with_baud(board: Board, baud: int | None) -> Board:
     """The board with its serial link at `baud` (real boards: the firmware opens its UART
     at that rate, and validate/profile talk at it)."""
@@ -197,6 +203,7 @@ def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: st
         model_sha256=compiled.model_hash,
         build_id=firmware_id, board=board.name, rounding=rounding, kernel_variant=board.kernel_variant,
         arena_bytes=compiled.generated.arena_bytes, weights_bytes=compiled.generated.weights_bytes,
+        model_weights_bytes=_tflite_weight_bytes(model_bytes),
         scratch_bytes=max((op.get("scratch_bytes", 0) for op in compiled.generated.ops), default=0),
         flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], code_bytes=sizes["code_bytes"],
         size_source=sizes["size_source"], elf=None if sizes["elf"] is None else str(Path(str(sizes["elf"])).resolve()),

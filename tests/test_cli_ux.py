@@ -328,3 +328,120 @@ def test_readme_command_table_matches_help() -> None:
             assert option in options, f"README shows `{option}` for {name}; --help does not"
     for status in ("0 ok", "1 a check failed", "2 a user error", "3 an internal error"):
         assert status in readme
+
+
+def test_build_shows_both_weight_figures(tmp_path, capsys) -> None:
+    code, out, _ = run_cli(capsys, "build", str(KWS), "--board", "qemu-cortex-m4", "-o", str(tmp_path / "b"))
+    assert code == 0
+    code, inspected, _ = run_cli(capsys, "inspect", str(KWS), "--json")
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["model_weights_bytes"] == json.loads(inspected)["weights_bytes"] == 24_376
+    assert report["weights_bytes"] > report["model_weights_bytes"]
+    assert f"{report['weights_bytes']:,}" in out and "24,376" in out and "int16 copies" in out
+    assert "RAM check:" in out
+
+
+# --- friction: ports, monitor, plan picture, quantize flags ------------------------------------
+
+
+def test_ports_name_the_boards_they_match() -> None:
+    from serial.tools.list_ports_common import ListPortInfo
+
+    from edgekit.commands.ports import port_rows
+
+    nucleo = ListPortInfo("/dev/ttyACM7")
+    nucleo.vid, nucleo.pid, nucleo.description = 0x0483, 0x374B, "STM32 STLink"
+    plain = ListPortInfo("/dev/ttyS3")
+    rows = {r["device"]: r for r in port_rows([nucleo, plain])}
+    assert rows["/dev/ttyACM7"]["usb_id"] == "0483:374B"
+    assert "nucleo_f446re" in rows["/dev/ttyACM7"]["boards"]
+    assert rows["/dev/ttyS3"] == {"device": "/dev/ttyS3", "usb_id": None, "description": None, "boards": []}
+
+
+def test_ports_command_runs(capsys) -> None:
+    code, out, _ = run_cli(capsys, "ports", "--json")
+    assert code == 0 and isinstance(json.loads(out)["ports"], list)
+
+
+def test_monitor_prints_the_console_and_stops_after_silence() -> None:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def board() -> None:
+        conn, _ = server.accept()
+        threading.Event().wait(0.5)  # opening the port flushes what came before
+        for k in range(5):
+            conn.sendall(f"tick {k}\r\n".encode())
+            threading.Event().wait(0.1)
+        threading.Event().wait(3.0)  # then silence, longer than --timeout
+        conn.close()
+
+    threading.Thread(target=board, daemon=True).start()
+    url = f"socket://127.0.0.1:{server.getsockname()[1]}"
+    proc = run_process("monitor", url, "--timeout", "1")
+    server.close()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "".join(f"tick {k}\n" for k in range(5))  # text mode folds \r\n
+    assert "Ctrl-C" in proc.stderr
+
+
+def test_monitor_with_no_device_is_one_line(capsys) -> None:
+    code, _, err = run_cli(capsys, "monitor", "socket://127.0.0.1:1", "--timeout", "1")
+    assert code == 2 and err.count("\n") == 1 and "cannot open" in err
+
+
+def test_plan_png_colours_are_distinct_for_many_tensors() -> None:
+    from edgekit.memory.report import _colors
+
+    for n in (13, 31, 60, 90):
+        assert len(set(map(tuple, _colors(n)))) == n
+
+
+def test_plan_png_has_a_legend_and_op_indices(tmp_path, capsys) -> None:
+    png = tmp_path / "plan.png"
+    code, out, _ = run_cli(capsys, "plan", str(KWS), "--png", str(png), "--time-budget", "0.2")
+    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG"
+    assert "activations only" in out
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from edgekit.load import load_tflite
+    from edgekit.memory.plan import plan_best
+    from edgekit.memory.report import save_png
+
+    graph = load_tflite(KWS)
+    plan = plan_best(graph, alignment=16, time_budget=0.1)
+    texts: list[str] = []
+    real_savefig = plt.Figure.savefig
+
+    def keep_texts(fig, *args, **kwargs):
+        texts.extend(t.get_text() for ax in fig.axes for t in ax.texts + ax.get_xticklabels())
+        return real_savefig(fig, *args, **kwargs)
+
+    plt.Figure.savefig = keep_texts
+    try:
+        save_png(plan, graph, tmp_path / "again.png")
+    finally:
+        plt.Figure.savefig = real_savefig
+    assert any(t.startswith("A: ") and graph.tensors[graph.inputs[0]].name[:10] in t for t in texts)
+    assert "0 CONV" in texts and any(t.startswith("12 SOFTMAX") for t in texts)
+
+
+def test_quantize_flags_layers_below_a_threshold_not_by_rank() -> None:
+    from edgekit.quantize.report import LayerError, LayerReport, flag_low_sqnr
+
+    def layer(i: int, db: float) -> LayerError:
+        return LayerError(i, "CONV_2D", f"t{i}", (1,), 0.1, 0, db, 0.0, 0.0)
+
+    fine = LayerReport(10, [layer(0, 44.0), layer(1, 51.0), layer(2, 60.0), layer(3, 38.0)])
+    flag_low_sqnr(fine)
+    assert fine.worst() == []  # every layer is fine: nothing is "worst"
+    mixed = LayerReport(10, [layer(0, 44.0), layer(1, 12.0), layer(2, 24.9)])
+    flag_low_sqnr(mixed)
+    assert [la.index for la in mixed.worst()] == [1, 2]

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         if report.get("lower_bound_bytes"):
             table.add_row("  liveness lower bound", _kb(report["lower_bound_bytes"]), "", "")
         table.add_row("weights + params", _kb(report["weights_bytes"]), "", "")
+        table.add_row("  .tflite weights (inspect)", _kb(report["model_weights_bytes"]), "", "")
         table.add_row("code" + estimate, _kb(report["code_bytes"]), "", "")
         table.add_row("flash total" + estimate, _kb(report["flash_bytes"]), _kb(report["board_flash_bytes"]),
                       use(report["flash_bytes"], report["board_flash_bytes"]))
@@ -73,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"RAM check: {ram_budget(report)}", markup=False, highlight=False)
         out.print("weights + params: the model's weights as the kernels read them, with the "
                   "prepared constants (biases with folded zero points, multipliers and shifts, "
-                  "and the int16 copies of the Arm DSP path); `edgekit inspect` shows the "
-                  ".tflite's raw weights", markup=False, highlight=False)
+                  "and the int16 copies of the Arm DSP path), more than the .tflite's own "
+                  "weights that `edgekit inspect` shows", markup=False, highlight=False)
         out.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']} "
                   f"(chart: {result.out_dir / 'memory_plan.txt'}); project: {result.out_dir}; "
                   f"build id {report['build_id']}", markup=False, highlight=False)

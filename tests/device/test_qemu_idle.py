@@ -52,3 +52,21 @@ def test_idle_qemu_sleeps_and_counts_are_unchanged(tmp_path) -> None:
     readme = [505_160, 232_920, 550_240, 232_920, 550_240, 232_920, 550_200, 232_920, 550_240,
               80_720, 0, 1_240, 560]
     assert all(abs(la["counts"] - want) <= tick for la, want in zip(prof["layers"], readme, strict=True))
+
+
+def test_run_builds_flashes_validates_and_profiles(tmp_path, capsys) -> None:
+    from edgekit import cli
+    from edgekit.device.qemu import read_background
+
+    out = tmp_path / "kws-run"
+    code = cli.main(["run", str(KWS), "--board", "qemu-cortex-m4", "-o", str(out), "--samples", "2",
+                     "--runs", "2", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    result = json.loads(captured.out)
+    report = json.loads((out / "report.json").read_text())
+    assert result["build"]["build_id"] == report["build_id"] == result["validate"]["build_id"]
+    assert (result["validate"]["samples"], result["validate"]["bit_exact"]) == (2, 2)
+    assert result["profile"]["build_id"] == report["build_id"]
+    assert 3_720_400 <= result["profile"]["total_counts"] <= 3_720_440
+    assert read_background(out) is None  # QEMU stopped at the end
