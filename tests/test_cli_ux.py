@@ -445,3 +445,13 @@ def test_quantize_flags_layers_below_a_threshold_not_by_rank() -> None:
     mixed = LayerReport(10, [layer(0, 44.0), layer(1, 12.0), layer(2, 24.9)])
     flag_low_sqnr(mixed)
     assert [la.index for la in mixed.worst()] == [1, 2]
+
+
+def test_validate_names_tflite_micro_for_a_tflm_build(tmp_path, capsys) -> None:
+    out = tmp_path / "kws-tflm"
+    assert cli.main(["build", str(KWS), "--board", "host", "--rounding", "tflm", "-o", str(out), "-q"]) == 0
+    code, text, err = run_cli(capsys, "validate", str(out), "--samples", "1")
+    assert code == 0, err
+    assert "1/1 samples bit-exact with TFLite Micro" in text and "reference kernels" not in text
+    code, data, _ = run_cli(capsys, "validate", str(out), "--samples", "1", "--json")
+    assert json.loads(data)["oracle"] == "tflite-micro"
