@@ -455,3 +455,11 @@ def test_validate_names_tflite_micro_for_a_tflm_build(tmp_path, capsys) -> None:
     assert "1/1 samples bit-exact with TFLite Micro" in text and "reference kernels" not in text
     code, data, _ = run_cli(capsys, "validate", str(out), "--samples", "1", "--json")
     assert json.loads(data)["oracle"] == "tflite-micro"
+
+
+def test_json_paths_are_absolute(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(KWS.parent)
+    code, out, _ = run_cli(capsys, "inspect", KWS.name, "--json")
+    assert code == 0 and json.loads(out)["model"] == str(KWS)
+    code, out, _ = run_cli(capsys, "plan", KWS.name, "--json", "--time-budget", "0.1")
+    assert code == 0 and json.loads(out)["model"] == str(KWS)

@@ -22,7 +22,9 @@ def run(args: argparse.Namespace) -> int:
 
     summary = inspect_model(args.model)
     if args.json:
-        print(json.dumps(summary.to_json()))
+        from pathlib import Path
+
+        print(json.dumps({**summary.to_json(), "model": str(Path(args.model).resolve())}))
         return 0
 
     from rich.table import Table

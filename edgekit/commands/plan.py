@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         data = plan.to_dict()
         final = replace(TRICK_SETS[args.tricks], pixel_block=args.pixel_block).name
         result = {
-            "model": str(path), "arena_bytes": plan.arena_bytes,
+            "model": str(path.resolve()), "arena_bytes": plan.arena_bytes,
             "lower_bound_bytes": plan.lower_bound,
             "planners": {k.split("/")[0]: v for k, v in plan.planner_bytes.items()
                          if k.endswith("/" + final)},
