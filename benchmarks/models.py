@@ -45,11 +45,11 @@ def measure(model: Path, work: Path, runs: int, samples: int) -> dict:
     api.flash_stop(work / model.stem)
     if model.stem == PROFILED:
         _write_profile(prof, model)
-    return dict(model=model.stem, macs=report["macs"], instructions=int(prof.total_cycles),
+    return dict(model=model.stem, macs=report["macs"], instructions=prof.total_counts,
                 arena=report["arena_bytes"], flash=report["flash_bytes"], weights=report["weights_bytes"],
                 lower_bound=report["lower_bound_bytes"], tflite_bytes=model.stat().st_size,
                 bit_exact=f"{check.bit_exact}/{check.samples}",
-                layers=[(layer.type, layer.macs, layer.cycles) for layer in prof.layers])
+                layers=[(layer.type, layer.macs, layer.counts) for layer in prof.layers])
 
 
 PROFILED = "kws_ds_cnn_int8"  # its per-layer profile goes to the README

@@ -95,7 +95,7 @@ def profile(build_dir: str | Path | None = None, *, port: str | None = None, run
             board: str | None = None, seed: int = 0, ppk2: str | None = None,
             ppk2_mv: int = 3300, on_run: Any = None, **link_options: Any) -> Any:
     """Time every layer of the build's model on its device over `runs` inferences.
-    Returns edgekit.profile.summary.ProfileResult (.to_json(): layers, total_cycles,
+    Returns edgekit.profile.summary.ProfileResult (.to_json(): layers, total_counts,
     total_us, energy_uj, emulated, ...)."""
     from edgekit.profile.run import profile_build
 

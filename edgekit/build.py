@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from edgekit.boards import Board, load_board
 from edgekit.codegen.main_c import render_main_c
-from edgekit.errors import BoardError, CheckFailed, ModelError
+from edgekit.errors import BoardError, CheckFailed, EdgekitError, InternalError, ModelError
 from edgekit.load import load_tflite_bytes
 from edgekit.pipeline import CompiledModel, check_integer_model, compile_model
 
@@ -79,6 +81,34 @@ def _sizes(project: Path, board: Board, compiled: CompiledModel) -> dict[str, An
 POWER_SENSORS = {"ina219": 1, "ina226": 2}
 
 
+@lru_cache(maxsize=1)
+def _sources_digest() -> str:
+    """Hash of every template and firmware source file edgekit builds from."""
+    from edgekit.resources import data_dir
+
+    digest = hashlib.sha256()
+    for name in ("templates", "firmware"):
+        root = data_dir(name)
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_id(model_bytes: bytes, board: Board, rounding: str, planner: str,
+             options: dict[str, str]) -> str:
+    """16 hex digits naming everything that changes what the firmware does: the model,
+    rounding, planner, board, build options, edgekit's version and its C sources and
+    templates. The device reports it in HELLO; validate/profile insist it matches."""
+    from edgekit import __version__
+
+    board_facts = {k: v for k, v in board.to_dict().items() if k != "path"}
+    facts = json.dumps({"model": hashlib.sha256(model_bytes).hexdigest(), "rounding": rounding,
+                        "planner": planner, "board": board_facts, "options": options,
+                        "edgekit": __version__, "sources": _sources_digest()},
+                       sort_keys=True, default=str)
+    return hashlib.sha256(facts.encode()).hexdigest()[:16]
+
+
 def _power_defines(sensor: str | None, address: int, shunt_mohm: int) -> dict[str, str]:
     """Firmware defines for an INA219/INA226 on the board's I2C (POWER frames)."""
     if sensor is None:
@@ -103,23 +133,61 @@ def _write_plan(out: Path, compiled: CompiledModel) -> None:
 
 def build(model: str | Path, board_name: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100) -> BuildResult:
+          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
+          baud: int | None = None) -> BuildResult:
     model = Path(model)
-    board = load_board(board_name)
+    board = with_baud(load_board(board_name), baud)
     out = Path(out_dir) if out_dir is not None else default_out_dir(model, board.name)
+    created = not out.exists()
+    try:
+        return _build(model, board, out, calib, rounding, planner, compile_elf, power_sensor,
+                      sensor_i2c_addr, shunt_mohm)
+    except EdgekitError as exc:
+        # A user error leaves no half-made folder behind; an internal error keeps the
+        # generated project for the bug report.
+        if created and not isinstance(exc, InternalError) and out.is_dir():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _tflite_weight_bytes(model_bytes: bytes) -> int:
+    """The constant tensors' bytes in the .tflite: `edgekit inspect`'s "weights"."""
+    graph = load_tflite_bytes(model_bytes)
+    return sum(t.nbytes for t in graph.tensors if t.is_constant)
+
+
+def with_baud(board: Board, baud: int | None) -> Board:
+    """The board with its serial link at `baud` (real boards: the firmware opens its UART
+    at that rate, and validate/profile talk at it)."""
+    if baud is None:
+        return board
+    if board.serial is None or board.emulated or board.is_host:
+        raise BoardError(f"{board.name} has no serial baud rate to set; --baud is for real boards")
+    if not 1200 <= baud <= 12_000_000:
+        raise BoardError(f"--baud {baud} is not a serial rate (1200 to 12000000)")
+    from dataclasses import replace
+
+    return replace(board, serial=replace(board.serial, baud=baud))
+
+
+def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: str, planner: str,
+           compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
+           shunt_mohm: int) -> BuildResult:
+    from edgekit.targets import target_for
+
+    if power_sensor is not None and not target_for(board).needs_hardware:
+        raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
+    power_defines = _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm)
     model_path, model_bytes = int8_model_bytes(model, out, calib)
     compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner)
 
     sources = dict(compiled.generated.sources)
-    build_id = compiled.model_hash[:12]
-    sources["main.c"] = render_main_c(board=board.name, num_ops=len(compiled.generated.ops), build_id=build_id)
+    firmware_id = build_id(model_bytes, board, rounding, planner, power_defines)  # board: with its baud
+    sources["main.c"] = render_main_c(board=board.name, num_ops=len(compiled.generated.ops), build_id=firmware_id)
     from edgekit.codegen.project import write_project
-    from edgekit.targets import target_for
 
     out.mkdir(parents=True, exist_ok=True)
-    if power_sensor is not None and not target_for(board).needs_hardware:
-        raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
-    project = write_project(out, board, sources, _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm))
+    project = write_project(out, board, sources, power_defines)
     if model_path.resolve() != (out / "model.tflite").resolve():
         shutil.copyfile(model_path, out / "model.tflite")  # the int8 model the firmware was built from
 
@@ -128,20 +196,30 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
         size_source="not compiled", elf=None, flash_bytes=0, ram_bytes=0, code_bytes=0, sections=None)
     plan = compiled.plan
     flash_over = sizes["flash_bytes"] - board.flash_bytes
-    ram_over = (sizes["ram_bytes"] - board.ram_bytes) if sizes["size_source"] == "elf" else \
-        (compiled.generated.arena_bytes - board.usable_ram_bytes)
+    # With an ELF, its RAM (.data + .bss, the arena included) against the board's RAM;
+    # without one, the arena against the RAM left after the firmware's own reserve.
+    from_elf = sizes["size_source"] == "elf"
+    ram_limit = board.ram_bytes if from_elf else board.usable_ram_bytes
+    ram_used = sizes["ram_bytes"] if from_elf else compiled.generated.arena_bytes
+    ram_over = ram_used - ram_limit
     report: dict[str, Any] = dict(
-        model=str(model), model_int8=str(out / "model.tflite"), model_sha256=compiled.model_hash,
-        build_id=build_id, board=board.name, rounding=rounding, kernel_variant=board.kernel_variant,
+        model=str(model.resolve()), model_int8=str((out / "model.tflite").resolve()),
+        model_sha256=compiled.model_hash,
+        build_id=firmware_id, board=board.name, rounding=rounding, kernel_variant=board.kernel_variant,
         arena_bytes=compiled.generated.arena_bytes, weights_bytes=compiled.generated.weights_bytes,
+        model_weights_bytes=_tflite_weight_bytes(model_bytes),
+        scratch_bytes=max((op.get("scratch_bytes", 0) for op in compiled.generated.ops), default=0),
         flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], code_bytes=sizes["code_bytes"],
-        size_source=sizes["size_source"], elf=sizes["elf"], sections=sizes["sections"],
+        size_source=sizes["size_source"], elf=None if sizes["elf"] is None else str(Path(str(sizes["elf"])).resolve()),
+        sections=sizes["sections"],
         board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes,
         board_usable_ram_bytes=board.usable_ram_bytes,
+        baud=board.serial.baud if board.serial is not None else None,
+        ram_checked="ram_bytes" if from_elf else "arena_bytes", ram_limit_bytes=ram_limit,
         macs=sum(op["macs"] for op in compiled.generated.ops), ops=compiled.generated.ops,
         planner=getattr(plan, "planner", None), lower_bound_bytes=getattr(plan, "lower_bound", None),
         fits=flash_over <= 0 and ram_over <= 0, flash_over_bytes=max(flash_over, 0), ram_over_bytes=max(ram_over, 0),
-        project=str(project),
+        project=str(Path(project).resolve()),
     )
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return BuildResult(out_dir=out, report=report, compiled=compiled)
@@ -153,10 +231,17 @@ def require_fit(result: BuildResult) -> None:
         return
     parts = []
     if report["ram_over_bytes"]:
-        parts.append(f"{report['ram_over_bytes']:,} bytes too much RAM")
+        parts.append(f"{report['ram_over_bytes']:,} bytes too much RAM ({ram_budget(report)})")
     if report["flash_over_bytes"]:
         parts.append(f"{report['flash_over_bytes']:,} bytes too much flash")
     raise CheckFailed(f"the model does not fit on {report['board']}: {' and '.join(parts)} "
                       f"(report in {result.out_dir / 'report.json'})")
 
 
+def ram_budget(report: dict[str, Any]) -> str:
+    """What the RAM check compared, in words (the same figures as the build table)."""
+    total, usable = report["board_ram_bytes"], report["board_usable_ram_bytes"]
+    if report.get("ram_checked") == "arena_bytes":
+        return (f"arena {report['arena_bytes']:,} B against the usable {usable:,} B: the board's "
+                f"{total:,} B RAM less {total - usable:,} B kept for the stack, serial buffers and runtime")
+    return f"the ELF's .data + .bss {report['ram_bytes']:,} B against the board's {total:,} B RAM"

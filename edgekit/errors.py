@@ -1,15 +1,18 @@
-"""User errors versus bugs.
+"""Whose fault an error is: the user's, a check's, or edgekit's own.
 
-An EdgekitError is the user's mistake or the world's (bad model, unknown board, no
-device): the CLI prints its one-line message and exits with `exit_code` (2 by default).
-Anything else that escapes is a bug in edgekit and keeps its traceback.
+An EdgekitError is the user's mistake or the world's (bad model, bad data, unknown
+board, no device, a missing tool): the CLI prints its one-line message and exits with
+`exit_code` (2). CheckFailed is a check that ran and failed (exit 1). InternalError is
+edgekit catching its own bug (a pass that breaks the graph, a plan the checker rejects,
+generated C that does not compile): exit 3, with the traceback in a log file. Any other
+exception that escapes is a bug too and is reported the same way.
 """
 
 from __future__ import annotations
 
 
 class EdgekitError(Exception):
-    """A user-facing error: one clear line, exit status 2."""
+    """A user-facing error: one clear line, exit status 2. Raise a subclass."""
 
     exit_code = 2
 
@@ -25,6 +28,14 @@ class CheckFailed(EdgekitError):
     """A check that ran and failed (mismatch, model does not fit): exit status 1."""
 
     exit_code = 1
+
+
+class UsageError(EdgekitError):
+    """A command-line option or path that cannot work (bad value, wrong kind of file)."""
+
+
+class DataError(EdgekitError):
+    """Input, calibration or evaluation data that is missing, unreadable or the wrong shape."""
 
 
 class ModelError(EdgekitError):
@@ -43,5 +54,19 @@ class BoardError(EdgekitError):
     """Unknown board or a board that cannot do what was asked."""
 
 
+class BuildError(EdgekitError):
+    """A build folder that is missing, not an edgekit build, or corrupt."""
+
+
 class DeviceError(EdgekitError):
     """No device on the port, a device that stops answering, the wrong firmware."""
+
+
+class ToolError(EdgekitError):
+    """An outside tool (compiler, PlatformIO, QEMU, TensorFlow) missing or failing on this machine."""
+
+
+class InternalError(EdgekitError):
+    """edgekit found its own bug: exit 3, never dressed up as the user's mistake."""
+
+    exit_code = 3

@@ -16,7 +16,11 @@ class TensorSummary:
     name: str
     shape: list[int]
     dtype: str
-    quant: str
+    quant: str  # for tables: "s=0.5 zp=-3" or "per-channel(8, axis 3)"
+    # As numbers, for --json: one scale and zero point per tensor, or per channel.
+    scale: list[float] | None = None
+    zero_point: list[int] | None = None
+    quantized_dimension: int | None = None
 
 
 @dataclass
@@ -46,8 +50,13 @@ class ModelSummary:
 
 
 def _tensor_summary(tensor: Tensor) -> TensorSummary:
+    q = tensor.quant
+    if q is None:
+        return TensorSummary(name=tensor.name, shape=list(tensor.shape), dtype=tensor.dtype, quant="-")
     return TensorSummary(name=tensor.name, shape=list(tensor.shape), dtype=tensor.dtype,
-                         quant=tensor.quant.describe() if tensor.quant is not None else "-")
+                         quant=q.describe(), scale=[float(v) for v in q.scale],
+                         zero_point=[int(v) for v in q.zero_point],
+                         quantized_dimension=int(q.axis) if q.per_channel else None)
 
 
 def summarize(graph: Graph, model: str) -> ModelSummary:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgekit.errors import EdgekitError, ModelError
+from edgekit.errors import DataError, EdgekitError, ModelError, ToolError, UsageError
 
 WORKER = "edgekit.quantize.tfmot_worker"
 ERROR_PREFIX = "EDGEKIT-ERROR: "  # same as tfmot_worker.ERROR_PREFIX (not imported: it sets env vars)
@@ -77,7 +77,7 @@ def check_model(path: Path) -> None:
     missing = [name for name in ("tf_keras", "tensorflow_model_optimization")
                if importlib.util.find_spec(name) is None]
     if missing:
-        raise EdgekitError(f"optimize needs tf-keras and tensorflow-model-optimization ({missing[0]} "
+        raise ToolError(f"optimize needs tf-keras and tensorflow-model-optimization ({missing[0]} "
                            "missing); `make setup` installs them, or: pip install --no-deps "
                            "'tf-keras~=2.21.0' tensorflow-model-optimization==0.8.1 dm-tree mock attrs")
 
@@ -92,11 +92,11 @@ def run_worker(spec: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
         done = subprocess.run([sys.executable, "-m", WORKER, str(spec_path)], env=env,
                               capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise EdgekitError(f"optimize did not finish within {timeout:.0f} s; use fewer --epochs or "
+        raise ToolError(f"optimize did not finish within {timeout:.0f} s; use fewer --epochs or "
                            "less --data") from None
     for line in done.stderr.splitlines():
         if line.startswith(ERROR_PREFIX):
-            raise EdgekitError(line[len(ERROR_PREFIX):])
+            raise ModelError(line[len(ERROR_PREFIX):])
     if done.returncode != 0:
         # Not a user error the worker recognised: a bug, keep the evidence.
         raise RuntimeError(f"optimize worker failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
@@ -118,13 +118,13 @@ def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
     """Fine-tune `model` with each chosen technique and measure every variant (see module doc)."""
     model = Path(model)
     if prune is not None and not 0.0 < prune < 1.0:
-        raise EdgekitError(f"--prune is the fraction of weights set to zero, 0 < s < 1 (got {prune})")
+        raise UsageError(f"--prune is the fraction of weights set to zero, 0 < s < 1 (got {prune})")
     if cluster is not None and cluster < 2:
-        raise EdgekitError(f"--cluster is the number of distinct weight values, >= 2 (got {cluster})")
+        raise UsageError(f"--cluster is the number of distinct weight values, >= 2 (got {cluster})")
     if epochs < 1:
-        raise EdgekitError("--epochs must be at least 1")
+        raise UsageError("--epochs must be at least 1")
     if not Path(data).is_file():
-        raise EdgekitError(f"data file {data} does not exist")
+        raise DataError(f"data file {data} does not exist")
     check_model(model)
     if board is not None:
         from edgekit.boards import load_board

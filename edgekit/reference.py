@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.errors import EdgekitError, ModelError
+from edgekit.errors import DataError, ModelError
 from edgekit.ir import Graph
 
 
@@ -43,11 +43,11 @@ def load_inputs(path: Path, graph: Graph) -> list[list[np.ndarray]]:
         else:
             arrays = [np.load(path)]
     except (OSError, ValueError) as exc:
-        raise EdgekitError(f"cannot read inputs from {path}: {exc}") from None
+        raise DataError(f"cannot read inputs from {path}: {exc}") from None
     if "x" in getattr(arrays, "files", []):
         arrays = [arrays[0]]
     if len(arrays) < len(graph.inputs):
-        raise EdgekitError(f"{path} holds {len(arrays)} arrays; the model has {len(graph.inputs)} inputs")
+        raise DataError(f"{path} holds {len(arrays)} arrays; the model has {len(graph.inputs)} inputs")
     per_input = []
     for array, index in zip(arrays, graph.inputs):
         t = graph.tensors[index]
@@ -58,7 +58,7 @@ def load_inputs(path: Path, graph: Graph) -> list[list[np.ndarray]]:
             if tuple(array.shape[1:]) == shape[1:]:
                 array = array[:, None]
             else:
-                raise EdgekitError(f"{path}: array of shape {array.shape} does not fit input "
+                raise DataError(f"{path}: array of shape {array.shape} does not fit input "
                                    f"{t.name!r} of shape {list(shape)}")
         if array.dtype.kind == "f" and t.dtype in ("int8", "uint8") and t.quant is not None:
             scale, zero_point = float(t.quant.scale[0]), int(t.quant.zero_point[0])

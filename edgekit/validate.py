@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from edgekit.device.session import connect, read_build
-from edgekit.errors import DeviceError, EdgekitError
+from edgekit.errors import DataError, DeviceError, UsageError
 
 
 @dataclass
@@ -27,13 +27,17 @@ class ValidateResult:
     max_abs_diff: int
     mismatched: list[int] = field(default_factory=list)  # sample indices
     float_metrics: dict[str, Any] | None = None
+    rounding: str = "tflite"  # the build's: the oracle is TFLite's reference, or TFLite Micro
+    build_id: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.bit_exact == self.samples
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"board": self.board, "samples": self.samples,
+        data: dict[str, Any] = {"board": self.board, "build_id": self.build_id,
+                                "oracle": "tflite-micro" if self.rounding == "tflm" else "tflite-reference",
+                                "samples": self.samples,
                                 "bit_exact": self.bit_exact, "max_abs_diff": self.max_abs_diff,
                                 "mismatched_samples": self.mismatched[:100]}
         if self.float_metrics is not None:
@@ -90,11 +94,13 @@ def validate_build(
     graph = load_tflite(model_path)
     inputs = load_inputs(Path(data), graph) if data else random_inputs(graph, samples, seed)
     if not inputs:
-        raise EdgekitError("no samples to validate")
+        raise DataError("no samples to validate")
     refs = reference_outputs(model_path.read_bytes(), inputs, build.report.get("rounding", "tflite"))
     out_tensors = [graph.tensors[i] for i in graph.outputs]
     device_outputs: list[list[np.ndarray]] = []
-    result = ValidateResult(build.board.name, len(inputs), 0, 0)
+    result = ValidateResult(build.board.name, len(inputs), 0, 0,
+                            rounding=str(build.report.get("rounding", "tflite")),
+                            build_id=build.report.get("build_id"))
     with connect(build, port, **link_options) as link:
         hello = link.hello_info
         want = [a.nbytes for a in inputs[0]]
@@ -125,7 +131,7 @@ def _float_metrics(float_model, data, inputs, device_outputs, graph) -> dict[str
     from edgekit.quantize.evaluate import predict
 
     if data is None or not str(data).endswith(".npz"):
-        raise EdgekitError("--float needs --data FILE.npz holding float inputs x (and labels y)")
+        raise UsageError("--float needs --data FILE.npz holding float inputs x (and labels y)")
     import tempfile
 
     from edgekit.quantize.convert import to_float

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import BoardError, InternalError, UsageError
 from edgekit.pipeline import CompiledModel
 from edgekit.reference import load_inputs, random_inputs, reference_outputs
 from edgekit.targets.host import build_host_verifier
@@ -42,9 +42,9 @@ def run_generated(compiled: CompiledModel, work_dir: Path, samples: list[list[np
     try:
         result = subprocess.run([str(binary)], input=stdin, capture_output=True, timeout=600)
     except subprocess.TimeoutExpired:
-        raise EdgekitError("the host build of the model did not finish within 600 s") from None
+        raise InternalError("the host build of the model did not finish within 600 s") from None
     if result.returncode != 0:
-        raise EdgekitError(f"the host build of the model failed (exit {result.returncode}): "
+        raise InternalError(f"the host build of the model failed (exit {result.returncode}): "
                            f"{result.stderr.decode(errors='replace').strip()[:300]}")
     out_tensors = [graph.tensors[i] for i in graph.outputs]
     op_tensors = [graph.tensors[graph.ops[i].outputs[0]] for i in compiled.plan.op_order] if debug else []
@@ -63,7 +63,7 @@ def run_generated(compiled: CompiledModel, work_dir: Path, samples: list[list[np
         outputs.append(sample_outputs)
         per_op.append(sample_ops)
     if position != len(data):
-        raise EdgekitError(f"the host build wrote {len(data)} bytes, expected {position}")
+        raise InternalError(f"the host build wrote {len(data)} bytes, expected {position}")
     return outputs, per_op
 
 
@@ -123,8 +123,8 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
     target = load_board(board)
     runner = target_for(target)
     if runner.needs_hardware:
-        raise EdgekitError(f"verify runs on the host or an emulated board; for {target.name} "
-                           "flash it and use `edgekit validate`")
+        raise BoardError(f"verify runs on the host or an emulated board; for {target.name} "
+                         "flash it and use `edgekit validate`")
     if not isinstance(runner, HostTarget):  # the firmware in QEMU, over the serial protocol
         return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed, calib)
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
@@ -135,7 +135,7 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
             data = load_inputs(Path(inputs), compiled.graph)
         else:
             if samples < 1:
-                raise EdgekitError("--samples must be at least 1")
+                raise UsageError("--samples must be at least 1")
             data = random_inputs(compiled.graph, samples, seed)
         return verify(compiled, work / "host", data, debug=debug, sanitize=sanitize)
 

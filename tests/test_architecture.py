@@ -19,7 +19,7 @@ API_CALLERS = ("edgekit.cli", "edgekit.commands", "edgekit.__main__")
 # Bottom to top, as in docs/architecture.md: a module may import its own layer and the
 # layers below it, never one above. Every top-level module or package must be listed.
 LAYERS: list[tuple[str, ...]] = [
-    ("edgekit", "edgekit.errors", "edgekit.resources"),
+    ("edgekit", "edgekit.errors", "edgekit.resources", "edgekit.tool_log"),
     # Two leaves that sit low although their packages are higher: the kernel-variant table
     # (boards validate against it) and the one Jinja environment (targets render with it).
     ("edgekit.ir", "edgekit.boards", "edgekit.kernels.variants", "edgekit.codegen.render"),

@@ -32,6 +32,11 @@ def load_board(name: str, directory: Path | str | None = None) -> Board:
     """The board `name`, validated. Unknown name: BoardError naming the close matches."""
     folder = _folder(directory)
     path = folder / f"{name}.toml"
+    if "/" not in name and "\\" not in name and not path.is_file():
+        # Board names are case-insensitive: --board ESP32 is esp32.
+        same = [n for n in board_names(folder) if n.lower() == name.lower()]
+        if len(same) == 1:
+            path = folder / f"{same[0]}.toml"
     if "/" in name or "\\" in name or not path.is_file():
         names = board_names(folder)
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)

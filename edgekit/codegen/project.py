@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 
 from edgekit.boards.model import Board
-from edgekit.errors import EdgekitError
+from edgekit.errors import InternalError
 from edgekit.resources import data_dir
 from edgekit.targets import target_for
 
@@ -57,7 +57,7 @@ def write_project(
     out = Path(out_dir)
     for name in sources:
         if "/" in name or "\\" in name or name.startswith("."):
-            raise EdgekitError(f"generated source name {name!r} must be a plain file name")
+            raise InternalError(f"generated source name {name!r} must be a plain file name")
     target = target_for(board)
     out.mkdir(parents=True, exist_ok=True)
     src = out / "src"

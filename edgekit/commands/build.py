@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+
+from edgekit.commands._common import console, renamed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="int8 .tflite, or a float model with --calib")
     parser.add_argument("--board", required=True, help="target board (see `edgekit boards`)")
-    parser.add_argument("-o", "--out", metavar="DIR", help="project folder (default build/<model>-<board>/)")
+    parser.add_argument("-o", "--output", metavar="DIR", dest="out",
+                        help="project folder (default build/<model>-<board>/)")
+    renamed(parser, "--out", "--output", "out")
     parser.add_argument("--calib", metavar="DATA", help="calibration data to quantize a float model")
     parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
                         help="match TF's reference kernels (default) or TFLite Micro bit for bit")
@@ -18,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="firmware reads this current sensor on the board's I2C (profile energy)")
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
     parser.add_argument("--shunt-mohm", type=int, default=100, help="its shunt resistor in milliohms")
+    parser.add_argument("--baud", type=int, metavar="N",
+                        help="real boards: serial rate of the firmware (default: the board's); "
+                        "validate and profile use it too")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -26,34 +34,50 @@ def _kb(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgekit.build import build, require_fit
+    from edgekit.build import build, ram_budget, require_fit
 
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
-                   shunt_mohm=args.shunt_mohm)
+                   shunt_mohm=args.shunt_mohm, baud=args.baud)
     report = result.report
     if args.json:
         print(json.dumps(report))
     else:
-        from rich.console import Console
         from rich.table import Table
 
         estimate = "" if report["size_source"] == "elf" else " (estimate)"
-        table = Table(title=f"{report['model']} → {report['board']} ({report['kernel_variant']} kernels)")
+        table = Table(title=f"{Path(report['model']).name} → {report['board']} "
+                      f"({report['kernel_variant']} kernels)")
         for column in ("", "bytes", "board limit", "use"):
             table.add_column(column, justify="right" if column else "left")
-        table.add_row("arena (activations)", _kb(report["arena_bytes"]), "", "")
+        limit = report["ram_limit_bytes"]
+
+        def use(n: int, of: int) -> str:
+            return f"{100 * n / of:.1f}%" if of else ""
+
+        arena_checked = report["ram_checked"] == "arena_bytes"
+        table.add_row("arena (activations + kernel scratch)", _kb(report["arena_bytes"]),
+                      _kb(limit) if arena_checked else "",
+                      use(report["arena_bytes"], limit) if arena_checked else "")
         if report.get("lower_bound_bytes"):
             table.add_row("  liveness lower bound", _kb(report["lower_bound_bytes"]), "", "")
         table.add_row("weights + params", _kb(report["weights_bytes"]), "", "")
+        table.add_row("  .tflite weights (inspect)", _kb(report["model_weights_bytes"]), "", "")
         table.add_row("code" + estimate, _kb(report["code_bytes"]), "", "")
         table.add_row("flash total" + estimate, _kb(report["flash_bytes"]), _kb(report["board_flash_bytes"]),
-                      f"{100 * report['flash_bytes'] / report['board_flash_bytes']:.1f}%")
-        table.add_row("RAM total" + estimate, _kb(report["ram_bytes"]), _kb(report["board_ram_bytes"]),
-                      f"{100 * report['ram_bytes'] / report['board_ram_bytes']:.1f}%")
-        console = Console()
-        console.print(table)
-        console.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']} "
-                      f"(chart: {result.out_dir / 'memory_plan.txt'}); project: {result.out_dir}")
+                      use(report["flash_bytes"], report["board_flash_bytes"]))
+        table.add_row("RAM total" + estimate, _kb(report["ram_bytes"]),
+                      "" if arena_checked else _kb(limit),
+                      "" if arena_checked else use(report["ram_bytes"], limit))
+        out = console()
+        out.print(table)
+        out.print(f"RAM check: {ram_budget(report)}", markup=False, highlight=False)
+        out.print("weights + params: the model's weights as the kernels read them, with the "
+                  "prepared constants (biases with folded zero points, multipliers and shifts, "
+                  "and the int16 copies of the Arm DSP path), more than the .tflite's own "
+                  "weights that `edgekit inspect` shows", markup=False, highlight=False)
+        out.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']} "
+                  f"(chart: {result.out_dir / 'memory_plan.txt'}); project: {result.out_dir}; "
+                  f"build id {report['build_id']}", markup=False, highlight=False)
     require_fit(result)
     return 0

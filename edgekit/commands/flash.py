@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edgekit import api
+    from edgekit.commands._common import build_dir
 
+    build_dir(args.dir)
     if args.stop:
         stopped = api.flash_stop(args.dir)
         if args.json:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from edgekit.commands._common import console
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help=".tflite model (int8 or float)")
@@ -20,10 +22,11 @@ def run(args: argparse.Namespace) -> int:
 
     summary = inspect_model(args.model)
     if args.json:
-        print(json.dumps(summary.to_json()))
+        from pathlib import Path
+
+        print(json.dumps({**summary.to_json(), "model": str(Path(args.model).resolve())}))
         return 0
 
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{summary.model}: {len(summary.ops)} ops")
@@ -33,9 +36,12 @@ def run(args: argparse.Namespace) -> int:
     for op in summary.ops:
         table.add_row(str(op.index), op.type, _shapes(op.inputs), _shapes(op.outputs),
                       op.outputs[0].quant if op.outputs else "-", f"{op.macs:,}", f"{op.param_bytes:,}")
-    console = Console()
-    console.print(table)
-    console.print(f"MACs: {summary.macs:,}   weights: {summary.weights_bytes:,} B   "
-                  f"activation lower bound: {summary.activation_lower_bound_bytes:,} B   "
-                  f"integer only: {'yes' if summary.integer_only else 'no'}")
+    out = console()
+    out.print(table)
+    out.print(f"MACs: {summary.macs:,}   weights in the .tflite: {summary.weights_bytes:,} B   "
+              f"activation lower bound: {summary.activation_lower_bound_bytes:,} B   "
+              f"integer only: {'yes' if summary.integer_only else 'no'}", markup=False, highlight=False)
+    out.print("(`edgekit build` reports more as 'weights + params': the constants as the kernels "
+              "read them, with folded biases, multipliers and the Arm DSP path's int16 copies)",
+              markup=False, highlight=False)
     return 0

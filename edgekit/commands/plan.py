@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import ModelError, UsageError
 
 DEFAULT_ALIGNMENT = 16  # the default board (qemu-cortex-m4) aligns its arena to 16 bytes
 
@@ -47,17 +47,17 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.model)
     if path.is_dir():
-        raise EdgekitError(f"{path} is a folder, not a .tflite model file")
+        raise ModelError(f"{path} is a folder, not a .tflite model file")
     if path.suffix.lower() != ".tflite":
-        raise EdgekitError(f"{path}: 'edgekit plan' reads .tflite models; quantize other formats first")
+        raise UsageError(f"{path}: 'edgekit plan' reads .tflite models; quantize other formats first")
     if not path.is_file():
-        raise EdgekitError(f"{path}: no such model file")
+        raise ModelError(f"{path}: no such model file")
     if args.planner is not None and args.planner not in PLANNERS:
-        raise EdgekitError(f"unknown planner {args.planner!r}: use one of {', '.join(PLANNERS)}")
+        raise UsageError(f"unknown planner {args.planner!r}: use one of {', '.join(PLANNERS)}")
     if args.time_budget < 0:
-        raise EdgekitError("--time-budget must not be negative")
+        raise UsageError("--time-budget must not be negative")
     if args.pixel_block < 0:
-        raise EdgekitError("--pixel-block must be 0 (row contract) or a positive block size")
+        raise UsageError("--pixel-block must be 0 (row contract) or a positive block size")
     alignment = DEFAULT_ALIGNMENT
     if args.board:
         from edgekit.boards import load_board
@@ -71,12 +71,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             save_png(plan, graph, args.png)
         except OSError as exc:
-            raise EdgekitError(f"cannot write {args.png}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write {args.png}: {exc.strerror or exc}") from None
     if args.json:
         data = plan.to_dict()
         final = replace(TRICK_SETS[args.tricks], pixel_block=args.pixel_block).name
         result = {
-            "model": str(path), "arena_bytes": plan.arena_bytes,
+            "model": str(path.resolve()), "arena_bytes": plan.arena_bytes,
             "lower_bound_bytes": plan.lower_bound,
             "planners": {k.split("/")[0]: v for k, v in plan.planner_bytes.items()
                          if k.endswith("/" + final)},
@@ -89,4 +89,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(ascii_chart(plan, graph))
     print(summary(plan))
+    print("activations only: `edgekit build` adds each kernel's scratch buffer to the arena "
+          "(report.json's arena_bytes), and plans after the graph passes")
     return 0

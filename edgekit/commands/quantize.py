@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
 
         check_report_path(Path(args.report))
         if args.mode != "int8":
-            raise EdgekitError("--report compares float with int8; it needs --mode int8")
+            raise UsageError("--report compares float with int8; it needs --mode int8")
     if args.std == 0:
-        raise EdgekitError("--std must not be 0")
+        raise UsageError("--std must not be 0")
     if args.max_calib < 1:
-        raise EdgekitError("--max-calib must be at least 1")
+        raise UsageError("--max-calib must be at least 1")
     result = api.quantize(
         args.model, args.calib, args.output, mode=args.mode, io=args.io, per_tensor=args.per_tensor,
         report=args.report, eval_data=args.eval_data, max_calib_samples=args.max_calib,

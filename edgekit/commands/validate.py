@@ -6,6 +6,17 @@ import argparse
 import json
 import sys
 
+from edgekit.commands._common import (
+    add_json_options,
+    build_dir,
+    json_to_stdout,
+    output_file,
+    progress,
+    write_json_file,
+)
+
+ORACLES = {"tflite": "TFLite's reference kernels", "tflm": "TFLite Micro"}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", nargs="?", default=".", help="build directory (default: .)")
@@ -18,13 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--float", dest="float_model", metavar="MODEL",
                         help="the float model (.keras, SavedModel, .h5, float .tflite): also compare "
                         "int8-on-device with float (needs --data .npz with x, y)")
-    parser.add_argument("--json", nargs="?", const="-", metavar="F",
-                        help="write the result as JSON to F (no F: to stdout, nothing else)")
+    add_json_options(parser, "the result")
 
 
 def _describe(result) -> list[str]:
+    oracle = ORACLES.get(getattr(result, "rounding", "tflite"), "the reference")
     lines = [(f"{result.board}: {result.bit_exact}/{result.samples} samples bit-exact with "
-              f"TFLite's reference kernels, max |diff| {result.max_abs_diff}")]
+              f"{oracle}, max |diff| {result.max_abs_diff}")]
     m = result.float_metrics
     if m:
         lines.append(f"int8 on device vs float: RMSE {m['rmse']:.5g}, MAE {m['mae']:.5g}, "
@@ -36,30 +47,28 @@ def _describe(result) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from edgekit import api
-    from edgekit.errors import CheckFailed, EdgekitError
+    from edgekit.errors import CheckFailed, UsageError
 
     if args.samples < 1:
-        raise EdgekitError("--samples must be at least 1")
-    with Progress(TextColumn("validating"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("samples", total=None)
+        raise UsageError("--samples must be at least 1")
+    build_dir(args.dir)
+    if args.json_file and args.json_file != "-":
+        output_file(args.json_file)  # before the measurement, not after it
+    with progress("validating", show=not json_to_stdout(args)) as bar:
+        task = bar.add_task("loading the model and TensorFlow's reference", total=None)
         result = api.validate(
             args.dir, data=args.data, samples=args.samples, port=args.port, board=args.board,
             seed=args.seed, float_model=args.float_model,
-            on_sample=lambda i, n: progress.update(task, completed=i + 1, total=n))
-    if args.json == "-":
+            on_sample=lambda i, n: bar.update(task, completed=i + 1, total=n,
+                                              description="samples on the device"))
+    if json_to_stdout(args):
         json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for line in _describe(result):
             print(line)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(result.to_json(), f, indent=2)
+    write_json_file(args, result.to_json())
     if not result.ok:
         print(f"edgekit validate: {result.samples - result.bit_exact} of {result.samples} "
               f"samples differ from the reference (first: sample {result.mismatched[0]})",

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from edgekit.commands._common import progress, renamed
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="int8 .tflite, or a float model with --calib")
     parser.add_argument("--board", default="host", help="where the generated C runs (default: host)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--samples", type=int, default=10, help="random seeded input samples (default 10)")
-    group.add_argument("--inputs", metavar="FILE", help=".npy/.npz input samples")
+    group.add_argument("--data", metavar="FILE", dest="inputs", help=".npy/.npz input samples")
+    renamed(group, "--inputs", "--data", "inputs")
     parser.add_argument("--calib", metavar="DATA",
                         help="calibration data to quantize a float model first (as build --calib)")
     parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
@@ -26,9 +29,12 @@ def run(args: argparse.Namespace) -> int:
     from edgekit.errors import CheckFailed
     from edgekit.verify import verify_model
 
-    result = verify_model(args.model, board=args.board, samples=args.samples, inputs=args.inputs,
-                          rounding=args.rounding, debug=args.debug, sanitize=args.sanitize, seed=args.seed,
-                          calib=args.calib)
+    with progress("verifying", show=not args.json) as bar:
+        # One step with elapsed time: loading TensorFlow alone takes seconds.
+        bar.add_task("build, host run and TFLite's reference", total=None)
+        result = verify_model(args.model, board=args.board, samples=args.samples, inputs=args.inputs,
+                              rounding=args.rounding, debug=args.debug, sanitize=args.sanitize,
+                              seed=args.seed, calib=args.calib)
     if args.json:
         print(json.dumps(result.to_json()))
     else:

@@ -211,8 +211,9 @@ class DeviceLink(PortOwner):
 
     # ---- messages ----
 
-    def hello(self, expected_hash: str | None = None) -> P.Hello:
-        """Greets the device; with expected_hash, insists it runs that model."""
+    def hello(self, expected_hash: str | None = None, expected_build_id: str | None = None) -> P.Hello:
+        """Greets the device; with expected_hash, insists it runs that model, and with
+        expected_build_id, that very build (same rounding, planner, options, sources)."""
         info = self._parse(P.parse_hello, self.request(P.HELLO))
         self.hello_info = info
         self.decoder.max_payload = max(info.max_payload, 16)
@@ -221,6 +222,12 @@ class DeviceLink(PortOwner):
                 f"firmware on the board is for another model (device runs model "
                 f"{info.model_hash[:12]}, the build is {expected_hash[:12]}); flash this "
                 f"build with `edgekit flash`"
+            )
+        if expected_build_id and info.build_id != expected_build_id:
+            raise DeviceError(
+                f"firmware on the board is another build of this model (device runs build "
+                f"{info.build_id or '?'}, this build is {expected_build_id}: other rounding, planner, "
+                f"options or edgekit version); flash this build with `edgekit flash`"
             )
         return info
 

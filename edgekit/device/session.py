@@ -17,7 +17,7 @@ from typing import Any
 
 from edgekit.boards.model import Board
 from edgekit.device.link import DeviceLink
-from edgekit.errors import EdgekitError
+from edgekit.errors import BoardError, BuildError
 
 REPORT = "report.json"
 
@@ -40,7 +40,7 @@ class BuildInfo:
                 return Path(self.report[key])
         if (self.dir / "model.tflite").is_file():
             return self.dir / "model.tflite"
-        raise EdgekitError(f"the model of {self.dir} is gone ({self.report.get('model_int8')})")
+        raise BuildError(f"the model of {self.dir} is gone ({self.report.get('model_int8')})")
 
     @property
     def ops(self) -> list[dict[str, Any]]:
@@ -54,15 +54,15 @@ def read_build(build_dir: str | Path | None, board_name: str | None = None) -> B
     try:
         report = json.loads((path / REPORT).read_text())
     except FileNotFoundError:
-        raise EdgekitError(f"{path} has no {REPORT}: run `edgekit build MODEL --board B -o {path}`"
+        raise BuildError(f"{path} has no {REPORT}: run `edgekit build MODEL --board B -o {path}`"
                            " first") from None
     except ValueError as exc:
-        raise EdgekitError(f"{path / REPORT} is corrupt: {exc}") from None
+        raise BuildError(f"{path / REPORT} is corrupt: {exc}") from None
     name = board_name or report.get("board")
     if not name:
-        raise EdgekitError(f"{path / REPORT} names no board: pass --board")
+        raise BuildError(f"{path / REPORT} names no board: pass --board")
     if board_name and report.get("board") and board_name != report["board"]:
-        raise EdgekitError(f"{path} was built for {report['board']}, not {board_name}")
+        raise BoardError(f"{path} was built for {report['board']}, not {board_name}")
     return BuildInfo(path, report, load_board(name))
 
 
@@ -89,8 +89,8 @@ def device_url(build: BuildInfo, port: str | None = None) -> Iterator[str]:
 @contextmanager
 def connect(build: BuildInfo, port: str | None = None, **link_options: Any) -> Iterator[DeviceLink]:
     """A DeviceLink to the build's device, greeted, running the build's model."""
-    baud = build.board.serial.baud if build.board.serial is not None else 115200
+    baud = int(build.report.get("baud") or (build.board.serial.baud if build.board.serial is not None else 115200))
     with device_url(build, port) as url, DeviceLink.open(url, baudrate=baud, **link_options) as link:
-        link.hello(expected_hash=build.model_hash or None)
+        link.hello(expected_hash=build.model_hash or None, expected_build_id=build.report.get("build_id"))
         yield link
 

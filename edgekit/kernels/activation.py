@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import ModelError
 from edgekit.ir import Graph, Op
 from edgekit.kernels import gemmlowp
 from edgekit.kernels.cformat import c_float, cname, int8_per_tensor, require, scale_zp
@@ -125,7 +125,7 @@ def hard_swish_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -
     """reference_ops::HardSwish<int8_t> with HardSwishParams from HardSwishPrepare."""
     out_m, out_exp, rel_m, rel_exp = hard_swish_params(in_scale, out_scale)
     if out_exp > 0:
-        raise EdgekitError("HARD_SWISH: output scale below input_scale/128 is rejected by TFLite too")
+        raise ModelError("HARD_SWISH: output scale below input_scale/128 is rejected by TFLite too")
     values = []
     for x in INT8_VALUES:
         v = _wrap16(int(x) - in_zp)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edgekit.errors import CheckFailed, EdgekitError
+from edgekit.errors import EdgekitError, InternalError
 from edgekit.ir import DTYPE_BYTES, Graph
 from edgekit.memory.aliasing import part_slices, view_source
 from edgekit.memory.contract import ContractFn
@@ -20,7 +20,7 @@ from edgekit.memory.overlap import prove_in_place, prove_rows
 from edgekit.memory.types import Buffer, MemoryPlan, Overlap, OverlapRule
 
 
-class PlanCheckError(CheckFailed):
+class PlanCheckError(InternalError):
     """A plan that would corrupt data: a bug in the planner, never the user's fault."""
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import BoardError, UsageError
 from edgekit.ir import Graph
 from edgekit.memory.aliasing import find_aliases, part_slices, view_source
 from edgekit.memory.check import check_plan
@@ -38,7 +38,7 @@ def eliminated_ops(graph: Graph, aliases: dict[int, tuple[int, int]], contracts:
 
 def _solve(problem: Problem, planner: str, alignment: int, **options: Any) -> list[int]:
     if planner not in PLANNERS:
-        raise EdgekitError(f"unknown planner {planner!r}; choose one of {', '.join(PLANNERS)}")
+        raise UsageError(f"unknown planner {planner!r}; choose one of {', '.join(PLANNERS)}")
     rules = problem.rules
     return PLANNERS[planner](problem.buffers, alignment, rules, **options)
 
@@ -86,7 +86,7 @@ def plan_graph(graph: Graph, planner: str = "greedy_by_size", alignment: int = 1
 
 def _check_alignment(alignment: int) -> None:
     if alignment < 1 or alignment & (alignment - 1):
-        raise EdgekitError(f"arena alignment must be a power of two, not {alignment}")
+        raise BoardError(f"arena alignment must be a power of two, not {alignment}")
 
 
 TRICK_SETS = {"plain": PLAIN, "no_overlap": NO_OVERLAP, "all": ALL}

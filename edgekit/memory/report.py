@@ -70,8 +70,22 @@ def summary(plan: MemoryPlan) -> str:
     return "\n".join(lines)
 
 
+def _colors(n: int) -> list:
+    """n clearly different colours: tab20's pairs first, then tab20b/tab20c (60 in all);
+    beyond that, evenly spaced hues."""
+    import matplotlib
+
+    table = [matplotlib.colormaps[name](k) for name in ("tab20", "tab20b", "tab20c") for k in range(20)]
+    if n <= len(table):
+        order = list(range(0, 20, 2)) + list(range(1, 20, 2)) + list(range(20, len(table)))
+        return [table[k] for k in order[:n]]
+    hsv = matplotlib.colormaps["hsv"]
+    return [hsv(k / n) for k in range(n)]
+
+
 def save_png(plan: MemoryPlan, graph: Graph, path: str | Path) -> None:
-    """Buffers as rectangles: steps on x, arena offset on y."""
+    """Buffers as rectangles: steps (op index and type) on x, arena offset on y, each
+    buffer its own colour and letter, and a legend naming every letter's tensor."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,24 +93,39 @@ def save_png(plan: MemoryPlan, graph: Graph, path: str | Path) -> None:
     from matplotlib.patches import Rectangle
 
     steps = len(plan.op_order)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * steps + 3), 5))
-    cmap = plt.get_cmap("tab20")
-    for i, b in enumerate(x for x in plan.buffers if x.size):
-        color = "0.6" if b.op is not None else cmap(i % 20)
+    buffers = [b for b in plan.buffers if b.size]
+    colors = _colors(len(buffers))
+    legend_rows = len(buffers)
+    fig, (ax, key) = plt.subplots(
+        1, 2, figsize=(max(6.0, 0.35 * steps + 3) + 4.5, max(5.0, 0.16 * legend_rows + 1.5)),
+        gridspec_kw={"width_ratios": [max(6.0, 0.35 * steps + 3), 4.5]})
+    for i, b in enumerate(buffers):
+        color = "0.6" if b.op is not None else colors[i]
         ax.add_patch(Rectangle((b.first_use - 0.45, b.offset), b.last_use - b.first_use + 0.9, b.size,
                                facecolor=color, edgecolor="black", linewidth=0.5, alpha=0.85))
-        if b.size > plan.arena_bytes * 0.04:
+        if b.size > plan.arena_bytes * 0.02:
             ax.text(b.first_use - 0.4, b.offset + b.size / 2, _letter(i), va="center", fontsize=7)
     ax.axhline(plan.arena_bytes, color="red", linewidth=1)
     ax.axhline(plan.lower_bound, color="gray", linestyle="--", linewidth=1)
     ax.set_xlim(-0.6, steps - 0.4)
-    ax.set_ylim(0, max(plan.arena_bytes, plan.lower_bound) * 1.05)
+    ax.set_ylim(0, max(plan.arena_bytes, plan.lower_bound, 1) * 1.05)
     ax.set_xticks(range(steps))
-    ax.set_xticklabels([graph.ops[i].type.replace("_2D", "") for i in plan.op_order],
+    ax.set_xticklabels([f"{i} {graph.ops[i].type.replace('_2D', '')}" for i in plan.op_order],
                        rotation=90, fontsize=6)
+    ax.set_xlabel("op (index in the model, type) in execution order", fontsize=7)
     ax.set_ylabel("arena offset (bytes)")
     ax.set_title(f"{graph.name}: arena {plan.arena_bytes:,} B (red), lower bound "
                  f"{plan.lower_bound:,} B (dashed)", fontsize=9)
+    key.axis("off")
+    key.set_xlim(0, 1)
+    key.set_ylim(legend_rows + 1, 0)
+    key.text(0, 0, "letter: bytes, ops alive, tensor (grey: kernel scratch)", fontsize=7, weight="bold")
+    for i, b in enumerate(buffers):
+        key.add_patch(Rectangle((0, i + 0.6), 0.04, 0.8, facecolor="0.6" if b.op is not None else colors[i],
+                                edgecolor="black", linewidth=0.3))
+        first, last = plan.op_order[b.first_use], plan.op_order[b.last_use]
+        key.text(0.06, i + 1.0, f"{_letter(i)}: {b.size:,} B, ops {first}-{last}, {_label(graph, b, 40)}",
+                 fontsize=6, va="center")
     fig.tight_layout()
     fig.savefig(str(path), dpi=120)
     plt.close(fig)

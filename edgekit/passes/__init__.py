@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from edgekit.errors import InternalError, ModelError
 from edgekit.ir import Graph, validate
 from edgekit.passes.fold_constants import fold_constants
 from edgekit.passes.fold_dilated_conv import fold_dilated_conv
@@ -19,7 +20,13 @@ DEFAULT_PASSES: list[Pass] = [fold_constants, remove_dead_ops, fold_dilated_conv
 
 
 def run_passes(graph: Graph, passes: list[Pass] | None = None) -> Graph:
+    """Run the passes in order. The graph was valid when loaded, so an invalid graph
+    after a pass is the pass's bug (InternalError), never the model's."""
     for each in passes or DEFAULT_PASSES:
         graph = each(graph)
-        validate(graph)
+        try:
+            validate(graph)
+        except ModelError as exc:
+            name = getattr(each, "__name__", repr(each))
+            raise InternalError(f"pass {name} left an invalid graph: {exc.message}") from exc
     return graph

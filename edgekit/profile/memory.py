@@ -15,3 +15,13 @@ def plan_png(build: BuildInfo) -> tuple[bytes | None, str]:
     if not path.is_file():
         return None, "memory plan not shown: the build has no memory_plan.png (rebuild it)"
     return path.read_bytes(), f"memory plan: arena {build.report.get('arena_bytes', 0):,} bytes"
+
+
+def plan_legend(build: BuildInfo) -> str:
+    """The legend of the build's memory_plan.txt (letter → offset, size, steps, tensor)."""
+    path = build.dir / "memory_plan.txt"
+    if not path.is_file():
+        return ""
+    text = path.read_text()
+    start = text.find("legend")
+    return text[start:].rstrip() if start >= 0 else ""

@@ -10,7 +10,7 @@ import numpy as np
 
 from edgekit.device.link import DeviceLink
 from edgekit.device.session import BuildInfo, connect, read_build
-from edgekit.errors import EdgekitError
+from edgekit.errors import UsageError
 from edgekit.profile.summary import Energy, ProfileResult, energy_from_power, summarize
 
 
@@ -43,7 +43,7 @@ def profile_build(
 ) -> ProfileResult:
     """Profile the build's model on its device; on_run(i) is called after each run."""
     if runs < 1:
-        raise EdgekitError("--runs must be at least 1")
+        raise UsageError("--runs must be at least 1")
     build = read_build(build_dir, board)
     op_ticks, totals, sensor_uw = [], [], []
     ppk2_mw = None

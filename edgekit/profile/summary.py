@@ -1,8 +1,9 @@
 """Per-layer profile of a model on a device: from raw tick counts to a table.
 
-Ticks become units with the device's clock info (instructions on emulated boards,
-cycles on real ones, µs on the host) and µs at the board's CPU clock. Per-layer values
-are medians over the runs; totals keep min/median/max.
+Ticks become counts with the device's clock info (`unit`: instructions on emulated
+boards, cycles on real ones, µs on the host) and µs at the board's CPU clock. Counts are
+whole numbers; per-layer values are medians over the runs (rounded to the count);
+totals keep min/median/max.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ class Layer:
     index: int
     type: str
     macs: int
-    cycles: float  # median units per run (instructions when emulated)
+    counts: int  # median per run, in the result's unit (instructions when emulated)
     us: float
     pct: float  # of the summed per-layer time
-    macs_per_cycle: float | None
+    macs_per_count: float | None  # None when the op has no MACs or no count
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,22 @@ class ProfileResult:
     cpu_hz: int
     runs: int
     layers: list[Layer]
-    total_cycles: float  # median
-    total_cycles_min: float
-    total_cycles_max: float
+    total_counts: int  # median
+    total_counts_min: int
+    total_counts_max: int
     total_us: float  # median
     total_us_min: float
     total_us_max: float
     energy: Energy = field(default_factory=lambda: Energy(None, None, "none"))
+    model: str | None = None  # from the build's report.json (describe_build)
+    build_id: str | None = None
+    build_dir: str | None = None
+
+    def describe_build(self, report: dict[str, Any], build_dir: str | None = None) -> None:
+        """Name the model and firmware this profile measured."""
+        self.model = report.get("model")
+        self.build_id = report.get("build_id")
+        self.build_dir = build_dir
 
     @property
     def macs(self) -> int:
@@ -55,11 +65,12 @@ class ProfileResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "board": self.board, "unit": self.unit, "emulated": self.emulated,
+            "model": self.model, "board": self.board, "build_id": self.build_id,
+            "build_dir": self.build_dir, "unit": self.unit, "emulated": self.emulated,
             "cpu_hz": self.cpu_hz, "runs": self.runs,
             "layers": [asdict(layer) for layer in self.layers],
-            "total_cycles": self.total_cycles, "total_cycles_min": self.total_cycles_min,
-            "total_cycles_max": self.total_cycles_max, "total_us": self.total_us,
+            "total_counts": self.total_counts, "total_counts_min": self.total_counts_min,
+            "total_counts_max": self.total_counts_max, "total_us": self.total_us,
             "total_us_min": self.total_us_min, "total_us_max": self.total_us_max,
             "macs": self.macs, "energy_uj": self.energy.uj, "energy_mw": self.energy.mw,
             "energy_source": self.energy.source,
@@ -79,24 +90,26 @@ def summarize(
     def us(units: float) -> float:
         return clock.ticks_to_us(units / clock.units_per_tick, cpu_hz) if clock.units_per_tick else 0.0
 
-    medians = [clock.ticks_to_units(statistics.median(run[k] for run in op_ticks))
-               for k in range(num_ops)]
-    layer_sum = sum(medians) or 1.0
+    def counts(ticks: float) -> int:
+        return int(round(clock.ticks_to_units(ticks)))
+
+    medians = [counts(statistics.median(run[k] for run in op_ticks)) for k in range(num_ops)]
+    layer_sum = sum(medians) or 1
     layers = []
-    for k, cycles in enumerate(medians):
+    for k, count in enumerate(medians):
         op = by_index.get(k, {})
         macs = int(op.get("macs", 0))
         layers.append(Layer(
-            index=k, type=str(op.get("type", "?")), macs=macs, cycles=cycles, us=us(cycles),
-            pct=100.0 * cycles / layer_sum,
-            macs_per_cycle=(macs / cycles) if cycles and clock.unit != "us" else None,
+            index=k, type=str(op.get("type", "?")), macs=macs, counts=count, us=us(count),
+            pct=100.0 * count / layer_sum,
+            macs_per_count=(macs / count) if macs and count and clock.unit != "us" else None,
         ))
-    totals = [clock.ticks_to_units(t) for t in total_ticks]
-    med = statistics.median(totals)
+    totals = [counts(t) for t in total_ticks]
+    med = counts(statistics.median(total_ticks))
     return ProfileResult(
         board=board, unit=clock.unit, emulated=clock.emulated, cpu_hz=cpu_hz,
-        runs=len(total_ticks), layers=layers, total_cycles=med, total_cycles_min=min(totals),
-        total_cycles_max=max(totals), total_us=us(med), total_us_min=us(min(totals)),
+        runs=len(total_ticks), layers=layers, total_counts=med, total_counts_min=min(totals),
+        total_counts_max=max(totals), total_us=us(med), total_us_min=us(min(totals)),
         total_us_max=us(max(totals)),
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import DataError, ToolError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".tif", ".tiff", ".webp"}
 
@@ -36,7 +36,7 @@ class ImageMapping:
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     """All arrays of an .npz, or {"x": array} for an .npy; one-line errors on bad files."""
     if not path.is_file():
-        raise EdgekitError(f"data file {path} does not exist")
+        raise DataError(f"data file {path} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
         if isinstance(loaded, np.ndarray):
@@ -46,7 +46,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         # np.load guesses "pickle" for any unrecognized bytes; edgekit never unpickles.
         reason = "not a .npy/.npz array file" if "pickle" in str(exc) else str(exc)
-        raise EdgekitError(f"cannot read {path}: {reason}") from None
+        raise DataError(f"cannot read {path}: {reason}") from None
 
 
 def _pick_x(arrays: dict[str, np.ndarray], path: Path) -> np.ndarray:
@@ -54,7 +54,7 @@ def _pick_x(arrays: dict[str, np.ndarray], path: Path) -> np.ndarray:
         return arrays["x"]
     if len(arrays) == 1:
         return next(iter(arrays.values()))
-    raise EdgekitError(f"{path} holds arrays {sorted(arrays)}; name the samples 'x' "
+    raise DataError(f"{path} holds arrays {sorted(arrays)}; name the samples 'x' "
                        "(np.savez(f, x=samples, y=labels))")
 
 
@@ -66,14 +66,14 @@ def fit_samples(x: np.ndarray, sample_shape: tuple[int, ...], source: str) -> np
     """
     x = np.asarray(x)
     if x.dtype.kind not in "fiub":
-        raise EdgekitError(f"{source}: samples have dtype {x.dtype}; expected numbers")
+        raise DataError(f"{source}: samples have dtype {x.dtype}; expected numbers")
     if x.ndim == 0 or x.shape[0] == 0 or x.size == 0:
-        raise EdgekitError(f"{source}: no samples (array shape {x.shape})")
+        raise DataError(f"{source}: no samples (array shape {x.shape})")
     if tuple(x.shape[1:]) != tuple(sample_shape):
         squeezed = tuple(d for d in x.shape[1:] if d != 1)
         wanted = tuple(d for d in sample_shape if d != 1)
         if squeezed != wanted:
-            raise EdgekitError(
+            raise DataError(
                 f"{source}: samples have shape {tuple(x.shape[1:])} (array {tuple(x.shape)}) but the "
                 f"model input takes {tuple(sample_shape)}; give an array of shape (N, "
                 f"{', '.join(map(str, sample_shape))})")
@@ -82,7 +82,7 @@ def fit_samples(x: np.ndarray, sample_shape: tuple[int, ...], source: str) -> np
     bad = ~np.isfinite(x)
     if bad.any():
         first = int(np.argwhere(bad.reshape(len(x), -1).any(axis=1))[0][0])
-        raise EdgekitError(f"{source}: {int(bad.sum())} NaN/inf values (first in sample {first}); "
+        raise DataError(f"{source}: {int(bad.sum())} NaN/inf values (first in sample {first}); "
                            "calibration data must be finite")
     return x
 
@@ -91,14 +91,14 @@ def _read_images(folder: Path, sample_shape: tuple[int, ...], mapping: ImageMapp
     try:
         from PIL import Image
     except ImportError:
-        raise EdgekitError("reading a folder of images needs Pillow: pip install pillow") from None
+        raise ToolError("reading a folder of images needs Pillow: pip install pillow") from None
     if len(sample_shape) != 3 or sample_shape[-1] not in (1, 3):
-        raise EdgekitError(f"a folder of images needs a model input of shape (H, W, 1|3); this "
+        raise DataError(f"a folder of images needs a model input of shape (H, W, 1|3); this "
                            f"model takes {sample_shape}")
     height, width, channels = sample_shape
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise EdgekitError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise DataError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     images = []
     for file in files:
         try:
@@ -107,7 +107,7 @@ def _read_images(folder: Path, sample_shape: tuple[int, ...], mapping: ImageMapp
                 image = image.resize((width, height), Image.BILINEAR)
                 pixels = np.asarray(image, dtype=np.uint8)
         except (OSError, ValueError) as exc:
-            raise EdgekitError(f"cannot read image {file}: {exc}") from None
+            raise DataError(f"cannot read image {file}: {exc}") from None
         images.append(pixels.reshape(height, width, channels))
     return mapping.apply(np.stack(images))
 
@@ -142,9 +142,9 @@ def load_labelled(spec: str | Path, sample_shape: tuple[int, ...]) -> tuple[np.n
     path = Path(spec)
     arrays = _read_arrays(path)
     if "x" not in arrays or "y" not in arrays:
-        raise EdgekitError(f"{path} must hold arrays 'x' and 'y' for evaluation (has {sorted(arrays)})")
+        raise DataError(f"{path} must hold arrays 'x' and 'y' for evaluation (has {sorted(arrays)})")
     x = fit_samples(arrays["x"], sample_shape, str(path))
     y = np.asarray(arrays["y"])
     if len(y) != len(x):
-        raise EdgekitError(f"{path}: {len(x)} samples but {len(y)} labels")
+        raise DataError(f"{path}: {len(x)} samples but {len(y)} labels")
     return x, y

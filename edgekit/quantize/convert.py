@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.errors import EdgekitError, ModelError
+from edgekit.errors import EdgekitError, ModelError, ToolError, UsageError
 from edgekit.quantize.source import FloatModel
 
 IO_TYPES = ("int8", "uint8")
@@ -54,7 +54,7 @@ def import_tensorflow() -> Any:
         with native_stderr(log):
             import tensorflow
     except ImportError as exc:
-        raise EdgekitError(f"TensorFlow is needed to quantize ({exc}); install edgekit[tf]") from None
+        raise ToolError(f"TensorFlow is needed to quantize ({exc}); install edgekit[tf]") from None
     return tensorflow
 
 
@@ -81,7 +81,7 @@ def _tf_converter(model: FloatModel) -> Any:
     import tensorflow as tf
 
     if model.saved_model_dir is None:
-        raise EdgekitError(f"{model.path}: a {model.kind} model has no TF converter route")
+        raise ModelError(f"{model.path}: a {model.kind} model has no TF converter route")
     return tf.lite.TFLiteConverter.from_saved_model(str(model.saved_model_dir))
 
 
@@ -115,7 +115,7 @@ def int8_converter(model: FloatModel, samples: np.ndarray, *, io: str | None = "
 def to_int8(model: FloatModel, samples: np.ndarray, *, io: str = "int8",
             per_tensor: bool = False) -> bytes:
     if io not in IO_TYPES:
-        raise EdgekitError(f"--io must be one of {', '.join(IO_TYPES)}, not {io!r}")
+        raise UsageError(f"--io must be one of {', '.join(IO_TYPES)}, not {io!r}")
     if model.kind == "tflite":
         return _tflite_to_int8(model, samples, io=io, per_tensor=per_tensor)
     return _run(int8_converter(model, samples, io=io, per_tensor=per_tensor), "int8 conversion")
@@ -132,7 +132,7 @@ def to_float16(model: FloatModel) -> bytes:
     import tensorflow as tf
 
     if model.kind == "tflite":
-        raise EdgekitError("--mode float16 needs the Keras/SavedModel source, not a .tflite")
+        raise UsageError("--mode float16 needs the Keras/SavedModel source, not a .tflite")
     converter = _tf_converter(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.target_spec.supported_types = [tf.float16]

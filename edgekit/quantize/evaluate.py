@@ -90,9 +90,9 @@ def score(outputs: np.ndarray, y: np.ndarray) -> tuple[str, str, float]:
         return "classification", "accuracy", float(np.mean(flat.argmax(axis=1) == y.argmax(axis=1)))
     target = y.reshape(len(y), -1).astype(np.float32)
     if target.shape != flat.shape:
-        from edgekit.errors import EdgekitError
+        from edgekit.errors import DataError
 
-        raise EdgekitError(f"labels of shape {y.shape} match neither class indices nor the model "
+        raise DataError(f"labels of shape {y.shape} match neither class indices nor the model "
                            f"output shape {outputs.shape}")
     return "regression", "rmse", float(np.sqrt(np.mean((flat - target) ** 2)))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import UsageError
 
 MODES = ("int8", "float16", "dynamic")
 NOT_FOR_MCU = "not for microcontrollers (float activations)"
@@ -101,13 +101,13 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
     from edgekit.quantize import check, convert, source
 
     if mode not in MODES:
-        raise EdgekitError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "int8" and calib is None:
-        raise EdgekitError("int8 quantization needs calibration data: --calib FILE.npz|FOLDER "
+        raise UsageError("int8 quantization needs calibration data: --calib FILE.npz|FOLDER "
                            "(or 'random', which ruins accuracy)")
     output = Path(output)
     if output.suffix.lower() != ".tflite":
-        raise EdgekitError(f"output {output} must end in .tflite")
+        raise UsageError(f"output {output} must end in .tflite")
     mapping = image_mapping or calib_mod.ImageMapping()
     convert.import_tensorflow()
     with tempfile.TemporaryDirectory(prefix="edgekit-quantize-") as tmp:

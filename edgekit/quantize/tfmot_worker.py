@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import DataError, EdgekitError, ModelError, ToolError
 
 ERROR_PREFIX = "EDGEKIT-ERROR: "
 # Keras activations TFMOT 0.8.1's default 8-bit scheme quantizes inside a layer.
@@ -44,7 +44,7 @@ def load_model(path: Path) -> Any:
     try:
         return tf_keras.models.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001 - loaders raise many types
-        raise EdgekitError(f"cannot load {path} as a tf_keras model: {_first_line(exc)}") from None
+        raise ModelError(f"cannot load {path} as a tf_keras model: {_first_line(exc)}") from None
 
 
 def check_qat_activations(model: Any) -> None:
@@ -53,7 +53,7 @@ def check_qat_activations(model: Any) -> None:
         activation = getattr(layer, "activation", None)
         name = getattr(activation, "__name__", None)
         if activation is not None and name not in QAT_ACTIVATIONS:
-            raise EdgekitError(
+            raise ModelError(
                 f"QAT: layer '{layer.name}' uses activation='{name}' inside the layer, which TFMOT "
                 "cannot quantize; build it with activation=None followed by a separate "
                 f"layers.ReLU({'6.0' if name == 'relu6' else ''}) layer")
@@ -126,7 +126,7 @@ def technique(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     except EdgekitError:
         raise
     except (ValueError, RuntimeError, TypeError) as exc:
-        raise EdgekitError(f"{name} failed: {_first_line(exc)}") from None
+        raise ToolError(f"{name} failed: {_first_line(exc)}") from None
 
 
 def weight_stats(model: Any) -> str:
@@ -167,7 +167,7 @@ def run(spec: dict[str, Any]) -> list[dict[str, Any]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     base = load_model(Path(spec["model"]))
     if len(base.inputs) != 1:
-        raise EdgekitError(f"the model has {len(base.inputs)} inputs; optimize supports one")
+        raise ModelError(f"the model has {len(base.inputs)} inputs; optimize supports one")
     if spec.get("qat"):
         check_qat_activations(base)  # before minutes of fine-tuning the other variants
     sample_shape = tuple(int(d) for d in base.inputs[0].shape[1:])
@@ -180,7 +180,7 @@ def run(spec: dict[str, Any]) -> list[dict[str, Any]]:
         cut = max(1, len(x) * 4 // 5)
         x, y, x_eval, y_eval = x[:cut], y[:cut], x[cut:], y[cut:]
         if len(x_eval) == 0:
-            raise EdgekitError("--data has too few samples to hold out an evaluation split; pass --eval")
+            raise DataError("--data has too few samples to hold out an evaluation split; pass --eval")
     calib = x[:200]
     epochs = int(spec["epochs"])
     rows: list[dict[str, Any]] = []

@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import BuildError, InternalError, ToolError
 from edgekit.targets.flags import define_flags
+from edgekit.tool_log import log_command
 
 BUILD_FILE = "ek_build.json"
 ELF_NAME = "firmware.elf"
@@ -29,16 +30,16 @@ def read_description(project_dir: Path | str) -> dict[str, Any]:
     try:
         desc: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:
-        raise EdgekitError(f"{project_dir} is not an edgekit project ({BUILD_FILE} missing)") from None
+        raise BuildError(f"{project_dir} is not an edgekit project ({BUILD_FILE} missing)") from None
     except ValueError as exc:
-        raise EdgekitError(f"{path} is corrupt: {exc}") from None
+        raise BuildError(f"{path} is corrupt: {exc}") from None
     return desc
 
 
 def require_tool(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        raise EdgekitError(
+        raise ToolError(
             f"{tool} not found: install the cross toolchain (Debian: gcc-arm-none-eabi "
             "libnewlib-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)"
         )
@@ -58,10 +59,11 @@ def first_error(output: str) -> str:
 def _run(cmd: list[str], cwd: Path, what: str, timeout_s: float) -> None:
     try:
         proc = subprocess.run(cmd, check=False, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
+        log_command(cmd, proc.stdout + proc.stderr)
     except subprocess.TimeoutExpired:
-        raise EdgekitError(f"{what} took longer than {timeout_s:.0f} s") from None
+        raise ToolError(f"{what} took longer than {timeout_s:.0f} s") from None
     if proc.returncode != 0:
-        raise EdgekitError(f"{what} failed: {first_error(proc.stderr + proc.stdout)}")
+        raise InternalError(f"{what} failed: {first_error(proc.stderr + proc.stdout)}")
 
 
 def project_sources(project_dir: Path) -> list[Path]:
@@ -85,13 +87,13 @@ def compile_firmware(
     project_dir = Path(project_dir).resolve()
     desc = read_description(project_dir)
     if board_name is not None and board_name != desc["board"]:
-        raise EdgekitError(f"{project_dir} was generated for {desc['board']}, not {board_name}")
+        raise BuildError(f"{project_dir} was generated for {desc['board']}, not {board_name}")
     out = Path(out_dir) if out_dir is not None else project_dir / BUILD_DIR
     out.mkdir(parents=True, exist_ok=True)
     cc = require_tool(desc["cc"])
     sources = project_sources(project_dir)
     if not sources:
-        raise EdgekitError(f"{project_dir}/src has no C sources")
+        raise BuildError(f"{project_dir}/src has no C sources")
     objects = compile_all(project_dir, cc, compile_flags(desc), sources, out / "obj", jobs,
                           timeout_s)
     elf = out / ELF_NAME
@@ -151,7 +153,7 @@ def elf_size(elf: Path | str) -> dict[str, int]:
     proc = subprocess.run([readelf, "-S", "-W", str(elf)], check=False, capture_output=True,
                           text=True, timeout=30)
     if proc.returncode != 0:
-        raise EdgekitError(f"cannot read {elf}: {first_error(proc.stderr)}")
+        raise ToolError(f"cannot read {elf}: {first_error(proc.stderr)}")
     sizes = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     for line in proc.stdout.splitlines():
         m = _SECTION.match(line)

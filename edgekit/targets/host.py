@@ -15,12 +15,13 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from edgekit.errors import DeviceError, EdgekitError
+from edgekit.errors import DeviceError, InternalError, ToolError, UsageError
 from edgekit.resources import data_dir
 from edgekit.targets.base import Flashed
 from edgekit.targets.bsp import BspFamily, bsp_family
 from edgekit.targets.flags import host_flags
 from edgekit.targets.gcc_bare_metal import GccBuildTarget
+from edgekit.tool_log import log_command
 
 HOST_START_TIMEOUT_S = 10.0
 
@@ -38,7 +39,7 @@ class HostTarget(GccBuildTarget):
         return desc
 
     def flash(self, project: Path, port: str | None = None) -> Flashed:
-        raise EdgekitError("host builds are not flashed: `edgekit profile`/`validate` run the "
+        raise UsageError("host builds are not flashed: `edgekit profile`/`validate` run the "
                            "host firmware themselves")
 
     def open_link(self, project: Path) -> AbstractContextManager[str]:
@@ -72,7 +73,7 @@ def host_process(exe: Path) -> Iterator[str]:
 def host_compiler() -> str:
     cc = os.environ.get("CC", "cc")
     if shutil.which(cc) is None:
-        raise EdgekitError(f"no host C compiler ({cc}) found: install gcc (apt-get install gcc)")
+        raise ToolError(f"no host C compiler ({cc}) found: install gcc (apt-get install gcc)")
     return cc
 
 
@@ -104,7 +105,8 @@ def build_host_verifier(sources: dict[str, str], out_dir: Path, debug: bool = Fa
         return binary
     command = [host_compiler(), *flags, *includes, *map(str, c_files), "-o", str(binary), "-lm"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    log_command(command, result.stdout + result.stderr)
     if result.returncode != 0:
         first_error = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr[:300])
-        raise EdgekitError(f"host compilation of the generated model failed: {first_error.strip()}")
+        raise InternalError(f"host compilation of the generated model failed: {first_error.strip()}")
     return binary

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import ToolError
 from edgekit.targets.gcc import first_error
+from edgekit.tool_log import log_command
 
 PIO_ENV = {
     "PLATFORMIO_SETTING_ENABLE_TELEMETRY": "no",
@@ -36,7 +37,7 @@ def find_pio() -> str:
         return str(beside)
     found = shutil.which("pio") or shutil.which("platformio")
     if found is None:
-        raise EdgekitError("PlatformIO (pio) not found: pip install platformio")
+        raise ToolError("PlatformIO (pio) not found: pip install platformio")
     return found
 
 
@@ -55,10 +56,11 @@ def run_platformio(
     try:
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout_s,
                               env=env if env is not None else pio_env(), start_new_session=True)
+        log_command(cmd, proc.stdout + proc.stderr)
     except subprocess.TimeoutExpired:
-        raise EdgekitError(f"'pio run' took longer than {timeout_s:.0f} s in {project_dir}") from None
+        raise ToolError(f"'pio run' took longer than {timeout_s:.0f} s in {project_dir}") from None
     if proc.returncode != 0:
-        raise EdgekitError(f"'pio run' failed in {project_dir}: "
+        raise ToolError(f"'pio run' failed in {project_dir}: "
                            f"{first_error(proc.stdout + proc.stderr)}")
     return proc
 

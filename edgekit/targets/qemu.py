@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.boards.model import Board, MemoryRegion, Qemu
-from edgekit.errors import BoardError, DeviceError, EdgekitError
+from edgekit.errors import BoardError, DeviceError, UsageError
 from edgekit.targets.base import Flashed
 from edgekit.targets.gcc_bare_metal import GccBareMetalTarget
 from edgekit.targets.qemu_process import (
@@ -76,7 +76,7 @@ class QemuTarget(GccBareMetalTarget):
 
     def flash(self, project: Path, port: str | None = None) -> Flashed:
         if port:
-            raise EdgekitError(f"{self.board.name} is emulated: flash starts QEMU, --port "
+            raise UsageError(f"{self.board.name} is emulated: flash starts QEMU, --port "
                                "does not apply")
         elf = self.firmware(project)
         state = start_background(qemu_machine(self.board), elf, project, board=self.board.name)

@@ -28,7 +28,8 @@ from typing import Any
 import serial
 
 from edgekit.device.link import open_serial
-from edgekit.errors import DeviceError, EdgekitError
+from edgekit.errors import BuildError, DeviceError, ToolError
+from edgekit.tool_log import log_command
 
 ICOUNT = "shift=0,align=off,sleep=off"
 _READY_MARK = "waiting for connection"
@@ -71,7 +72,7 @@ def tcp_serial(port: int) -> str:
 def _require_binary(binary: str) -> str:
     path = shutil.which(binary)
     if path is None:
-        raise EdgekitError(
+        raise ToolError(
             f"{binary} not found: install QEMU (Debian: apt-get install qemu-system-arm "
             "qemu-system-misc)"
         )
@@ -114,10 +115,11 @@ def launch(machine: QemuMachine, elf: Path, log: Path, *, timeout_s: float = 10.
     with QEMU's exit status and the tail of its messages.
     """
     if not elf.is_file():
-        raise EdgekitError(f"firmware not found: {elf}")
+        raise BuildError(f"firmware not found: {elf}")
     _require_binary(machine.binary)
     for _ in range(attempts):
         port = free_port()
+        log_command(machine.command(elf, tcp_serial(port)))
         with open(log, "wb") as log_file:
             proc = subprocess.Popen(
                 machine.command(elf, tcp_serial(port)),

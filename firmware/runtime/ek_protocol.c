@@ -158,7 +158,8 @@ static int read_bytes(uint8_t *dst, uint32_t n) {
  * a stalled frame is dropped; a bad CRC or an oversize length is answered with ERROR. */
 static void read_request(void) {
     for (;;) {
-        int c = ek_bsp_getc(BYTE_TIMEOUT_TICKS);
+        /* Between requests the device waits as long as it takes (and may sleep). */
+        int c = ek_bsp_getc(EK_BSP_WAIT_FOREVER);
         if (c != (int)EK_PROTO_START) continue;
         uint8_t head[4];
         if (read_bytes(head, 4u) != 0) continue;

@@ -33,9 +33,11 @@ class FakeDevice:
     def __init__(self, *, faults: dict[int, str] | None = None, model_hash: str = "ab" * 32,
                  baud_pacing: bool = False, max_payload: int = 256, num_ops: int = 3,
                  power: tuple[int, int, int] | None = None, in_bytes: int = standin.IN_BYTES,
-                 out_bytes: int = standin.OUT_BYTES, emulated: bool = True) -> None:
+                 out_bytes: int = standin.OUT_BYTES, emulated: bool = True,
+                 build_id: str = "fake-build") -> None:
         self.faults = dict(faults or {})
         self.model_hash = model_hash
+        self.build_id = build_id
         self.pacing = baud_pacing
         self.max_payload = max_payload
         self.num_ops = num_ops
@@ -84,7 +86,7 @@ class FakeDevice:
             P.VERSION, flags, self.max_payload, 4096, self.num_ops, clock,
             (P.TensorInfo(self.in_bytes, *standin.IN_QUANT),),
             (P.TensorInfo(self.out_bytes, *standin.OUT_QUANT),),
-            "fake-board", self.model_hash, "fake-build",
+            "fake-board", self.model_hash, self.build_id,
         ))
 
     def _flags(self) -> int:

@@ -68,13 +68,13 @@ def test_build_flash_validate_profile_on_qemu(tmp_path, capsys, board, flash_fir
         (op["index"], op["type"], op["macs"]) for op in report["ops"]]
     assert prof["emulated"] is True and prof["unit"] == "instructions"
     assert prof["energy_uj"] is None  # an emulated board has no power model
-    layer_sum = sum(la["cycles"] for la in prof["layers"])
-    assert 0 < layer_sum <= prof["total_cycles"]
+    layer_sum = sum(la["counts"] for la in prof["layers"])
+    assert 0 < layer_sum <= prof["total_counts"]
     # The big layers run many instructions per MAC-independent overhead; MAC-heavy convs
     # must count more instructions than zero-MAC reshapes.
-    convs = [la["cycles"] for la in prof["layers"] if la["type"] == "CONV_2D"]
-    assert min(convs) > max(la["cycles"] for la in prof["layers"] if la["type"] == "RESHAPE")
-    assert prof["total_us"] == pytest.approx(prof["total_cycles"] / 1000.0)  # 1 GHz virtual
+    convs = [la["counts"] for la in prof["layers"] if la["type"] == "CONV_2D"]
+    assert min(convs) > max(la["counts"] for la in prof["layers"] if la["type"] == "RESHAPE")
+    assert prof["total_us"] == pytest.approx(prof["total_counts"] / 1000.0)  # 1 GHz virtual
     rows = list(csv.reader(files["csv"].open()))
     assert len(rows) == 1 + len(report["ops"])
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -87,8 +87,9 @@ def test_build_flash_validate_profile_on_qemu(tmp_path, capsys, board, flash_fir
 
 def test_validate_mismatch_exits_1(real_board_build, fake_device, capsys) -> None:
     # A device that claims to run KWS but computes something else.
-    digest = json.loads((real_board_build / "report.json").read_text())["model_sha256"]
-    dev = fake_device(model_hash=digest, in_bytes=KWS_IN, out_bytes=KWS_OUT, emulated=False)
+    built = json.loads((real_board_build / "report.json").read_text())
+    digest = built["model_sha256"]
+    dev = fake_device(model_hash=digest, build_id=built["build_id"], in_bytes=KWS_IN, out_bytes=KWS_OUT, emulated=False)
     code, out, err = cli(capsys, "validate", str(real_board_build), "--samples", "2",
                          "--port", dev.url)
     assert code == 1
@@ -97,8 +98,9 @@ def test_validate_mismatch_exits_1(real_board_build, fake_device, capsys) -> Non
 
 
 def test_profile_energy_estimate_for_a_real_board(real_board_build, fake_device, capsys) -> None:
-    digest = json.loads((real_board_build / "report.json").read_text())["model_sha256"]
-    dev = fake_device(model_hash=digest, in_bytes=KWS_IN, out_bytes=KWS_OUT, emulated=False,
+    built = json.loads((real_board_build / "report.json").read_text())
+    digest = built["model_sha256"]
+    dev = fake_device(model_hash=digest, build_id=built["build_id"], in_bytes=KWS_IN, out_bytes=KWS_OUT, emulated=False,
                       num_ops=13)
     code, out, err = cli(capsys, "profile", str(real_board_build), "--runs", "3", "--json",
                          "--port", dev.url)
@@ -107,15 +109,16 @@ def test_profile_energy_estimate_for_a_real_board(real_board_build, fake_device,
     board = api_board("nucleo_f446re")
     assert prof["unit"] == "cycles" and prof["emulated"] is False
     # The fake's ticks: 100 + 10 k per op, 40 cycles per tick; total = sum + 7 ticks.
-    assert prof["total_cycles"] == 40 * (sum(100 + 10 * k for k in range(13)) + 7)
-    assert prof["total_us"] == pytest.approx(prof["total_cycles"] / board.cpu_mhz)
+    assert prof["total_counts"] == 40 * (sum(100 + 10 * k for k in range(13)) + 7)
+    assert prof["total_us"] == pytest.approx(prof["total_counts"] / board.cpu_mhz)
     assert prof["energy_uj"] == pytest.approx(board.power.active_mw * prof["total_us"] / 1000)
     assert prof["energy_source"].startswith("estimate")
 
 
 def test_profile_energy_from_the_board_sensor(real_board_build, fake_device, capsys) -> None:
-    digest = json.loads((real_board_build / "report.json").read_text())["model_sha256"]
-    dev = fake_device(model_hash=digest, in_bytes=KWS_IN, out_bytes=KWS_OUT, emulated=False,
+    built = json.loads((real_board_build / "report.json").read_text())
+    digest = built["model_sha256"]
+    dev = fake_device(model_hash=digest, build_id=built["build_id"], in_bytes=KWS_IN, out_bytes=KWS_OUT, emulated=False,
                       num_ops=13, power=(3_300_000, 25_000, 82_500))
     code, out, err = cli(capsys, "profile", str(real_board_build), "--runs", "2", "--json",
                          "--port", dev.url)
@@ -141,8 +144,9 @@ def test_wrong_firmware_exits_2(real_board_build, fake_device, capsys) -> None:
 
 
 def test_silent_device_exits_2_in_bounded_time(real_board_build, fake_device, capsys) -> None:
-    digest = json.loads((real_board_build / "report.json").read_text())["model_sha256"]
-    dev = fake_device(model_hash=digest, in_bytes=KWS_IN, out_bytes=KWS_OUT, faults={1: "dead"})
+    built = json.loads((real_board_build / "report.json").read_text())
+    digest = built["model_sha256"]
+    dev = fake_device(model_hash=digest, build_id=built["build_id"], in_bytes=KWS_IN, out_bytes=KWS_OUT, faults={1: "dead"})
     t0 = time.monotonic()
     code, _, err = cli(capsys, "profile", str(real_board_build), "--port", dev.url)
     assert code == 2 and "stopped answering" in err

@@ -126,7 +126,7 @@ def test_profile_energy_from_ppk2(fake_device, tmp_path) -> None:
     from edgekit.profile.run import profile_build
 
     build = standin.write_build(tmp_path, "nucleo_f446re", compile_elf=False, model_hash="ab" * 32)
-    dev = fake_device(emulated=False)
+    dev = fake_device(emulated=False, build_id=("ab" * 32)[:12])
     samples = [(4000, 2)]
     fake = FakePPK2(METADATA, samples)
     try:

@@ -9,6 +9,10 @@ extern "C" {
 /* The next received byte (0..255), or -1 when the receiver is empty. */
 int ek_bsp_poll_rx(void);
 
+/* Block until a byte can be received, idling the core if the board can (WFI on an
+ * RX interrupt); the default returns at once and getc polls. */
+void ek_bsp_wait_rx(void);
+
 #ifdef __cplusplus
 }
 #endif
