@@ -221,9 +221,12 @@ def test_validate_refuses_another_build_of_the_same_model(host_build, tmp_path, 
     b = json.loads((other / "report.json").read_text())
     assert a["model_sha256"] == b["model_sha256"] and a["build_id"] != b["build_id"]
     # Run the other build's firmware, then ask for this build on it.
-    from edgekit.device.session import _host_process, firmware_elf, read_build
+    from edgekit.device.session import read_build
+    from edgekit.targets import target_for
+    from edgekit.targets.host import host_process
 
-    with _host_process(firmware_elf(read_build(other))) as url:
+    build = read_build(other)
+    with host_process(target_for(build.board).firmware(build.dir)) as url:
         code, out, err = run_cli(capsys, "validate", str(host_build), "--samples", "1", "--port", url)
     assert code == 2 and "another build of this model" in err and err.count("\n") == 1
 

@@ -32,7 +32,7 @@ def _port_of(target: str) -> tuple[str, int | None]:
     build = read_build(path)
     baud = build.board.serial.baud if build.board.serial is not None else None
     if build.board.kind == "emulated":
-        from edgekit.device.qemu import read_background
+        from edgekit.targets.qemu_process import read_background
 
         state = read_background(path)
         if state is None:

@@ -56,7 +56,7 @@ def test_idle_qemu_sleeps_and_counts_are_unchanged(tmp_path) -> None:
 
 def test_run_builds_flashes_validates_and_profiles(tmp_path, capsys) -> None:
     from edgekit import cli
-    from edgekit.device.qemu import read_background
+    from edgekit.targets.qemu_process import read_background
 
     out = tmp_path / "kws-run"
     code = cli.main(["run", str(KWS), "--board", "qemu-cortex-m4", "-o", str(out), "--samples", "2",
