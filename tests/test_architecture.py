@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parent.parent / "edgekit"
 # The command-line layer sits above the api facade and may call it.
 API_CALLERS = ("edgekit.cli", "edgekit.commands", "edgekit.__main__")

@@ -414,12 +414,13 @@ def test_plan_png_has_a_legend_and_op_indices(tmp_path, capsys) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from edgekit.kernels.lowering import memory_contracts
     from edgekit.load import load_tflite
     from edgekit.memory.plan import plan_best
     from edgekit.memory.report import save_png
 
     graph = load_tflite(KWS)
-    plan = plan_best(graph, alignment=16, time_budget=0.1)
+    plan = plan_best(graph, alignment=16, time_budget=0.1, contracts=memory_contracts(graph))
     texts: list[str] = []
     real_savefig = plt.Figure.savefig
 
