@@ -1,0 +1,58 @@
+"""More single-input int8 ops as 256-entry lookup tables (ek_lut_s8): ABS, NEG, ELU.
+
+Same scheme as activation.py: the host mirrors the reference kernel's arithmetic for
+each of the 256 inputs.
+- ABS (elementwise.cc AbsPrepare/AbsEvalQuantized, TFLite Micro alike): |x - zp_in|,
+  requantized by QuantizeMultiplier(float32 in_scale / out_scale) only when the scales
+  differ, plus zp_out, saturated.
+- NEG: TF 2.21's BUILTIN_REF negates the raw int8 value and ignores both quantizations
+  (-(-128) wraps to -128); edgekit mirrors that. TFLite Micro has no int8 NEG.
+- ELU (TFLite Micro elu.cc, a float32 table with exp(x) - 1 below zero). TF 2.21's
+  BUILTIN_REF resolver has no int8 ELU, so TFLite Micro is the oracle in both modes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgekit.ir import Graph, Op
+from edgekit.kernels.activation import F32, INT8_VALUES, _libm, float_lut, lut_order
+from edgekit.kernels.cformat import cname, int8_per_tensor, scale_zp
+from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
+from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
+
+
+def abs_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+    v = np.abs(INT8_VALUES - in_zp)
+    if F32(in_scale) != F32(out_scale):
+        q, shift = quantize_multiplier(float(F32(F32(in_scale) / F32(out_scale))))
+        v = multiply_by_quantized_multiplier(v, q, shift)
+    return lut_order(np.clip(v + out_zp, -128, 127))
+
+
+def neg_lut() -> np.ndarray:
+    return lut_order((-INT8_VALUES).astype(np.int8))
+
+
+def _elu_f32(x: np.float32) -> np.float32:
+    return F32(F32(_libm().expf(float(x))) - F32(1.0)) if x < 0 else F32(x)
+
+
+def elu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+    return float_lut(in_scale, in_zp, out_scale, out_zp, _elu_f32)
+
+
+@register("ABS", "NEG", "ELU")
+def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    int8_per_tensor(graph, op, [x, y])
+    (s_in, zp_in), (s_out, zp_out) = scale_zp(x), scale_zp(y)
+    if op.type == "ABS":
+        values = abs_lut(s_in, zp_in, s_out, zp_out)
+    elif op.type == "NEG":
+        values = neg_lut()
+    else:
+        values = elu_lut(s_in, zp_in, s_out, zp_out)
+    table = ConstArray(cname(op, "lut"), "int8_t", values)
+    return OpLowering(call=f"ek_lut_s8({{in0}}, {{out0}}, {y.num_elements}, {{c:{table.name}}});",
+                      headers=["ek_elementwise.h"], constants=[table])
