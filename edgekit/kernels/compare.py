@@ -18,7 +18,7 @@ from edgekit.kernels.cformat import c_ints, c_struct, cname, require, scale_zp
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier_smaller_than_one
 
-BCAST3_MAX_DIMS = 6  # EK_BCAST3_MAX_DIMS in ek_compare.h
+BCAST3_MAX_DIMS = 6  # EK_BCAST3_MAX_DIMS in ek_bcast3.h
 COMPARE_LEFT_SHIFT = 8
 _CMP = {"EQUAL": "EK_CMP_EQUAL", "NOT_EQUAL": "EK_CMP_NOT_EQUAL", "LESS": "EK_CMP_LESS",
         "LESS_EQUAL": "EK_CMP_LESS_EQUAL", "GREATER": "EK_CMP_GREATER",

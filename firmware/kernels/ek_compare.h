@@ -18,14 +18,7 @@
 
 #include <stdint.h>
 
-#define EK_BCAST3_MAX_DIMS 6
-
-/* Output iteration space, outermost first; per-input element strides (0 = broadcast). */
-typedef struct {
-    int32_t ndims; /* 1..EK_BCAST3_MAX_DIMS */
-    int32_t dims[EK_BCAST3_MAX_DIMS];
-    int32_t stride[3][EK_BCAST3_MAX_DIMS];
-} ek_bcast3_t;
+#include "ek_bcast3.h"
 
 typedef enum {
     EK_CMP_EQUAL = 0,
