@@ -1,4 +1,4 @@
-"""More single-input int8 ops as 256-entry lookup tables (ek_lut_s8): ABS, NEG, ELU.
+"""More single-input int8 ops as 256-entry lookup tables (ek_lut_s8): ABS, NEG, ELU, GELU.
 
 Same scheme as activation.py: the host mirrors the reference kernel's arithmetic for
 each of the 256 inputs.
@@ -9,9 +9,14 @@ each of the 256 inputs.
   (-(-128) wraps to -128); edgekit mirrors that. TFLite Micro has no int8 NEG.
 - ELU (TFLite Micro elu.cc, a float32 table with exp(x) - 1 below zero). TF 2.21's
   BUILTIN_REF resolver has no int8 ELU, so TFLite Micro is the oracle in both modes.
+- GELU (gelu.cc, a float32 table): 0.5 x erfc(-x / sqrt 2), or with `approximate` the
+  tanh form, every step in float32 with libm's erfcf/tanhf. TFLite Micro has no GELU.
 """
 
 from __future__ import annotations
+
+import ctypes
+import math
 
 import numpy as np
 
@@ -38,11 +43,36 @@ def _elu_f32(x: np.float32) -> np.float32:
     return F32(F32(_libm().expf(float(x))) - F32(1.0)) if x < 0 else F32(x)
 
 
+_SQRT_2_OVER_PI = F32(math.sqrt(2.0 / math.pi))  # M_2_SQRTPI * M_SQRT1_2, rounded once
+_MINUS_SQRT1_2 = F32(-math.sqrt(0.5))
+
+
+def _erfcf(x: np.float32) -> np.float32:
+    fn = _libm().erfcf
+    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+    return F32(fn(float(x)))
+
+
+def _gelu_f32(x: np.float32) -> np.float32:
+    return F32(F32(F32(0.5) * x) * _erfcf(F32(x * _MINUS_SQRT1_2)))
+
+
+def _gelu_tanh_f32(x: np.float32) -> np.float32:
+    cube = F32(F32(F32(F32(0.044715) * x) * x) * x)
+    inner = F32(_SQRT_2_OVER_PI * F32(x + cube))
+    return F32(F32(F32(0.5) * x) * F32(F32(1.0) + F32(_libm().tanhf(float(inner)))))
+
+
+def gelu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
+             approximate: bool) -> np.ndarray:
+    return float_lut(in_scale, in_zp, out_scale, out_zp, _gelu_tanh_f32 if approximate else _gelu_f32)
+
+
 def elu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
     return float_lut(in_scale, in_zp, out_scale, out_zp, _elu_f32)
 
 
-@register("ABS", "NEG", "ELU")
+@register("ABS", "NEG", "ELU", "GELU")
 def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [x, y])
@@ -51,6 +81,8 @@ def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         values = abs_lut(s_in, zp_in, s_out, zp_out)
     elif op.type == "NEG":
         values = neg_lut()
+    elif op.type == "GELU":
+        values = gelu_lut(s_in, zp_in, s_out, zp_out, bool(op.options.get("approximate", False)))
     else:
         values = elu_lut(s_in, zp_in, s_out, zp_out)
     table = ConstArray(cname(op, "lut"), "int8_t", values)

@@ -1,5 +1,6 @@
 """Regenerate the compute-op corpus: Keras 3 models converted to int8 by TF 2.21 that
-exercise the reductions, comparisons, logical ops and SELECT_V2 (issue 13).
+exercise the reductions, comparisons, logical ops, SELECT_V2, PRELU, SQUARED_DIFFERENCE
+and GELU (issue 13).
 
 Same conventions as make_corpus.py (whose converter settings this reuses): the .tflite
 files are committed; run `python tests/corpus/make_corpus_compute.py [NAME...]` to rebuild.
@@ -67,7 +68,29 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
         y = L.Lambda(logic, output_shape=(8, 16))([a, b, x])
         return keras.Model(inp, L.Dense(4)(y))
 
+    def prelu_cnn():  # a PReLU CNN: per-channel and per-element alpha, SQUARED_DIFFERENCE
+        x = inp = keras.Input((8, 8, 3), batch_size=1)
+        x = L.Conv2D(8, 3, padding="same")(x)
+        x = L.PReLU(shared_axes=[1, 2])(x)
+        y = L.Conv2D(8, 3, padding="same")(x)
+        y = L.PReLU()(y)
+        z = L.Lambda(lambda t: tf.math.squared_difference(t[0], t[1]))([x, y])
+        z = L.GlobalAveragePooling2D()(z)
+        return keras.Model(inp, L.Dense(3)(z))
+
+    def gelu_mlp():  # a transformer's feed-forward block: int8 GELU, exact and tanh form
+        x = inp = keras.Input((10, 16), batch_size=1)
+        y = L.Dense(32, activation="gelu")(x)
+        y = L.Dense(16)(y)
+        y = L.Add()([x, y])
+        y = L.Dense(16)(y)
+        y = L.Lambda(lambda t: keras.activations.gelu(t, approximate=True))(y)
+        y = L.Lambda(lambda t: tf.reduce_mean(t, axis=1))(y)
+        return keras.Model(inp, L.Dense(4)(y))
+
     return {
+        "gelu_mlp": (gelu_mlp, (10, 16)),
+        "prelu_cnn": (prelu_cnn, (8, 8, 3)),
         "har_maxpool1d": (har_maxpool1d, (32, 3)),
         "reductions": (reductions, (6, 5, 4)),
         "compare_select": (compare_select, (8, 8)),

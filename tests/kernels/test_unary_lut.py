@@ -1,6 +1,6 @@
-"""ABS, NEG and ELU as host-built lookup tables: every one of the 256 inputs against
+"""ABS, NEG, ELU and GELU (exact and tanh-approximate) as host-built lookup tables: every one of the 256 inputs against
 BUILTIN_REF and TFLite Micro where each has the int8 kernel (TFLM has no int8 NEG; TF's
-BUILTIN_REF has no int8 ELU), over random scales and zero points, under ASan+UBSan."""
+BUILTIN_REF has no int8 ELU, TFLM no GELU), over random scales and zero points, under ASan+UBSan."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from edgekit.kernels.lowering import LoweringContext
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow],
             "phases": [Phase.explicit, Phase.reuse, Phase.generate]}
-ORACLES = {"ABS": ("tflite", "tflm"), "NEG": ("tflite",), "ELU": ("tflm",)}
+ORACLES = {"ABS": ("tflite", "tflm"), "NEG": ("tflite",), "ELU": ("tflm",), "GELU": ("tflite",)}
 EVERY_INT8 = np.arange(-128, 128, dtype=np.int8).reshape(2, 128)
 
 
@@ -26,8 +26,9 @@ def unary_model(draw: st.DrawFn, op_type: str) -> bytes:
     same = op_type == "NEG" or draw(st.integers(0, 3)) == 0
     s_out = s_in if same else s_in * 10 ** draw(st.floats(-1, 1))
     zp_out = draw(st.integers(-128, 127))
+    options = {"approximate": draw(st.booleans())} if op_type == "GELU" else {}
     return single_op_model(op_type, [TensorSpec(EVERY_INT8.shape, scale=s_in, zero_point=zp_in)],
-                           [TensorSpec(EVERY_INT8.shape, scale=s_out, zero_point=zp_out)])
+                           [TensorSpec(EVERY_INT8.shape, scale=s_out, zero_point=zp_out)], options)
 
 
 @pytest.mark.parametrize("op_type,rounding", [(op, r) for op, rs in ORACLES.items() for r in rs])
