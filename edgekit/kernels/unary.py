@@ -1,4 +1,5 @@
-"""More single-input int8 ops as 256-entry lookup tables (ek_lut_s8): ABS, NEG, ELU, GELU.
+"""More single-input int8 ops as 256-entry lookup tables (ek_lut_s8): ABS, NEG, ELU, GELU,
+RSQRT.
 
 Same scheme as activation.py: the host mirrors the reference kernel's arithmetic for
 each of the 256 inputs.
@@ -11,6 +12,10 @@ each of the 256 inputs.
   BUILTIN_REF resolver has no int8 ELU, so TFLite Micro is the oracle in both modes.
 - GELU (gelu.cc, a float32 table): 0.5 x erfc(-x / sqrt 2), or with `approximate` the
   tanh form, every step in float32 with libm's erfcf/tanhf. TFLite Micro has no GELU.
+- RSQRT (elementwise.cc RsqrtEvalQuantized, TFLite Micro alike): GetInvSqrtQuantized-
+  MultiplierExp of x - zp_in, applied to 1 << 20, then QuantizeMultiplier(1 /
+  (sqrt(in_scale) * out_scale)) with the 20 taken back; x == zp_in gives 127. TFLite
+  fails at run time on x < zp_in (negative reals); the table holds 127 there.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import math
 import numpy as np
 
 from edgekit.ir import Graph, Op
+from edgekit.kernels import gemmlowp
 from edgekit.kernels.activation import F32, INT8_VALUES, _libm, float_lut, lut_order
 from edgekit.kernels.cformat import cname, int8_per_tensor, scale_zp
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
@@ -68,11 +74,28 @@ def gelu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
     return float_lut(in_scale, in_zp, out_scale, out_zp, _gelu_tanh_f32 if approximate else _gelu_f32)
 
 
+RSQRT_SHIFT = 20  # keeps 1/sqrt(v) an integer before the output rescale
+
+
+def rsqrt_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+    m, sh = quantize_multiplier(1.0 / (math.sqrt(float(F32(in_scale))) * float(F32(out_scale))))
+    values = []
+    for x in INT8_VALUES:
+        v = int(x) - in_zp
+        if v <= 0:
+            values.append(127)
+            continue
+        inv, inv_shift = gemmlowp.inv_sqrt_quantized_multiplier_exp(v, -1)
+        data = gemmlowp.mbqm(1, inv, inv_shift + RSQRT_SHIFT)
+        values.append(max(-128, min(127, gemmlowp.mbqm(data, m, sh - RSQRT_SHIFT) + out_zp)))
+    return lut_order(np.array(values))
+
+
 def elu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
     return float_lut(in_scale, in_zp, out_scale, out_zp, _elu_f32)
 
 
-@register("ABS", "NEG", "ELU", "GELU")
+@register("ABS", "NEG", "ELU", "GELU", "RSQRT")
 def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [x, y])
@@ -81,6 +104,8 @@ def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         values = abs_lut(s_in, zp_in, s_out, zp_out)
     elif op.type == "NEG":
         values = neg_lut()
+    elif op.type == "RSQRT":
+        values = rsqrt_lut(s_in, zp_in, s_out, zp_out)
     elif op.type == "GELU":
         values = gelu_lut(s_in, zp_in, s_out, zp_out, bool(op.options.get("approximate", False)))
     else:
