@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, int8_per_tensor, require, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, float_scale_zp, int8_per_tensor, require
 from edgekit.kernels.compare import bcast3_constant, operand_refs
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier, quantize_multiplier_smaller_than_one
@@ -56,7 +56,7 @@ def lower_binary_extra(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [a, b, y])
-    (s1, zp1), (s2, zp2), (so, zpo) = scale_zp(a), scale_zp(b), scale_zp(y)
+    (s1, zp1), (s2, zp2), (so, zpo) = float_scale_zp(a), float_scale_zp(b), float_scale_zp(y)
     bcast = bcast3_constant(op, _shapes(graph, op), y)
     refs, consts = operand_refs(graph, op)
     if op.type == "PRELU":

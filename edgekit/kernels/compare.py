@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
-from edgekit.kernels.cformat import c_ints, c_struct, cname, require, scale_zp
+from edgekit.kernels.cformat import c_ints, c_struct, cname, float_scale_zp, require
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier_smaller_than_one
 
@@ -124,10 +124,10 @@ def lower_compare(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     for t in (a, b):
         require(t.quant is not None and len(t.quant.scale) == 1, op,
                 f"tensor {t.name} needs per-tensor quantization")
-        require(0.0 < float(scale_zp(t)[0]) < 1.0, op,
-                f"tensor {t.name} has scale {float(scale_zp(t)[0]):g}; TFLite compares int8 "
+        require(0.0 < float(float_scale_zp(t)[0]) < 1.0, op,
+                f"tensor {t.name} has scale {float(float_scale_zp(t)[0]):g}; TFLite compares int8 "
                 "only with scales in (0, 1)")
-    (s1, zp1), (s2, zp2) = scale_zp(a), scale_zp(b)
+    (s1, zp1), (s2, zp2) = float_scale_zp(a), float_scale_zp(b)
     params = ConstStruct(cname(op, "params"), "ek_compare_params_t",
                          c_struct(cmp=_CMP[op.type], **compare_params(s1, zp1, s2, zp2)))
     call = f"ek_compare_s8(&{{c:{params.name}}}, &{{c:{bcast.name}}}, {refs[0]}, {refs[1]}, {{out0}});"
@@ -150,7 +150,7 @@ def lower_logical_not(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     require(x.dtype == "bool" and y.dtype == "bool", op, "input and output must be bool")
     refs, consts = operand_refs(graph, op)
     return OpLowering(call=f"ek_logical_not_b8({refs[0]}, {{out0}}, {y.num_elements});",
-                      headers=["ek_compare.h"], constants=consts)
+                      headers=["ek_compare.h"], constants=[*consts])
 
 
 @register("SELECT_V2", "SELECT")

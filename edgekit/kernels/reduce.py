@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
-from edgekit.kernels.cformat import c_ints, c_struct, cname, int8_per_tensor, require, scale_zp
+from edgekit.kernels.cformat import c_ints, c_struct, cname, float_scale_zp, int8_per_tensor, require
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
 
@@ -122,7 +122,7 @@ def lower_reduce(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     space = _space(graph, op, x, constant_axes(graph, op, len(x.shape)))
     require(y.num_elements == int(np.prod(space.keep_dims)), op,
             f"output shape {y.shape} does not match the reduction of {x.shape}")
-    (s_in, zp_in), (s_out, zp_out) = scale_zp(x), scale_zp(y)
+    (s_in, zp_in), (s_out, zp_out) = float_scale_zp(x), float_scale_zp(y)
     mode = _MODE[op.type]
     m, s, in_offset = 0, 0, 0
     if op.type in ("REDUCE_MAX", "REDUCE_MIN"):

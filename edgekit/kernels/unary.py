@@ -28,7 +28,7 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels import gemmlowp
 from edgekit.kernels.activation import F32, INT8_VALUES, _libm, float_lut, lut_order
-from edgekit.kernels.cformat import cname, int8_per_tensor, scale_zp
+from edgekit.kernels.cformat import cname, float_scale_zp, int8_per_tensor
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
 
@@ -99,7 +99,7 @@ def elu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.nd
 def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [x, y])
-    (s_in, zp_in), (s_out, zp_out) = scale_zp(x), scale_zp(y)
+    (s_in, zp_in), (s_out, zp_out) = float_scale_zp(x), float_scale_zp(y)
     if op.type == "ABS":
         values = abs_lut(s_in, zp_in, s_out, zp_out)
     elif op.type == "NEG":
@@ -111,5 +111,15 @@ def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     else:
         values = elu_lut(s_in, zp_in, s_out, zp_out)
     table = ConstArray(cname(op, "lut"), "int8_t", values)
+    return OpLowering(call=f"ek_lut_s8({{in0}}, {{out0}}, {y.num_elements}, {{c:{table.name}}});",
+                      headers=["ek_elementwise.h"], constants=[table])
+
+
+@register("LOOKUP_TABLE")
+def lower_lookup_table(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    """A float island the host already turned into a table (edgekit/passes/float_islands.py)."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    int8_per_tensor(graph, op, [x, y])
+    table = ConstArray(cname(op, "lut"), "int8_t", lut_order(np.asarray(op.options["table"], dtype=np.int64)))
     return OpLowering(call=f"ek_lut_s8({{in0}}, {{out0}}, {y.num_elements}, {{c:{table.name}}});",
                       headers=["ek_elementwise.h"], constants=[table])

@@ -88,7 +88,15 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
         y = L.Lambda(lambda t: tf.reduce_mean(t, axis=1))(y)
         return keras.Model(inp, L.Dense(4)(y))
 
+    def layer_norm():  # LayerNormalization: MEAN, SQUARED_DIFFERENCE, RSQRT, MUL, SUB
+        x = inp = keras.Input((10, 16), batch_size=1)
+        y = L.Dense(16)(x)
+        y = L.LayerNormalization()(y)
+        y = L.Dense(8, activation="relu")(y)
+        return keras.Model(inp, L.LayerNormalization(center=False)(y))
+
     return {
+        "layer_norm": (layer_norm, (10, 16)),
         "gelu_mlp": (gelu_mlp, (10, 16)),
         "prelu_cnn": (prelu_cnn, (8, 8, 3)),
         "har_maxpool1d": (har_maxpool1d, (32, 3)),

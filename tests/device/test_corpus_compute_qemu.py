@@ -1,5 +1,5 @@
 """The compute-op corpus (tests/corpus/make_corpus_compute.py: reductions, ARG_MAX/MIN,
-comparisons, logical ops, SELECT_V2, PRELU, SQUARED_DIFFERENCE, GELU) built for qemu-cortex-m4 with the Arm DSP kernels,
+comparisons, logical ops, SELECT_V2, PRELU, SQUARED_DIFFERENCE, GELU, LayerNormalization with its float NEG island rewritten) built for qemu-cortex-m4 with the Arm DSP kernels,
 run in QEMU and checked over serial, byte for byte, against TFLite's reference kernels
 (default rounding) and TFLite Micro (--rounding tflm)."""
 
@@ -13,7 +13,7 @@ import pytest
 from edgekit import api
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-MODELS = ["har_maxpool1d", "reductions", "compare_select", "prelu_cnn", "gelu_mlp"]
+MODELS = ["har_maxpool1d", "reductions", "compare_select", "prelu_cnn", "gelu_mlp", "layer_norm"]
 NO_TFLM_KERNEL = {"gelu_mlp"}  # TFLite Micro has no GELU
 
 pytestmark = pytest.mark.qemu
