@@ -153,3 +153,13 @@ def test_refused_variants_name_op_and_reason() -> None:
                             [TensorSpec((3,), "bool")])
     with pytest.raises(UnsupportedOpError, match="EQUAL at index 0: inputs of type float32"):
         _lower(mixed)
+
+
+def test_select_v1_row_condition() -> None:
+    """SELECT (v1): a 1-D condition picks whole rows (BUILTIN_REF; TFLite Micro has no SELECT)."""
+    q = {"scale": 0.1, "zero_point": 3}
+    rows = single_op_model("SELECT", [TensorSpec((4,), "bool"), TensorSpec((4, 6), **q),
+                                      TensorSpec((4, 6), **q)], [TensorSpec((4, 6), **q)])
+    same = single_op_model("SELECT", [TensorSpec((2, 5), "bool"), TensorSpec((2, 5), **q),
+                                      TensorSpec((2, 5), **q)], [TensorSpec((2, 5), **q)])
+    check_models([rows, same], sanitize=True)
