@@ -17,7 +17,7 @@ from edgekit.ir import Graph, Op
 from edgekit.kernels.lowering import LoweringContext, OpLowering
 from edgekit.load import load_tflite_bytes
 from edgekit.memory import MemoryContract, MemoryPlan
-from edgekit.passes import run_passes
+from edgekit.passes import rewrite_float_islands, run_passes
 
 _INTEGER_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
 
@@ -116,6 +116,7 @@ def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, pl
 def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
                   planner: str = "best", time_budget_s: float = 2.0) -> CompiledModel:
     graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
+    graph = rewrite_float_islands(graph)  # before the check: islands become integer tables
     check_integer_model(graph, str(model_path))
     graph = run_passes(graph)
     ctx = lowering_context(board, rounding)

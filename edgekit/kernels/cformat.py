@@ -36,6 +36,12 @@ def scale_zp(t: Tensor) -> tuple[np.float32, int]:
     return np.float32(t.quant.scale[0]), int(t.quant.zero_point[0])
 
 
+def float_scale_zp(t: Tensor) -> tuple[float, int]:
+    """scale_zp with the float32 scale as a Python float (exact), for typed host code."""
+    scale, zp = scale_zp(t)
+    return float(scale), zp
+
+
 def require(cond: bool, op: Op, detail: str) -> None:
     """Raise the one-line UnsupportedOpError when a lowering cannot handle `op`."""
     if not cond:

@@ -171,3 +171,30 @@ def logistic_int8(in_scale: float, in_zp: int, values: np.ndarray) -> np.ndarray
 def tanh_int8(in_scale: float, in_zp: int, values: np.ndarray) -> np.ndarray:
     """reference_integer_ops::Tanh (int8, output scale 1/128, zero point 0)."""
     return _int8_op(in_scale, in_zp, values, tanh_q4, 31 - 7, 0)
+
+
+def inv_sqrt_quantized_multiplier_exp(value: int, reverse_shift: int) -> tuple[int, int]:
+    """GetInvSqrtQuantizedMultiplierExp (internal/common.h): 1/sqrt(value) as a multiplier
+    and shift, by five Newton-Raphson steps in Q3 fixed point."""
+    if value <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while value >= (1 << 29):
+        value //= 4
+        shift += 1
+    leading_zeros = 32 - value.bit_length()
+    pairs = (leading_zeros - 1) // 2 - 1
+    shift -= pairs
+    value <<= 2 * pairs
+    one_q3 = 1 << 28
+    half_input = sat_mul_pot(value >> 1, -1)
+    half_three = (1 << 28) + (1 << 27)
+    x = one_q3
+    for _ in range(5):
+        x3 = sat_mul_pot(srdhm(srdhm(x, x), x), 6)
+        x = sat_mul_pot(_wrap(srdhm(half_three, x) - srdhm(half_input, x3)), 3)
+    x = srdhm(x, 1518500250)  # sqrt(2) / 2 in Q0
+    if shift < 0:
+        x = _wrap(x << -shift)
+        shift = 0
+    return x, shift * reverse_shift

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from edgekit.errors import InternalError, ModelError
 from edgekit.ir import Graph, validate
+from edgekit.passes.float_islands import rewrite_float_islands
 from edgekit.passes.fold_constants import fold_constants
 from edgekit.passes.fold_dilated_conv import fold_dilated_conv
 from edgekit.passes.fuse_activation import fuse_activations
@@ -14,9 +15,10 @@ from edgekit.passes.remove_dead import remove_dead_ops
 Pass = Callable[[Graph], Graph]
 
 # In order: shape arithmetic first (it turns RESHAPE shape operands into constants),
-# then the patterns that need constant operands, then cleanup.
+# then the patterns that need constant operands, then cleanup. The float-island rewrite
+# also runs before the int8 check (edgekit.pipeline), so it is idempotent here.
 DEFAULT_PASSES: list[Pass] = [fold_constants, remove_dead_ops, fold_dilated_conv, fuse_activations,
-                              remove_dead_ops]
+                              rewrite_float_islands, remove_dead_ops]
 
 
 def run_passes(graph: Graph, passes: list[Pass] | None = None) -> Graph:

@@ -1,23 +1,119 @@
-/* int8 MEAN (see ek_reduce.h). */
+/* int8 reductions (see ek_reduce.h). */
 #include "ek_reduce.h"
 
 #include "ek_requant.h"
 
-void ek_mean_s8(const ek_mean_params_t *params, const int8_t *in, int8_t *out)
+/* Advance an odometer over dims/strides (outermost first); returns the new offset. */
+static int32_t ek_step(int32_t *index, const int32_t *dims, const int32_t *strides, int32_t n,
+                       int32_t offset)
 {
-    const int32_t reduce = params->reduce;
-    const int32_t inner = params->inner;
-    for (int32_t o = 0; o < params->outer; ++o) {
-        const int8_t *base = in + o * reduce * inner;
-        for (int32_t i = 0; i < inner; ++i) {
-            int32_t sum = params->in_offset;
-            const int8_t *p = base + i;
-            for (int32_t r = 0; r < reduce; ++r) {
-                sum += *p;
-                p += inner;
-            }
-            const int32_t y = ek_requant_double(sum, params->multiplier, params->shift);
-            *out++ = ek_clamp_s8(y + params->out_zero_point, -128, 127);
+    for (int32_t d = n - 1; d >= 0; --d) {
+        offset += strides[d];
+        if (++index[d] < dims[d]) {
+            return offset;
         }
+        offset -= strides[d] * dims[d];
+        index[d] = 0;
     }
+    return offset;
+}
+
+static int32_t ek_count(const int32_t *dims, int32_t n)
+{
+    int32_t count = 1;
+    for (int32_t d = 0; d < n; ++d) {
+        count *= dims[d];
+    }
+    return count;
+}
+
+/* Reduce the elements of one output, the innermost reduced dimension as a plain loop. */
+static int32_t ek_reduce_one(const ek_reduce_shape_t *s, ek_reduce_mode_t mode, const int8_t *base)
+{
+    const int32_t last = s->nred - 1;
+    const int32_t n = s->red_dims[last];
+    const int32_t stride = s->red_strides[last];
+    const int32_t rows = ek_count(s->red_dims, last);
+    int32_t index[EK_REDUCE_MAX_DIMS] = {0};
+    int32_t offset = 0;
+    int32_t acc = mode == EK_REDUCE_MAX ? -128 : (mode == EK_REDUCE_MIN ? 127 : 0);
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *p = base + offset;
+        if (mode == EK_REDUCE_MAX) {
+            for (int32_t i = 0; i < n; ++i, p += stride) {
+                acc = *p > acc ? *p : acc;
+            }
+        } else if (mode == EK_REDUCE_MIN) {
+            for (int32_t i = 0; i < n; ++i, p += stride) {
+                acc = *p < acc ? *p : acc;
+            }
+        } else {
+            for (int32_t i = 0; i < n; ++i, p += stride) {
+                acc += *p;
+            }
+        }
+        offset = ek_step(index, s->red_dims, s->red_strides, last, offset);
+    }
+    return acc;
+}
+
+void ek_reduce_s8(const ek_reduce_shape_t *shape, const ek_reduce_params_t *params,
+                  const int8_t *in, int8_t *out)
+{
+    const ek_reduce_mode_t mode = params->mode;
+    const int32_t outputs = ek_count(shape->keep_dims, shape->nkeep);
+    int32_t index[EK_REDUCE_MAX_DIMS] = {0};
+    int32_t offset = 0;
+    for (int32_t o = 0; o < outputs; ++o) {
+        const int32_t acc = ek_reduce_one(shape, mode, in + offset);
+        if (mode == EK_REDUCE_SUM) {
+            const int32_t y = ek_requant_double(acc + params->in_offset, params->multiplier,
+                                                params->shift);
+            out[o] = ek_clamp_s8(y + params->out_zero_point, -128, 127);
+        } else {
+            out[o] = (int8_t)acc;
+        }
+        offset = ek_step(index, shape->keep_dims, shape->keep_strides, shape->nkeep, offset);
+    }
+}
+
+/* One reduced dimension (the host checks it): walk it, keep the first extreme. */
+static void ek_arg_s8(const ek_reduce_shape_t *shape, const int8_t *in, void *out,
+                      int32_t out_is_int64, int32_t sign)
+{
+    const int32_t n = shape->red_dims[0];
+    const int32_t stride = shape->red_strides[0];
+    const int32_t outputs = ek_count(shape->keep_dims, shape->nkeep);
+    int32_t index[EK_REDUCE_MAX_DIMS] = {0};
+    int32_t offset = 0;
+    for (int32_t o = 0; o < outputs; ++o) {
+        const int8_t *p = in + offset;
+        int32_t best = sign * p[0];
+        int32_t at = 0;
+        for (int32_t i = 1; i < n; ++i) {
+            const int32_t v = sign * p[i * stride];
+            if (v > best) {
+                best = v;
+                at = i;
+            }
+        }
+        if (out_is_int64) {
+            ((int64_t *)out)[o] = at;
+        } else {
+            ((int32_t *)out)[o] = at;
+        }
+        offset = ek_step(index, shape->keep_dims, shape->keep_strides, shape->nkeep, offset);
+    }
+}
+
+void ek_arg_max_s8(const ek_reduce_shape_t *shape, const int8_t *in, void *out,
+                   int32_t out_is_int64)
+{
+    ek_arg_s8(shape, in, out, out_is_int64, 1);
+}
+
+void ek_arg_min_s8(const ek_reduce_shape_t *shape, const int8_t *in, void *out,
+                   int32_t out_is_int64)
+{
+    ek_arg_s8(shape, in, out, out_is_int64, -1);
 }

@@ -146,6 +146,8 @@ def random_inputs(graph: Graph, op: Op, rng: np.random.Generator) -> list[np.nda
         tensor = graph.tensors[t]
         if tensor.dtype in ("float32",):
             values.append(rng.uniform(-4, 4, size=tensor.shape).astype(np.float32))
+        elif tensor.dtype == "bool":
+            values.append(rng.integers(0, 2, size=tensor.shape).astype(bool))
         else:
             info = np.iinfo(tensor.dtype)
             values.append(rng.integers(info.min, info.max, size=tensor.shape, endpoint=True,
