@@ -61,6 +61,19 @@ SIGNATURES: dict[str, Signature] = {
     "MEAN": _sig(2, quantized=True),
     "SUM": _sig(2, quantized=True),
     "REDUCE_MAX": _sig(2, quantized=True),
+    "REDUCE_MIN": _sig(2, quantized=True),
+    # Comparisons requantize both sides to a common scale; logic and selection copy values.
+    **{name: _sig(2, broadcast=True, quantized=True)
+       for name in ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")},
+    "LOGICAL_AND": _sig(2, broadcast=True),
+    "LOGICAL_OR": _sig(2, broadcast=True),
+    "LOGICAL_NOT": _sig(1),
+    "SELECT": _sig(3),
+    "SELECT_V2": _sig(3),
+    "ARG_MAX": _sig(2),
+    "ARG_MIN": _sig(2),
+    # edgekit's own: a float island rewritten as a 256-entry table (passes/float_islands.py).
+    "LOOKUP_TABLE": _sig(1),
     **{name: _sig(1, quantized=True) for name in _UNARY_QUANTIZED},
     **{name: _sig(2, broadcast=True, quantized=True) for name in _BINARY_BROADCAST},
     # Data movement and shape arithmetic: values are copied, not requantized.

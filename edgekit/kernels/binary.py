@@ -16,6 +16,7 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, float_scale_zp, int8_per_tensor, require
 from edgekit.kernels.compare import bcast3_constant, operand_refs
+from edgekit.kernels.elementwise import binary_contract
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier, quantize_multiplier_smaller_than_one
 
@@ -51,7 +52,7 @@ def _shapes(graph: Graph, op: Op) -> list[tuple[int, ...]]:
     return [tuple(int(d) for d in graph.tensors[i].shape) for i in op.inputs]
 
 
-@register("PRELU", "SQUARED_DIFFERENCE")
+@register("PRELU", "SQUARED_DIFFERENCE", memory=binary_contract)
 def lower_binary_extra(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
+from edgekit.kernels.activation import elementwise_contract
 from edgekit.kernels.cformat import c_ints, c_struct, cname, float_scale_zp, require
+from edgekit.kernels.elementwise import binary_contract
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier_smaller_than_one
 
@@ -108,7 +110,7 @@ def _shapes(graph: Graph, op: Op) -> list[tuple[int, ...]]:
     return [tuple(int(d) for d in graph.tensors[i].shape) for i in op.inputs]
 
 
-@register(*_CMP)
+@register(*_CMP, memory=binary_contract)
 def lower_compare(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
@@ -134,7 +136,7 @@ def lower_compare(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     return OpLowering(call=call, headers=["ek_compare.h"], constants=[*consts, bcast, params])
 
 
-@register("LOGICAL_AND", "LOGICAL_OR")
+@register("LOGICAL_AND", "LOGICAL_OR", memory=binary_contract)
 def lower_logical(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     tensors = [graph.tensors[i] for i in (*op.inputs, *op.outputs)]
     require(all(t.dtype == "bool" for t in tensors), op, "inputs and output must be bool")
@@ -144,7 +146,7 @@ def lower_logical(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     return OpLowering(call=call, headers=["ek_compare.h"], constants=[*consts, bcast])
 
 
-@register("LOGICAL_NOT")
+@register("LOGICAL_NOT", memory=elementwise_contract)
 def lower_logical_not(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     require(x.dtype == "bool" and y.dtype == "bool", op, "input and output must be bool")
@@ -153,7 +155,7 @@ def lower_logical_not(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                       headers=["ek_compare.h"], constants=[*consts])
 
 
-@register("SELECT_V2", "SELECT")
+@register("SELECT_V2", "SELECT", memory=binary_contract)
 def lower_select(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     cond, x, yv = (graph.tensors[i] for i in op.inputs)
     out = graph.tensors[op.outputs[0]]

@@ -20,15 +20,15 @@ each of the 256 inputs.
 
 from __future__ import annotations
 
-import ctypes
 import math
 
 import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels import gemmlowp
-from edgekit.kernels.activation import F32, INT8_VALUES, _libm, float_lut, lut_order
+from edgekit.kernels.activation import F32, INT8_VALUES, elementwise_contract, float_lut, lut_order
 from edgekit.kernels.cformat import cname, float_scale_zp, int8_per_tensor
+from edgekit.kernels.libm import float_function
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
 
@@ -46,7 +46,7 @@ def neg_lut() -> np.ndarray:
 
 
 def _elu_f32(x: np.float32) -> np.float32:
-    return F32(F32(_libm().expf(float(x))) - F32(1.0)) if x < 0 else F32(x)
+    return F32(F32(float_function("expf")(float(x))) - F32(1.0)) if x < 0 else F32(x)
 
 
 _SQRT_2_OVER_PI = F32(math.sqrt(2.0 / math.pi))  # M_2_SQRTPI * M_SQRT1_2, rounded once
@@ -54,9 +54,7 @@ _MINUS_SQRT1_2 = F32(-math.sqrt(0.5))
 
 
 def _erfcf(x: np.float32) -> np.float32:
-    fn = _libm().erfcf
-    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
-    return F32(fn(float(x)))
+    return F32(float_function("erfcf")(float(x)))
 
 
 def _gelu_f32(x: np.float32) -> np.float32:
@@ -66,7 +64,7 @@ def _gelu_f32(x: np.float32) -> np.float32:
 def _gelu_tanh_f32(x: np.float32) -> np.float32:
     cube = F32(F32(F32(F32(0.044715) * x) * x) * x)
     inner = F32(_SQRT_2_OVER_PI * F32(x + cube))
-    return F32(F32(F32(0.5) * x) * F32(F32(1.0) + F32(_libm().tanhf(float(inner)))))
+    return F32(F32(F32(0.5) * x) * F32(F32(1.0) + F32(float_function("tanhf")(float(inner)))))
 
 
 def gelu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
@@ -95,7 +93,7 @@ def elu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.nd
     return float_lut(in_scale, in_zp, out_scale, out_zp, _elu_f32)
 
 
-@register("ABS", "NEG", "ELU", "GELU", "RSQRT")
+@register("ABS", "NEG", "ELU", "GELU", "RSQRT", memory=elementwise_contract)
 def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [x, y])
@@ -115,7 +113,7 @@ def lower_unary_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                       headers=["ek_elementwise.h"], constants=[table])
 
 
-@register("LOOKUP_TABLE")
+@register("LOOKUP_TABLE", memory=elementwise_contract)
 def lower_lookup_table(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     """A float island the host already turned into a table (edgekit/passes/float_islands.py)."""
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
