@@ -73,21 +73,35 @@ def copy_plan(index: np.ndarray) -> tuple[list[int], list[int], int]:
     return dims, strides, start
 
 
+def strided_copy(op: Op, index: np.ndarray, what: str = "copy", src: str = "{in0}",
+                 dst: str = "{out0}") -> tuple[str, list[ConstStruct]]:
+    """(C call, constants) copying src[index] (element offsets, any shape) to dst, contiguous."""
+    if index.size == 0:
+        return "/* empty output */", []
+    dims, strides, start = copy_plan(index)
+    require(len(dims) <= MAX_DIMS, op, f"needs {len(dims)} dimensions, at most {MAX_DIMS}")
+    pad = MAX_DIMS - len(dims)
+    params = ConstStruct(cname(op, what), "ek_strided_copy_t", c_struct(
+        ndims=len(dims), dims=c_ints(dims + [1] * pad), in_strides=c_ints(strides + [0] * pad),
+        start=start))
+    return (f"ek_strided_copy_s8(&{{c:{params.name}}}, (const int8_t *){src}, (int8_t *){dst});",
+            [params])
+
+
+def byte_index(index: np.ndarray, itemsize: int) -> np.ndarray:
+    """Element offsets -> byte offsets (a new innermost axis of `itemsize` bytes)."""
+    if itemsize == 1:
+        return index
+    return index[..., None] * itemsize + np.arange(itemsize)
+
+
 def _strided_copy(graph: Graph, op: Op, index: np.ndarray) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     _one_byte(op, x, y)
     require(index.size == y.num_elements, op,
             f"computed {index.size} output elements, the model says {y.num_elements}")
-    dims, strides, start = copy_plan(index)
-    require(len(dims) <= MAX_DIMS, op, f"needs {len(dims)} dimensions, at most {MAX_DIMS}")
-    pad = MAX_DIMS - len(dims)
-    params = ConstStruct(cname(op, "copy"), "ek_strided_copy_t", c_struct(
-        ndims=len(dims), dims=c_ints(dims + [1] * pad), in_strides=c_ints(strides + [0] * pad),
-        start=start))
-    if index.size == 0:
-        return OpLowering(call="/* empty output */", headers=["ek_shape.h"])
-    return OpLowering(call=f"ek_strided_copy_s8(&{{c:{params.name}}}, {{in0}}, {{out0}});",
-                      headers=["ek_shape.h"], constants=[params])
+    call, consts = strided_copy(op, index)
+    return OpLowering(call=call, headers=["ek_shape.h"], constants=list(consts))
 
 
 def _input_index(x: Tensor) -> np.ndarray:
