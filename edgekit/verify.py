@@ -38,20 +38,49 @@ def _np_dtype(dtype: str) -> np.dtype:
 
 
 def random_inputs(graph: Graph, samples: int, seed: int = 0) -> list[list[np.ndarray]]:
-    """Seeded random inputs covering each input type's full range."""
+    """Seeded random inputs covering each input type's full range (indices: the valid range)."""
     rng = np.random.default_rng(seed)
     result = []
     for _ in range(samples):
         sample = []
         for index in graph.inputs:
             t = graph.tensors[index]
+            bound = index_bound(graph, index) if t.dtype in ("int32", "int64") else None
             if t.dtype in ("int8", "uint8", "int16"):
                 info = np.iinfo(t.dtype)
                 sample.append(rng.integers(info.min, info.max + 1, size=t.shape, dtype=t.dtype))
+            elif bound is not None:
+                sample.append(rng.integers(0, bound, size=t.shape).astype(t.dtype))
             else:
                 sample.append(rng.uniform(-1.0, 1.0, size=t.shape).astype(t.dtype))
         result.append(sample)
     return result
+
+
+_PASS_THROUGH = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "CAST"})
+
+
+def index_bound(graph: Graph, tensor: int) -> int | None:
+    """Valid indices are 0 .. bound-1 when `tensor` (perhaps reshaped or cast) is read as
+    the indices of a GATHER / GATHER_ND / EMBEDDING_LOOKUP: random samples stay in range
+    (TFLite fails an invoke with an index out of range)."""
+    bounds: list[int] = []
+    for op in graph.ops:
+        for position, t in enumerate(op.inputs):
+            if t != tensor:
+                continue
+            if op.type in _PASS_THROUGH and position == 0:
+                inner = index_bound(graph, op.outputs[0])
+                bounds += [inner] if inner is not None else []
+            elif op.type == "GATHER" and position == 1:
+                params = graph.tensors[op.inputs[0]].shape
+                bounds.append(int(params[int(op.options.get("axis", 0))]))
+            elif op.type == "EMBEDDING_LOOKUP" and position == 0:
+                bounds.append(int(graph.tensors[op.inputs[1]].shape[0]))
+            elif op.type == "GATHER_ND" and position == 1:
+                depth = int(graph.tensors[t].shape[-1])
+                bounds.append(min(int(d) for d in graph.tensors[op.inputs[0]].shape[:depth]))
+    return min(bounds) if bounds else None
 
 
 def load_inputs(path: Path, graph: Graph) -> list[list[np.ndarray]]:

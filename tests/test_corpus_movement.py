@@ -1,0 +1,47 @@
+"""The data-movement corpus (tests/corpus/make_corpus_movement.py) beyond what
+tests/test_verify.py runs for every corpus model (host, both rounding modes): under
+ASan+UBSan on the host, and on qemu-cortex-m4 over its serial port."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from edgekit.verify import verify_model
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def _movement_models() -> list[str]:
+    """The names make_corpus_movement.py builds (read from its source, without TF)."""
+    tree = ast.parse((CORPUS / "make_corpus_movement.py").read_text())
+    models = next(f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "_models")
+    table = next(n for n in ast.walk(models) if isinstance(n, ast.Return)).value
+    assert isinstance(table, ast.Dict)
+    return [k.value for k in table.keys if isinstance(k, ast.Constant)]
+
+
+MODELS = _movement_models()
+
+
+def test_every_movement_model_is_committed() -> None:
+    assert MODELS and all((CORPUS / f"{name}.tflite").is_file() for name in MODELS)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_movement_model_sanitized(name: str, tmp_path: Path) -> None:
+    result = verify_model(CORPUS / f"{name}.tflite", samples=3, sanitize=True, work_dir=tmp_path, seed=11)
+    assert (result.bit_exact, result.max_abs_diff) == (3, 0), result
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", MODELS)
+def test_movement_model_on_qemu_cortex_m4(name: str, tmp_path: Path) -> None:
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.fail("arm-none-eabi-gcc is missing: run `make toolchain`")
+    result = verify_model(CORPUS / f"{name}.tflite", board="qemu-cortex-m4", samples=3,
+                          work_dir=tmp_path, seed=5)
+    assert (result.samples, result.bit_exact, result.max_abs_diff) == (3, 3, 0), result
