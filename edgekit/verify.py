@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -131,10 +132,21 @@ def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]], round
     tf = import_tensorflow()  # without TF's C++ start-up lines on stderr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "tf.lite.Interpreter is deprecated"
-        interpreter = tf.lite.Interpreter(
-            model_content=model_bytes,
-            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-            experimental_preserve_all_tensors=keep_all)
+        for _ in range(len(_COPY_ONLY_OPS) + 1):
+            try:
+                interpreter = tf.lite.Interpreter(
+                    model_content=model_bytes,
+                    experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+                    experimental_preserve_all_tensors=keep_all)
+                break
+            except ValueError as exc:
+                op_name = _missing_copy_op_version(str(exc))
+                if op_name is None:
+                    raise
+                # TF's reference resolver registers fewer versions of some byte-copying ops
+                # than the converter writes (int8 REVERSE_V2 v3, DEPTH_TO_SPACE v2). Their
+                # reference kernel is the same for every version: ask for version 1.
+                model_bytes = _with_version_one(model_bytes, op_name)
     interpreter.allocate_tensors()
     inputs = interpreter.get_input_details()
     results = []
@@ -152,6 +164,35 @@ def reference_outputs(model_bytes: bytes, samples: list[list[np.ndarray]], round
                 pass  # tensors without data (e.g. optional, unallocated)
         results.append(values)
     return results
+
+
+# Ops whose every kernel only copies bytes (no arithmetic): any TFLite resolver is exact.
+_COPY_ONLY_OPS = frozenset({"REVERSE_V2", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "GATHER", "GATHER_ND",
+                            "TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "UNPACK", "SPLIT",
+                            "SPLIT_V", "MIRROR_PAD", "TILE", "BROADCAST_TO"})
+
+
+def _missing_copy_op_version(message: str) -> str | None:
+    """X of TFLite's "Didn't find op for builtin opcode 'X' version 'N'" when X only copies."""
+    found = re.search(r"builtin opcode '([A-Z0-9_]+)' version '([0-9]+)'", message)
+    if found is None or found.group(1) not in _COPY_ONLY_OPS or found.group(2) == "1":
+        return None
+    return found.group(1)
+
+
+def _with_version_one(model_bytes: bytes, op_name: str) -> bytes:
+    """The model with every `op_name` operator code marked as version 1."""
+    import ai_edge_litert.schema_py_generated as schema
+    import flatbuffers
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
+    builtin = getattr(schema.BuiltinOperator, op_name)
+    for code in model.operatorCodes or []:
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+            code.version = 1
+    builder = flatbuffers.Builder(len(model_bytes) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def _tflm_outputs(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[dict[int, np.ndarray]]:

@@ -45,3 +45,19 @@ def test_movement_model_on_qemu_cortex_m4(name: str, tmp_path: Path) -> None:
     result = verify_model(CORPUS / f"{name}.tflite", board="qemu-cortex-m4", samples=3,
                           work_dir=tmp_path, seed=5)
     assert (result.samples, result.bit_exact, result.max_abs_diff) == (3, 3, 0), result
+
+
+def test_reference_runs_copy_ops_newer_than_builtin_ref() -> None:
+    """The converter writes int8 REVERSE_V2 as version 3 and DEPTH_TO_SPACE as version 2,
+    which TF's BUILTIN_REF resolver does not register; only such byte-copying ops are asked
+    for as version 1, an op that computes is never relabelled."""
+    from edgekit.verify import _missing_copy_op_version, random_inputs, reference_outputs
+    from edgekit.load import load_tflite_bytes
+
+    data = (CORPUS / "rearrange.tflite").read_bytes()
+    graph = load_tflite_bytes(data)
+    outputs = reference_outputs(data, random_inputs(graph, 1, seed=2), "tflite")
+    assert set(outputs[0]) == set(graph.outputs)
+    message = "Didn't find op for builtin opcode '{}' version '3'. An older version..."
+    assert _missing_copy_op_version(message.format("REVERSE_V2")) == "REVERSE_V2"
+    assert _missing_copy_op_version(message.format("CONV_2D")) is None

@@ -99,7 +99,31 @@ def _models() -> dict[str, tuple[Callable, Callable]]:
         e = L.Conv2D(3, 1)(e)
         return keras.Model(inp, [y, z, e])
 
+    def rearrange():  # SLICE, REVERSE_V2, SPACE_TO_DEPTH, DEPTH_TO_SPACE, MIRROR_PAD, GATHER_ND
+        x = inp = keras.Input((8, 8, 4), batch_size=1)
+        x = L.Conv2D(4, 3, padding="same", activation="relu")(x)
+        a = L.Lambda(lambda t: tf.nn.space_to_depth(t, 2))(x)  # (1, 4, 4, 16)
+        a = L.Conv2D(8, 1)(a)
+        a = L.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(a)  # (1, 8, 8, 2)
+        b = L.Lambda(lambda t: tf.reverse(t, axis=[2]))(x)
+        b = L.Lambda(lambda t: tf.pad(t, [[0, 0], [2, 1], [1, 2], [0, 0]], mode="REFLECT"))(b)
+        b = L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 0], [0, 1], [0, 0]], mode="SYMMETRIC"))(b)
+        b = L.Lambda(lambda t: tf.slice(t, [0, 2, 1, 0], [1, 8, 8, 3]))(b)  # (1, 8, 8, 3)
+        y = L.Conv2D(6, 3, padding="same")(L.Concatenate()([a, b]))
+        z = L.Lambda(lambda t: tf.gather_nd(t, [[[0, 1, 2], [0, 7, 7]], [[0, 3, 0], [0, 5, 6]]]))(y)  # (2, 2, 6)
+        return keras.Model(inp, [y, z])
+
+    def space_batch():  # SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND that are not a dilated conv
+        x = inp = keras.Input((6, 5, 3), batch_size=1)
+        x = L.Conv2D(4, 3, padding="same", activation="relu")(x)
+        y = L.Lambda(lambda t: tf.space_to_batch_nd(t, [2, 3], [[1, 1], [2, 2]]))(x)  # (6, 4, 3, 4)
+        y = L.Concatenate()([y, L.MaxPooling2D(1)(y)])  # no conv in between: not a dilated conv
+        y = L.Lambda(lambda t: tf.batch_to_space(t, [2, 3], [[1, 0], [0, 2]]))(y)  # (1, 7, 7, 8)
+        return keras.Model(inp, L.Conv2D(3, 1)(y))
+
     return {
+        "rearrange": (rearrange, _image((8, 8, 4))),
+        "space_batch": (space_batch, _image((6, 5, 3))),
         "resize_nearest": (resize_nearest, _image((6, 6, 3))),
         "resize_bilinear": (resize_bilinear, _image((5, 7, 3))),
         "text_embedding": (text_embedding, lambda rng: [rng.integers(0, 40, (1, 12)).astype(np.int32)]),

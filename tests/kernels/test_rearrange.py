@@ -150,6 +150,15 @@ def test_rearrange_sanitized(data: st.DataObject) -> None:
                  sanitize=True)
 
 
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+def test_space_to_batch_pad_value(rounding: str) -> None:
+    """TFLite pads with the output zero point, TFLite Micro with 0."""
+    models = [single_op_model("SPACE_TO_BATCH_ND", [spec((1, 3, 4, 2), zero_point=zp), i32([2, 2]),
+                                                    i32([[1, 0], [1, 1]])],
+                              [spec((4, 2, 3, 2), zero_point=zp)]) for zp in (-128, 0, 77)]
+    check_models(models, LoweringContext(rounding=rounding))
+
+
 def test_offset_slice_leaving_the_tensor_is_refused() -> None:
     model = single_op_model("STRIDED_SLICE", [spec((10,)), i32([2]), i32([20]), i32([1])],
                             [spec((18,))], {"offset": True})
