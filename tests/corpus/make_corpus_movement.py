@@ -3,7 +3,8 @@ by TF 2.21 that exercise resizes, gathers, embeddings, split/pack and the rearra
 
 Like make_corpus.py: the .tflite files are committed (tests/corpus/*.tflite are all run by
 tests/test_verify.py on the host in both rounding modes, and by
-tests/test_corpus_movement.py on qemu-cortex-m4). Rebuild with
+tests/test_corpus_movement.py under sanitizers and on qemu-cortex-m4; the ones TFLite
+Micro cannot run are in tests/corpus/tf_only/). Rebuild with
 `python tests/corpus/make_corpus_movement.py [name ...]`.
 """
 
@@ -86,6 +87,33 @@ def _models() -> dict[str, tuple[Callable, Callable]]:
         x = L.GlobalAveragePooling1D()(x)
         return keras.Model(tokens, L.Dense(4)(x))
 
+    class CastTokens(L.Layer):
+        """CAST int32 -> int64 (GATHER with int64 indices) and int32 -> int8 -> int32; the
+        zeros_like positions fold into a constant in the converter."""
+
+        def build(self, shape):
+            self.table = self.add_weight(shape=(40, 8), initializer="uniform")
+            self.pos = self.add_weight(shape=(12, 8), initializer="uniform")
+
+        def call(self, ids):
+            wide = tf.cast(ids, tf.int64)
+            narrow = tf.cast(tf.cast(ids, tf.int8), tf.int32)
+            return (tf.gather(self.table, wide) + tf.gather(self.table, narrow)
+                    + tf.gather(self.pos, tf.zeros_like(ids)))
+
+    def token_casts():
+        tokens = keras.Input((12,), batch_size=1, dtype="int32")
+        x = CastTokens()(tokens)
+        return keras.Model(tokens, L.Dense(4)(L.GlobalAveragePooling1D()(x)))
+
+    def upsample_tile():  # a U-Net decoder step: Keras 3's UpSampling2D(nearest) is RESHAPE/TILE
+        x = inp = keras.Input((6, 6, 3), batch_size=1)
+        skip = L.Conv2D(4, 3, padding="same", activation="relu")(x)
+        x = L.MaxPooling2D(2)(skip)
+        x = L.Conv2D(4, 3, padding="same", activation="relu")(x)
+        x = L.UpSampling2D(2)(x)
+        return keras.Model(inp, L.Conv2D(3, 1)(L.Concatenate()([x, skip])))
+
     def split_stack():  # SPLIT, SPLIT_V, UNPACK, PACK, GATHER on an axis and with batch_dims
         x = inp = keras.Input((6, 8, 6), batch_size=1)
         x = L.Conv2D(6, 1, activation="relu")(x)
@@ -128,7 +156,18 @@ def _models() -> dict[str, tuple[Callable, Callable]]:
         "resize_bilinear": (resize_bilinear, _image((5, 7, 3))),
         "text_embedding": (text_embedding, lambda rng: [rng.integers(0, 40, (1, 12)).astype(np.int32)]),
         "split_stack": (split_stack, _image((6, 8, 6))),
+        "token_casts": (token_casts, lambda rng: [rng.integers(0, 40, (1, 12)).astype(np.int32)]),
+        "upsample_tile": (upsample_tile, _image((6, 6, 3))),
     }
+
+
+# Models with ops TFLite Micro cannot run (TILE; CAST to int64): they go to tf_only/, checked
+# against TF's reference kernels only.
+TF_ONLY = frozenset({"token_casts", "upsample_tile"})
+
+
+def model_path(name: str) -> Path:
+    return (HERE / "tf_only" if name in TF_ONLY else HERE) / f"{name}.tflite"
 
 
 def main(names: list[str]) -> None:
@@ -139,7 +178,8 @@ def main(names: list[str]) -> None:
         if names and name not in names:
             continue
         data = _convert(factory(), sample)
-        (HERE / f"{name}.tflite").write_bytes(data)
+        model_path(name).parent.mkdir(exist_ok=True)
+        model_path(name).write_bytes(data)
         print(f"{name}: {len(data)} bytes")
 
 
