@@ -57,8 +57,8 @@ def test_reference_runs_copy_ops_newer_than_builtin_ref() -> None:
     """The converter writes int8 REVERSE_V2 as version 3 and DEPTH_TO_SPACE as version 2,
     which TF's BUILTIN_REF resolver does not register; only such byte-copying ops are asked
     for as version 1, an op that computes is never relabelled."""
-    from edgekit.verify import _missing_copy_op_version, random_inputs, reference_outputs
     from edgekit.load import load_tflite_bytes
+    from edgekit.verify import _missing_copy_op_version, random_inputs, reference_outputs
 
     data = (CORPUS / "rearrange.tflite").read_bytes()
     graph = load_tflite_bytes(data)

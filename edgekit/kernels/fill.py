@@ -53,7 +53,7 @@ def lower_fill(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             "dims do not match the output shape")
     ref, consts = operand(graph, op, 1)
     return OpLowering(call=f"ek_fill({{out0}}, {ref}, {element_bytes(op, y)}, {y.num_elements});",
-                      headers=HEADERS, constants=consts)
+                      headers=HEADERS, constants=list(consts))
 
 
 @register("ZEROS_LIKE")
@@ -100,7 +100,7 @@ def lower_cast(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                 "(float casts run as float, not here)")
     ref, consts = operand(graph, op, 0)
     return OpLowering(call=f"ek_cast({ref}, {CAST_TYPES[x.dtype]}, {{out0}}, {CAST_TYPES[y.dtype]}, "
-                           f"{y.num_elements});", headers=HEADERS, constants=consts)
+                           f"{y.num_elements});", headers=HEADERS, constants=list(consts))
 
 
 @register("DYNAMIC_UPDATE_SLICE")

@@ -12,6 +12,7 @@ from edgekit.ir import DTYPE_BYTES, Graph, Op, Tensor
 from edgekit.kernels.cformat import cname, require
 from edgekit.kernels.lowering import ConstArray
 
+
 def element_bytes(op: Op, t: Tensor) -> int:
     require(t.dtype in DTYPE_BYTES, op, f"tensor {t.name} has unsupported type {t.dtype}")
     return DTYPE_BYTES[t.dtype]

@@ -200,7 +200,7 @@ def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     require(out_dims == ([int(d) for d in y.shape] or [1]), op,
             f"padded shape {out_dims} is not the output shape {y.shape}")
     call, consts = pad_call(op, in_dims, before, out_dims, value)
-    return OpLowering(call=call, headers=["ek_shape.h"], constants=consts)
+    return OpLowering(call=call, headers=["ek_shape.h"], constants=list(consts))
 
 
 def pad_call(op: Op, in_dims: list[int], before: list[int], out_dims: list[int], value: int,
