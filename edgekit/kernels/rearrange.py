@@ -139,8 +139,9 @@ def lower_space_to_batch(graph: Graph, op: Op, ctx: LoweringContext) -> OpLoweri
     require(index.size == y.num_elements, op, f"output {y.shape} does not hold {index.size} elements")
     if not any(a or b for a, b in pads):
         return _copy(graph, op, index)
-    # TFLite pads with the output's zero point, TFLite Micro with 0 (real 0 only if zp is 0).
-    value = int(y.quant.zero_point[0]) if y.quant is not None and ctx.rounding == "tflite" else 0
+    # TFLite pads with the output's zero point (real 0). TFLite Micro leaves the padding
+    # unwritten (whatever its arena held): no value matches it, so both modes pad as TFLite.
+    value = int(y.quant.zero_point[0]) if y.quant is not None else 0
     src, consts = operand(graph, op, 0)
     pad, pad_consts = pad_call(op, [n, *spatial, rest], [0, *[a for a, _ in pads], 0],
                                [n, *padded, rest], value, src=f"(const int8_t *){src}", dst="{scratch}")
