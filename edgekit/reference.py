@@ -8,6 +8,7 @@ neither of them. TensorFlow is imported only when a reference is computed.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +19,49 @@ from edgekit.ir import Graph
 
 
 def random_inputs(graph: Graph, samples: int, seed: int = 0) -> list[list[np.ndarray]]:
-    """Seeded random inputs covering each input type's full range."""
+    """Seeded random inputs covering each input type's full range (indices: the valid range)."""
     rng = np.random.default_rng(seed)
     result = []
     for _ in range(samples):
         sample = []
         for index in graph.inputs:
             t = graph.tensors[index]
+            bound = index_bound(graph, index) if t.dtype in ("int32", "int64") else None
             if t.dtype in ("int8", "uint8", "int16"):
                 info = np.iinfo(t.dtype)
                 sample.append(rng.integers(info.min, info.max + 1, size=t.shape, dtype=t.dtype))
+            elif bound is not None:
+                sample.append(rng.integers(0, bound, size=t.shape).astype(t.dtype))
             else:
                 sample.append(rng.uniform(-1.0, 1.0, size=t.shape).astype(t.dtype))
         result.append(sample)
     return result
+
+
+_PASS_THROUGH = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "CAST"})
+
+
+def index_bound(graph: Graph, tensor: int) -> int | None:
+    """Valid indices are 0 .. bound-1 when `tensor` (perhaps reshaped or cast) is read as
+    the indices of a GATHER / GATHER_ND / EMBEDDING_LOOKUP: random samples stay in range
+    (TFLite fails an invoke with an index out of range)."""
+    bounds: list[int] = []
+    for op in graph.ops:
+        for position, t in enumerate(op.inputs):
+            if t != tensor:
+                continue
+            if op.type in _PASS_THROUGH and position == 0:
+                inner = index_bound(graph, op.outputs[0])
+                bounds += [inner] if inner is not None else []
+            elif op.type == "GATHER" and position == 1:
+                params = graph.tensors[op.inputs[0]].shape
+                bounds.append(int(params[int(op.options.get("axis", 0))]))
+            elif op.type == "EMBEDDING_LOOKUP" and position == 0:
+                bounds.append(int(graph.tensors[op.inputs[1]].shape[0]))
+            elif op.type == "GATHER_ND" and position == 1:
+                depth = int(graph.tensors[t].shape[-1])
+                bounds.append(min(int(d) for d in graph.tensors[op.inputs[0]].shape[:depth]))
+    return min(bounds) if bounds else None
 
 
 def load_inputs(path: Path, graph: Graph) -> list[list[np.ndarray]]:
@@ -106,18 +136,56 @@ def _reference_interpreter(tf: Any, model_bytes: bytes, keep_all: bool) -> Any:
 
     TF checks more than TFLite Micro does (e.g. a per-channel bias whose quantized
     dimension is 3, as in TFLM's person_detect.tflite), so such a model still has an oracle.
+    TF's reference resolver also registers fewer versions of some byte-copying ops than the
+    converter writes (int8 REVERSE_V2 v3, DEPTH_TO_SPACE v2); their reference kernel is the
+    same for every version, so those are asked for at version 1.
     """
-    try:
-        interpreter = tf.lite.Interpreter(
-            model_content=model_bytes,
-            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
-            experimental_preserve_all_tensors=keep_all)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as exc:
-        reason = str(exc).strip().split(".")[0].strip() or type(exc).__name__
-        raise ModelError(f"TF's reference interpreter rejects this model ({reason[:200]}); "
-                         "try --rounding tflm to check against TFLite Micro instead") from None
-    return interpreter
+    for _ in range(len(_COPY_ONLY_OPS) + 1):
+        try:
+            interpreter = tf.lite.Interpreter(
+                model_content=model_bytes,
+                experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+                experimental_preserve_all_tensors=keep_all)
+            interpreter.allocate_tensors()
+            return interpreter
+        except (ValueError, RuntimeError) as exc:
+            op_name = _missing_copy_op_version(str(exc))
+            if op_name is not None:
+                model_bytes = _with_version_one(model_bytes, op_name)
+                continue
+            reason = str(exc).strip().split(".")[0].strip() or type(exc).__name__
+            raise ModelError(f"TF's reference interpreter rejects this model ({reason[:200]}); "
+                             "try --rounding tflm to check against TFLite Micro instead") from None
+    raise ModelError("TF's reference interpreter rejects this model's op versions")
+
+
+# Ops whose every kernel only copies bytes (no arithmetic): any TFLite resolver is exact.
+_COPY_ONLY_OPS = frozenset({"REVERSE_V2", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "GATHER", "GATHER_ND",
+                            "TRANSPOSE", "SLICE", "STRIDED_SLICE", "PACK", "UNPACK", "SPLIT",
+                            "SPLIT_V", "MIRROR_PAD", "TILE", "BROADCAST_TO"})
+
+
+def _missing_copy_op_version(message: str) -> str | None:
+    """X of TFLite's "Didn't find op for builtin opcode 'X' version 'N'" when X only copies."""
+    found = re.search(r"builtin opcode '([A-Z0-9_]+)' version '([0-9]+)'", message)
+    if found is None or found.group(1) not in _COPY_ONLY_OPS or found.group(2) == "1":
+        return None
+    return found.group(1)
+
+
+def _with_version_one(model_bytes: bytes, op_name: str) -> bytes:
+    """The model with every `op_name` operator code marked as version 1."""
+    import ai_edge_litert.schema_py_generated as schema
+    import flatbuffers
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
+    builtin = getattr(schema.BuiltinOperator, op_name)
+    for code in model.operatorCodes or []:
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+            code.version = 1
+    builder = flatbuffers.Builder(len(model_bytes) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def _tflm_outputs(model_bytes: bytes, samples: list[list[np.ndarray]]) -> list[dict[int, np.ndarray]]:

@@ -73,6 +73,9 @@ KNOWN_OPS: frozenset[str] = frozenset(MAC_COUNTERS) | frozenset({
     "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR",
     "QUANTIZE", "DEQUANTIZE",
     "UNIDIRECTIONAL_SEQUENCE_LSTM", "UNIDIRECTIONAL_SEQUENCE_RNN", "SVDF",
+}) | frozenset({  # data movement (edgekit/kernels/gather.py, split.py, rearrange.py)
+    "EMBEDDING_LOOKUP", "GATHER_ND", "REVERSE_V2", "BROADCAST_ARGS", "ZEROS_LIKE",
+    "DYNAMIC_UPDATE_SLICE",
 })
 
 

@@ -79,21 +79,35 @@ def copy_plan(index: np.ndarray) -> tuple[list[int], list[int], int]:
     return dims, strides, start
 
 
+def strided_copy(op: Op, index: np.ndarray, what: str = "copy", src: str = "{in0}",
+                 dst: str = "{out0}") -> tuple[str, list[ConstStruct]]:
+    """(C call, constants) copying src[index] (element offsets, any shape) to dst, contiguous."""
+    if index.size == 0:
+        return "/* empty output */", []
+    dims, strides, start = copy_plan(index)
+    require(len(dims) <= MAX_DIMS, op, f"needs {len(dims)} dimensions, at most {MAX_DIMS}")
+    pad = MAX_DIMS - len(dims)
+    params = ConstStruct(cname(op, what), "ek_strided_copy_t", c_struct(
+        ndims=len(dims), dims=c_ints(dims + [1] * pad), in_strides=c_ints(strides + [0] * pad),
+        start=start))
+    return (f"ek_strided_copy_s8(&{{c:{params.name}}}, (const int8_t *){src}, (int8_t *){dst});",
+            [params])
+
+
+def byte_index(index: np.ndarray, itemsize: int) -> np.ndarray:
+    """Element offsets -> byte offsets (a new innermost axis of `itemsize` bytes)."""
+    if itemsize == 1:
+        return index
+    return index[..., None] * itemsize + np.arange(itemsize)
+
+
 def _strided_copy(graph: Graph, op: Op, index: np.ndarray) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     _one_byte(op, x, y)
     require(index.size == y.num_elements, op,
             f"computed {index.size} output elements, the model says {y.num_elements}")
-    dims, strides, start = copy_plan(index)
-    require(len(dims) <= MAX_DIMS, op, f"needs {len(dims)} dimensions, at most {MAX_DIMS}")
-    pad = MAX_DIMS - len(dims)
-    params = ConstStruct(cname(op, "copy"), "ek_strided_copy_t", c_struct(
-        ndims=len(dims), dims=c_ints(dims + [1] * pad), in_strides=c_ints(strides + [0] * pad),
-        start=start))
-    if index.size == 0:
-        return OpLowering(call="/* empty output */", headers=["ek_shape.h"])
-    return OpLowering(call=f"ek_strided_copy_s8(&{{c:{params.name}}}, {{in0}}, {{out0}});",
-                      headers=["ek_shape.h"], constants=[params])
+    call, consts = strided_copy(op, index)
+    return OpLowering(call=call, headers=["ek_shape.h"], constants=list(consts))
 
 
 def _input_index(x: Tensor) -> np.ndarray:
@@ -128,15 +142,43 @@ def strided_slice_spec(begin: list[int], end: list[int], strides: list[int],
     return tuple(spec)
 
 
+def offset_ends(op: Op, shape: list[int], begin: list[int], end: list[int], strides: list[int],
+                options: dict) -> list[int]:
+    """Absolute ends of an `offset` slice as TFLite computes them: `end` counts from the
+    axis' start (begin_mask and negative begins resolved), end_mask plays no part. TFLite
+    does not clamp that end (it reads past the tensor), so a slice leaving the tensor is refused."""
+    require(not options.get("ellipsis_mask", 0) and not options.get("new_axis_mask", 0), op,
+            "offset together with ellipsis_mask or new_axis_mask is not supported")
+    ends = []
+    for i, (b, e, s) in enumerate(zip(begin, end, strides)):
+        dim = shape[i]
+        if options.get("begin_mask", 0) >> i & 1:
+            start = 0 if s > 0 else dim - 1
+        else:
+            start = b + dim if b < 0 else b
+            start = min(max(start, 0), dim) if s > 0 else min(max(start, -1), dim - 1)
+        stop = start + e
+        # A negative stride may not run down to index 0 either: TFLite then wraps the end
+        # (-1 + dim) and reads outside the tensor.
+        require((0 <= stop <= dim) if s > 0 else (0 <= stop < dim), op,
+                f"offset slice of axis {i} ends at {stop}, outside 0..{dim}")
+        ends.append(stop)
+    return ends
+
+
 @register("STRIDED_SLICE")
 def lower_strided_slice(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x = graph.tensors[op.inputs[0]]
     begin = _const_ints(graph, op, 1, "begin")
     end = _const_ints(graph, op, 2, "end")
     strides = _const_ints(graph, op, 3, "strides")
-    require(not op.options.get("offset", False), op, "the offset option is not supported")
     require(0 not in strides, op, "a stride of 0")
-    spec = strided_slice_spec(begin, end, strides, op.options)
+    options = dict(op.options)
+    if options.pop("offset", False) and ctx.rounding == "tflite":
+        end = offset_ends(op, [int(d) for d in x.shape], begin, end, strides, options)
+        options["end_mask"] = 0
+    # (TFLite Micro ignores `offset`: under --rounding tflm the ends stay absolute.)
+    spec = strided_slice_spec(begin, end, strides, options)
     try:
         index = _input_index(x)[spec]
     except IndexError as exc:
@@ -165,6 +207,14 @@ def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     before = [int(a) for a, _ in pads] if rank else [0]
     require(out_dims == ([int(d) for d in y.shape] or [1]), op,
             f"padded shape {out_dims} is not the output shape {y.shape}")
+    call, consts = pad_call(op, in_dims, before, out_dims, value)
+    return OpLowering(call=call, headers=["ek_shape.h"], constants=list(consts))
+
+
+def pad_call(op: Op, in_dims: list[int], before: list[int], out_dims: list[int], value: int,
+             src: str = "{in0}", dst: str = "{out0}") -> tuple[str, list[ConstStruct]]:
+    """(C call, constants) of a constant-value pad of the 1-byte tensor src into dst."""
+    in_dims, before, out_dims = list(in_dims), list(before), list(out_dims)
     # Fold each unpadded innermost dimension into its outer neighbour (longer rows).
     while len(in_dims) > 1 and in_dims[-1] == out_dims[-1]:
         n = in_dims.pop()
@@ -178,8 +228,7 @@ def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     params = ConstStruct(cname(op, "pad"), "ek_pad_params_t", c_struct(
         ndims=len(in_dims), out_dims=c_ints(out_dims + [1] * pad), in_dims=c_ints(in_dims + [1] * pad),
         pad_before=c_ints(before + [0] * pad), pad_value=value))
-    return OpLowering(call=f"ek_pad_s8(&{{c:{params.name}}}, {{in0}}, {{out0}});",
-                      headers=["ek_shape.h"], constants=[params])
+    return f"ek_pad_s8(&{{c:{params.name}}}, {src}, {dst});", [params]
 
 
 # --- CONCATENATION --------------------------------------------------------------------------

@@ -64,6 +64,8 @@ def _fill(op: Op, values: list, graph: Graph) -> np.ndarray:
 
 
 def _gather(op: Op, values: list, graph: Graph) -> np.ndarray:
+    if op.options.get("batch_dims", 0):
+        raise _CannotFold  # np.take has no batch dimensions; the device lowering does
     return np.take(values[0], values[1], axis=op.options.get("axis", 0))
 
 
