@@ -134,7 +134,7 @@ def bsp_linker_script(board: Any) -> str | None:
         f"    RAM (rwx) : ORIGIN = 0x{ram.base:08X}, LENGTH = 0x{ram.size:X}\n"
         "}\n"
         'REGION_ALIAS("REGION_TEXT", CODE);\nREGION_ALIAS("REGION_RODATA", CODE);\n'
-        'REGION_ALIAS("REGION_RAM", RAM);\n'
+        'REGION_ALIAS("REGION_RAM", RAM);\nREGION_ALIAS("REGION_ARENA", RAM);\n'
         "__ram_end = ORIGIN(RAM) + LENGTH(RAM);\n"
         "__stack_min = 0x10000;\n"
         "INCLUDE ek_cortexm_sections.ld\n"
