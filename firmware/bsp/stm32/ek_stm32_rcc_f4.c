@@ -100,8 +100,11 @@ void ek_stm32_clock_init(ek_stm32_clocks_t *clocks)
 #endif
     FLASH_ACR = (uint32_t)EK_STM32_FLASH_WS | FLASH_ACR_PRFTEN | FLASH_ACR_ACCEL;
     (void)FLASH_ACR; /* read back: the new wait states are in effect */
-    RCC_CFGR = (ppre_bits(EK_STM32_APB1_DIV) << RCC_CFGR_PPRE1_SHIFT) |
-               (ppre_bits(EK_STM32_APB2_DIV) << RCC_CFGR_PPRE2_SHIFT) | RCC_CFGR_SW_PLL;
+    /* APB prescalers first (still on HSI), so no bus runs above its maximum. */
+    const uint32_t apb = (ppre_bits(EK_STM32_APB1_DIV) << RCC_CFGR_PPRE1_SHIFT) |
+                         (ppre_bits(EK_STM32_APB2_DIV) << RCC_CFGR_PPRE2_SHIFT);
+    RCC_CFGR = apb;
+    RCC_CFGR = apb | RCC_CFGR_SW_PLL;
     if (!ek_stm32_wait(&RCC_CFGR, RCC_CFGR_SWS_MASK, RCC_CFGR_SWS_PLL)) {
         RCC_CFGR = 0u;
         return;

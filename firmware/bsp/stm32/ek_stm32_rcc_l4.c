@@ -89,10 +89,12 @@ void ek_stm32_clock_init(ek_stm32_clocks_t *clocks)
     const uint32_t apb = (ppre_bits(EK_STM32_APB1_DIV) << RCC_CFGR_PPRE1_SHIFT) |
                          (ppre_bits(EK_STM32_APB2_DIV) << RCC_CFGR_PPRE2_SHIFT);
 #if EK_STM32_L4_BOOST
-    RCC_CFGR = apb | (RCC_CFGR_HPRE_DIV2 << RCC_CFGR_HPRE_SHIFT) | RCC_CFGR_SW_PLL;
+    const uint32_t hpre = RCC_CFGR_HPRE_DIV2 << RCC_CFGR_HPRE_SHIFT;
 #else
-    RCC_CFGR = apb | RCC_CFGR_SW_PLL;
+    const uint32_t hpre = 0u;
 #endif
+    RCC_CFGR = apb | hpre; /* prescalers first, still on MSI */
+    RCC_CFGR = apb | hpre | RCC_CFGR_SW_PLL;
     if (!ek_stm32_wait(&RCC_CFGR, RCC_CFGR_SWS_MASK, RCC_CFGR_SWS_PLL)) {
         RCC_CFGR = 0u; /* back to MSI, all prescalers /1 */
         return;
