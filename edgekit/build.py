@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.boards import Board, load_board
-from edgekit.codegen.render import render
+from edgekit.codegen.main_c import render_main_c
 from edgekit.errors import BoardError, CheckFailed, ModelError
 from edgekit.load import load_tflite_bytes
 from edgekit.pipeline import CompiledModel, check_integer_model, compile_model
@@ -58,12 +58,13 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
 
 
 def _sizes(project: Path, board: Board, compiled: CompiledModel) -> dict[str, Any]:
-    """Flash/RAM from the cross-compiled ELF when the toolchain is here, else an estimate."""
-    from edgekit.device.toolchain import compile_firmware, elf_size, toolchain_available
+    """Flash/RAM from the cross-compiled ELF when edgekit can build it here, else an estimate."""
+    from edgekit.targets import target_for
 
-    if toolchain_available(board):
-        elf = compile_firmware(project, board)
-        size = elf_size(elf, board)
+    target = target_for(board)
+    if target.can_build():
+        elf = target.build_elf(project)
+        size = target.elf_size(elf)
         flash = size["text"] + size["rodata"] + size["data"]
         return dict(size_source="elf", elf=str(elf), flash_bytes=flash, ram_bytes=size["data"] + size["bss"],
                     code_bytes=flash - compiled.generated.weights_bytes, sections=size)
@@ -109,8 +110,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
 
     sources = dict(compiled.generated.sources)
     build_id = compiled.model_hash[:12]
-    sources["main.c"] = render("firmware/main.c.j2", dict(board=board.name, num_ops=len(compiled.generated.ops),
-                                                            build_id=build_id))
+    sources["main.c"] = render_main_c(board=board.name, num_ops=len(compiled.generated.ops), build_id=build_id)
     from edgekit.codegen.project import write_project
 
     out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """The board catalog: boards/<name>.toml read into frozen, validated `Board` objects.
 
-Boards are data (see docs/DESIGN.md). This module only reads and checks them;
+Boards are data (../shared/docs/DESIGN.md; how to add one: docs/targets.md). This module only reads and checks them;
 every fact about a board lives in its TOML file, nowhere in the code.
 """
 

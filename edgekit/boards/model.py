@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from edgekit.kernels.variants import VARIANT_NAMES, kernel_variant
+
 # Allowed values of the enumerated fields. Extending one is a code change on purpose:
 # codegen and the firmware templates must know what each value means.
 ARCHES = (
@@ -24,7 +26,10 @@ ARCHES = (
     "riscv32",
     "host",
 )
-KERNEL_VARIANTS = ("portable", "arm-dsp", "arm-mve", "esp-nn-like")
+KERNEL_VARIANTS = VARIANT_NAMES  # edgekit/kernels/variants.py: only variants with kernels
+# How edgekit builds, flashes and reaches the board: one module of edgekit/targets/ each
+# (docs/targets.md).
+TARGETS = ("host", "qemu", "gcc-bare-metal", "platformio-arduino")
 # How the firmware counts time: dwt = DWT CYCCNT; systick = SysTick (24-bit);
 # ccount = Xtensa CCOUNT; mcycle = RISC-V mcycle/minstret CSRs; mpccr = ESP32-C3's
 # machine performance counter CSR 0x7E2 (it has no standard mcycle);
@@ -84,7 +89,7 @@ class MemoryRegion:
 
 @dataclass(frozen=True)
 class Qemu:
-    """How to run the board in QEMU (facts from docs/EMULATION.md, checked there)."""
+    """How to run the board in QEMU (facts from ../shared/docs/EMULATION.md, checked there)."""
 
     binary: str  # qemu-system-arm / qemu-system-riscv32
     machine: str  # -M value
@@ -133,6 +138,9 @@ class Board:
     power: Power | None = None  # real boards
     serial: Serial | None = None  # real boards
     qemu: Qemu | None = None  # emulated boards
+    target: str = ""  # one of TARGETS (required: the loader rejects a file without it)
+    bsp: str | None = None  # edgekit's own BSP family, firmware/bsp/<bsp>/ (qemu, gcc-bare-metal)
+    regions: tuple[MemoryRegion, ...] | None = None  # gcc-bare-metal: "code" and "ram" to link into
     path: Path | None = None  # the TOML file it was read from (not a TOML key)
 
     @property
@@ -151,12 +159,7 @@ class Board:
     @property
     def has_dsp(self) -> bool:
         """Arm DSP extension (SMLAD, SXTB16, SSAT) kernels apply."""
-        return self.kernel_variant in ("arm-dsp", "arm-mve")
-
-    @property
-    def has_mve(self) -> bool:
-        """Arm M-profile Vector Extension (Helium) kernels apply."""
-        return self.kernel_variant == "arm-mve"
+        return "__ARM_FEATURE_DSP" in kernel_variant(self.kernel_variant).isa_features
 
     @property
     def cpu_hz(self) -> int | None:
@@ -177,7 +180,7 @@ class Board:
         data = asdict(self)
         data["path"] = None if self.path is None else str(self.path)
         data.update(kind=self.kind, emulated=self.emulated, has_dsp=self.has_dsp,
-                    has_mve=self.has_mve, cc=self.cc)
+                    cc=self.cc)
         return _jsonable(data)
 
 
