@@ -74,13 +74,14 @@ def verify(model: str | Path, board: str = "host", samples: int = 10, inputs: st
 
 
 def flash(build_dir: str | Path | None = None, *, board: str | None = None,
-          port: str | None = None) -> Any:
+          port: str | None = None, emulate: bool = False) -> Any:
     """Flash the build in build_dir: QEMU in the background for emulated boards (its serial
-    URL recorded in the build dir), `pio run -t upload` for real ones.
+    URL recorded in the build dir), `pio run -t upload` for real ones; `emulate`: the real
+    board's image in QEMU's model of its chip.
     Returns edgekit.device.flash.FlashResult."""
     from edgekit.device.flash import flash_build
 
-    return flash_build(build_dir, board=board, port=port)
+    return flash_build(build_dir, board=board, port=port, emulate=emulate)
 
 
 def flash_stop(build_dir: str | Path | None = None) -> bool:

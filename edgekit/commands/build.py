@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="firmware reads this current sensor on the board's I2C (profile energy)")
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
     parser.add_argument("--shunt-mohm", type=int, default=100, help="its shunt resistor in milliohms")
+    parser.add_argument("--framework", choices=["arduino"],
+                        help="the board's Arduino project (PlatformIO) instead of edgekit's own "
+                             "bare-metal firmware (STM32 boards)")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
-                   shunt_mohm=args.shunt_mohm)
+                   shunt_mohm=args.shunt_mohm, framework=args.framework)
     report = result.report
     if args.json:
         print(json.dumps(report))
@@ -51,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
                       f"{100 * report['flash_bytes'] / report['board_flash_bytes']:.1f}%")
         table.add_row("RAM total" + estimate, _kb(report["ram_bytes"]), _kb(report["board_ram_bytes"]),
                       f"{100 * report['ram_bytes'] / report['board_ram_bytes']:.1f}%")
+        for region in report.get("regions") or ():  # the linked ELF, per memory region
+            stack = f" (stack {_kb(region['stack'])})" if region["stack"] else ""
+            table.add_row(f"  {region['name']}{stack}", _kb(region["used"]), _kb(region["size"]),
+                          f"{100 * region['used'] / region['size']:.1f}%")
         console = Console()
         console.print(table)
         console.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']} "
