@@ -75,11 +75,21 @@ void ek_bsp_flush(void)
     }
 }
 
+#ifndef EK_STM32_RX_IDLE_LOOPS
+#define EK_STM32_RX_IDLE_LOOPS 64u
+#endif
+
 int ek_bsp_poll_rx(void)
 {
     const uint32_t isr = EK_REG(g_uart + UART_ISR);
     if (isr & UART_ISR_RXNE) {
         return (int)(EK_REG(g_uart + UART_RDR) & 0xFFu);
+    }
+    /* Nothing yet: wait a little before the next status read. A byte takes ~87 us at
+     * 115200 baud, so this costs nothing on silicon; in QEMU every status read is a
+     * device access that holds QEMU's global lock (and on the F405 wakes its main loop),
+     * so reading it back to back starves the thread that delivers the host's bytes. */
+    for (volatile uint32_t i = 0; i < EK_STM32_RX_IDLE_LOOPS; ++i) {
     }
     if (isr & UART_ISR_ORE) {
         /* A byte was lost: clear the flag so reception goes on; the protocol's CRC and
