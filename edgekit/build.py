@@ -152,9 +152,10 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     build_id = compiled.model_hash[:12]
     sources["main.c"] = render_main_c(board=board.name, num_ops=len(compiled.generated.ops), build_id=build_id)
     from edgekit.codegen.project import write_project
+    from edgekit.targets import target_for
 
     out.mkdir(parents=True, exist_ok=True)
-    if power_sensor is not None and (board.emulated or board.is_host):
+    if power_sensor is not None and not target_for(board).needs_hardware:
         raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
     project = write_project(out, board, sources, _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm),
                             target_kind=target.kind)

@@ -163,10 +163,6 @@ class QemuProcess:
             raise DeviceError("QEMU is not running")
         return f"socket://127.0.0.1:{self.port}"
 
-    @property
-    def pid(self) -> int | None:
-        return None if self._proc is None else self._proc.pid
-
     def __enter__(self) -> QemuProcess:  # noqa: PYI034 (Self needs Python 3.11)
         return self.start()
 
@@ -198,10 +194,6 @@ class QemuProcess:
             self.check_alive()
             raise DeviceError(f"cannot connect to QEMU's serial port {self.url}: {exc}") from None
 
-    def poll(self) -> int | None:
-        """QEMU's exit status, or None while it runs."""
-        return None if self._proc is None else self._proc.poll()
-
     def check_alive(self) -> None:
         """Raise DeviceError (with QEMU's exit status and message tail) if QEMU has died."""
         if self._proc is None or self._proc.poll() is not None:
@@ -217,9 +209,6 @@ class QemuProcess:
             return self._proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise DeviceError(f"QEMU still running after {timeout_s:.0f} s") from None
-
-    def stderr_tail(self) -> list[str]:
-        return [] if self._log is None else _log_lines(self._log)
 
     def stop(self) -> None:
         """Kill QEMU's whole process group (idempotent)."""
