@@ -49,13 +49,14 @@ def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
 
 def build(model: str | Path, board: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None) -> Any:
+          power_sensor: str | None = None, framework: str | None = None) -> Any:
     """Generate the PlatformIO project for `board` in out_dir (default build/<model>-<board>/)
-    and report.json; returns edgekit.build.BuildResult (report dict, fits)."""
+    and report.json; returns edgekit.build.BuildResult (report dict, fits). `framework=
+    "arduino"`: the board's Arduino project instead of edgekit's bare-metal firmware."""
     from edgekit.build import build as run
 
     return run(model, board, out_dir, calib=calib, rounding=rounding, planner=planner, compile_elf=compile_elf,
-               power_sensor=power_sensor)
+               power_sensor=power_sensor, framework=framework)
 
 
 def verify(model: str | Path, board: str = "host", samples: int = 10, inputs: str | Path | None = None,
@@ -75,13 +76,14 @@ def verify(model: str | Path, board: str = "host", samples: int = 10, inputs: st
 
 
 def flash(build_dir: str | Path | None = None, *, board: str | None = None,
-          port: str | None = None) -> Any:
+          port: str | None = None, emulate: bool = False) -> Any:
     """Flash the build in build_dir: QEMU in the background for emulated boards (its serial
-    URL recorded in the build dir), `pio run -t upload` for real ones.
+    URL recorded in the build dir), `pio run -t upload` for real ones; `emulate`: the real
+    board's image in QEMU's model of its chip.
     Returns edgekit.device.flash.FlashResult."""
     from edgekit.device.flash import flash_build
 
-    return flash_build(build_dir, board=board, port=port)
+    return flash_build(build_dir, board=board, port=port, emulate=emulate)
 
 
 def flash_stop(build_dir: str | Path | None = None) -> bool:

@@ -16,6 +16,8 @@ from edgekit.errors import BoardError, CheckFailed, EdgekitError, InternalError,
 from edgekit.load import load_tflite_bytes
 from edgekit.passes import rewrite_float_islands
 from edgekit.pipeline import CompiledModel, check_integer_model, compile_model
+from edgekit.targets.base import Target
+from edgekit.targets.regions import RegionOverflow
 
 FLOAT_MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
 
@@ -63,21 +65,51 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
     return target, target.read_bytes()
 
 
-def _sizes(project: Path, board: Board, compiled: CompiledModel) -> dict[str, Any]:
-    """Flash/RAM from the cross-compiled ELF when edgekit can build it here, else an estimate."""
-    from edgekit.targets import target_for
+def _sizes(project: Path, target: Target, compiled: CompiledModel) -> dict[str, Any]:
+    """Flash/RAM from the cross-compiled ELF when edgekit can build it here, else an estimate.
 
-    target = target_for(board)
+    Bare-metal targets also give the bytes per memory region; a link that does not fit
+    (RegionOverflow) is measured all the same, and the report says where it overflows."""
     if target.can_build():
-        elf = target.build_elf(project)
+        try:
+            elf = target.build_elf(project)
+            regions = target.region_sizes(elf)
+        except RegionOverflow as overflow:
+            elf, regions = overflow.elf, overflow.uses
         size = target.elf_size(elf)
         flash = size["text"] + size["rodata"] + size["data"]
         return dict(size_source="elf", elf=str(elf), flash_bytes=flash, ram_bytes=size["data"] + size["bss"],
-                    code_bytes=flash - compiled.generated.weights_bytes, sections=size)
+                    code_bytes=flash - compiled.generated.weights_bytes, sections=size,
+                    regions=None if regions is None else [use.to_json() for use in regions])
     # Estimate: weights + the kernels and runtime's typical code size + arena + runtime RAM.
     code_estimate = 24 * 1024
     return dict(size_source="estimate", elf=None, flash_bytes=compiled.generated.weights_bytes + code_estimate,
-                ram_bytes=compiled.generated.arena_bytes + 4096, code_bytes=code_estimate, sections=None)
+                ram_bytes=compiled.generated.arena_bytes + 4096, code_bytes=code_estimate, sections=None,
+                regions=None)
+
+
+def _region_fit(regions: list[dict[str, Any]], flash_region: str | None) -> tuple[int, int, list[str]]:
+    """Bytes over in flash and in RAM, and "REGION by N bytes" for each full region."""
+    flash_over = ram_over = 0
+    full = []
+    for region in regions:
+        over = max(region["used"] - region["size"], 0)
+        if over:
+            stack = f", {region['stack']:,} of them stack" if region["stack"] else ""
+            full.append(f"{region['name']} by {over:,} bytes ({region['used']:,} of "
+                        f"{region['size']:,}{stack})")
+        if region["name"] == flash_region:
+            flash_over += over
+        else:
+            ram_over += over
+    return flash_over, ram_over, full
+
+
+def _arena_region(regions: list[dict[str, Any]] | None) -> str | None:
+    for region in regions or ():
+        if ".ek_arena" in region["sections"]:
+            return str(region["name"])
+    return None
 
 
 POWER_SENSORS = {"ina219": 1, "ina226": 2}
@@ -136,13 +168,20 @@ def _write_plan(out: Path, compiled: CompiledModel) -> None:
 def build(model: str | Path, board_name: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
           power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
-          baud: int | None = None) -> BuildResult:
+          baud: int | None = None, framework: str | None = None) -> BuildResult:
+    """`framework="arduino"`: the board's Arduino project instead of its own target
+    (the STM32 boards build bare metal by default)."""
+    from edgekit.targets import target_for
+
     model = Path(model)
     board = with_baud(load_board(board_name), baud)
+    if framework not in (None, "arduino"):
+        raise BoardError(f"unknown framework {framework!r}: the only other framework is 'arduino'")
+    target = target_for(board, "platformio-arduino" if framework == "arduino" else None)
     out = Path(out_dir) if out_dir is not None else default_out_dir(model, board.name)
     created = not out.exists()
     try:
-        return _build(model, board, out, calib, rounding, planner, compile_elf, power_sensor,
+        return _build(model, board, target, out, calib, rounding, planner, compile_elf, power_sensor,
                       sensor_i2c_addr, shunt_mohm)
     except EdgekitError as exc:
         # A user error leaves no half-made folder behind; an internal error keeps the
@@ -172,12 +211,10 @@ def with_baud(board: Board, baud: int | None) -> Board:
     return replace(board, serial=replace(board.serial, baud=baud))
 
 
-def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: str, planner: str,
-           compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
+def _build(model: Path, board: Board, target: Target, out: Path, calib: str | None, rounding: str,
+           planner: str, compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
            shunt_mohm: int) -> BuildResult:
-    from edgekit.targets import target_for
-
-    if power_sensor is not None and not target_for(board).needs_hardware:
+    if power_sensor is not None and not target.needs_hardware:
         raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
     power_defines = _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm)
     model_path, model_bytes = int8_model_bytes(model, out, calib)
@@ -189,13 +226,14 @@ def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: st
     from edgekit.codegen.project import write_project
 
     out.mkdir(parents=True, exist_ok=True)
-    project = write_project(out, board, sources, power_defines)
+    project = write_project(out, board, sources, power_defines, target_kind=target.kind)
     if model_path.resolve() != (out / "model.tflite").resolve():
         shutil.copyfile(model_path, out / "model.tflite")  # the int8 model the firmware was built from
 
     _write_plan(out, compiled)
-    sizes = _sizes(project, board, compiled) if compile_elf else dict(
-        size_source="not compiled", elf=None, flash_bytes=0, ram_bytes=0, code_bytes=0, sections=None)
+    sizes: dict[str, Any] = _sizes(project, target, compiled) if compile_elf else dict(
+        size_source="not compiled", elf=None, flash_bytes=0, ram_bytes=0, code_bytes=0, sections=None,
+        regions=None)
     plan = compiled.plan
     flash_over = sizes["flash_bytes"] - board.flash_bytes
     # With an ELF, its RAM (.data + .bss, the arena included) against the board's RAM;
@@ -204,6 +242,9 @@ def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: st
     ram_limit = board.ram_bytes if from_elf else board.usable_ram_bytes
     ram_used = sizes["ram_bytes"] if from_elf else compiled.generated.arena_bytes
     ram_over = ram_used - ram_limit
+    full_regions: list[str] = []
+    if sizes["regions"] is not None:  # the linker's regions decide, the stack included
+        flash_over, ram_over, full_regions = _region_fit(sizes["regions"], target.flash_region())
     report: dict[str, Any] = dict(
         model=str(model.resolve()), model_int8=str((out / "model.tflite").resolve()),
         model_sha256=compiled.model_hash,
@@ -214,6 +255,8 @@ def _build(model: Path, board: Board, out: Path, calib: str | None, rounding: st
         flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], code_bytes=sizes["code_bytes"],
         size_source=sizes["size_source"], elf=None if sizes["elf"] is None else str(Path(str(sizes["elf"])).resolve()),
         sections=sizes["sections"],
+        regions=sizes["regions"], arena_region=_arena_region(sizes["regions"]),
+        full_regions=full_regions, target=target.kind,
         board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes,
         board_usable_ram_bytes=board.usable_ram_bytes,
         baud=board.serial.baud if board.serial is not None else None,
@@ -231,7 +274,10 @@ def require_fit(result: BuildResult) -> None:
     report = result.report
     if report["fits"]:
         return
-    parts = []
+    parts = list(report.get("full_regions") or [])
+    if parts:
+        raise CheckFailed(f"the model does not fit on {report['board']}: {'; '.join(parts)} "
+                          f"(report in {result.out_dir / 'report.json'})")
     if report["ram_over_bytes"]:
         parts.append(f"{report['ram_over_bytes']:,} bytes too much RAM ({ram_budget(report)})")
     if report["flash_over_bytes"]:

@@ -43,7 +43,15 @@ def test_every_toml_loads(name: str) -> None:
     assert board.usable_ram_bytes <= board.ram_bytes
     if board.kind == "real":
         assert board.power and board.serial and board.cpu_mhz
-        assert (board.platformio is not None) == (board.target == "platformio-arduino")
+        # An stm32 board keeps its Arduino project for `build --framework arduino`.
+        if board.target == "platformio-arduino":
+            assert board.platformio is not None
+        if board.target == "stm32":
+            assert board.stm32 is not None and board.regions
+            # One fact, one place: flash is the code region, RAM the other regions.
+            sizes = {r.name: r.size for r in board.regions}
+            assert board.flash_bytes == sizes.pop(board.stm32.code_region)
+            assert board.ram_bytes == sum(sizes.values())
         assert board.power.source and board.power.idle_mw < board.power.active_mw
     if board.emulated:
         assert board.upload == "qemu" and board.platformio is None
@@ -190,7 +198,7 @@ BREAKAGES = [
      "'serial.usb_vid_pid[0]'"),
     ('usb_vid_pid = ["0483:374B", "0483:374E"]', 'usb_vid_pid = "0483:374B"',
      "'serial.usb_vid_pid' must be an array"),
-    ("usable_ram_bytes = 622592", "usable_ram_bytes = 655361", "'usable_ram_bytes'"),
+    ("usable_ram_bytes = 393216", "usable_ram_bytes = 655361", "'usable_ram_bytes'"),
     ("arena_alignment = 16", "arena_alignment = 12", "'arena_alignment'"),
     ('[serial]\nbaud = 115200', '[serial]\nbaud = 115200\n[serial.x]', "'serial.x' unknown"),
     ('board = "nucleo_l4r5zi"', 'board = "nucleo_l4r5zi', "not valid TOML"),

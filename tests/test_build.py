@@ -53,8 +53,10 @@ def test_build_table(mlperf_models, tmp_path):
 def test_real_board_project_is_a_platformio_project(board, mlperf_models, tmp_path):
     """Compiling these needs the vendor platform, which PlatformIO cannot download offline;
     the generated ini and sources are checked here, the Arm C through the cross compiler
-    in test_generated_c_cross_compiles."""
-    result = build(mlperf_models["kws"], board, tmp_path)
+    in test_generated_c_cross_compiles. nucleo_l4r5zi: its Arduino project, which
+    `--framework arduino` asks for (it builds bare metal by default)."""
+    framework = "arduino" if board == "nucleo_l4r5zi" else None
+    result = build(mlperf_models["kws"], board, tmp_path, framework=framework)
     ini = configparser.ConfigParser()
     ini.read(tmp_path / "platformio.ini")
     env = ini[f"env:{board}"]
@@ -115,9 +117,15 @@ def test_build_saves_plan(mlperf_models, tmp_path):
 
 
 def test_power_sensor_defines_reach_a_real_board_project(mlperf_models, tmp_path):
-    build(mlperf_models["ad"], "nucleo_l4r5zi", tmp_path, power_sensor="ina226")
+    build(mlperf_models["ad"], "nucleo_l4r5zi", tmp_path, power_sensor="ina226", framework="arduino")
     ini = (tmp_path / "platformio.ini").read_text()
     assert "EK_POWER_SENSOR=2" in ini and "EK_POWER_I2C_ADDR=0x40" in ini
+
+
+def test_power_sensor_on_the_bare_metal_stm32_bsp_is_a_clear_error(mlperf_models, tmp_path):
+    result = _edgekit("build", str(mlperf_models["ad"]), "--board", "nucleo_l4r5zi", "-o",
+                      str(tmp_path), "--power-sensor", "ina226")
+    assert result.returncode == 2 and "no I2C driver" in result.stderr
 
 
 def test_power_sensor_on_emulated_board_is_a_clear_error(mlperf_models, tmp_path):

@@ -135,9 +135,11 @@ def test_pio_failure_is_one_clear_line(tmp_path: Path, pio_core: Path) -> None:
 def test_real_board_platformio_ini(tmp_path: Path, board_name: str, platform: str,
                                    define: str | None) -> None:
     # Building these needs the vendor PlatformIO platform (downloaded on a user's machine);
-    # offline we check what PlatformIO will read.
+    # offline we check what PlatformIO will read. nucleo_l4r5zi builds bare metal by
+    # default; its Arduino project is `build --framework arduino`.
     board = load_board(board_name)
-    project = write_project(tmp_path / board_name, board, {"main.c": PROBE.read_text()})
+    project = write_project(tmp_path / board_name, board, {"main.c": PROBE.read_text()},
+                            target_kind="platformio-arduino")
     ini = configparser.ConfigParser()
     ini.read(project / "platformio.ini")
     env = ini[f"env:{board_name}"]
@@ -172,8 +174,9 @@ def test_real_board_c_sources_cross_compile(tmp_path: Path) -> None:
     arm-none-eabi-gcc, the board's CPU flags and -Werror. Linking needs the vendor
     Arduino framework, which cannot be downloaded here."""
     board = load_board("nucleo_l4r5zi")
-    project = write_project(tmp_path / "proj", board, {"main.c": PROBE.read_text()})
-    target = target_for(board)
+    project = write_project(tmp_path / "proj", board, {"main.c": PROBE.read_text()},
+                            target_kind="platformio-arduino")  # --framework arduino
+    target = target_for(board, "platformio-arduino")
     assert isinstance(target, PlatformioArduinoTarget)
     objects = target.check_compile(project)
     names = {o.name for o in objects}

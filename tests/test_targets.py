@@ -128,8 +128,12 @@ def bare_metal_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         [jinja2.FileSystemLoader(str(templates)), env.loader]))
     text = (data_dir("boards") / "nucleo_f446re.toml").read_text()
     text = text.replace('name = "nucleo_f446re"', 'name = "testboard"')
-    text = re.sub(r'target = "platformio-arduino"[^\n]*', 'target = "gcc-bare-metal"\nbsp = "testfamily"', text)
+    # nucleo_f446re is an stm32 board: keep its core and facts, drop its chip tables.
+    text = re.sub(r'target = "stm32"[^\n]*\nbsp = "stm32"', 'target = "gcc-bare-metal"\nbsp = "testfamily"', text)
     text = re.sub(r"\[platformio\][^\[]*", "", text)
+    text = re.sub(r"(?ms)^\[stm32\].*?(?=^\[)", "", text)
+    text = re.sub(r"(?ms)^\[\[regions\]\].*?(?=^\[)", "", text)
+    text = text.replace("usable_ram_bytes", "flash_bytes = 524288\nram_bytes = 131072\nusable_ram_bytes", 1)
     text += ('\n[[regions]]\nname = "code"\nbase = 0x00000000\nsize = 0x00400000\n'
              '\n[[regions]]\nname = "ram"\nbase = 0x20000000\nsize = 0x00400000\n')
     path = tmp_path / "testboard.toml"

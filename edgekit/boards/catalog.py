@@ -59,10 +59,30 @@ def read_board(path: Path) -> Board:
         raise BoardError(f"board file {path}: cannot read it ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise BoardError(f"board file {path}: not valid TOML ({exc})") from None
-    table = _with_emulated_sizes(table, path)
+    table = _with_region_sizes(_with_emulated_sizes(table, path), path)
     board = build(Board, table, path)
     check_board(board, path)
     return dataclasses.replace(board, path=path.resolve())
+
+
+def _with_region_sizes(table: dict[str, Any], path: Path) -> dict[str, Any]:
+    """An STM32 board's flash is its code region and its RAM the other regions together
+    ([[regions]] and [stm32].code_region): the TOML must not repeat them."""
+    chip, regions = table.get("stm32"), table.get("regions")
+    if not isinstance(chip, dict) or not isinstance(regions, list):
+        return table
+    code = chip.get("code_region")
+    sizes = {r.get("name"): r.get("size") for r in regions if isinstance(r, dict)}
+    if code not in sizes or not all(isinstance(v, int) for v in sizes.values()):
+        return table  # build() and check_board report the problem
+    table = dict(table)
+    for field in ("flash_bytes", "ram_bytes"):
+        if field in table:
+            raise BoardError(f"board file {path}: field '{field}' must be absent for an stm32"
+                             " board (it comes from [[regions]])")
+    table["flash_bytes"] = sizes[code]
+    table["ram_bytes"] = sum(size for name, size in sizes.items() if name != code)
+    return table
 
 
 def _with_emulated_sizes(table: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -29,7 +29,7 @@ ARCHES = (
 KERNEL_VARIANTS = VARIANT_NAMES  # edgekit/kernels/variants.py: only variants with kernels
 # How edgekit builds, flashes and reaches the board: one module of edgekit/targets/ each
 # (docs/targets.md).
-TARGETS = ("host", "qemu", "gcc-bare-metal", "platformio-arduino")
+TARGETS = ("host", "qemu", "gcc-bare-metal", "stm32", "platformio-arduino")
 # How the firmware counts time: dwt = DWT CYCCNT; systick = SysTick (24-bit);
 # ccount = Xtensa CCOUNT; mcycle = RISC-V mcycle/minstret CSRs; mpccr = ESP32-C3's
 # machine performance counter CSR 0x7E2 (it has no standard mcycle);
@@ -39,7 +39,9 @@ TIMERS = ("dwt", "systick", "ccount", "mcycle", "mpccr", "cmsdk-timer", "fpgaio-
 # PlatformIO upload protocols (plus qemu: start the ELF in QEMU; local: run on the host).
 UPLOAD_METHODS = ("esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba", "qemu", "local")
 QEMU_EXITS = ("semihosting", "sifive-test")
-QEMU_UARTS = ("cmsdk-apb-uart", "ns16550a")
+QEMU_UARTS = ("cmsdk-apb-uart", "ns16550a", "stm32-usart")
+STM32_FAMILIES = ("l4", "f4", "f7")  # firmware/bsp/stm32/ek_stm32_rcc_<l4|f4>.c
+STM32_EMULATED_TIMERS = ("systick", "tim2")
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class Qemu:
     vtor: int  # where the vector table must be linked (Arm); reset PC (RISC-V)
     exit: str  # one of QEMU_EXITS: how the guest ends QEMU
     exit_base: int | None  # MMIO address of the exit device (sifive-test), else None
-    regions: tuple[MemoryRegion, ...]  # must include "code" and "ram"
+    regions: tuple[MemoryRegion, ...] = ()  # target qemu: must include "code" and "ram"
 
     def region(self, name: str) -> MemoryRegion:
         for region in self.regions:
@@ -116,6 +118,38 @@ class Qemu:
     @property
     def ram(self) -> MemoryRegion:
         return self.region("ram")
+
+
+@dataclass(frozen=True)
+class Stm32:
+    """An STM32 board's chip set-up for firmware/bsp/stm32/ (reference manuals RM0351,
+    RM0432, RM0090, RM0390, RM0385): clock tree, the debug probe's UART, which memory
+    region holds what."""
+
+    family: str  # one of STM32_FAMILIES
+    pll_m: int  # PLL input divider
+    pll_n: int  # VCO multiplier
+    flash_wait_states: int  # FLASH_ACR LATENCY at the rated clock
+    apb1_div: int  # APB1 prescaler (1, 2, 4, 8, 16)
+    apb2_div: int
+    uart: str  # USART1, USART2 or LPUART1 (the ST-LINK virtual COM port)
+    uart_tx: str  # "PB6"
+    uart_rx: str
+    uart_af: int  # GPIO alternate function of both pins
+    code_region: str  # [[regions]] name: vectors, code, weights, the .data image
+    ram_region: str  # .data, .bss, heap and stack
+    arena_regions: tuple[str, ...]  # where the tensor arena may go, fastest first
+    stack_bytes: int  # the least stack the linker leaves (ASSERT)
+    emulated_timer: str  # one of STM32_EMULATED_TIMERS: the tick source where DWT does not count
+    pll_r: int | None = None  # L4: SYSCLK divider; F446: PLLR
+    pll_p: int | None = None  # F4/F7: SYSCLK divider
+    pll_q: int | None = None  # F4/F7: 48 MHz domain divider
+    boost: bool = False  # L4+: Range 1 boost (above 80 MHz)
+    vddio2: bool = False  # L4+: port G is powered from VDDIO2 (PWR_CR2 IOSV)
+    hse_hz: int | None = None  # F4/F7: HSE crystal or bypass clock
+    hse_bypass: bool = False  # HSE from an external clock (the ST-LINK's MCO)
+    pwr_vos: int | None = None  # F4/F7: PWR_CR VOS bits for scale 1
+    overdrive: bool = False  # F446/F7: over-drive for 180/216 MHz
 
 
 @dataclass(frozen=True)
@@ -141,6 +175,8 @@ class Board:
     target: str = ""  # one of TARGETS (required: the loader rejects a file without it)
     bsp: str | None = None  # edgekit's own BSP family, firmware/bsp/<bsp>/ (qemu, gcc-bare-metal)
     regions: tuple[MemoryRegion, ...] | None = None  # gcc-bare-metal: "code" and "ram" to link into
+    stm32: Stm32 | None = None  # target stm32: the chip's set-up (firmware/bsp/stm32/)
+    emulation: Qemu | None = None  # a real board whose chip QEMU models: `flash --emulate`
     path: Path | None = None  # the TOML file it was read from (not a TOML key)
 
     @property

@@ -148,19 +148,53 @@ def _check_target(board: model.Board, require: Any) -> None:
     require((target == "host") == board.is_host, "target", "is 'host' for (only) the host board")
     require((target == "qemu") == (board.qemu is not None), "target",
             "is 'qemu' for (only) a board with a [qemu] table")
-    require((target == "platformio-arduino") == (board.platformio is not None), "platformio",
-            "is needed by (and only by) target 'platformio-arduino'")
+    # An stm32 board may keep a [platformio] table: `edgekit build --framework arduino`.
+    require(target in ("platformio-arduino", "stm32") or board.platformio is None, "platformio",
+            "is read by targets 'platformio-arduino' and 'stm32' (--framework arduino) only")
+    require(target != "platformio-arduino" or board.platformio is not None, "platformio",
+            "is needed by target 'platformio-arduino'")
     if board.platformio is not None:
         require(board.platformio.framework == "arduino", "platformio.framework",
                 "must be 'arduino' (target 'platformio-arduino')")
-    needs_bsp = target in ("qemu", "gcc-bare-metal")
+    needs_bsp = target in ("qemu", "gcc-bare-metal", "stm32")
     require((board.bsp is not None) == needs_bsp, "bsp",
-            "names the firmware/bsp/ family of (only) targets 'qemu' and 'gcc-bare-metal'")
+            "names the firmware/bsp/ family of (only) targets 'qemu', 'gcc-bare-metal', 'stm32'")
     region_names = {region.name for region in board.regions or ()}
-    require((target == "gcc-bare-metal") == (board.regions is not None), "regions",
-            "are the memory map of (only) target 'gcc-bare-metal'")
-    if board.regions is not None:
+    require((target in ("gcc-bare-metal", "stm32")) == (board.regions is not None), "regions",
+            "are the memory map of (only) targets 'gcc-bare-metal' and 'stm32'")
+    if target == "gcc-bare-metal":
         require({"code", "ram"} <= region_names, "regions", "need regions named 'code' and 'ram'")
+    require((target == "stm32") == (board.stm32 is not None), "stm32",
+            "is the chip set-up of (only) target 'stm32'")
+    require(board.emulation is None or target == "stm32", "emulation",
+            "is for real boards of target 'stm32' whose chip QEMU models")
+    if board.stm32 is not None:
+        _check_stm32(board, board.stm32, region_names, require)
+
+
+def _check_stm32(board: model.Board, chip: model.Stm32, region_names: set[str],
+                 require: Any) -> None:
+    require(board.bsp == "stm32", "bsp", "must be 'stm32' for target 'stm32'")
+    require(chip.family in model.STM32_FAMILIES, "stm32.family",
+            f"is {chip.family!r}, must be one of: {', '.join(model.STM32_FAMILIES)}")
+    require(chip.emulated_timer in model.STM32_EMULATED_TIMERS, "stm32.emulated_timer",
+            f"must be one of: {', '.join(model.STM32_EMULATED_TIMERS)}")
+    for where in ("code_region", "ram_region"):
+        require(getattr(chip, where) in region_names, f"stm32.{where}",
+                f"names no [[regions]] entry (have: {', '.join(sorted(region_names))})")
+    require(len(chip.arena_regions) > 0 and set(chip.arena_regions) <= region_names,
+            "stm32.arena_regions", "must name [[regions]] entries")
+    require(chip.code_region not in chip.arena_regions, "stm32.arena_regions",
+            "cannot hold the flash region")
+    for where in ("apb1_div", "apb2_div"):
+        require(getattr(chip, where) in (1, 2, 4, 8, 16), f"stm32.{where}", "must be 1, 2, 4, 8 or 16")
+    if chip.family == "l4":
+        require(chip.pll_r in (2, 4, 6, 8), "stm32.pll_r", "must be 2, 4, 6 or 8 on the L4")
+    else:
+        for where in ("hse_hz", "pll_p", "pll_q", "pwr_vos"):
+            require(getattr(chip, where) is not None, f"stm32.{where}", "missing (F4/F7)")
+        require(chip.pll_p in (2, 4, 6, 8), "stm32.pll_p", "must be 2, 4, 6 or 8")
+    require(chip.stack_bytes > 0, "stm32.stack_bytes", "must be positive")
 
 
 def _check_qemu(board: model.Board, qemu: model.Qemu, require: Any, one_of: Any) -> None:

@@ -47,18 +47,19 @@ def _previous_sources(out: Path) -> list[str]:
 
 def write_project(
     out_dir: Path | str, board: Board, sources: dict[str, str],
-    defines: dict[str, str] | None = None,
+    defines: dict[str, str] | None = None, target_kind: str | None = None,
 ) -> Path:
     """Write the project for `board` into out_dir; returns out_dir.
 
     `sources` maps file names (model.c, model.h, model_data.c, main.c, ...) to their text;
     they go to src/. `defines` are extra preprocessor macros for every source.
+    `target_kind` picks another target the board allows (`build --framework arduino`).
     """
     out = Path(out_dir)
     for name in sources:
         if "/" in name or "\\" in name or name.startswith("."):
             raise InternalError(f"generated source name {name!r} must be a plain file name")
-    target = target_for(board)
+    target = target_for(board, target_kind)
     out.mkdir(parents=True, exist_ok=True)
     src = out / "src"
     # Stale files from an earlier build (another board's BSP, a source the new model no

@@ -56,7 +56,8 @@ def _print_table(boards: list[Board]) -> None:
             _size(board.ram_bytes),
             _size(board.usable_ram_bytes),
             board.kernel_variant,
-            f"yes ({board.qemu.machine})" if board.qemu else "host cc" if board.is_host else "no",
+            f"yes ({board.qemu.machine})" if board.qemu else "host cc" if board.is_host
+            else "--emulate" if board.emulation else "no",
         )
     console = Console()
     if not console.is_terminal:  # piped: do not squeeze the table into 80 columns

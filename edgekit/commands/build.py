@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baud", type=int, metavar="N",
                         help="real boards: serial rate of the firmware (default: the board's); "
                         "validate and profile use it too")
+    parser.add_argument("--framework", choices=["arduino"],
+                        help="the board's Arduino project (PlatformIO) instead of edgekit's own "
+                             "bare-metal firmware (STM32 boards)")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
-                   shunt_mohm=args.shunt_mohm, baud=args.baud)
+                   shunt_mohm=args.shunt_mohm, baud=args.baud, framework=args.framework)
     report = result.report
     if args.json:
         print(json.dumps(report))
@@ -69,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         table.add_row("RAM total" + estimate, _kb(report["ram_bytes"]),
                       "" if arena_checked else _kb(limit),
                       "" if arena_checked else use(report["ram_bytes"], limit))
+        for region in report.get("regions") or ():  # the linked ELF, per memory region
+            stack = f" (stack {_kb(region['stack'])})" if region["stack"] else ""
+            table.add_row(f"  {region['name']}{stack}", _kb(region["used"]), _kb(region["size"]),
+                          use(region["used"], region["size"]))
         out = console()
         out.print(table)
         out.print(f"RAM check: {ram_budget(report)}", markup=False, highlight=False)

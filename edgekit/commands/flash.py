@@ -11,6 +11,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", nargs="?", default=".", help="build directory (default: .)")
     parser.add_argument("--board", help="board (default: the build's)")
     parser.add_argument("--port", help="upload port (default: found by the board's USB id)")
+    parser.add_argument("--emulate", action="store_true",
+                        help="run the image built for the real board in QEMU's model of its chip"
+                             " (disco_l475vg_iot01a, netduinoplus2)")
     parser.add_argument("--stop", action="store_true",
                         help="stop the QEMU that an earlier flash left running")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -28,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("stopped QEMU" if stopped else "no QEMU was running for this build")
         return 0
-    result = api.flash(args.dir, board=args.board, port=args.port)
+    result = api.flash(args.dir, board=args.board, port=args.port, emulate=args.emulate)
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgekit.device.session import connect, read_build
+from edgekit.device.session import build_target, connect, read_build
 from edgekit.errors import EdgekitError
 
 
@@ -29,12 +29,13 @@ class FlashResult:
 
 
 def flash_build(build_dir: str | Path | None = None, *, board: str | None = None,
-                port: str | None = None, check: bool = True) -> FlashResult:
-    from edgekit.targets import target_for
-
+                port: str | None = None, check: bool = True, emulate: bool = False) -> FlashResult:
+    """`emulate`: run the image built for a real board in QEMU's model of its chip."""
     build = read_build(build_dir, board)
-    target = target_for(build.board)
-    flashed = target.flash(build.dir, port)
+    target = build_target(build)
+    if emulate and port:
+        raise EdgekitError("--emulate starts QEMU: --port does not apply")
+    flashed = target.emulate(build.dir) if emulate else target.flash(build.dir, port)
     model = None
     if check and flashed.link_url is not None:
         try:
@@ -43,16 +44,14 @@ def flash_build(build_dir: str | Path | None = None, *, board: str | None = None
         except EdgekitError:
             target.stop(build.dir)
             raise
-    return FlashResult(build.board.name, build.board.kind, flashed.port,
+    return FlashResult(build.board.name, "emulated" if emulate else build.board.kind, flashed.port,
                        None if flashed.elf is None else str(flashed.elf), flashed.pid, model)
 
 
 def stop(build_dir: str | Path | None = None) -> bool:
     """Stop what `flash` left running for the build (a QEMU); True if something was."""
-    from edgekit.targets import target_for
-
     try:
         build = read_build(build_dir)
     except EdgekitError:
         return False  # no build here: nothing of ours runs
-    return target_for(build.board).stop(build.dir)
+    return build_target(build).stop(build.dir)

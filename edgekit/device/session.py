@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgekit.boards.model import Board
 from edgekit.device.link import DeviceLink
 from edgekit.errors import BoardError, BuildError
+
+if TYPE_CHECKING:
+    from edgekit.targets.base import Target
 
 REPORT = "report.json"
 
@@ -66,11 +69,18 @@ def read_build(build_dir: str | Path | None, board_name: str | None = None) -> B
     return BuildInfo(path, report, load_board(name))
 
 
-def firmware_elf(build: BuildInfo, rebuild: bool = False) -> Path:
-    """The build's compiled firmware, compiled now when missing or older than src/."""
+def build_target(build: BuildInfo) -> Target:
+    """The target the build was made for (its report says; `--framework arduino` may have
+    chosen another than the board's own)."""
     from edgekit.targets import target_for
 
-    return target_for(build.board).firmware(build.dir, rebuild)
+    kind = build.report.get("target")
+    return target_for(build.board, kind if isinstance(kind, str) else None)
+
+
+def firmware_elf(build: BuildInfo, rebuild: bool = False) -> Path:
+    """The build's compiled firmware, compiled now when missing or older than src/."""
+    return build_target(build).firmware(build.dir, rebuild)
 
 
 @contextmanager
@@ -80,9 +90,7 @@ def device_url(build: BuildInfo, port: str | None = None) -> Iterator[str]:
     if port:
         yield port
         return
-    from edgekit.targets import target_for
-
-    with target_for(build.board).open_link(build.dir) as url:
+    with build_target(build).open_link(build.dir) as url:
         yield url
 
 

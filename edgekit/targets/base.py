@@ -18,6 +18,7 @@ from typing import ClassVar
 import edgekit.targets.gcc as gcc
 from edgekit.boards.model import Board
 from edgekit.errors import BoardError
+from edgekit.targets.regions import RegionUse
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,16 @@ class Target(ABC):
         """text/rodata/data/bss/flash/ram bytes of an ELF this target built."""
         return gcc.elf_size(elf)
 
+    def region_sizes(self, elf: Path) -> list[RegionUse] | None:
+        """Bytes per memory region of an ELF this target linked (stack included), or None
+        where edgekit does not own the memory map (Arduino cores, the host)."""
+        del elf
+        return None
+
+    def flash_region(self) -> str | None:
+        """The name of the region that region_sizes counts as flash."""
+        return None
+
     def firmware(self, project: Path, rebuild: bool = False) -> Path:
         """The project's ELF, compiled now when missing or older than src/."""
         elf = gcc.default_elf(project)
@@ -77,6 +88,13 @@ class Target(ABC):
     @abstractmethod
     def flash(self, project: Path, port: str | None = None) -> Flashed:
         """Put the project's firmware on the device (`port`: where to upload, if asked)."""
+
+    def emulate(self, project: Path) -> Flashed:
+        """Run the firmware built for the real board in QEMU's model of its chip
+        (`flash --emulate`); the default: there is none."""
+        del project
+        raise BoardError(f"{self.board.name} cannot be emulated: QEMU has no model of its chip"
+                         " (emulated real boards: disco_l475vg_iot01a, netduinoplus2)")
 
     def stop(self, project: Path) -> bool:
         """Stop what `flash` left running for the project; True if something was."""

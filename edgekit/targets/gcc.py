@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -78,11 +79,13 @@ def default_elf(project_dir: Path | str) -> Path:
 def compile_firmware(
     project_dir: Path | str, board_name: str | None = None, *,
     out_dir: Path | str | None = None, jobs: int = 2, timeout_s: float = 300.0,
+    extra_ldflags: Sequence[str] = (),
 ) -> Path:
     """Compile and link the project with the flags of its ek_build.json; the ELF path.
 
     `board_name` is only checked against the project's board when given. Objects and the
-    ELF go to `out_dir` (default <project>/.edgekit-build).
+    ELF go to `out_dir` (default <project>/.edgekit-build). `extra_ldflags` go to this
+    link only (the STM32 target's --noinhibit-exec, to measure what does not fit).
     """
     project_dir = Path(project_dir).resolve()
     desc = read_description(project_dir)
@@ -97,7 +100,7 @@ def compile_firmware(
     objects = compile_all(project_dir, cc, compile_flags(desc), sources, out / "obj", jobs,
                           timeout_s)
     elf = out / ELF_NAME
-    _run([cc, *link_flags(desc), "-o", str(elf), *map(str, objects),
+    _run([cc, *link_flags(desc), *extra_ldflags, "-o", str(elf), *map(str, objects),
           *(f"-l{lib}" for lib in desc["libs"])],
          project_dir, f"linking {ELF_NAME}", timeout_s)
     return elf

@@ -26,6 +26,7 @@ from edgekit.resources import data_dir
 from edgekit.targets.base import Flashed, Target
 from edgekit.targets.bsp import BspFamily, bsp_family, write_bsp, write_linker_script
 from edgekit.targets.flags import SOURCE_DIRS, WARNINGS, firmware_opt_flags
+from edgekit.targets.regions import RegionUse, elf_sections, region_usage
 
 STACK_RESERVE = 0x10000  # bytes the linker keeps for the stack (link fails otherwise)
 
@@ -125,6 +126,18 @@ class GccBareMetalTarget(GccBuildTarget):
             raise BoardError(f"board {board.name!r}: target {self.kind} needs [[regions]] "
                              "named 'code' and 'ram'")
         return regions["code"], regions["ram"]
+
+    def region_sizes(self, elf: Path) -> list[RegionUse]:
+        """Bytes in the code and ram regions; on Cortex-M the ram region also holds the
+        STACK_RESERVE the linker script keeps (picolibc's RISC-V script has a .stack
+        section, counted like any other)."""
+        code, ram = self.memory()
+        stack = STACK_RESERVE if self.board.arch.startswith("cortex-m") else 0
+        return region_usage(elf_sections(elf, self.board.tool("objdump")), [code, ram],
+                            stack_region=ram.name, stack_bytes=stack)
+
+    def flash_region(self) -> str:
+        return self.memory()[0].name
 
     def description(self, defines: Mapping[str, str]) -> dict[str, Any]:
         desc = super().description(defines)

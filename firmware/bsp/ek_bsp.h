@@ -53,7 +53,7 @@ int ek_bsp_getc(uint32_t timeout_ticks);
 /* Monotonic, wrapping 32-bit tick counter (differences are valid across one wrap). */
 uint32_t ek_bsp_ticks(void);
 
-/* Same value as EK_BSP_TICK_HZ, for code compiled without the board header. */
+/* Rate of ek_bsp_ticks (EK_BSP_TICK_HZ where it is fixed; emulated: per virtual second). */
 uint32_t ek_bsp_ticks_per_second(void);
 
 /* Ends the program: QEMU exits with `code` (semihosting / sifive_test), the host process
@@ -65,9 +65,16 @@ void ek_bsp_exit(int code)
     ;
 
 extern const char *const ek_bsp_board_name;
-extern const char *const ek_bsp_tick_unit;     /* EK_BSP_TICK_UNIT */
-extern const uint32_t ek_bsp_units_per_tick_num; /* EK_BSP_UNITS_PER_TICK_NUM */
-extern const uint32_t ek_bsp_units_per_tick_den; /* EK_BSP_UNITS_PER_TICK_DEN */
+
+/* How this run counts time, valid after ek_bsp_init. Most boards return their header's
+ * constants (common/ek_bsp_consts.c). A BSP whose one image runs both on silicon and in
+ * QEMU (stm32/) decides at run time: DWT cycles on silicon, the emulated timer's
+ * instructions where DWT does not count. */
+int ek_bsp_emulated(void);                   /* EK_BSP_EMULATED */
+uint32_t ek_bsp_cpu_hz(void);                /* EK_BSP_CPU_HZ */
+const char *ek_bsp_tick_unit(void);          /* EK_BSP_TICK_UNIT */
+uint32_t ek_bsp_units_per_tick_num(void);    /* EK_BSP_UNITS_PER_TICK_NUM */
+uint32_t ek_bsp_units_per_tick_den(void);    /* EK_BSP_UNITS_PER_TICK_DEN */
 
 #ifdef __cplusplus
 }

@@ -11,30 +11,15 @@
 #include "ek_model_api.h"
 #include "ek_power.h"
 
-/* What the board header says about the clock (ek_bsp.h): board name, CPU clock, timer
- * rate, and how many units of EK_BSP_TICK_UNIT (instructions when emulated, cycles on
- * real boards, microseconds on the host) one tick stands for. */
+/* The clock (CPU rate, tick rate, what a tick counts, emulated or not) comes from the BSP
+ * at run time (ek_bsp.h): one STM32 image counts DWT cycles on silicon and the emulated
+ * timer's instructions in QEMU. */
 #ifndef EK_BSP_BOARD_NAME
 #error "ek_bsp.h must define EK_BSP_BOARD_NAME"
 #endif
-#ifndef EK_BSP_CPU_HZ
-#error "ek_bsp.h must define EK_BSP_CPU_HZ"
-#endif
-#ifndef EK_BSP_TICK_HZ
-#error "ek_bsp.h must define EK_BSP_TICK_HZ"
-#endif
-#if !defined(EK_BSP_UNITS_PER_TICK_NUM) || !defined(EK_BSP_UNITS_PER_TICK_DEN)
-#error "ek_bsp.h must define EK_BSP_UNITS_PER_TICK_NUM / _DEN"
-#endif
-#ifndef EK_BSP_TICK_UNIT
-#error "ek_bsp.h must define EK_BSP_TICK_UNIT"
-#endif
-#ifndef EK_BSP_EMULATED
-#define EK_BSP_EMULATED 0
-#endif
 
 #define BYTE_TIMEOUT_TICKS \
-    ((uint32_t)(((uint64_t)EK_BSP_TICK_HZ * EK_PROTO_BYTE_TIMEOUT_MS) / 1000u))
+    ((uint32_t)(((uint64_t)ek_bsp_ticks_per_second() * EK_PROTO_BYTE_TIMEOUT_MS) / 1000u))
 
 /* A request after framing. */
 typedef struct {
@@ -186,16 +171,16 @@ static void read_request(void) {
 
 static uint8_t device_flags(void) {
     uint8_t flags = EK_FLAG_OP_TIMING;
-    if (EK_BSP_EMULATED) flags |= EK_FLAG_EMULATED;
+    if (ek_bsp_emulated()) flags |= EK_FLAG_EMULATED;
     if (EK_POWER_SENSOR != 0) flags |= EK_FLAG_POWER;
-    if (strcmp(EK_BSP_TICK_UNIT, "us") == 0) flags |= EK_FLAG_UNIT_US;
+    if (strcmp(ek_bsp_tick_unit(), "us") == 0) flags |= EK_FLAG_UNIT_US;
     return flags;
 }
 
 static void put_clock_info(out_t *o) {
-    put_u32(o, (uint32_t)EK_BSP_CPU_HZ);
-    put_u32(o, (uint32_t)EK_BSP_UNITS_PER_TICK_NUM);
-    put_u32(o, (uint32_t)EK_BSP_UNITS_PER_TICK_DEN);
+    put_u32(o, ek_bsp_cpu_hz());
+    put_u32(o, ek_bsp_units_per_tick_num());
+    put_u32(o, ek_bsp_units_per_tick_den());
 }
 
 static void put_tensor(out_t *o, const ek_tensor_info_t *t) {

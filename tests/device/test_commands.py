@@ -28,9 +28,11 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def real_board_build(tmp_path_factory) -> Path:
-    """KWS built for a real board (nothing to run it on here)."""
+    """KWS built for a real board (nothing to run it on here): its Arduino project, which
+    PlatformIO uploads to the port found by USB id (the bare-metal build's flashers are
+    edgekit/targets/flashers/)."""
     out = tmp_path_factory.mktemp("kws_f446")
-    api.build(KWS, "nucleo_f446re", out)
+    api.build(KWS, "nucleo_f446re", out, framework="arduino")
     return out
 
 

@@ -59,8 +59,10 @@ int main(void)
     put_str(ek_bsp_board_name);
     ek_bsp_putc('\n');
     put_field("tps=", ek_bsp_ticks_per_second());
-    put_field("num=", ek_bsp_units_per_tick_num);
-    put_field("den=", ek_bsp_units_per_tick_den);
+    put_field("num=", ek_bsp_units_per_tick_num());
+    put_field("den=", ek_bsp_units_per_tick_den());
+    put_field("emulated=", (uint32_t)ek_bsp_emulated());
+    put_field("cpu_hz=", ek_bsp_cpu_hz());
 
     uint32_t bss_zero = 1u;
     for (uint32_t i = 0; i < 256u; ++i) {

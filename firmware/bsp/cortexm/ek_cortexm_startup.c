@@ -1,5 +1,6 @@
-/* Cortex-M reset and exit for the bare-metal (QEMU) boards: vector table, .data/.bss
- * set-up, FPU/MVE enable, main(), and semihosting exit so QEMU ends with main's status. */
+/* Cortex-M reset and exit for the bare-metal boards (QEMU and STM32): vector table,
+ * .data/.bss/arena set-up, FPU/MVE enable, main(), and semihosting exit so QEMU ends with
+ * main's status. */
 #include <stdint.h>
 #include <string.h>
 
@@ -10,13 +11,17 @@ int main(void);
 /* Symbols from ek_cortexm_sections.ld. */
 extern uint32_t __stack_top;
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
+extern uint32_t __arena_start, __arena_end;
 extern void (*__init_array_start[])(void);
 extern void (*__init_array_end[])(void);
 
 void ek_reset_handler(void);
 void ek_fault_handler(void);
+/* A BSP that extends the 24-bit SysTick counter defines this; otherwise it is a fault. */
+void ek_systick_handler(void) __attribute__((weak, alias("ek_fault_handler")));
 
-/* Only the 16 system exceptions: the BSP polls, it never enables an interrupt. */
+/* Only the 16 system exceptions: the BSPs poll their UARTs and enable no device
+ * interrupt (SysTick is a system exception). */
 __attribute__((section(".vectors"), used)) static void *const ek_vectors[16] = {
     (void *)&__stack_top,
     (void *)ek_reset_handler,
@@ -31,7 +36,7 @@ __attribute__((section(".vectors"), used)) static void *const ek_vectors[16] = {
     (void *)ek_fault_handler, /* DebugMon */
     0,
     (void *)ek_fault_handler, /* PendSV */
-    (void *)ek_fault_handler, /* SysTick */
+    (void *)ek_systick_handler, /* SysTick */
 };
 
 #define EK_SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
@@ -54,6 +59,8 @@ void ek_reset_handler(void)
     memcpy(&__data_start, &__data_load,
            (size_t)((uintptr_t)&__data_end - (uintptr_t)&__data_start));
     memset(&__bss_start, 0, (size_t)((uintptr_t)&__bss_end - (uintptr_t)&__bss_start));
+    /* The arena has its own section (it may live in another RAM region than .bss). */
+    memset(&__arena_start, 0, (size_t)((uintptr_t)&__arena_end - (uintptr_t)&__arena_start));
     for (void (**fn)(void) = __init_array_start; fn < __init_array_end; ++fn) {
         (*fn)();
     }
