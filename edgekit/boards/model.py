@@ -58,6 +58,26 @@ class Power:
     checked: bool  # true once compared with the current datasheet revision
 
 
+# Programs that put a bare-metal image on a real board (edgekit/flashers/).
+FLASH_TOOLS = ("openocd", "picotool", "uf2", "teensy", "bossac")
+
+
+@dataclass(frozen=True)
+class Flasher:
+    """How `edgekit flash` programs the bare-metal image: the tool, the USB ids of the
+    probe (or boot loader) to find, and what the tool must report about the chip."""
+
+    tool: str  # one of FLASH_TOOLS
+    probe_usb_vid_pid: tuple[str, ...]  # debug probe or ROM/boot loader, "VVVV:PPPP"
+    chip: str | None = None  # text the tool prints for the right chip ("nRF52840")
+    openocd_interface: str | None = None  # "interface/jlink.cfg"
+    openocd_target: str | None = None  # "target/nrf52.cfg"
+    # The bare-metal firmware's serial port when it is not the board's [serial] one: a
+    # USB-serial adapter on the UART pins of boards whose own USB is the chip's.
+    serial_usb_vid_pid: tuple[str, ...] = ()
+    source: str = ""  # where the ids and names come from
+
+
 @dataclass(frozen=True)
 class Serial:
     """Serial link: baud rate and the USB VID:PID pairs used to find the port."""
@@ -133,6 +153,7 @@ class Board:
     power: Power | None = None  # real boards
     serial: Serial | None = None  # real boards
     qemu: Qemu | None = None  # emulated boards
+    flasher: Flasher | None = None  # real boards flashed without PlatformIO
     path: Path | None = None  # the TOML file it was read from (not a TOML key)
 
     @property

@@ -138,6 +138,21 @@ def check_board(board: model.Board, file: Path) -> None:
     for i, pair in enumerate(board.serial.usb_vid_pid):
         require(bool(_VID_PID.match(pair)), f"serial.usb_vid_pid[{i}]",
                 f"is {pair!r}, must be VVVV:PPPP in hex")
+    if board.flasher is not None:
+        flasher = board.flasher
+        one_of(flasher.tool, model.FLASH_TOOLS, "flasher.tool")
+        require(len(flasher.probe_usb_vid_pid) > 0, "flasher.probe_usb_vid_pid",
+                "must list at least one")
+        for i, pair in enumerate(flasher.probe_usb_vid_pid):
+            require(bool(_VID_PID.match(pair)), f"flasher.probe_usb_vid_pid[{i}]",
+                    f"is {pair!r}, must be VVVV:PPPP in hex")
+        for i, pair in enumerate(flasher.serial_usb_vid_pid):
+            require(bool(_VID_PID.match(pair)), f"flasher.serial_usb_vid_pid[{i}]",
+                    f"is {pair!r}, must be VVVV:PPPP in hex")
+        if flasher.tool == "openocd":
+            for where in ("openocd_interface", "openocd_target"):
+                require(getattr(flasher, where) is not None, f"flasher.{where}",
+                        "missing (openocd needs it)")
 
 
 def _check_qemu(board: model.Board, qemu: model.Qemu, require: Any, one_of: Any) -> None:

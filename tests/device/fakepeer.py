@@ -33,7 +33,8 @@ class FakeDevice:
     def __init__(self, *, faults: dict[int, str] | None = None, model_hash: str = "ab" * 32,
                  baud_pacing: bool = False, max_payload: int = 256, num_ops: int = 3,
                  power: tuple[int, int, int] | None = None, in_bytes: int = standin.IN_BYTES,
-                 out_bytes: int = standin.OUT_BYTES, emulated: bool = True) -> None:
+                 out_bytes: int = standin.OUT_BYTES, emulated: bool = True,
+                 board: str = "fake-board", build_id: str = "fake-build") -> None:
         self.faults = dict(faults or {})
         self.model_hash = model_hash
         self.pacing = baud_pacing
@@ -41,6 +42,7 @@ class FakeDevice:
         self.num_ops = num_ops
         self.power = power  # (bus µV, current µA, power µW) or None: no sensor
         self.in_bytes, self.out_bytes, self.emulated = in_bytes, out_bytes, emulated
+        self.board, self.build_id = board, build_id
         self.requests = 0
         self.invokes = 0
         self._dead = False
@@ -84,7 +86,7 @@ class FakeDevice:
             P.VERSION, flags, self.max_payload, 4096, self.num_ops, clock,
             (P.TensorInfo(self.in_bytes, *standin.IN_QUANT),),
             (P.TensorInfo(self.out_bytes, *standin.OUT_QUANT),),
-            "fake-board", self.model_hash, "fake-build",
+            self.board, self.model_hash, self.build_id,
         ))
 
     def _flags(self) -> int:
