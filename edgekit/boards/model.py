@@ -26,11 +26,12 @@ ARCHES = (
 )
 KERNEL_VARIANTS = ("portable", "arm-dsp", "arm-mve", "esp-nn-like")
 # How the firmware counts time: dwt = DWT CYCCNT; systick = SysTick (24-bit);
+# rp2040-timer = the RP2040's 64-bit TIMER at 1 MHz (micros() on its Arduino cores);
 # ccount = Xtensa CCOUNT; mcycle = RISC-V mcycle/minstret CSRs; mpccr = ESP32-C3's
 # machine performance counter CSR 0x7E2 (it has no standard mcycle);
 # cmsdk-timer = CMSDK APB timer0; fpgaio-counter = MPS2/MPS3 FPGAIO COUNTER register;
 # clock = the host's clock_gettime (host builds only).
-TIMERS = ("dwt", "systick", "ccount", "mcycle", "mpccr", "cmsdk-timer", "fpgaio-counter", "clock")
+TIMERS = ("dwt", "systick", "rp2040-timer", "ccount", "mcycle", "mpccr", "cmsdk-timer", "fpgaio-counter", "clock")
 # PlatformIO upload protocols (plus qemu: start the ELF in QEMU; local: run on the host).
 UPLOAD_METHODS = ("esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba", "qemu", "local")
 QEMU_EXITS = ("semihosting", "sifive-test")
@@ -44,6 +45,16 @@ class PlatformIO:
     platform: str
     board: str
     framework: str
+    # Extra -D for this framework's build ("EK_WEIGHTS_IN_PROGMEM=1").
+    defines: tuple[str, ...] = ()
+    # A linker script of firmware/bsp/arduino/ that replaces the board's (board_build.ldscript).
+    ldscript: str | None = None
+    # The framework's own flash and RAM (its core, Serial, libc) in an otherwise empty
+    # sketch: edgekit cannot build the framework here, so Arduino sizes are an estimate
+    # of weights + kernels + this baseline, and baseline_source says where it comes from.
+    baseline_flash_bytes: int | None = None
+    baseline_ram_bytes: int | None = None
+    baseline_source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,16 @@ def _ratio(value: float) -> tuple[int, int]:
     return frac.numerator, frac.denominator
 
 
+def _timer_macro(timer: str) -> str:
+    return "EK_BSP_TIMER_" + timer.upper().replace("-", "_")
+
+
+def framework_defines(board: Any) -> dict[str, str]:
+    """The board's [platformio] defines ("NAME=VALUE") as a dict."""
+    pairs = (d.partition("=") for d in board.platformio.defines)
+    return {name: value or "1" for name, _, value in pairs}
+
+
 def bsp_board_header(board: Any) -> str:
     """ek_bsp_board.h for the board: name, clocks, what a tick is, peripheral addresses."""
     lines = [f'#define EK_BSP_BOARD_NAME "{board.name}"']
@@ -102,14 +112,14 @@ def bsp_board_header(board: Any) -> str:
     else:
         if board.timer in _CYCLE_TIMERS:
             tick_hz, unit = board.cpu_hz, '"cycles"'
-        elif board.timer == "systick":  # 24-bit: too short; the framework's micros()
+        elif board.timer == "rp2040-timer":  # the cores' micros() reads this 1 MHz TIMER
             tick_hz, unit = 1_000_000, '"us"'
         else:
             raise BoardError(f"board {board.name!r}: the Arduino BSP has no {board.timer!r} timer")
         macros = {"EK_BSP_EMULATED": "0", "EK_BSP_ARDUINO": "1",
                   "EK_BSP_CPU_HZ": f"{board.cpu_hz}u", "EK_BSP_TICK_HZ": f"{tick_hz}u",
                   "EK_BSP_TICK_UNIT": unit, "EK_BSP_UNITS_PER_TICK_NUM": "1u",
-                  "EK_BSP_UNITS_PER_TICK_DEN": "1u", f"EK_BSP_TIMER_{board.timer.upper()}": "1",
+                  "EK_BSP_UNITS_PER_TICK_DEN": "1u", _timer_macro(board.timer): "1",
                   "EK_BSP_BAUD": f"{board.serial.baud if board.serial else 115200}u"}
     lines += [f"#define {name} {value}" for name, value in macros.items()]
     body = "\n".join(lines)
@@ -197,7 +207,9 @@ def render_platformio_ini(board: Any, defines: dict[str, str] | None = None) -> 
             upload_protocol=board.upload if board.upload in _PIO_UPLOAD_PROTOCOLS else "",
             baud=board.serial.baud if board.serial is not None else 0,
             include_dirs=list(SOURCE_DIRS[1:]) + ["src"],
-            defines=sorted({**kernel_defines(board), **(defines or {})}.items()),
+            defines=sorted({**kernel_defines(board), **framework_defines(board),
+                            **(defines or {})}.items()),
+            ldscript=Path(pio.ldscript).name if pio.ldscript else "",
             warnings=[f for f in WARN_FLAGS if f != "-Werror"],
         )
     return render("platformio.ini.j2", context)
@@ -233,6 +245,9 @@ def write_project(
         (src / name).write_text(text)
     (out / SOURCES_MANIFEST).write_text(json.dumps(sorted(sources), indent=1) + "\n")
     (out / "platformio.ini").write_text(render_platformio_ini(board, defines))
+    if board.kind == "real" and board.platformio.ldscript:
+        shutil.copyfile(bsp_dir() / "arduino" / board.platformio.ldscript,
+                        out / Path(board.platformio.ldscript).name)
     if board.kind in ("emulated", "host"):
         (out / BUILD_FILE).write_text(
             json.dumps(build_description(board, defines), indent=2) + "\n")

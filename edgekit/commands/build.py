@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
                       f"{100 * report['ram_bytes'] / report['board_ram_bytes']:.1f}%")
         console = Console()
         console.print(table)
+        if report.get("size_note"):
+            console.print(f"sizes are an {report['size_note']}")
         console.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']} "
                       f"(chart: {result.out_dir / 'memory_plan.txt'}); project: {result.out_dir}")
     require_fit(result)
