@@ -55,7 +55,11 @@ def check_vectors(image: bytes, offset: int, flash: Region, ram: Region, what: s
 
 def check_image(elf: Path, boot: str, flash: Region, ram: Region) -> None:
     """`boot`: "plain" (vectors at the start), "rp2040-boot2" or "imxrt-flexspi"."""
-    image = flat_image(elf)
+    check_flat_image(flat_image(elf), boot, flash, ram)
+
+
+def check_flat_image(image: bytes, boot: str, flash: Region, ram: Region) -> None:
+    """check_image on the bytes of flash from flash.base."""
     if boot == "plain":
         check_vectors(image, 0, flash, ram, "vector table")
     elif boot == "rp2040-boot2":
