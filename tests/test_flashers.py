@@ -304,3 +304,21 @@ def test_boot2_block_carries_its_crc() -> None:
     # The committed C array is the assembled source (regenerate with boot2_c_source).
     text = (bsp / "ek_rp2040_boot2.c").read_text()
     assert bytes(int(tok, 16) for tok in text.split("{", 1)[1].split("}")[0].split(",")) == block
+
+
+def test_bossac_asks_a_running_sketch_for_its_boot_loader(env, elf, monkeypatch) -> None:
+    usb_device(env["sysfs"], "1-1", "2341:805A", "Nano 33 BLE", tty="ttyACM0")
+    fake_tool(env["bin"], "bossac", {"ok": ("Write 600 bytes to flash\n", 0)})
+    touched = []
+
+    def reboot_into_boot_loader(tty: str) -> None:  # what the board does on a 1200-baud open
+        touched.append(tty)
+        import shutil
+
+        shutil.rmtree(env["sysfs"] / "1-1")
+        usb_device(env["sysfs"], "1-1", "2341:005A", "Nano 33 BLE", tty="ttyACM1")
+
+    monkeypatch.setattr(program, "touch_1200", reboot_into_boot_loader)
+    result = program.flash_image(load_board("nano33ble"), elf, report(), check_hello=False)
+    assert touched == ["/dev/ttyACM0"]
+    assert calls(env) == [f"bossac --port=ttyACM1 -U -i -e -w {result.image} -R"]

@@ -110,6 +110,40 @@ def confirm_hello(board: Any, port: str, report: dict[str, Any],
     return hello
 
 
+TOUCH_WAIT_S = 8.0
+
+
+def touch_1200(tty: str) -> None:
+    """Open and close the port at 1200 baud: Arduino's signal to reboot into its boot loader."""
+    import serial
+
+    try:
+        serial.Serial(tty, 1200).close()
+    except (serial.SerialException, OSError) as exc:
+        raise DeviceError(f"cannot open {tty} for the 1200-baud boot loader request: {exc}") from None
+
+
+def boot_loader_device(board: Any, what: str) -> usb.UsbDevice:
+    """The board's boot loader on USB. For bossac boards running an Arduino sketch (the
+    board's [serial] USB id), ask the sketch to reboot into it first."""
+    flasher = board.flasher
+    hint = _PROBE_HINTS.get(flasher.tool, "")
+    devices = usb.list_usb_devices()
+    wanted = usb.parse_ids(flasher.probe_usb_vid_pid)
+    sketch_ids = usb.parse_ids(board.serial.usb_vid_pid) - wanted if board.serial else set()
+    running = [d for d in devices if (d.vid, d.pid) in sketch_ids and d.tty]
+    if flasher.tool == "bossac" and not any((d.vid, d.pid) in wanted for d in devices) \
+            and len(running) == 1:
+        touch_1200(str(running[0].tty))
+        deadline = time.monotonic() + TOUCH_WAIT_S
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            devices = usb.list_usb_devices()
+            if any((d.vid, d.pid) in wanted for d in devices):
+                break
+    return usb.find_one(flasher.probe_usb_vid_pid, what, devices, hint=hint)
+
+
 def flash_image(board: Any, elf: Path, report: dict[str, Any], *, port: str | None = None,
                 check_hello: bool = True, timeout_s: float = TOOL_TIMEOUT_S) -> Flashed:
     flasher = board.flasher
@@ -125,8 +159,7 @@ def flash_image(board: Any, elf: Path, report: dict[str, Any], *, port: str | No
         probe = f"RPI-RP2 drive at {target.parent}"
     else:
         require_tool(tools.PROGRAM[tool])
-        device = usb.find_one(flasher.probe_usb_vid_pid, _probe_name(flasher),
-                              hint=_PROBE_HINTS.get(flasher.tool, ""))
+        device = boot_loader_device(board, _probe_name(flasher))
         probe = device.describe()
         for step in tools.COMMANDS[tool](flasher, image, device):
             output = run_tool(step.argv, what=f"{step.what} {board.name}", timeout_s=timeout_s)
