@@ -49,13 +49,13 @@ def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
 
 def build(model: str | Path, board: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None) -> Any:
+          power_sensor: str | None = None, framework: str | None = None) -> Any:
     """Generate the PlatformIO project for `board` in out_dir (default build/<model>-<board>/)
     and report.json; returns edgekit.build.BuildResult (report dict, fits)."""
     from edgekit.build import build as run
 
     return run(model, board, out_dir, calib=calib, rounding=rounding, planner=planner, compile_elf=compile_elf,
-               power_sensor=power_sensor)
+               power_sensor=power_sensor, framework=framework)
 
 
 def verify(model: str | Path, board: str = "host", samples: int = 10, inputs: str | Path | None = None,

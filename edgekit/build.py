@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgekit.boards import Board, load_board
-from edgekit.codegen.render import render
+from edgekit.boards import Board, load_board, with_framework
+from edgekit.codegen.main_c import render_main_c
 from edgekit.errors import BoardError, CheckFailed, ModelError
 from edgekit.load import load_tflite_bytes
 from edgekit.pipeline import CompiledModel, check_integer_model, compile_model
@@ -58,12 +58,13 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
 
 
 def _sizes(project: Path, board: Board, compiled: CompiledModel) -> dict[str, Any]:
-    """Flash/RAM from the cross-compiled ELF when the toolchain is here, else an estimate."""
-    from edgekit.device.toolchain import compile_firmware, elf_size, toolchain_available
+    """Flash/RAM from the cross-compiled ELF when edgekit can build it here, else an estimate."""
+    from edgekit.targets import target_for
 
-    if toolchain_available(board):
-        elf = compile_firmware(project, board)
-        size = elf_size(elf, board)
+    target = target_for(board)
+    if target.can_build():
+        elf = target.build_elf(project)
+        size = target.elf_size(elf)
         flash = size["text"] + size["rodata"] + size["data"]
         return dict(size_source="elf", elf=str(elf), flash_bytes=flash, ram_bytes=size["data"] + size["bss"],
                     code_bytes=flash - compiled.generated.weights_bytes, sections=size)
@@ -118,17 +119,18 @@ def _write_plan(out: Path, compiled: CompiledModel) -> None:
 
 def build(model: str | Path, board_name: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100) -> BuildResult:
+          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
+          framework: str | None = None) -> BuildResult:
+    """`framework="arduino"`: the board's Arduino project instead of edgekit's own BSP."""
     model = Path(model)
-    board = load_board(board_name)
+    board = with_framework(load_board(board_name), framework)
     out = Path(out_dir) if out_dir is not None else default_out_dir(model, board.name)
     model_path, model_bytes = int8_model_bytes(model, out, calib)
     compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner)
 
     sources = dict(compiled.generated.sources)
     build_id = compiled.model_hash[:12]
-    sources["main.c"] = render("firmware/main.c.j2", dict(board=board.name, num_ops=len(compiled.generated.ops),
-                                                            build_id=build_id))
+    sources["main.c"] = render_main_c(board=board.name, num_ops=len(compiled.generated.ops), build_id=build_id)
     from edgekit.codegen.project import write_project
 
     out.mkdir(parents=True, exist_ok=True)
@@ -139,7 +141,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
         shutil.copyfile(model_path, out / "model.tflite")  # the int8 model the firmware was built from
 
     _write_plan(out, compiled)
-    sizes = _sizes(project, board, compiled) if compile_elf else dict(
+    sizes: dict[str, Any] = _sizes(project, board, compiled) if compile_elf else dict(
         size_source="not compiled", elf=None, flash_bytes=0, ram_bytes=0, code_bytes=0, sections=None)
     plan = compiled.plan
     flash_over = sizes["flash_bytes"] - board.flash_bytes
@@ -147,7 +149,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
         (compiled.generated.arena_bytes - board.usable_ram_bytes)
     report: dict[str, Any] = dict(
         model=str(model), model_int8=str(out / "model.tflite"), model_sha256=compiled.model_hash,
-        build_id=build_id, board=board.name, rounding=rounding, kernel_variant=board.kernel_variant,
+        build_id=build_id, board=board.name, target=board.target, rounding=rounding, kernel_variant=board.kernel_variant,
         arena_bytes=compiled.generated.arena_bytes, weights_bytes=compiled.generated.weights_bytes,
         flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], code_bytes=sizes["code_bytes"],
         size_source=sizes["size_source"], size_note=sizes.get("size_note"), elf=sizes["elf"],

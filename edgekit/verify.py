@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from edgekit.errors import EdgekitError
-from edgekit.hostbuild import build_host_verifier
 from edgekit.ir import Graph
 from edgekit.pipeline import CompiledModel
+from edgekit.targets.host import build_host_verifier
 
 
 @dataclass
@@ -225,13 +225,15 @@ def verify_model(model: str | Path, board: str = "host", samples: int = 10, inpu
     from edgekit.boards import load_board
     from edgekit.build import int8_model_bytes
     from edgekit.pipeline import compile_model
+    from edgekit.targets import HostTarget, target_for
 
     model = Path(model)
     target = load_board(board)
-    if not target.is_host:
-        if not target.emulated:
-            raise EdgekitError(f"verify runs on the host or an emulated board; for {target.name} "
-                               "flash it and use `edgekit validate`")
+    kind = target_for(target)
+    if kind.needs_hardware:
+        raise EdgekitError(f"verify runs on the host or an emulated board; for {target.name} "
+                           "flash it and use `edgekit validate`")
+    if not isinstance(kind, HostTarget):  # the firmware in QEMU, over the serial protocol
         return _verify_on_emulated(model, target.name, samples, inputs, rounding, work_dir, seed)
     with tempfile.TemporaryDirectory(prefix="edgekit-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)

@@ -12,13 +12,21 @@ from pathlib import Path
 import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
-from edgekit.boards import load_board
+from edgekit.boards import load_board, with_framework
 from edgekit.build import build
-from edgekit.codegen.project import bsp_board_header
+from edgekit.codegen.render import render
 from edgekit.device.ports import find_port
 from edgekit.resources import data_dir
+from edgekit.targets.bsp import bsp_family
+from edgekit.targets.platformio_arduino import PlatformioArduinoTarget
 
 ARDUINO_BSP = data_dir("firmware") / "bsp" / "arduino" / "ek_bsp_arduino.cpp"
+
+
+def bsp_board_header(board) -> str:
+    """ek_bsp_board.h of the board's Arduino build."""
+    target = PlatformioArduinoTarget(with_framework(board, "arduino"))
+    return render(bsp_family("arduino").header, {"board": target.board, **target.header_context()})
 
 # Just enough of Arduino.h / FreeRTOS / ESP-IDF for ek_bsp_arduino.cpp, counting calls.
 STUB_ARDUINO_H = r"""
@@ -116,7 +124,7 @@ def test_esp32_discovery_skips_the_native_usb_port(board: str) -> None:
 
 
 def test_teensy41_weights_land_in_progmem(mlperf_models, tmp_path: Path) -> None:
-    build(mlperf_models["kws"], "teensy41", tmp_path)
+    build(mlperf_models["kws"], "teensy41", tmp_path, framework="arduino")
     ini = configparser.ConfigParser()
     ini.read(tmp_path / "platformio.ini")
     assert "-DEK_WEIGHTS_IN_PROGMEM=1" in ini["env:teensy41"]["build_flags"]
@@ -142,7 +150,7 @@ def build_weights(project: Path) -> int:
 
 
 def test_nrf52840dk_arduino_links_for_1mb_and_256kb(mlperf_models, tmp_path: Path) -> None:
-    result = build(mlperf_models["kws"], "nrf52840dk", tmp_path)
+    result = build(mlperf_models["kws"], "nrf52840dk", tmp_path, framework="arduino")
     ini = configparser.ConfigParser()
     ini.read(tmp_path / "platformio.ini")
     assert ini["env:nrf52840dk"]["board_build.ldscript"] == "nrf52840_xxaa_ek.ld"

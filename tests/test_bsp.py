@@ -15,47 +15,43 @@ import pytest
 import serial
 
 from edgekit.boards import list_boards, load_board
-from edgekit.codegen.project import bsp_board_header, write_bsp, write_linker_scripts
-from edgekit.device.qemu import (
+from edgekit.device.link import open_serial
+from edgekit.errors import DeviceError
+from edgekit.targets import PlatformioArduinoTarget, target_for
+from edgekit.targets.bsp import HEADER, bsp_family, write_bsp
+from edgekit.targets.flags import SANITIZE, host_flags
+from edgekit.targets.gcc import BUILD_FILE, elf_size
+from edgekit.targets.qemu import qemu_machine
+from edgekit.targets.qemu_process import (
     QemuMachine,
     QemuProcess,
-    flash_project,
-    open_serial,
-    qemu_machine,
     read_background,
     start_background,
     stop_background,
 )
-from edgekit.device.toolchain import BUILD_FILE, build_description, compile_firmware, elf_size
-from edgekit.errors import DeviceError
 
 PROBE = Path(__file__).parent / "firmware" / "bsp_probe.c"
-EMULATED = ["qemu-cortex-m4", "qemu-cortex-m7", "qemu-cortex-m33", "qemu-cortex-m55",
-            "qemu-riscv32"]
+EMULATED = [b.name for b in list_boards() if b.target == "qemu"]  # every one in the catalog
 TIMEOUT_S = 20
-
-
-SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
 
 
 def build_probe(board_name: str, out: Path, extra_flags: tuple[str, ...] = ()) -> Path:
     """A minimal project (BSP + probe as main.c) compiled with the board's real flags."""
-    board = load_board(board_name)
-    write_bsp(board, out / "src" / "bsp")
-    write_linker_scripts(board, out / "ld")
+    target = target_for(load_board(board_name))
+    target.write_files(out, {})
     (out / "src" / "main.c").write_text(PROBE.read_text())
-    desc = build_description(board)
+    desc = json.loads((out / BUILD_FILE).read_text())
     desc["cflags"] += extra_flags
     desc["ldflags"] += extra_flags
     (out / BUILD_FILE).write_text(json.dumps(desc))
-    return compile_firmware(out, board)
+    return target.build_elf(out)
 
 
 @pytest.fixture(scope="module")
 def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("probes")
     probes = {name: build_probe(name, root / name) for name in EMULATED + ["host"]}
-    probes["host-sanitized"] = build_probe("host", root / "host-sanitized", tuple(SANITIZE))
+    probes["host-sanitized"] = build_probe("host", root / "host-sanitized", SANITIZE)
     return probes
 
 
@@ -77,7 +73,7 @@ def exercise(port: serial.SerialBase, exit_code: int) -> dict[str, str]:
 
 
 def run_on_qemu(board_name: str, elf: Path, exit_code: int) -> dict[str, str]:
-    with QemuProcess.for_board(load_board(board_name), elf) as qemu:
+    with QemuProcess(qemu_machine(load_board(board_name)), elf) as qemu:
         port = qemu.connect(TIMEOUT_S)
         try:
             report = exercise(port, exit_code)
@@ -167,13 +163,16 @@ def test_elf_size_matches_binutils(board_name: str, probes: dict[str, Path]) -> 
     assert sizes["text"] > 0
 
 
-def test_board_header_ratios() -> None:
+def test_board_header_ratios(tmp_path: Path) -> None:
     """What a tick means comes from the TOML (M55 at the 20 MHz FPGAIO counter: 50)."""
-    header = bsp_board_header(load_board("qemu-cortex-m55"))
-    assert "#define EK_BSP_UNITS_PER_TICK_NUM 50u" in header
-    assert "#define EK_BSP_FPGAIO_COUNTER 0x59302018u" in header
-    header = bsp_board_header(load_board("qemu-riscv32"))
-    assert "#define EK_BSP_TEST_FINISHER 0x00100000u" in header
+    def header(name: str) -> str:
+        target_for(load_board(name)).write_files(tmp_path / name, {})
+        return (tmp_path / name / "src" / "bsp" / HEADER).read_text()
+
+    m55 = header("qemu-cortex-m55")
+    assert "#define EK_BSP_UNITS_PER_TICK_NUM 50u" in m55
+    assert "#define EK_BSP_FPGAIO_COUNTER 0x59302018u" in m55
+    assert "#define EK_BSP_TEST_FINISHER 0x00100000u" in header("qemu-riscv32")
 
 
 @pytest.mark.qemu
@@ -200,7 +199,7 @@ def test_bad_machine_fails_at_start(probes: dict[str, Path]) -> None:
 @pytest.mark.qemu
 def test_guest_exit_is_detected(probes: dict[str, Path]) -> None:
     board = load_board("qemu-cortex-m4")
-    with QemuProcess.for_board(board, probes["qemu-cortex-m4"]) as qemu:
+    with QemuProcess(qemu_machine(board), probes["qemu-cortex-m4"]) as qemu:
         port = open_serial(qemu.url, TIMEOUT_S)
         read_report(port)
         qemu.check_alive()
@@ -216,7 +215,7 @@ def test_guest_exit_is_detected(probes: dict[str, Path]) -> None:
 def test_fault_ends_qemu_with_status_99(probes: dict[str, Path]) -> None:
     """A fault must end QEMU (status 99 from the BSP's handler), never hang it."""
     board = load_board("qemu-cortex-m33")
-    with QemuProcess.for_board(board, probes["qemu-cortex-m33"]) as qemu:
+    with QemuProcess(qemu_machine(board), probes["qemu-cortex-m33"]) as qemu:
         port = open_serial(qemu.url, TIMEOUT_S)
         read_report(port)
         port.write(b"F")
@@ -246,7 +245,8 @@ def test_background_qemu_survives_reconnects(tmp_path: Path, probes: dict[str, P
     assert not stop_background(tmp_path)
 
 
-REAL_ARM = [b.name for b in list_boards() if b.kind == "real" and b.toolchain == "arm-none-eabi"]
+REAL_ARM = [b.name for b in list_boards()
+            if b.target == "platformio-arduino" and b.toolchain == "arm-none-eabi"]
 
 
 @pytest.mark.parametrize("board_name", REAL_ARM)
@@ -255,7 +255,9 @@ def test_real_arm_board_bsp_c_parts_compile(board_name: str, tmp_path: Path) -> 
     parts -- the generated board header, the constants and the DWT cycle counter -- are
     compiled here with the board's CPU flags."""
     board = load_board(board_name)
-    files = write_bsp(board, tmp_path)
+    target = target_for(board)
+    assert isinstance(target, PlatformioArduinoTarget)
+    files = write_bsp(board, bsp_family("arduino"), tmp_path, target.header_context())
     (tmp_path / "use_dwt.c").write_text(
         '#include "ek_bsp.h"\n#include "ek_dwt.h"\n'
         "uint32_t probe(void) { ek_dwt_enable(); return ek_dwt_cycles(); }\n"
@@ -265,7 +267,7 @@ def test_real_arm_board_bsp_c_parts_compile(board_name: str, tmp_path: Path) -> 
         sources.append(tmp_path / "use_dwt.c")
     for src in sources:
         subprocess.run(
-            [board.cc, *board.cflags, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+            [board.cc, *board.cflags, *host_flags(),
              f"-I{tmp_path}", "-c", str(src), "-o", str(src.with_suffix(".o"))],
             check=True, capture_output=True, text=True, timeout=60,
         )
@@ -276,10 +278,11 @@ def test_real_arm_board_bsp_c_parts_compile(board_name: str, tmp_path: Path) -> 
 def test_flash_project_runs_in_background(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     build_probe("qemu-riscv32", project)
-    state = flash_project(project)
+    flashed = target_for(load_board("qemu-riscv32")).flash(project)
     try:
-        assert read_background(project)["pid"] == state["pid"]
-        port = open_serial(state["url"], TIMEOUT_S)
+        state = read_background(project)
+        assert state is not None and state["pid"] == flashed.pid and flashed.link_url
+        port = open_serial(flashed.link_url, TIMEOUT_S)
         assert read_report(port)["board"] == "qemu-riscv32"
         port.close()
     finally:

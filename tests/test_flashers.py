@@ -1,4 +1,4 @@
-"""edgekit/flashers: probe discovery, command lines and every error path, with fake
+"""edgekit/targets/flashers: probe discovery, command lines and every error path, with fake
 flasher programs on PATH (shell scripts that print what the real tools print and exit
 with their codes) and a fake sysfs USB tree. Only the USB transfer itself is not run.
 """
@@ -15,8 +15,9 @@ import pytest
 
 from edgekit.boards import load_board
 from edgekit.boot.rp2040 import crc32_mpeg2
+from edgekit.device.flash import flash_build
 from edgekit.errors import DeviceError
-from edgekit.flashers import program, usb
+from edgekit.targets.flashers import bossac, openocd, picotool, program, teensy_cli, usb
 from tests.device.fakepeer import FakeDevice
 
 MODEL_HASH = "ab" * 32
@@ -98,8 +99,27 @@ def elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def report() -> dict[str, str]:
-    return {"model_sha256": MODEL_HASH, "build_id": BUILD_ID}
+MODULES = {"openocd": openocd, "picotool": picotool, "teensy-cli": teensy_cli, "bossac": bossac}
+PORT = "/dev/ttyFAKE0"  # the serial port the new firmware would answer on (--port)
+
+
+def flash(board_name: str, elf: Path, port: str | None = PORT):
+    """The board's flasher module, as GccBareMetalTarget.flash calls it."""
+    board = load_board(board_name)
+    return MODULES[board.upload].flash(board, elf, port)
+
+
+def make_build(tmp: Path, board_name: str, elf: Path) -> Path:
+    """A build folder as `edgekit build` leaves it: report.json and the ELF."""
+    import json
+    import shutil
+
+    project = tmp / "build"
+    (project / ".edgekit-build").mkdir(parents=True)
+    shutil.copyfile(elf, project / ".edgekit-build" / "firmware.elf")
+    (project / "report.json").write_text(json.dumps(
+        {"board": board_name, "model_sha256": MODEL_HASH, "build_id": BUILD_ID}))
+    return project
 
 
 def calls(env: dict[str, Path]) -> list[str]:
@@ -113,23 +133,23 @@ def test_openocd_probe_then_program_then_hello(env, elf) -> None:
     fake_tool(env["bin"], "openocd", {"ok": (OPENOCD_NRF52840, 0)})
     device = FakeDevice(model_hash=MODEL_HASH, board="nrf52840dk", build_id=BUILD_ID)
     try:
-        result = program.flash_image(board, elf, report(), port=device.url)
+        result = flash_build(make_build(env["tmp"], board.name, elf), port=device.url)
     finally:
         device.close()
     probe_call, program_call = calls(env)
     common = ("openocd -f interface/jlink.cfg -c transport select swd -c adapter serial "
               "000683123456 -f target/nrf52.cfg")
     assert probe_call == f"{common} -c init -c flash probe 0 -c exit"
-    assert program_call == f"{common} -c program {elf} verify reset exit"
-    assert result.probe.startswith("1366:1015 (J-Link, serial 000683123456")
-    assert (result.model_sha256, result.build_id, result.port) == (MODEL_HASH, BUILD_ID, device.url)
+    flashed_elf = env["tmp"] / "build" / ".edgekit-build" / "firmware.elf"
+    assert program_call == f"{common} -c program {flashed_elf} verify reset exit"
+    assert (result.model_sha256, result.port, result.kind) == (MODEL_HASH, device.url, "real")
 
 
 def test_no_probe_lists_what_was_seen(env, elf) -> None:
     usb_device(env["sysfs"], "1-3", "046D:C52B", "USB Receiver")
     fake_tool(env["bin"], "openocd", {"ok": (OPENOCD_NRF52840, 0)})
     with pytest.raises(DeviceError) as err:
-        program.flash_image(load_board("nrf52840dk"), elf, report(), check_hello=False)
+        flash("nrf52840dk", elf)
     message = str(err.value)
     assert message.startswith("no debug probe found (USB id 1366:1015, 1366:0105")
     assert "USB devices seen: 046D:C52B (USB Receiver)" in message
@@ -142,7 +162,7 @@ def test_two_probes_are_refused(env, elf) -> None:
     fake_tool(env["bin"], "openocd", {"ok": (OPENOCD_NRF52840, 0)})
     with pytest.raises(DeviceError, match=r"^2 devices look like the debug probe .*serial 111"
                                           r".*serial 222.*Unplug all but one$"):
-        program.flash_image(load_board("nrf52840dk"), elf, report(), check_hello=False)
+        flash("nrf52840dk", elf)
     assert calls(env) == []
 
 
@@ -150,7 +170,7 @@ def test_wrong_chip_stops_before_writing(env, elf) -> None:
     usb_device(env["sysfs"], "1-2", "1366:1015", "J-Link", "111")
     fake_tool(env["bin"], "openocd", {"ok": (OPENOCD_NRF52832, 0)})
     with pytest.raises(DeviceError) as err:
-        program.flash_image(load_board("nrf52840dk"), elf, report(), check_hello=False)
+        flash("nrf52840dk", elf)
     assert str(err.value) == (
         "wrong chip: openocd does not report an nRF52840, which nrf52840dk has (it said: "
         "Info : nRF52832-QFAA(build code: E1) 512kB Flash, 64kB RAM); is the probe on the "
@@ -163,7 +183,7 @@ def test_failing_flasher_gives_its_error_line(env, elf, monkeypatch) -> None:
     fake_tool(env["bin"], "openocd", {"fail": (OPENOCD_NO_PROBE, 1)})
     monkeypatch.setenv("FAKE_MODE", "fail")
     with pytest.raises(DeviceError) as err:
-        program.flash_image(load_board("nrf52840dk"), elf, report(), check_hello=False)
+        flash("nrf52840dk", elf)
     assert str(err.value) == ("probing the chip nrf52840dk: openocd failed (exit 1): "
                               "Error: No J-Link device found.")
 
@@ -173,9 +193,9 @@ def test_hanging_flasher_is_killed_at_the_timeout(env, elf, monkeypatch) -> None
     fake_tool(env["bin"], "openocd", {"hang": ("", 0)})
     monkeypatch.setenv("FAKE_MODE", "hang")
     start = time.monotonic()
+    monkeypatch.setattr(program, "TOOL_TIMEOUT_S", 1.0)
     with pytest.raises(DeviceError, match=r"openocd did not finish within 1 s \(killed\)"):
-        program.flash_image(load_board("nrf52840dk"), elf, report(), check_hello=False,
-                            timeout_s=1.0)
+        flash("nrf52840dk", elf)
     assert time.monotonic() - start < 10
 
 
@@ -184,7 +204,7 @@ def test_missing_tool_names_its_package(env, elf, monkeypatch) -> None:
     monkeypatch.setenv("PATH", str(env["bin"]) + os.pathsep + "/usr/bin")  # no teensy_loader_cli
     with pytest.raises(DeviceError, match=r"^teensy_loader_cli not found on PATH: install it "
                                           r"\(Debian/Ubuntu: apt install teensy-loader-cli\)$"):
-        program.flash_image(load_board("teensy41"), elf, report(), check_hello=False)
+        flash("teensy41", elf)
 
 
 def uf2_blocks(data: bytes) -> list[tuple[int, int, int, int, bytes]]:
@@ -203,8 +223,8 @@ def test_picotool_checks_the_chip_and_loads_a_uf2(env, elf) -> None:
     usb_device(env["sysfs"], "3-1", "2E8A:0003", "RP2 Boot", bus=3, address=17)
     fake_tool(env["bin"], "picotool", {"info": (PICOTOOL_INFO, 0),
                                        "load": ("Loading into Flash: [====] 100%\n", 0)})
-    result = program.flash_image(load_board("rpi_pico"), elf, report(), check_hello=False)
-    uf2 = Path(result.image)
+    flash("rpi_pico", elf)
+    uf2 = elf.with_suffix(".uf2")
     assert calls(env) == ["picotool info -d --bus 3 --address 17",
                           f"picotool load -v -x {uf2} --bus 3 --address 17"]
     blocks = uf2_blocks(uf2.read_bytes())
@@ -218,7 +238,7 @@ def test_picotool_on_another_chip_is_refused(env, elf, monkeypatch) -> None:
     usb_device(env["sysfs"], "3-1", "2E8A:0003", "RP2 Boot")
     fake_tool(env["bin"], "picotool", {"info": ("Device Information\n type: RP2350\n", 0)})
     with pytest.raises(DeviceError, match=r"^wrong chip: picotool does not report an RP2040"):
-        program.flash_image(load_board("rpi_pico"), elf, report(), check_hello=False)
+        flash("rpi_pico", elf)
     assert all("load" not in c for c in calls(env))
 
 
@@ -231,8 +251,9 @@ def test_uf2_copy_when_picotool_is_missing(env, elf, monkeypatch) -> None:
     mounts.write_text(f"/dev/sda1 {drive} vfat rw 0 0\nproc /proc proc rw 0 0\n")
     monkeypatch.setenv("EDGEKIT_MOUNTS", str(mounts))
     monkeypatch.setenv("PATH", str(env["bin"]) + os.pathsep + "/usr/bin")  # no picotool
-    result = program.flash_image(load_board("rpi_pico"), elf, report(), check_hello=False)
-    assert result.tool == "uf2" and (drive / "fw.uf2").read_bytes() == Path(result.image).read_bytes()
+    result = flash("rpi_pico", elf)
+    assert calls(env) == [] and result.link_url == PORT
+    assert (drive / "fw.uf2").read_bytes() == elf.with_suffix(".uf2").read_bytes()
 
 
 def test_no_uf2_drive_and_no_picotool(env, elf, monkeypatch) -> None:
@@ -241,24 +262,26 @@ def test_no_uf2_drive_and_no_picotool(env, elf, monkeypatch) -> None:
     monkeypatch.setenv("EDGEKIT_MOUNTS", str(mounts))
     monkeypatch.setenv("PATH", str(env["bin"]) + os.pathsep + "/usr/bin")
     with pytest.raises(DeviceError, match=r"^picotool not found on PATH"):
-        program.flash_image(load_board("rpi_pico"), elf, report(), check_hello=False)
+        flash("rpi_pico", elf)
 
 
 def test_teensy_loader_gets_an_intel_hex(env, elf) -> None:
     usb_device(env["sysfs"], "1-1", "16C0:0478", "HalfKay")
     fake_tool(env["bin"], "teensy_loader_cli", {"ok": ("Teensy Loader, Command Line, Version 2.2\n"
                                                        "Found HalfKay Bootloader\nBooting\n", 0)})
-    result = program.flash_image(load_board("teensy41"), elf, report(), check_hello=False)
-    assert calls(env) == [f"teensy_loader_cli --mcu=TEENSY41 -v {result.image}"]
-    assert Path(result.image).read_text().startswith(":02000004")  # extended address record
+    flash("teensy41", elf)
+    image = elf.with_suffix(".hex")
+    assert calls(env) == [f"teensy_loader_cli --mcu=TEENSY41 -v {image}"]
+    assert image.read_text().startswith(":02000004")  # extended address record
 
 
 def test_bossac_uses_the_boot_loaders_serial_port(env, elf) -> None:
     usb_device(env["sysfs"], "1-1", "2341:005A", "Nano 33 BLE", tty="ttyACM3")
     fake_tool(env["bin"], "bossac", {"ok": ("Erase flash\nWrite 600 bytes to flash\n", 0)})
-    result = program.flash_image(load_board("nano33ble"), elf, report(), check_hello=False)
-    assert calls(env) == [f"bossac --port=ttyACM3 -U -i -e -w {result.image} -R"]
-    assert Path(result.image).stat().st_size == 600
+    flash("nano33ble", elf)
+    image = elf.with_suffix(".bin")
+    assert calls(env) == [f"bossac --port=ttyACM3 -U -i -e -w {image} -R"]
+    assert image.stat().st_size == 600
 
 
 def test_hello_from_another_build_is_an_error(env, elf) -> None:
@@ -268,7 +291,7 @@ def test_hello_from_another_build_is_an_error(env, elf) -> None:
     try:
         with pytest.raises(DeviceError, match=r"reports build id '0123456789ab', not this "
                                               r"build's 'abababababab': the image did not take$"):
-            program.flash_image(load_board("nrf52840dk"), elf, report(), port=device.url)
+            flash_build(make_build(env["tmp"], "nrf52840dk", elf), port=device.url)
     finally:
         device.close()
 
@@ -277,14 +300,14 @@ def test_no_hello_after_flashing_times_out(env, elf, monkeypatch) -> None:
     usb_device(env["sysfs"], "1-2", "1366:1015", "J-Link", "111")
     fake_tool(env["bin"], "openocd", {"ok": (OPENOCD_NRF52840, 0)})
     device = FakeDevice(faults={0: "dead"})
-    monkeypatch.setattr(program, "HELLO_TIMEOUT_S", 2.0)
     start = time.monotonic()
     try:
-        with pytest.raises(DeviceError, match=r"^nrf52840dk was flashed, but no HELLO came on "):
-            program.flash_image(load_board("nrf52840dk"), elf, report(), port=device.url)
+        with pytest.raises(DeviceError, match=r"^nrf52840dk was flashed, but the new firmware "
+                                              r"did not answer as expected on socket://"):
+            flash_build(make_build(env["tmp"], "nrf52840dk", elf), port=device.url)
     finally:
         device.close()
-    assert time.monotonic() - start < 15
+    assert time.monotonic() - start < 40  # DeviceLink: 5 attempts of 5 s
 
 
 def test_serial_port_found_by_the_adapters_usb_id(env) -> None:
@@ -318,7 +341,7 @@ def test_bossac_asks_a_running_sketch_for_its_boot_loader(env, elf, monkeypatch)
         shutil.rmtree(env["sysfs"] / "1-1")
         usb_device(env["sysfs"], "1-1", "2341:005A", "Nano 33 BLE", tty="ttyACM1")
 
-    monkeypatch.setattr(program, "touch_1200", reboot_into_boot_loader)
-    result = program.flash_image(load_board("nano33ble"), elf, report(), check_hello=False)
+    monkeypatch.setattr(bossac, "touch_1200", reboot_into_boot_loader)
+    flash("nano33ble", elf)
     assert touched == ["/dev/ttyACM0"]
-    assert calls(env) == [f"bossac --port=ttyACM1 -U -i -e -w {result.image} -R"]
+    assert calls(env) == [f"bossac --port=ttyACM1 -U -i -e -w {elf.with_suffix('.bin')} -R"]

@@ -19,16 +19,12 @@ import serial
 
 from edgekit.boards import load_board
 from edgekit.codegen.project import write_project
-from edgekit.device.qemu import free_port, open_serial
-from edgekit.device.toolchain import (
-    check_compile_real_board,
-    compile_firmware,
-    elf_size,
-    pio_env,
-    run_platformio,
-    start_platformio,
-)
+from edgekit.device.link import open_serial
 from edgekit.errors import EdgekitError
+from edgekit.targets import PlatformioArduinoTarget, target_for
+from edgekit.targets.gcc import compile_firmware, elf_size
+from edgekit.targets.platformio import pio_env, run_platformio, start_platformio
+from edgekit.targets.qemu_process import free_port
 
 PROBE = Path(__file__).parent / "firmware" / "bsp_probe.c"
 TIMEOUT_S = 60
@@ -75,7 +71,7 @@ def test_pio_and_direct_build_agree(board_name: str, tmp_path: Path, pio_core: P
     run_platformio(project, env=pio_env(pio_core), timeout_s=TIMEOUT_S)
     pio_elf = project / ".pio" / "build" / board_name / "firmware.elf"
     assert pio_elf.is_file()
-    direct_elf = compile_firmware(project, board)
+    direct_elf = compile_firmware(project, board.name)
     assert elf_size(direct_elf) == elf_size(pio_elf)
     assert elf_size(pio_elf)["text"] > 0
 
@@ -168,7 +164,7 @@ def test_rewrite_removes_stale_sources_and_applies_defines(tmp_path: Path) -> No
                   defines={"EK_TEST_VALUE": "42"})
     assert not (project / "src" / "old_model.c").exists()
     assert (project / "src" / "user_notes.h").exists()
-    assert compile_firmware(project, board).is_file()  # the #error would stop it
+    assert compile_firmware(project, board.name).is_file()  # the #error would stop it
 
 
 def test_real_board_c_sources_cross_compile(tmp_path: Path) -> None:
@@ -177,7 +173,9 @@ def test_real_board_c_sources_cross_compile(tmp_path: Path) -> None:
     Arduino framework, which cannot be downloaded here."""
     board = load_board("nucleo_l4r5zi")
     project = write_project(tmp_path / "proj", board, {"main.c": PROBE.read_text()})
-    objects = check_compile_real_board(project, board)
+    target = target_for(board)
+    assert isinstance(target, PlatformioArduinoTarget)
+    objects = target.check_compile(project)
     names = {o.name for o in objects}
     assert {"main.o", "ek_bsp_consts.o", "ek_protocol.o"} <= names
     # The Arduino convention: main() was renamed for the framework's setup() to call.

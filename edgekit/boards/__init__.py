@@ -1,12 +1,12 @@
 """The board catalog: boards/<name>.toml read into frozen, validated `Board` objects.
 
-Boards are data (see docs/DESIGN.md). This module only reads and checks them;
+Boards are data (../shared/docs/DESIGN.md; how to add one: docs/targets.md). This module only reads and checks them;
 every fact about a board lives in its TOML file, nowhere in the code.
 """
 
 from __future__ import annotations
 
-from edgekit.boards.catalog import board_names, list_boards, load_board
+from edgekit.boards.catalog import board_names, list_boards, load_board, with_framework
 from edgekit.boards.model import (
     ARCHES,
     KERNEL_VARIANTS,
@@ -33,5 +33,6 @@ __all__ = [
     "Serial",
     "board_names",
     "list_boards",
+    "with_framework",
     "load_board",
 ]

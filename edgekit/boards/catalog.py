@@ -79,3 +79,15 @@ def _with_emulated_sizes(table: dict[str, Any], path: Path) -> dict[str, Any]:
                              f" {region!r}")
         table[field] = sizes[region]
     return table
+
+
+def with_framework(board: Board, framework: str | None) -> Board:
+    """The board built another way: "arduino" = its [platformio] project (target
+    platformio-arduino) instead of edgekit's own BSP; None = as its TOML says."""
+    if framework is None:
+        return board
+    if framework != "arduino":
+        raise BoardError(f"unknown framework {framework!r}: use arduino (or leave it out)")
+    if board.platformio is None:
+        raise BoardError(f"board {board.name!r} has no [platformio] table: no Arduino build")
+    return dataclasses.replace(board, target="platformio-arduino")

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from edgekit.kernels.variants import VARIANT_NAMES, kernel_variant
+
 # Allowed values of the enumerated fields. Extending one is a code change on purpose:
 # codegen and the firmware templates must know what each value means.
 ARCHES = (
@@ -24,7 +26,10 @@ ARCHES = (
     "riscv32",
     "host",
 )
-KERNEL_VARIANTS = ("portable", "arm-dsp", "arm-mve", "esp-nn-like")
+KERNEL_VARIANTS = VARIANT_NAMES  # edgekit/kernels/variants.py: only variants with kernels
+# How edgekit builds, flashes and reaches the board: one module of edgekit/targets/ each
+# (docs/targets.md).
+TARGETS = ("host", "qemu", "gcc-bare-metal", "platformio-arduino")
 # How the firmware counts time: dwt = DWT CYCCNT; systick = SysTick (24-bit);
 # rp2040-timer = the RP2040's 64-bit TIMER at 1 MHz (micros() on its Arduino cores);
 # ccount = Xtensa CCOUNT; mcycle = RISC-V mcycle/minstret CSRs; mpccr = ESP32-C3's
@@ -33,7 +38,8 @@ KERNEL_VARIANTS = ("portable", "arm-dsp", "arm-mve", "esp-nn-like")
 # clock = the host's clock_gettime (host builds only).
 TIMERS = ("dwt", "systick", "rp2040-timer", "ccount", "mcycle", "mpccr", "cmsdk-timer", "fpgaio-counter", "clock")
 # PlatformIO upload protocols (plus qemu: start the ELF in QEMU; local: run on the host).
-UPLOAD_METHODS = ("esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba", "qemu", "local")
+UPLOAD_METHODS = ("esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba", "qemu",
+                  "local", "openocd", "bossac")
 QEMU_EXITS = ("semihosting", "sifive-test")
 QEMU_UARTS = ("cmsdk-apb-uart", "ns16550a")
 
@@ -69,16 +75,15 @@ class Power:
     checked: bool  # true once compared with the current datasheet revision
 
 
-# Programs that put a bare-metal image on a real board (edgekit/flashers/).
-FLASH_TOOLS = ("openocd", "picotool", "uf2", "teensy", "bossac")
+# `upload` values with a flasher of their own (edgekit/targets/flashers/<upload>.py).
+FLASHER_UPLOADS = ("openocd", "picotool", "teensy-cli", "bossac")
 
 
 @dataclass(frozen=True)
 class Flasher:
-    """How `edgekit flash` programs the bare-metal image: the tool, the USB ids of the
-    probe (or boot loader) to find, and what the tool must report about the chip."""
+    """What the board's flasher (its `upload`) looks for: the USB ids of the probe (or
+    boot loader), what the tool must report about the chip, the OpenOCD scripts."""
 
-    tool: str  # one of FLASH_TOOLS
     probe_usb_vid_pid: tuple[str, ...]  # debug probe or ROM/boot loader, "VVVV:PPPP"
     chip: str | None = None  # text the tool prints for the right chip ("nRF52840")
     openocd_interface: str | None = None  # "interface/jlink.cfg"
@@ -115,7 +120,7 @@ class MemoryRegion:
 
 @dataclass(frozen=True)
 class Qemu:
-    """How to run the board in QEMU (facts from docs/EMULATION.md, checked there)."""
+    """How to run the board in QEMU (facts from ../shared/docs/EMULATION.md, checked there)."""
 
     binary: str  # qemu-system-arm / qemu-system-riscv32
     machine: str  # -M value
@@ -164,7 +169,13 @@ class Board:
     power: Power | None = None  # real boards
     serial: Serial | None = None  # real boards
     qemu: Qemu | None = None  # emulated boards
-    flasher: Flasher | None = None  # real boards flashed without PlatformIO
+    target: str = ""  # one of TARGETS (required: the loader rejects a file without it)
+    bsp: str | None = None  # edgekit's own BSP family, firmware/bsp/<bsp>/ (qemu, gcc-bare-metal)
+    # "NAME=VALUE" macros of ek_bsp_board.h that the BSP family needs from this board
+    # (gcc-bare-metal: the UART pins of the nRF52 family).
+    bsp_defines: tuple[str, ...] = ()
+    regions: tuple[MemoryRegion, ...] | None = None  # gcc-bare-metal: "code" and "ram" to link into
+    flasher: Flasher | None = None  # gcc-bare-metal: the probe and chip its flasher expects
     path: Path | None = None  # the TOML file it was read from (not a TOML key)
 
     @property
@@ -183,12 +194,7 @@ class Board:
     @property
     def has_dsp(self) -> bool:
         """Arm DSP extension (SMLAD, SXTB16, SSAT) kernels apply."""
-        return self.kernel_variant in ("arm-dsp", "arm-mve")
-
-    @property
-    def has_mve(self) -> bool:
-        """Arm M-profile Vector Extension (Helium) kernels apply."""
-        return self.kernel_variant == "arm-mve"
+        return "__ARM_FEATURE_DSP" in kernel_variant(self.kernel_variant).isa_features
 
     @property
     def cpu_hz(self) -> int | None:
@@ -209,7 +215,7 @@ class Board:
         data = asdict(self)
         data["path"] = None if self.path is None else str(self.path)
         data.update(kind=self.kind, emulated=self.emulated, has_dsp=self.has_dsp,
-                    has_mve=self.has_mve, cc=self.cc)
+                    cc=self.cc)
         return _jsonable(data)
 
 

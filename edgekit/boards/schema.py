@@ -107,6 +107,8 @@ def check_board(board: model.Board, file: Path) -> None:
     one_of(board.kernel_variant, model.KERNEL_VARIANTS, "kernel_variant")
     one_of(board.upload, model.UPLOAD_METHODS, "upload")
     one_of(board.timer, model.TIMERS, "timer")
+    one_of(board.target, model.TARGETS, "target")
+    _check_target(board, require)
     for where in ("flash_bytes", "ram_bytes", "usable_ram_bytes", "arena_alignment"):
         require(getattr(board, where) > 0, where, "must be positive")
     require(board.usable_ram_bytes <= board.ram_bytes, "usable_ram_bytes",
@@ -126,7 +128,7 @@ def check_board(board: model.Board, file: Path) -> None:
     if board.qemu is not None:
         _check_qemu(board, board.qemu, require, one_of)
         return
-    for section in ("platformio", "power", "serial"):
+    for section in ("power", "serial"):
         require(getattr(board, section) is not None, section, "missing (a real board needs it)")
     assert board.power is not None and board.serial is not None
     for where in ("active_mw", "idle_mw", "supply_v"):
@@ -140,19 +142,43 @@ def check_board(board: model.Board, file: Path) -> None:
                 f"is {pair!r}, must be VVVV:PPPP in hex")
     if board.flasher is not None:
         flasher = board.flasher
-        one_of(flasher.tool, model.FLASH_TOOLS, "flasher.tool")
+        require(board.upload in model.FLASHER_UPLOADS, "flasher",
+                f"is read by the flashers of upload {', '.join(model.FLASHER_UPLOADS)} only")
         require(len(flasher.probe_usb_vid_pid) > 0, "flasher.probe_usb_vid_pid",
                 "must list at least one")
-        for i, pair in enumerate(flasher.probe_usb_vid_pid):
-            require(bool(_VID_PID.match(pair)), f"flasher.probe_usb_vid_pid[{i}]",
-                    f"is {pair!r}, must be VVVV:PPPP in hex")
-        for i, pair in enumerate(flasher.serial_usb_vid_pid):
-            require(bool(_VID_PID.match(pair)), f"flasher.serial_usb_vid_pid[{i}]",
-                    f"is {pair!r}, must be VVVV:PPPP in hex")
-        if flasher.tool == "openocd":
+        for field in ("probe_usb_vid_pid", "serial_usb_vid_pid"):
+            for i, pair in enumerate(getattr(flasher, field)):
+                require(bool(_VID_PID.match(pair)), f"flasher.{field}[{i}]",
+                        f"is {pair!r}, must be VVVV:PPPP in hex")
+        if board.upload == "openocd":
             for where in ("openocd_interface", "openocd_target"):
                 require(getattr(flasher, where) is not None, f"flasher.{where}",
                         "missing (openocd needs it)")
+
+
+def _check_target(board: model.Board, require: Any) -> None:
+    """The tables each target reads are there (docs/targets.md)."""
+    target = board.target
+    require((target == "host") == board.is_host, "target", "is 'host' for (only) the host board")
+    require((target == "qemu") == (board.qemu is not None), "target",
+            "is 'qemu' for (only) a board with a [qemu] table")
+    # A gcc-bare-metal board may keep its [platformio] table: the Arduino build of it
+    # (`edgekit build --framework arduino`).
+    require(target != "platformio-arduino" or board.platformio is not None, "platformio",
+            "is needed by target 'platformio-arduino'")
+    require(target in ("platformio-arduino", "gcc-bare-metal") or board.platformio is None,
+            "platformio", "is only for targets 'platformio-arduino' and 'gcc-bare-metal'")
+    if board.platformio is not None:
+        require(board.platformio.framework == "arduino", "platformio.framework",
+                "must be 'arduino' (target 'platformio-arduino')")
+    needs_bsp = target in ("qemu", "gcc-bare-metal")
+    require((board.bsp is not None) == needs_bsp, "bsp",
+            "names the firmware/bsp/ family of (only) targets 'qemu' and 'gcc-bare-metal'")
+    region_names = {region.name for region in board.regions or ()}
+    require((target == "gcc-bare-metal") == (board.regions is not None), "regions",
+            "are the memory map of (only) target 'gcc-bare-metal'")
+    if board.regions is not None:
+        require({"code", "ram"} <= region_names, "regions", "need regions named 'code' and 'ram'")
 
 
 def _check_qemu(board: model.Board, qemu: model.Qemu, require: Any, one_of: Any) -> None:

@@ -1,23 +1,18 @@
-"""`edgekit flash`: put a build's firmware on its board.
+"""`edgekit flash`: put a build's firmware on its board, through the board's target.
 
-Emulated boards: the ELF (compiled when missing or stale) starts in QEMU in the
-background; the state file in the build directory tells later commands its serial URL,
-and the device is greeted once to check it runs this build's model. Real boards:
-`pio run -t upload` with the port found by USB id (esptool for ESP32 through
-PlatformIO). The host board has nothing to flash.
+The target does the flashing (edgekit/targets/: QEMU in the background for an emulated
+board, `pio run -t upload` for an Arduino board; the host has nothing to flash). When the
+device can be greeted at once, it is, to check it runs this build's model.
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgekit.device.session import BuildInfo, connect, firmware_elf, read_build
+from edgekit.device.session import connect, read_build
 from edgekit.errors import DeviceError, EdgekitError
-
-UPLOAD_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -33,68 +28,50 @@ class FlashResult:
         return dict(self.__dict__)
 
 
-def _flash_emulated(build: BuildInfo, check: bool) -> FlashResult:
-    from edgekit.device.qemu import qemu_machine, start_background, stop_background
-
-    elf = firmware_elf(build)
-    state = start_background(qemu_machine(build.board), elf, build.dir,
-                             board=build.board.name)
-    model = None
-    if check:
-        try:
-            with connect(build, state["url"], timeout=5.0) as link:
-                model = link.hello_info.model_hash
-        except EdgekitError:
-            stop_background(build.dir)
-            raise
-    return FlashResult(build.board.name, "emulated", state["url"], str(elf), int(state["pid"]), model)
-
-
-def _is_local_path(port: str) -> bool:
-    return "://" not in port and not port.upper().startswith("COM")
-
-
-def _flash_real(build: BuildInfo, port: str | None) -> FlashResult:
-    from edgekit.device.ports import find_port
-    from edgekit.device.toolchain import find_pio, pio_env
-
-    board = build.board
-    port = port or find_port(board)
-    if _is_local_path(port) and not Path(port).exists():
-        raise DeviceError(f"serial port {port} does not exist: is the {board.name} plugged in?")
-    if "://" in port:
-        raise DeviceError(f"cannot upload to {board.name} through {port}: uploading needs the "
-                          "board's local port (a URL works for profile/validate)")
-    cmd = [find_pio(), "run", "-d", str(build.dir), "-t", "upload", "--upload-port", port]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=pio_env(), check=False,
-                              timeout=UPLOAD_TIMEOUT_S, start_new_session=True)
-    except subprocess.TimeoutExpired:
-        raise DeviceError(f"upload to {board.name} on {port} took longer than "
-                          f"{UPLOAD_TIMEOUT_S:.0f} s") from None
-    if proc.returncode != 0:
-        lines = [ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
-        first = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "")
-        raise DeviceError(f"upload to {board.name} on {port} failed (pio run -t upload): {first}")
-    return FlashResult(board.name, "real", port)
-
-
 def flash_build(build_dir: str | Path | None = None, *, board: str | None = None,
                 port: str | None = None, check: bool = True) -> FlashResult:
+    from edgekit.targets import target_for
+
     build = read_build(build_dir, board)
-    if build.board.kind == "emulated":
-        if port:
-            raise EdgekitError(f"{build.board.name} is emulated: flash starts QEMU, --port "
-                               "does not apply")
-        return _flash_emulated(build, check)
-    if build.board.kind == "host":
-        raise EdgekitError("host builds are not flashed: `edgekit profile`/`validate` run the "
-                           "host firmware themselves")
-    return _flash_real(build, port)
+    target = target_for(build.board)
+    flashed = target.flash(build.dir, port)
+    model = None
+    if check and flashed.link_url is not None:
+        try:
+            with connect(build, flashed.link_url, timeout=5.0) as link:
+                hello = link.hello_info
+                if hello is not None:
+                    check_identity(build, hello.board, hello.build_id, flashed.link_url)
+                    model = hello.model_hash
+        except DeviceError as exc:
+            target.stop(build.dir)
+            if target.needs_hardware:  # the image went onto a board that does not answer
+                raise DeviceError(f"{build.board.name} was flashed, but the new firmware did "
+                                  f"not answer as expected on {flashed.link_url}: {exc}") from None
+            raise
+        except EdgekitError:
+            target.stop(build.dir)
+            raise
+    return FlashResult(build.board.name, build.board.kind, flashed.port,
+                       None if flashed.elf is None else str(flashed.elf), flashed.pid, model)
+
+
+def check_identity(build: Any, board: str, build_id: str, url: str) -> None:
+    """The greeted firmware must be this build's: board and build id (connect has checked
+    the model hash)."""
+    want_id = str(build.report.get("build_id", ""))
+    for what, got, want in (("board", board, build.board.name), ("build id", build_id, want_id)):
+        if want and got.lower() != want.lower():
+            raise DeviceError(f"the device on {url} reports {what} {got!r}, not this build's "
+                              f"{want!r}: the image did not take")
 
 
 def stop(build_dir: str | Path | None = None) -> bool:
-    """Stop the QEMU that `flash` left running for the build; True if one was running."""
-    from edgekit.device.qemu import stop_background
+    """Stop what `flash` left running for the build (a QEMU); True if something was."""
+    from edgekit.targets import target_for
 
-    return stop_background(Path(build_dir or "."))
+    try:
+        build = read_build(build_dir)
+    except EdgekitError:
+        return False  # no build here: nothing of ours runs
+    return target_for(build.board).stop(build.dir)

@@ -13,17 +13,28 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import serial
 
 from edgekit.device import protocol as P
 from edgekit.device.port_owner import PortOwner
-from edgekit.device.qemu import open_serial
 from edgekit.errors import DeviceError
 
-if TYPE_CHECKING:
-    pass
+
+def open_serial(url: str, timeout_s: float = 10.0, baudrate: int = 115200) -> serial.SerialBase:
+    """pyserial port for `url` that keeps the bytes that arrive while it opens.
+
+    pyserial's socket:// open() ends with reset_input_buffer(), which throws away what the
+    peer already sent -- and a guest that QEMU starts on connect, or the host firmware,
+    may send its first bytes within that window. Opening without that reset loses nothing.
+    """
+    port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, do_not_open=True)
+    port.reset_input_buffer = lambda: None  # type: ignore[method-assign]  # during open() only
+    try:
+        port.open()
+    finally:
+        del port.reset_input_buffer
+    return port
 
 
 class DeviceReset(DeviceError):

@@ -21,16 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import serial
 
 from edgekit.device.port_owner import PortOwner
 from edgekit.errors import DeviceError
-
-if TYPE_CHECKING:
-    pass
 
 GET_META_DATA = 0x19
 SET_POWER_MODE = 0x11

@@ -2,27 +2,22 @@
 
 `read_build(dir)` reads the build's report.json; `connect(build, port)` yields a
 DeviceLink that has greeted the device and checked its model hash. Where the device
-is: --port when given (any pyserial URL); for an emulated board, the QEMU that
-`edgekit flash` left running (its state file), else a QEMU started for this command
-only; for the host board, the host firmware started as a process; for a real board,
-the port found by USB VID:PID.
+is: --port when given (any pyserial URL), else the board's target opens the link
+(edgekit/targets/: a QEMU, the host firmware as a process, or the port found by USB id).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgekit.boards.model import Board
 from edgekit.device.link import DeviceLink
-from edgekit.errors import DeviceError, EdgekitError
+from edgekit.errors import EdgekitError
 
 REPORT = "report.json"
 
@@ -31,7 +26,7 @@ REPORT = "report.json"
 class BuildInfo:
     dir: Path
     report: dict[str, Any]
-    board: Any  # edgekit.boards.Board
+    board: Board
 
     @property
     def model_hash(self) -> str:
@@ -53,7 +48,7 @@ class BuildInfo:
 
 
 def read_build(build_dir: str | Path | None, board_name: str | None = None) -> BuildInfo:
-    from edgekit.boards import load_board
+    from edgekit.boards import load_board, with_framework
 
     path = Path(build_dir or ".")
     try:
@@ -68,70 +63,30 @@ def read_build(build_dir: str | Path | None, board_name: str | None = None) -> B
         raise EdgekitError(f"{path / REPORT} names no board: pass --board")
     if board_name and report.get("board") and board_name != report["board"]:
         raise EdgekitError(f"{path} was built for {report['board']}, not {board_name}")
-    return BuildInfo(path, report, load_board(name))
+    board = load_board(name)
+    if report.get("target") == "platformio-arduino" and board.target != "platformio-arduino":
+        board = with_framework(board, "arduino")  # built with --framework arduino
+    return BuildInfo(path, report, board)
 
 
 def firmware_elf(build: BuildInfo, rebuild: bool = False) -> Path:
     """The build's compiled firmware, compiled now when missing or older than src/."""
-    from edgekit.device.toolchain import compile_firmware
+    from edgekit.targets import target_for
 
-    elf = Path(build.report["elf"]) if build.report.get("elf") else None
-    sources = list((build.dir / "src").rglob("*.[ch]"))
-    newest = max((p.stat().st_mtime for p in sources), default=0.0)
-    if rebuild or elf is None or not elf.is_file() or elf.stat().st_mtime < newest:
-        elf = compile_firmware(build.dir, build.board)
-    return elf
-
-
-@contextmanager
-def _host_process(exe: Path) -> Iterator[str]:
-    """The host firmware as a process serving one TCP client; yields its socket URL."""
-    proc = subprocess.Popen([str(exe)], env={**os.environ, "EK_SERIAL": "tcp:0"},
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 10
-        assert proc.stderr is not None
-        line = proc.stderr.readline()  # "ek-serial: tcp 127.0.0.1:PORT"
-        match = re.search(r"tcp 127\.0\.0\.1:(\d+)", line)
-        if not match or time.monotonic() > deadline:
-            raise DeviceError(f"the host firmware did not open its port: {line.strip()!r}")
-        yield f"socket://127.0.0.1:{match.group(1)}"
-    finally:
-        proc.kill()
-        proc.wait(timeout=5)
-        if proc.stderr is not None:
-            proc.stderr.close()
+    return target_for(build.board).firmware(build.dir, rebuild)
 
 
 @contextmanager
 def device_url(build: BuildInfo, port: str | None = None) -> Iterator[str]:
-    """Where the build's device answers, for the duration of the block."""
-    board = build.board
+    """Where the build's device answers (--port, else what its target says), for the
+    duration of the block."""
     if port:
         yield port
         return
-    if board.kind == "emulated":
-        from edgekit.device.qemu import QemuProcess, qemu_machine, read_background
+    from edgekit.targets import target_for
 
-        state = read_background(build.dir)
-        if state is not None:
-            yield str(state["url"])
-            return
-        with QemuProcess(qemu_machine(board), firmware_elf(build)) as qemu:
-            try:
-                yield qemu.url
-            except DeviceError:
-                qemu.check_alive()  # QEMU's death explains it better, when that is it
-                raise
-        return
-    if board.kind == "host":
-        with _host_process(firmware_elf(build)) as url:
-            yield url
-        return
-    from edgekit.device.ports import find_port
-
-    yield find_port(board)
+    with target_for(build.board).open_link(build.dir) as url:
+        yield url
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from edgekit.kernels.quant import (
     quantize_multiplier,
     tflite_round,
 )
+from edgekit.kernels.variants import kernel_variant
 
 F32 = np.float32
 # Layers with at most this many int8 weight bytes get int16 weights (SMLAD loop ~1.4x faster,
@@ -271,4 +272,4 @@ def bounded_pair_params(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -
 
 def packed_variant(variant: str) -> bool:
     """Boards whose cores have the DSP extension run the packed SMLAD kernels."""
-    return variant in ("arm-dsp", "arm-mve")
+    return kernel_variant(variant).packs_weights

@@ -20,15 +20,19 @@ from typing import Literal
 import numpy as np
 
 from edgekit.ir import Graph, Op
+from edgekit.kernels.variants import kernel_variant
 
 Rounding = Literal["tflite", "tflm"]  # TF reference kernels (default) or TFLite Micro
-Variant = Literal["portable", "arm-dsp", "arm-mve", "esp-nn-like"]
+Variant = str  # a name in kernels/variants.py VARIANTS
 
 
 @dataclass(frozen=True)
 class LoweringContext:
     rounding: Rounding = "tflite"
     variant: Variant = "portable"
+
+    def __post_init__(self) -> None:
+        kernel_variant(self.variant)  # an unknown name fails here, not in a lowering
 
 
 @dataclass

@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /* ek_bsp_board.h is generated per board from its boards/<name>.toml
- * (edgekit/codegen/project.py: bsp_board_header) and defines:
+ * (the family's template in templates/bsp/, docs/targets.md) and defines:
  *   EK_BSP_BOARD_NAME   "qemu-cortex-m4", ...
  *   EK_BSP_EMULATED     1 on QEMU boards, else 0
  *   EK_BSP_CPU_HZ       core clock (emulated: 1 GHz of virtual time; host: 0)

@@ -1,9 +1,11 @@
 /* Shared definitions of the edgekit kernel library: dims, windows, activation ranges,
  * qualifiers, and the small DSP primitives that the Arm path maps to ACLE intrinsics.
  *
- * EK_ARM_DSP (set by the build for Cortex-M4/M7/M33) is the ONE feature macro. Without
- * it the primitives below are plain C with identical results, so the packed (DSP) kernels
- * also run, bit-exact, on the host under sanitizers.
+ * EK_ARM_DSP is the ONE feature macro; the build defines it for the arm-dsp kernel
+ * variant (edgekit/kernels/variants.py). Without it the primitives below are plain C with
+ * identical results, so the packed (DSP) kernels also run, bit-exact, on the host under
+ * sanitizers. A core without the DSP extension cannot run the DSP path: asking for it
+ * there stops the build instead of falling back to the plain C unnoticed.
  */
 #ifndef EK_COMMON_H
 #define EK_COMMON_H
@@ -29,6 +31,11 @@
 #endif
 
 #if defined(EK_ARM_DSP)
+#if !defined(__ARM_FEATURE_DSP)
+#error "EK_ARM_DSP (kernel variant arm-dsp) needs a core with the Arm DSP extension: check -mcpu"
+#endif
+#undef EK_ARM_DSP
+#define EK_ARM_DSP __ARM_FEATURE_DSP /* what the compiler says the core has */
 #include <arm_acle.h>
 #endif
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from edgekit.resources import data_dir
+from edgekit.targets.flags import host_flags
 
 FW_DIR = Path(__file__).resolve().parent / "fw"
 IN_BYTES = 600
@@ -59,7 +60,7 @@ def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | 
     exe = out / "fw_host"
     cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
     subprocess.run(
-        [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", *defines,
+        [cc, *host_flags(), *defines,
          f"-I{fw / 'runtime'}", f"-I{fw / 'bsp'}", f"-I{out}", *map(str, sources), "-o", str(exe)],
         check=True, capture_output=True, text=True,
     )
@@ -67,7 +68,7 @@ def build_host_firmware(out: Path, *, num_ops: int = NUM_OPS, model_hash: str | 
 
 
 def render_main(num_ops: int) -> str:
-    from edgekit.device.firmware import render_main_c
+    from edgekit.codegen.main_c import render_main_c
 
     return render_main_c(board="host", num_ops=num_ops, build_id="test-build")
 
@@ -80,9 +81,9 @@ def write_build(out: Path, board_name: str, *, num_ops: int = NUM_OPS,
     import json
 
     from edgekit.boards import load_board
+    from edgekit.codegen.main_c import render_main_c
     from edgekit.codegen.project import write_project
-    from edgekit.device.firmware import render_main_c
-    from edgekit.device.toolchain import compile_firmware
+    from edgekit.targets import target_for
 
     board = load_board(board_name)
     sources = {
@@ -92,7 +93,7 @@ def write_build(out: Path, board_name: str, *, num_ops: int = NUM_OPS,
     defines = {"EK_STANDIN_OPS": str(num_ops), "EK_STANDIN_HASH": f'"{model_hash}"',
                "EK_STANDIN_IN": str(in_bytes), "EK_STANDIN_OUT": str(out_bytes)}
     write_project(out, board, sources, defines=defines)
-    elf = compile_firmware(out, board) if compile_elf else None
+    elf = target_for(board).build_elf(out) if compile_elf else None
     ops = [{"index": k, "type": "STANDIN_OP", "macs": in_bytes if k < num_ops - 1 else out_bytes}
            for k in range(num_ops)]
     report = {"board": board.name, "model_sha256": model_hash, "build_id": model_hash[:12],

@@ -13,7 +13,7 @@ import pytest
 
 from edgekit import api
 from edgekit.cli import main
-from edgekit.device.qemu import read_background
+from edgekit.targets.qemu_process import read_background
 from tests.conftest import MLPERF_MODELS
 
 KWS = MLPERF_MODELS["kws"]

@@ -19,11 +19,13 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels.lowering import LoweringContext, OpLowering, lowering_for
 from edgekit.resources import data_dir
+from edgekit.targets.flags import SANITIZE as FLAG_SANITIZE
+from edgekit.targets.flags import host_flags
 
 from .csource import activation_inputs, render_case
 
-CFLAGS = ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"]
-SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+CFLAGS = host_flags("-O1")  # edgekit/targets/flags.py; -O1 keeps the many small builds quick
+SANITIZE = list(FLAG_SANITIZE)
 CC = os.environ.get("CC", "cc")
 DEFAULT_CTX = LoweringContext()
 

@@ -3,7 +3,7 @@
 Each case: its lowering (LoweringContext variant "arm-dsp" by default), inputs embedded
 as const data, the call timed with CMSDK timer0 under `-icount shift=0` (1 tick = 40
 executed instructions), outputs sent back in hex over UART0. The cross compile uses
--DEK_ARM_DSP, so the ACLE/inline-assembly path runs, not the portable twins.
+-DEK_ARM_DSP=1, so the ACLE/inline-assembly path runs, not the portable twins.
 """
 
 from __future__ import annotations
@@ -18,23 +18,29 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit.boards import load_board
 from edgekit.ir import Graph, Op
 from edgekit.kernels.lowering import LoweringContext
+from edgekit.kernels.variants import kernel_variant
+from edgekit.targets.flags import WARNINGS, define_flags, firmware_opt_flags
+from edgekit.targets.qemu import qemu_machine
 
 from .csource import activation_inputs, render_case
 from .harness import kernels_dir, lower
 
 HERE = Path(__file__).resolve().parent / "qemu_m4"
-ARM_CC = "arm-none-eabi-gcc"
-CPU_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
-CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-DEK_ARM_DSP",
-          "-ffunction-sections", "-fdata-sections"]
-INSTRUCTIONS_PER_TICK = 40
+BOARD = load_board("qemu-cortex-m4")  # the board's own CPU flags, QEMU machine and tick
+ARM_CC = BOARD.cc
+CPU_FLAGS = list(BOARD.cflags)
+# The firmware's flags (edgekit/targets/flags.py) with the arm-dsp variant's defines.
+CFLAGS = [*firmware_opt_flags(), *WARNINGS, *define_flags(kernel_variant("arm-dsp").defines)]
+assert BOARD.qemu is not None
+INSTRUCTIONS_PER_TICK = int(BOARD.qemu.instructions_per_tick)
 DSP_CTX = LoweringContext(variant="arm-dsp")
 
 
 def available() -> bool:
-    return shutil.which(ARM_CC) is not None and shutil.which("qemu-system-arm") is not None
+    return shutil.which(ARM_CC) is not None and shutil.which(BOARD.qemu.binary) is not None
 
 
 @dataclass
@@ -122,9 +128,7 @@ def build_firmware(source: str, workdir: Path, extra_cflags: Sequence[str] = ())
 
 
 def run_elf(elf: Path, timeout: float = 300) -> str:
-    cmd = ["qemu-system-arm", "-M", "mps2-an386", "-kernel", str(elf), "-display", "none",
-           "-monitor", "none", "-serial", "stdio", "-semihosting-config", "enable=on,target=native",
-           "-icount", "shift=0,align=off,sleep=off"]
+    cmd = qemu_machine(BOARD).command(elf, "stdio")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if result.returncode != 0 or "DONE" not in result.stdout:
         raise RuntimeError(f"firmware failed (status {result.returncode}):\n{result.stdout[-2000:]}"

@@ -2,7 +2,7 @@
 
 It builds the project with the system cross compiler (or the host cc) and the flags in
 the project's ek_build.json -- the same file edgekit's direct build reads
-(edgekit/device/toolchain.py), so both produce the same firmware. `pio run -t upload`
+(edgekit/targets/gcc.py), so both produce the same firmware. `pio run -t upload`
 starts the ELF in QEMU with UART0 on EK_QEMU_SERIAL (a QEMU chardev spec; default a TCP
 server on 127.0.0.1:EK_QEMU_PORT, port 4444, waiting for the client before the CPU
 starts). The host build runs the program with EK_SERIAL=tcp:EK_QEMU_PORT instead.

@@ -1,0 +1,174 @@
+"""Compile and link a project with the flags of its ek_build.json; read an ELF's sizes.
+
+A gcc-driven target (host, qemu, gcc-bare-metal) writes ek_build.json into the project
+(`BUILD_FILE`); both the project's local PlatformIO builder
+(templates/platformio/platform/builder/main.py) and `compile_firmware` here read it, so
+`pio run` and the direct build compile the same sources with the same flags.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from edgekit.errors import EdgekitError
+from edgekit.targets.flags import define_flags
+
+BUILD_FILE = "ek_build.json"
+ELF_NAME = "firmware.elf"
+BUILD_DIR = ".edgekit-build"  # objects and the ELF, inside the project
+
+
+def read_description(project_dir: Path | str) -> dict[str, Any]:
+    path = Path(project_dir) / BUILD_FILE
+    try:
+        desc: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise EdgekitError(f"{project_dir} is not an edgekit project ({BUILD_FILE} missing)") from None
+    except ValueError as exc:
+        raise EdgekitError(f"{path} is corrupt: {exc}") from None
+    return desc
+
+
+def require_tool(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise EdgekitError(
+            f"{tool} not found: install the cross toolchain (Debian: gcc-arm-none-eabi "
+            "libnewlib-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)"
+        )
+    return path
+
+
+def first_error(output: str) -> str:
+    """The compiler's first real error line (else the last line): what a user needs."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for wanted in ("error:", "undefined reference", "error"):
+        for line in lines:
+            if wanted in line.lower() and not line.startswith("collect2"):
+                return line
+    return lines[-1] if lines else "(no output)"
+
+
+def _run(cmd: list[str], cwd: Path, what: str, timeout_s: float) -> None:
+    try:
+        proc = subprocess.run(cmd, check=False, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise EdgekitError(f"{what} took longer than {timeout_s:.0f} s") from None
+    if proc.returncode != 0:
+        raise EdgekitError(f"{what} failed: {first_error(proc.stderr + proc.stdout)}")
+
+
+def project_sources(project_dir: Path) -> list[Path]:
+    """Every C file under src/ of the project, relative to it, in a stable order."""
+    return sorted(p.relative_to(project_dir) for p in (project_dir / "src").rglob("*.c"))
+
+
+def default_elf(project_dir: Path | str) -> Path:
+    return Path(project_dir).resolve() / BUILD_DIR / ELF_NAME
+
+
+def compile_firmware(
+    project_dir: Path | str, board_name: str | None = None, *,
+    out_dir: Path | str | None = None, jobs: int = 2, timeout_s: float = 300.0,
+) -> Path:
+    """Compile and link the project with the flags of its ek_build.json; the ELF path.
+
+    `board_name` is only checked against the project's board when given. Objects and the
+    ELF go to `out_dir` (default <project>/.edgekit-build).
+    """
+    project_dir = Path(project_dir).resolve()
+    desc = read_description(project_dir)
+    if board_name is not None and board_name != desc["board"]:
+        raise EdgekitError(f"{project_dir} was generated for {desc['board']}, not {board_name}")
+    out = Path(out_dir) if out_dir is not None else project_dir / BUILD_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    cc = require_tool(desc["cc"])
+    sources = project_sources(project_dir)
+    if not sources:
+        raise EdgekitError(f"{project_dir}/src has no C sources")
+    objects = compile_all(project_dir, cc, compile_flags(desc), sources, out / "obj", jobs,
+                          timeout_s)
+    elf = out / ELF_NAME
+    _run([cc, *link_flags(desc), "-o", str(elf), *map(str, objects),
+          *(f"-l{lib}" for lib in desc["libs"])],
+         project_dir, f"linking {ELF_NAME}", timeout_s)
+    return elf
+
+
+def compile_all(project_dir: Path, cc: str, cflags: list[str], sources: list[Path],
+                obj_dir: Path, jobs: int, timeout_s: float) -> list[Path]:
+    """Compile each source (relative to project_dir) to obj_dir; the object files."""
+    objects = [obj_dir / src.with_suffix(".o") for src in sources]
+
+    def compile_one(pair: tuple[Path, Path]) -> None:
+        src, obj = pair
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        _run([cc, *cflags, "-c", str(src), "-o", str(obj)], project_dir, f"compiling {src}",
+             timeout_s)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(compile_one, zip(sources, objects)))
+    return objects
+
+
+def compile_flags(desc: dict[str, Any]) -> list[str]:
+    """Compiler flags of a description (paths relative to the project)."""
+    return [*desc["cflags"], *desc["warnings"], *define_flags(desc["defines"]),
+            *(f"-I{d}" for d in desc["include_dirs"])]
+
+
+def link_flags(desc: dict[str, Any]) -> list[str]:
+    flags = [*desc["ldflags"], *(f"-L{d}" for d in desc["lib_dirs"])]
+    if desc["ldscript"]:
+        flags += ["-T", desc["ldscript"]]
+    return flags
+
+
+# --- sizes -----------------------------------------------------------------------
+
+_SECTION = re.compile(
+    r"^\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\S+\s+(\S*)\s"
+)
+
+
+def elf_size(elf: Path | str) -> dict[str, int]:
+    """Bytes of code, constants, initialized and zeroed data of an ELF.
+
+    From the section headers (readelf -S): allocated + executable → text; allocated,
+    read-only → rodata; allocated, writable, with contents → data; NOBITS → bss (the
+    stack reservation of picolibc's .stack counts as bss). flash = text + rodata + data
+    (the .data image lives in flash), ram = data + bss. picolibc's RISC-V linker script
+    keeps constants inside .text, so there rodata is 0 and text includes them. GNU
+    readelf reads the ELF of every architecture.
+    """
+    readelf = shutil.which("readelf") or require_tool("arm-none-eabi-readelf")
+    proc = subprocess.run([readelf, "-S", "-W", str(elf)], check=False, capture_output=True,
+                          text=True, timeout=30)
+    if proc.returncode != 0:
+        raise EdgekitError(f"cannot read {elf}: {first_error(proc.stderr)}")
+    sizes = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    for line in proc.stdout.splitlines():
+        m = _SECTION.match(line)
+        if not m:
+            continue
+        _name, kind, _addr, size_hex, flags = m.groups()
+        size = int(size_hex, 16)
+        if "A" not in flags or size == 0:
+            continue
+        if kind == "NOBITS":
+            sizes["bss"] += size
+        elif "X" in flags:
+            sizes["text"] += size
+        elif "W" in flags:
+            sizes["data"] += size
+        else:
+            sizes["rodata"] += size
+    sizes["flash"] = sizes["text"] + sizes["rodata"] + sizes["data"]
+    sizes["ram"] = sizes["data"] + sizes["bss"]
+    return sizes
