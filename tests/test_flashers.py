@@ -345,3 +345,26 @@ def test_bossac_asks_a_running_sketch_for_its_boot_loader(env, elf, monkeypatch)
     flash("nano33ble", elf)
     assert touched == ["/dev/ttyACM0"]
     assert calls(env) == [f"bossac --port=ttyACM1 -U -i -e -w {elf.with_suffix('.bin')} -R"]
+
+
+@pytest.mark.parametrize("case", ["no probe", "two probes", "wrong chip", "tool fails", "hang"])
+def test_cli_flash_errors_are_one_line_exit_2(case, env, elf, capsys, monkeypatch) -> None:
+    from edgekit.cli import main
+
+    if case != "no probe":
+        usb_device(env["sysfs"], "1-2", "1366:1015", "J-Link", "111")
+    if case == "two probes":
+        usb_device(env["sysfs"], "1-4", "1366:0105", "J-Link", "222")
+    output = {"wrong chip": (OPENOCD_NRF52832, 0), "tool fails": (OPENOCD_NO_PROBE, 1)}
+    fake_tool(env["bin"], "openocd", {"ok": output.get(case, (OPENOCD_NRF52840, 0)),
+                                      "hang": ("", 0)})
+    if case == "hang":
+        monkeypatch.setenv("FAKE_MODE", "hang")
+        monkeypatch.setattr(program, "TOOL_TIMEOUT_S", 1.0)
+    code = main(["flash", str(make_build(env["tmp"], "nrf52840dk", elf)), "--port", PORT])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, (out, err)
+    expected = {"no probe": "no debug probe found", "two probes": "2 devices look like",
+                "wrong chip": "wrong chip: openocd", "tool fails": "Error: No J-Link device found.",
+                "hang": "did not finish within 1 s"}[case]
+    assert expected in err and "Traceback" not in err
