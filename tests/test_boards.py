@@ -43,9 +43,12 @@ def test_every_toml_loads(name: str) -> None:
     assert board.usable_ram_bytes <= board.ram_bytes
     if board.kind == "real":
         assert board.power and board.serial and board.cpu_mhz
-        # An stm32 board keeps its Arduino project for `build --framework arduino`.
+        # Bare-metal boards (gcc-bare-metal, stm32) may keep [platformio] for
+        # `build --framework arduino`; an Arduino board needs it.
         if board.target == "platformio-arduino":
             assert board.platformio is not None
+        if board.target == "gcc-bare-metal":
+            assert board.bsp and board.regions
         if board.target == "stm32":
             assert board.stm32 is not None and board.regions
             # One fact, one place: flash is the code region, RAM the other regions.

@@ -53,10 +53,10 @@ def test_build_table(mlperf_models, tmp_path):
 def test_real_board_project_is_a_platformio_project(board, mlperf_models, tmp_path):
     """Compiling these needs the vendor platform, which PlatformIO cannot download offline;
     the generated ini and sources are checked here, the Arm C through the cross compiler
-    in test_generated_c_cross_compiles. nucleo_l4r5zi: its Arduino project, which
-    `--framework arduino` asks for (it builds bare metal by default)."""
-    framework = "arduino" if board == "nucleo_l4r5zi" else None
-    result = build(mlperf_models["kws"], board, tmp_path, framework=framework)
+    in test_generated_c_cross_compiles. The bare-metal boards' Arduino project is the
+    --framework arduino one."""
+    result = build(mlperf_models["kws"], board, tmp_path, framework="arduino")
+    assert result.report["target"] == "platformio-arduino"
     ini = configparser.ConfigParser()
     ini.read(tmp_path / "platformio.ini")
     env = ini[f"env:{board}"]

@@ -31,13 +31,15 @@ KERNEL_VARIANTS = VARIANT_NAMES  # edgekit/kernels/variants.py: only variants wi
 # (docs/targets.md).
 TARGETS = ("host", "qemu", "gcc-bare-metal", "stm32", "platformio-arduino")
 # How the firmware counts time: dwt = DWT CYCCNT; systick = SysTick (24-bit);
+# rp2040-timer = the RP2040's 64-bit TIMER at 1 MHz (micros() on its Arduino cores);
 # ccount = Xtensa CCOUNT; mcycle = RISC-V mcycle/minstret CSRs; mpccr = ESP32-C3's
 # machine performance counter CSR 0x7E2 (it has no standard mcycle);
 # cmsdk-timer = CMSDK APB timer0; fpgaio-counter = MPS2/MPS3 FPGAIO COUNTER register;
 # clock = the host's clock_gettime (host builds only).
-TIMERS = ("dwt", "systick", "ccount", "mcycle", "mpccr", "cmsdk-timer", "fpgaio-counter", "clock")
+TIMERS = ("dwt", "systick", "rp2040-timer", "ccount", "mcycle", "mpccr", "cmsdk-timer", "fpgaio-counter", "clock")
 # PlatformIO upload protocols (plus qemu: start the ELF in QEMU; local: run on the host).
-UPLOAD_METHODS = ("esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba", "qemu", "local")
+UPLOAD_METHODS = ("esptool", "stlink", "jlink", "picotool", "teensy-cli", "mbed", "sam-ba", "qemu",
+                  "local", "openocd", "bossac")
 QEMU_EXITS = ("semihosting", "sifive-test")
 QEMU_UARTS = ("cmsdk-apb-uart", "ns16550a", "stm32-usart")
 STM32_FAMILIES = ("l4", "f4", "f7")  # firmware/bsp/stm32/ek_stm32_rcc_<l4|f4>.c
@@ -51,6 +53,16 @@ class PlatformIO:
     platform: str
     board: str
     framework: str
+    # Extra -D for this framework's build ("EK_WEIGHTS_IN_PROGMEM=1").
+    defines: tuple[str, ...] = ()
+    # A linker script of firmware/bsp/arduino/ that replaces the board's (board_build.ldscript).
+    ldscript: str | None = None
+    # The framework's own flash and RAM (its core, Serial, libc) in an otherwise empty
+    # sketch: edgekit cannot build the framework here, so Arduino sizes are an estimate
+    # of weights + kernels + this baseline, and baseline_source says where it comes from.
+    baseline_flash_bytes: int | None = None
+    baseline_ram_bytes: int | None = None
+    baseline_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,25 @@ class Power:
     idle_mode: str  # which datasheet mode idle_mw is (e.g. "Stop 2", "Light-sleep")
     source: str  # datasheet name + table
     checked: bool  # true once compared with the current datasheet revision
+
+
+# `upload` values with a flasher of their own (edgekit/targets/flashers/<upload>.py).
+FLASHER_UPLOADS = ("openocd", "picotool", "teensy-cli", "bossac")
+
+
+@dataclass(frozen=True)
+class Flasher:
+    """What the board's flasher (its `upload`) looks for: the USB ids of the probe (or
+    boot loader), what the tool must report about the chip, the OpenOCD scripts."""
+
+    probe_usb_vid_pid: tuple[str, ...]  # debug probe or ROM/boot loader, "VVVV:PPPP"
+    chip: str | None = None  # text the tool prints for the right chip ("nRF52840")
+    openocd_interface: str | None = None  # "interface/jlink.cfg"
+    openocd_target: str | None = None  # "target/nrf52.cfg"
+    # The bare-metal firmware's serial port when it is not the board's [serial] one: a
+    # USB-serial adapter on the UART pins of boards whose own USB is the chip's.
+    serial_usb_vid_pid: tuple[str, ...] = ()
+    source: str = ""  # where the ids and names come from
 
 
 @dataclass(frozen=True)
@@ -174,9 +205,13 @@ class Board:
     qemu: Qemu | None = None  # emulated boards
     target: str = ""  # one of TARGETS (required: the loader rejects a file without it)
     bsp: str | None = None  # edgekit's own BSP family, firmware/bsp/<bsp>/ (qemu, gcc-bare-metal)
+    # "NAME=VALUE" macros of ek_bsp_board.h that the BSP family needs from this board
+    # (gcc-bare-metal: the UART pins of the nRF52 family).
+    bsp_defines: tuple[str, ...] = ()
     regions: tuple[MemoryRegion, ...] | None = None  # gcc-bare-metal: "code" and "ram" to link into
     stm32: Stm32 | None = None  # target stm32: the chip's set-up (firmware/bsp/stm32/)
     emulation: Qemu | None = None  # a real board whose chip QEMU models: `flash --emulate`
+    flasher: Flasher | None = None  # gcc-bare-metal: the probe and chip its flasher expects
     path: Path | None = None  # the TOML file it was read from (not a TOML key)
 
     @property

@@ -140,6 +140,20 @@ def check_board(board: model.Board, file: Path) -> None:
     for i, pair in enumerate(board.serial.usb_vid_pid):
         require(bool(_VID_PID.match(pair)), f"serial.usb_vid_pid[{i}]",
                 f"is {pair!r}, must be VVVV:PPPP in hex")
+    if board.flasher is not None:
+        flasher = board.flasher
+        require(board.upload in model.FLASHER_UPLOADS, "flasher",
+                f"is read by the flashers of upload {', '.join(model.FLASHER_UPLOADS)} only")
+        require(len(flasher.probe_usb_vid_pid) > 0, "flasher.probe_usb_vid_pid",
+                "must list at least one")
+        for field in ("probe_usb_vid_pid", "serial_usb_vid_pid"):
+            for i, pair in enumerate(getattr(flasher, field)):
+                require(bool(_VID_PID.match(pair)), f"flasher.{field}[{i}]",
+                        f"is {pair!r}, must be VVVV:PPPP in hex")
+        if board.upload == "openocd":
+            for where in ("openocd_interface", "openocd_target"):
+                require(getattr(flasher, where) is not None, f"flasher.{where}",
+                        "missing (openocd needs it)")
 
 
 def _check_target(board: model.Board, require: Any) -> None:
@@ -148,11 +162,12 @@ def _check_target(board: model.Board, require: Any) -> None:
     require((target == "host") == board.is_host, "target", "is 'host' for (only) the host board")
     require((target == "qemu") == (board.qemu is not None), "target",
             "is 'qemu' for (only) a board with a [qemu] table")
-    # An stm32 board may keep a [platformio] table: `edgekit build --framework arduino`.
-    require(target in ("platformio-arduino", "stm32") or board.platformio is None, "platformio",
-            "is read by targets 'platformio-arduino' and 'stm32' (--framework arduino) only")
+    # A bare-metal board may keep its [platformio] table: the Arduino build of it
+    # (`edgekit build --framework arduino`).
     require(target != "platformio-arduino" or board.platformio is not None, "platformio",
             "is needed by target 'platformio-arduino'")
+    require(target in ("platformio-arduino", "gcc-bare-metal", "stm32") or board.platformio is None,
+            "platformio", "is only for targets 'platformio-arduino', 'gcc-bare-metal' and 'stm32'")
     if board.platformio is not None:
         require(board.platformio.framework == "arduino", "platformio.framework",
                 "must be 'arduino' (target 'platformio-arduino')")

@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="real boards: serial rate of the firmware (default: the board's); "
                         "validate and profile use it too")
     parser.add_argument("--framework", choices=["arduino"],
-                        help="the board's Arduino project (PlatformIO) instead of edgekit's own "
-                             "bare-metal firmware (STM32 boards)")
+                        help="build the board's Arduino (PlatformIO) project instead of "
+                             "edgekit's own bare-metal BSP")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
                           use(region["used"], region["size"]))
         out = console()
         out.print(table)
+        if report.get("size_note"):
+            out.print(f"sizes are an {report['size_note']}", markup=False, highlight=False)
         out.print(f"RAM check: {ram_budget(report)}", markup=False, highlight=False)
         out.print("weights + params: the model's weights as the kernels read them, with the "
                   "prepared constants (biases with folded zero points, multipliers and shifts, "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.device.session import build_target, connect, read_build
-from edgekit.errors import EdgekitError
+from edgekit.errors import DeviceError, EdgekitError, UsageError
 
 
 @dataclass(frozen=True)
@@ -34,18 +34,37 @@ def flash_build(build_dir: str | Path | None = None, *, board: str | None = None
     build = read_build(build_dir, board)
     target = build_target(build)
     if emulate and port:
-        raise EdgekitError("--emulate starts QEMU: --port does not apply")
+        raise UsageError("--emulate starts QEMU: --port does not apply")
     flashed = target.emulate(build.dir) if emulate else target.flash(build.dir, port)
     model = None
     if check and flashed.link_url is not None:
         try:
             with connect(build, flashed.link_url, timeout=5.0) as link:
-                model = link.hello_info.model_hash if link.hello_info is not None else None
+                hello = link.hello_info
+                if hello is not None:
+                    check_identity(build, hello.board, hello.build_id, flashed.link_url)
+                    model = hello.model_hash
+        except DeviceError as exc:
+            target.stop(build.dir)
+            if target.needs_hardware:  # the image went onto a board that does not answer
+                raise DeviceError(f"{build.board.name} was flashed, but the new firmware did "
+                                  f"not answer as expected on {flashed.link_url}: {exc}") from None
+            raise
         except EdgekitError:
             target.stop(build.dir)
             raise
     return FlashResult(build.board.name, "emulated" if emulate else build.board.kind, flashed.port,
                        None if flashed.elf is None else str(flashed.elf), flashed.pid, model)
+
+
+def check_identity(build: Any, board: str, build_id: str, url: str) -> None:
+    """The greeted firmware must be this build's: board and build id (connect has checked
+    the model hash)."""
+    want_id = str(build.report.get("build_id", ""))
+    for what, got, want in (("board", board, build.board.name), ("build id", build_id, want_id)):
+        if want and got.lower() != want.lower():
+            raise DeviceError(f"the device on {url} reports {what} {got!r}, not this build's "
+                              f"{want!r}: the image did not take")
 
 
 def stop(build_dir: str | Path | None = None) -> bool:

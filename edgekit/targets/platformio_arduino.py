@@ -9,6 +9,7 @@ cross compiler where one is installed. Flashing is `pio run -t upload`.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +20,7 @@ from edgekit.codegen.render import render
 from edgekit.errors import BoardError, DeviceError
 from edgekit.kernels.variants import kernel_variant
 from edgekit.targets.base import Flashed, Target
-from edgekit.targets.bsp import bsp_family, write_bsp
+from edgekit.targets.bsp import bsp_family, bsp_root, write_bsp
 from edgekit.targets.flags import OPTIMIZE, SOURCE_DIRS, WARNINGS, define_flags, firmware_opt_flags
 from edgekit.targets.platformio import find_pio, pio_env
 
@@ -29,6 +30,13 @@ CYCLE_TIMERS = {"dwt", "ccount", "mcycle", "mpccr"}
 UPLOAD_TIMEOUT_S = 300.0
 
 
+def framework_defines(board: Any) -> dict[str, str]:
+    """The board's [platformio] defines ("NAME=VALUE") as a dict."""
+    assert board.platformio is not None
+    pairs = (d.partition("=") for d in board.platformio.defines)
+    return {name: value or "1" for name, _, value in pairs}
+
+
 class PlatformioArduinoTarget(Target):
     kind = "platformio-arduino"
 
@@ -36,7 +44,7 @@ class PlatformioArduinoTarget(Target):
         board = self.board
         if board.timer in CYCLE_TIMERS:
             tick_hz, unit = board.cpu_hz, "cycles"
-        elif board.timer == "systick":  # 24-bit: too short; the framework's micros()
+        elif board.timer == "rp2040-timer":  # the cores' micros() reads this 1 MHz TIMER
             tick_hz, unit = 1_000_000, "us"
         else:
             raise BoardError(f"board {board.name!r}: the Arduino BSP has no {board.timer!r} timer")
@@ -52,7 +60,9 @@ class PlatformioArduinoTarget(Target):
             "baud": board.serial.baud if board.serial is not None else 0,
             "optimize": OPTIMIZE,
             "include_dirs": list(SOURCE_DIRS[1:]) + ["src"],
-            "defines": sorted({**kernel_variant(board.kernel_variant).defines, **defines}.items()),
+            "defines": sorted({**kernel_variant(board.kernel_variant).defines,
+                               **framework_defines(board), **defines}.items()),
+            "ldscript": Path(board.platformio.ldscript).name if board.platformio.ldscript else "",
             # Not -Werror: the framework's headers are compiled inside edgekit's sources.
             "warnings": [f for f in WARNINGS if f != "-Werror"],
         })
@@ -62,7 +72,13 @@ class PlatformioArduinoTarget(Target):
                             self.header_context())
         ini = project / "platformio.ini"
         ini.write_text(self.platformio_ini(defines))
-        return [*written, ini]
+        written.append(ini)
+        assert self.board.platformio is not None
+        if self.board.platformio.ldscript:  # replaces the framework's (platformio.ini says so)
+            script = project / Path(self.board.platformio.ldscript).name
+            shutil.copyfile(bsp_root() / "arduino" / self.board.platformio.ldscript, script)
+            written.append(script)
+        return written
 
     def can_build(self) -> bool:
         return False  # the vendor platform links it (build reports an estimate)

@@ -34,7 +34,7 @@ class FakeDevice:
                  baud_pacing: bool = False, max_payload: int = 256, num_ops: int = 3,
                  power: tuple[int, int, int] | None = None, in_bytes: int = standin.IN_BYTES,
                  out_bytes: int = standin.OUT_BYTES, emulated: bool = True,
-                 build_id: str = "fake-build") -> None:
+                 board: str = "fake-board", build_id: str = "fake-build") -> None:
         self.faults = dict(faults or {})
         self.model_hash = model_hash
         self.build_id = build_id
@@ -43,6 +43,7 @@ class FakeDevice:
         self.num_ops = num_ops
         self.power = power  # (bus µV, current µA, power µW) or None: no sensor
         self.in_bytes, self.out_bytes, self.emulated = in_bytes, out_bytes, emulated
+        self.board, self.build_id = board, build_id
         self.requests = 0
         self.invokes = 0
         self._dead = False
@@ -86,7 +87,7 @@ class FakeDevice:
             P.VERSION, flags, self.max_payload, 4096, self.num_ops, clock,
             (P.TensorInfo(self.in_bytes, *standin.IN_QUANT),),
             (P.TensorInfo(self.out_bytes, *standin.OUT_QUANT),),
-            "fake-board", self.model_hash, self.build_id,
+            self.board, self.model_hash, self.build_id,
         ))
 
     def _flags(self) -> int:

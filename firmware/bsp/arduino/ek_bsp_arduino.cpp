@@ -4,7 +4,13 @@
  * The framework provides the USB/UART serial port (Serial) and owns main(), so the
  * generated main.c is renamed ek_app_main (ek_bsp.h, EK_BSP_ARDUINO) and called from
  * setup(). Ticks are CPU cycles where the core has a cycle counter (DWT CYCCNT on
- * Cortex-M3/M4/M7, CCOUNT on Xtensa, the ESP32-C3's performance counter), else micros().
+ * Cortex-M3/M4/M7, CCOUNT on Xtensa, the ESP32-C3's performance counter); on the RP2040
+ * (Cortex-M0+, no DWT) micros(), which its Arduino cores read from the 1 MHz TIMER.
+ *
+ * ESP32: setup() runs in the Arduino loop task and never returns here, so waiting for a
+ * byte must block in FreeRTOS (vTaskDelay), not spin on yield(): yield() only lets tasks
+ * of the loop task's priority run, the IDLE task starves, and on the single-core
+ * ESP32-C3 the task watchdog fires and prints its report on the protocol's UART.
  *
  * NOT compiled here: it needs the vendor PlatformIO platform and framework, which only
  * a machine with internet access can download. The Cortex-M cycle counter part is in
@@ -16,6 +22,12 @@
 #endif
 
 #include "ek_bsp.h"
+
+#if defined(ARDUINO_ARCH_ESP32)
+#include <esp_log.h>
+#include <freertos/FreeRTOS.h>
+#include <freertos/task.h>
+#endif
 
 #if defined(EK_BSP_TIMER_DWT)
 #include "ek_dwt.h"
@@ -34,6 +46,9 @@ extern "C" {
 
 void ek_bsp_init(void)
 {
+#if defined(ARDUINO_ARCH_ESP32)
+    esp_log_level_set("*", ESP_LOG_NONE); /* keep ESP-IDF's log off the protocol's UART */
+#endif
     Serial.begin(EK_BSP_BAUD);
     /* Native-USB boards: give the host up to 2 s to open the port. */
     const unsigned long start = millis();
@@ -57,8 +72,10 @@ uint32_t ek_bsp_ticks(void)
     return ek_dwt_cycles();
 #elif defined(EK_BSP_TIMER_CCOUNT) || defined(EK_BSP_TIMER_MPCCR)
     return (uint32_t)ESP.getCycleCount();
+#elif defined(EK_BSP_TIMER_RP2040_TIMER)
+    return (uint32_t)micros(); /* the RP2040's 1 MHz TIMER */
 #else
-    return (uint32_t)micros();
+#error "ek_bsp_board.h names no timer this BSP has"
 #endif
 }
 
@@ -72,7 +89,11 @@ int ek_bsp_getc(uint32_t timeout_ticks)
         if (timeout_ticks != EK_BSP_WAIT_FOREVER && ek_bsp_ticks() - start >= timeout_ticks) {
             return -1;
         }
-        yield(); /* keep the framework's watchdog and USB stack alive */
+#if defined(ARDUINO_ARCH_ESP32)
+        vTaskDelay(1); /* one tick: IDLE runs, the task watchdog is fed */
+#else
+        yield(); /* keep the framework's USB stack alive */
+#endif
     }
 }
 

@@ -1,6 +1,8 @@
-/* Cortex-M reset and exit for the bare-metal boards (QEMU and STM32): vector table,
- * .data/.bss/arena set-up, FPU/MVE enable, main(), and semihosting exit so QEMU ends with
- * main's status. */
+/* Cortex-M reset and exit for the bare-metal boards (QEMU, STM32, nRF52, RP2040, i.MX RT):
+ * vector table, .data/.bss/arena set-up, FPU/MVE enable, main(). Under QEMU
+ * (EK_BSP_EMULATED) the exit is a semihosting call so QEMU ends with main's status; on
+ * silicon there is no debugger to answer it (BKPT would lock the core up), so a real board
+ * flushes its UART and parks. */
 #include <stdint.h>
 #include <string.h>
 
@@ -40,6 +42,7 @@ __attribute__((section(".vectors"), used)) static void *const ek_vectors[16] = {
 };
 
 #define EK_SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
+#define EK_SCB_VTOR (*(volatile uint32_t *)0xE000ED08u)
 
 /* A fault ends QEMU with a distinct status instead of hanging the test that runs it. */
 #define EK_EXIT_FAULT 99
@@ -55,6 +58,8 @@ static void ek_enable_fpu(void)
 
 void ek_reset_handler(void)
 {
+    /* A bootloader (Nano 33 BLE, RP2040 boot2) may have started us from elsewhere. */
+    EK_SCB_VTOR = (uint32_t)(uintptr_t)ek_vectors;
     ek_enable_fpu();
     memcpy(&__data_start, &__data_load,
            (size_t)((uintptr_t)&__data_end - (uintptr_t)&__data_start));
@@ -72,6 +77,7 @@ void ek_fault_handler(void)
     ek_bsp_exit(EK_EXIT_FAULT);
 }
 
+#if EK_BSP_EMULATED
 /* ARM semihosting: SYS_EXIT_EXTENDED (0x20) carries an exit status on A32/T32;
  * QEMU needs -semihosting-config enable=on,target=native. */
 #define EK_SEMI_SYS_EXIT_EXTENDED 0x20u
@@ -85,6 +91,19 @@ void ek_bsp_exit(int code)
     register volatile uint32_t *r1 __asm__("r1") = block;
     __asm__ volatile("bkpt 0xab" : : "r"(r0), "r"(r1) : "memory");
     for (;;) {
-        /* Without semihosting (a real board) stop here. */
+        /* Without semihosting stop here. */
     }
 }
+#else
+/* The status stays in a variable a debugger can read. */
+volatile int ek_exit_status;
+
+void ek_bsp_exit(int code)
+{
+    ek_exit_status = code;
+    ek_bsp_flush();
+    for (;;) {
+        __asm__ volatile("wfi");
+    }
+}
+#endif
