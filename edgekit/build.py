@@ -88,6 +88,20 @@ def _power_defines(sensor: str | None, address: int, shunt_mohm: int) -> dict[st
             "EK_POWER_SHUNT_MOHM": str(shunt_mohm)}
 
 
+def _mlperf_context(model_id: str | None, compiled: CompiledModel) -> dict[str, Any] | None:
+    """main.c's settings for the MLPerf Tiny DUT protocol, or None for edgekit's own."""
+    if model_id is None:
+        return None
+    from edgekit.mlperf.benchmarks import firmware_context
+
+    graph = compiled.graph
+
+    def tensors(indices: list[int]) -> list[dict[str, Any]]:
+        return [dict(dtype=graph.tensors[t].dtype, elements=graph.tensors[t].num_elements) for t in indices]
+
+    return firmware_context(model_id, tensors(graph.inputs), tensors(graph.outputs))
+
+
 def _write_plan(out: Path, compiled: CompiledModel) -> None:
     """The memory plan beside the project: as data, as an ASCII chart and as a picture."""
     from edgekit.memory.report import ascii_chart, save_png
@@ -100,7 +114,8 @@ def _write_plan(out: Path, compiled: CompiledModel) -> None:
 
 def build(model: str | Path, board_name: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100) -> BuildResult:
+          power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
+          mlperf: str | None = None) -> BuildResult:
     model = Path(model)
     board = load_board(board_name)
     out = Path(out_dir) if out_dir is not None else default_out_dir(model, board.name)
@@ -110,7 +125,8 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     sources = dict(compiled.generated.sources)
     build_id = compiled.model_hash[:12]
     sources["main.c"] = render("firmware/main.c.j2", dict(board=board.name, num_ops=len(compiled.generated.ops),
-                                                            build_id=build_id))
+                                                            build_id=build_id,
+                                                            mlperf=_mlperf_context(mlperf, compiled)))
     from edgekit.codegen.project import write_project
 
     out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +154,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
         macs=sum(op["macs"] for op in compiled.generated.ops), ops=compiled.generated.ops,
         planner=getattr(plan, "planner", None), lower_bound_bytes=getattr(plan, "lower_bound", None),
         fits=flash_over <= 0 and ram_over <= 0, flash_over_bytes=max(flash_over, 0), ram_over_bytes=max(ram_over, 0),
-        project=str(project),
+        project=str(project), mlperf=mlperf,
     )
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return BuildResult(out_dir=out, report=report, compiled=compiled)

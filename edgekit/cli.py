@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("validate", "validate", "device outputs against TFLite's reference kernels"),
     ("quantize", "quantize", "full-integer int8 quantization of a float model"),
     ("optimize", "optimize", "pruning, clustering and QAT (TF Model Optimization)"),
+    ("mlperf", "mlperf", "score an --mlperf build as MLPerf Tiny's runner does (accuracy, performance)"),
 ]
 
 

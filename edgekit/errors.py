@@ -45,3 +45,11 @@ class BoardError(EdgekitError):
 
 class DeviceError(EdgekitError):
     """No device on the port, a device that stops answering, the wrong firmware."""
+
+
+class DataError(EdgekitError):
+    """Input or calibration data that is missing, malformed or does not fit the model."""
+
+
+class UsageError(EdgekitError):
+    """Options that do not make sense together or out of their range."""

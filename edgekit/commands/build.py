@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="firmware reads this current sensor on the board's I2C (profile energy)")
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
     parser.add_argument("--shunt-mohm", type=int, default=100, help="its shunt resistor in milliohms")
+    parser.add_argument("--mlperf", choices=["kws01", "vww01", "ic01", "ad01"],
+                        help="firmware for MLPerf Tiny's benchmark runner (its DUT protocol) instead of "
+                             "edgekit's own")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
-                   shunt_mohm=args.shunt_mohm)
+                   shunt_mohm=args.shunt_mohm, mlperf=args.mlperf)
     report = result.report
     if args.json:
         print(json.dumps(report))
