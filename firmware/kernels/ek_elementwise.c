@@ -42,9 +42,10 @@ static void ek_bcast_walk(const ek_bcast_t *bc, const int8_t *in1, const int8_t 
 /* SaturatingRoundingDoublingHighMul(a, b) == SMMULR(2a, b) whenever 2a fits in int32 and
  * b > 0: both round the 64-bit product at bit 31 with ties going up, which equals
  * gemmlowp's nudge-and-truncate for either sign. ADD's operands stay below 2^29, so the
- * doubling is folded into the input lift and into the sum. RoundingDivideByPOT becomes
- * (x + half + (x >> 31)) >> e: the input exponents are always >= 1 (each input
- * multiplier is at most 1/2); the output one may be 0, where half = 0 and nz = 0. */
+ * doubling is folded into the input lift and into the sum. RoundingDivideByPOT(x, e)
+ * becomes (x + half + (x >> 31 & nz)) >> e with half = 2^(e-1) and nz = -1 for e > 0,
+ * and half = nz = 0 for e = 0. e = 0 is common: the input with the larger scale has the
+ * real multiplier 1/2 exactly, which QuantizeMultiplier encodes as 2^30 with shift 0. */
 static inline int32_t ek_smmulr(int32_t a, int32_t b)
 {
     int32_t r;
@@ -61,15 +62,15 @@ static inline void ek_add_sub_row(const ek_add_params_t *p, const int8_t *a, int
     const int32_t off1 = p->in1_offset * lift2, off2 = p->in2_offset * lift2;
     const int32_t m1 = p->in1_multiplier, m2 = p->in2_multiplier, mo = p->out_multiplier;
     const int32_t e1 = -p->in1_shift, e2 = -p->in2_shift, eo = -p->out_shift;
-    const int32_t h1 = (int32_t)1 << (e1 - 1), h2 = (int32_t)1 << (e2 - 1);
-    const int32_t ho = eo > 0 ? (int32_t)1 << (eo - 1) : 0;
-    const int32_t nzo = eo > 0 ? -1 : 0;
+    const int32_t h1 = e1 > 0 ? (int32_t)1 << (e1 - 1) : 0, nz1 = e1 > 0 ? -1 : 0;
+    const int32_t h2 = e2 > 0 ? (int32_t)1 << (e2 - 1) : 0, nz2 = e2 > 0 ? -1 : 0;
+    const int32_t ho = eo > 0 ? (int32_t)1 << (eo - 1) : 0, nzo = eo > 0 ? -1 : 0;
     const int32_t off_out = p->out_offset, lo = p->act_min, hi = p->act_max;
     for (int32_t i = 0; i < n; ++i) {
         const int32_t r1 = ek_smmulr(*a * lift2 + off1, m1);
         const int32_t r2 = ek_smmulr(*b * lift2 + off2, m2);
-        const int32_t s1 = (r1 + h1 + (r1 >> 31)) >> e1;
-        const int32_t s2 = (r2 + h2 + (r2 >> 31)) >> e2;
+        const int32_t s1 = (r1 + h1 + ((r1 >> 31) & nz1)) >> e1;
+        const int32_t s2 = (r2 + h2 + ((r2 >> 31) & nz2)) >> e2;
         const int32_t ro = ek_smmulr((s1 + sign * s2) * 2, mo);
         const int32_t y = ((ro + ho + ((ro >> 31) & nzo)) >> eo) + off_out;
         out[i] = ek_clamp_s8(y, lo, hi); /* after reading a[i], b[i] */
