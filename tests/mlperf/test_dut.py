@@ -117,3 +117,21 @@ def test_a_second_connection_sees_no_banner_and_works(builds: dict[str, Path]) -
 def test_a_model_that_is_not_the_benchmarks_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="kws01 .* sends 490 input values; this model takes 3072"):
         build(model_path("ic01"), "qemu-cortex-m4", tmp_path / "b", mlperf="kws01", compile_elf=False)
+
+
+def test_runner_adapter_bridges_the_dut_to_a_terminal(builds: dict[str, Path]) -> None:
+    """The runner opens a path found by VID:PID; the adapter's terminal and port list give it one."""
+    import serial
+    from edgekit.mlperf.runner_adapter import PtyBridge, fake_port
+
+    with device_url(read_build(builds["kws01"])) as url, PtyBridge(url) as bridge:
+        info = fake_port(bridge.path, 0x0483, 0x374B)
+        assert (info.device, info.vid, info.pid) == (bridge.path, 0x0483, 0x374B)
+        for _ in range(2):  # the runner opens the port, closes it, and opens it again
+            with serial.Serial(bridge.path, 115200, timeout=5) as port:
+                port.write(b"name%")
+                text = b""
+                while b"m-name-dut-[edgekit]\r\nm-ready\r\n" not in text:
+                    chunk = port.read(64)
+                    assert chunk, f"no answer through {bridge.path}: {text!r}"
+                    text += chunk
