@@ -9,7 +9,7 @@ runner's main.py in this process:
 
     python -m edgekit.mlperf.runner_adapter --url socket://127.0.0.1:PORT \\
         --runner ~/tiny/benchmark/runner --usb 0483:374B -- \\
-        -d devices_kws_ic_vww.yaml -y dut.yaml -m p -s tests_performance.yaml -p ~/datasets
+        -d devices_kws_ic_vww.yaml -m p -s ~/datasets
 
 Everything after `--` goes to main.py unchanged. The runner also looks for USB-only
 power meters with pyusb; without pyusb installed that scan finds nothing.
