@@ -172,6 +172,20 @@ def _power_defines(sensor: str | None, address: int, shunt_mohm: int) -> dict[st
             "EK_POWER_SHUNT_MOHM": str(shunt_mohm)}
 
 
+def _mlperf_context(model_id: str | None, compiled: CompiledModel) -> dict[str, Any] | None:
+    """main.c's settings for the MLPerf Tiny DUT protocol, or None for edgekit's own."""
+    if model_id is None:
+        return None
+    from edgekit.mlperf.benchmarks import firmware_context
+
+    graph = compiled.graph
+
+    def tensors(indices: list[int]) -> list[dict[str, Any]]:
+        return [dict(dtype=graph.tensors[t].dtype, elements=graph.tensors[t].num_elements) for t in indices]
+
+    return firmware_context(model_id, tensors(graph.inputs), tensors(graph.outputs))
+
+
 def _write_plan(out: Path, compiled: CompiledModel) -> None:
     """The memory plan beside the project: as data, as an ASCII chart and as a picture."""
     from edgekit.memory.report import ascii_chart, save_png
@@ -185,13 +199,20 @@ def _write_plan(out: Path, compiled: CompiledModel) -> None:
 def build(model: str | Path, board_name: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
           power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
-          baud: int | None = None, framework: str | None = None) -> BuildResult:
+          baud: int | None = None, framework: str | None = None,
+          mlperf: str | None = None) -> BuildResult:
     """`framework="arduino"`: the board's Arduino project instead of its own target
-    (the STM32 boards build bare metal by default)."""
+    (the STM32 boards build bare metal by default). `mlperf`: a firmware that serves MLPerf
+    Tiny's DUT protocol for that benchmark instead of edgekit's own (docs/mlperf.md)."""
     from edgekit.targets import target_for
 
     model = Path(model)
-    board = with_baud(load_board(board_name), baud)
+    board = load_board(board_name)
+    if mlperf is not None and baud is None and board.serial is not None and not (board.emulated or board.is_host):
+        from edgekit.mlperf.benchmarks import benchmark
+
+        baud = benchmark(mlperf).baud  # the rate MLCommons' runner opens the DUT at
+    board = with_baud(board, baud)
     if framework not in (None, "arduino"):
         raise BoardError(f"unknown framework {framework!r}: the only other framework is 'arduino'")
     target = target_for(board, "platformio-arduino" if framework == "arduino" else None)
@@ -199,7 +220,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     created = not out.exists()
     try:
         return _build(model, board, target, out, calib, rounding, planner, compile_elf, power_sensor,
-                      sensor_i2c_addr, shunt_mohm)
+                      sensor_i2c_addr, shunt_mohm, mlperf)
     except EdgekitError as exc:
         # A user error leaves no half-made folder behind; an internal error keeps the
         # generated project for the bug report.
@@ -230,7 +251,7 @@ def with_baud(board: Board, baud: int | None) -> Board:
 
 def _build(model: Path, board: Board, target: Target, out: Path, calib: str | None, rounding: str,
            planner: str, compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
-           shunt_mohm: int) -> BuildResult:
+           shunt_mohm: int, mlperf: str | None) -> BuildResult:
     if power_sensor is not None and not target.needs_hardware:
         raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
     power_defines = _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm)
@@ -238,8 +259,11 @@ def _build(model: Path, board: Board, target: Target, out: Path, calib: str | No
     compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner)
 
     sources = dict(compiled.generated.sources)
-    firmware_id = build_id(model_bytes, board, rounding, planner, power_defines)  # board: with its baud
-    sources["main.c"] = render_main_c(board=board.name, num_ops=len(compiled.generated.ops), build_id=firmware_id)
+    mlperf_main = _mlperf_context(mlperf, compiled)
+    firmware_id = build_id(model_bytes, board, rounding, planner,  # board: with its baud
+                           {**power_defines, **({"EK_MLPERF": mlperf} if mlperf else {})})
+    sources["main.c"] = render_main_c(board=board.name, num_ops=len(compiled.generated.ops), build_id=firmware_id,
+                                      mlperf=mlperf_main)
     from edgekit.codegen.project import write_project
 
     out.mkdir(parents=True, exist_ok=True)
@@ -282,7 +306,7 @@ def _build(model: Path, board: Board, target: Target, out: Path, calib: str | No
         macs=sum(op["macs"] for op in compiled.generated.ops), ops=compiled.generated.ops,
         planner=getattr(plan, "planner", None), lower_bound_bytes=getattr(plan, "lower_bound", None),
         fits=flash_over <= 0 and ram_over <= 0, flash_over_bytes=max(flash_over, 0), ram_over_bytes=max(ram_over, 0),
-        project=str(Path(project).resolve()),
+        project=str(Path(project).resolve()), mlperf=mlperf,
     )
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return BuildResult(out_dir=out, report=report, compiled=compiled)

@@ -37,6 +37,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("monitor", "monitor", "the raw serial console of a board"),
     ("quantize", "quantize", "full-integer int8 quantization of a float model"),
     ("optimize", "optimize", "pruning, clustering and QAT (TF Model Optimization)"),
+    ("mlperf", "mlperf", "score an --mlperf build as MLPerf Tiny's runner does (accuracy, performance)"),
 ]
 
 OVERVIEW = """\

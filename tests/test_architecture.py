@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
      "edgekit.targets"),
     ("edgekit.kernels",),
     ("edgekit.codegen", "edgekit.profile"),
-    ("edgekit.pipeline", "edgekit.reference", "edgekit.inspect"),
+    ("edgekit.pipeline", "edgekit.reference", "edgekit.inspect", "edgekit.mlperf"),
     ("edgekit.build", "edgekit.validate"),
     ("edgekit.verify", "edgekit.optimize"),
     ("edgekit.api",),

@@ -7,9 +7,14 @@ whose BSP implements ek_bsp_i2c_read/ek_bsp_i2c_write (firmware/runtime/ek_power
 
 from __future__ import annotations
 
+from typing import Any
+
 from edgekit.codegen.render import render
 
 
-def render_main_c(*, board: str, num_ops: int, build_id: str) -> str:
+def render_main_c(*, board: str, num_ops: int, build_id: str, mlperf: dict[str, Any] | None = None) -> str:
+    """`mlperf`: the MLPerf Tiny DUT's settings (edgekit.mlperf.benchmarks.firmware_context)
+    for a firmware that serves that protocol instead of edgekit's own."""
     safe_id = "".join(ch for ch in build_id if ch.isalnum() or ch in "-_.:+")[:64]
-    return render("firmware/main.c.j2", {"board": board, "num_ops": num_ops, "build_id": safe_id})
+    return render("firmware/main.c.j2", {"board": board, "num_ops": num_ops, "build_id": safe_id,
+                                         "mlperf": mlperf})

@@ -24,11 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
     parser.add_argument("--shunt-mohm", type=int, default=100, help="its shunt resistor in milliohms")
     parser.add_argument("--baud", type=int, metavar="N",
-                        help="real boards: serial rate of the firmware (default: the board's); "
-                        "validate and profile use it too")
+                        help="real boards: serial rate of the firmware (default: the board's; with "
+                        "--mlperf, the runner's rate for that benchmark); validate and profile use it too")
     parser.add_argument("--framework", choices=["arduino"],
                         help="build the board's Arduino (PlatformIO) project instead of "
                              "edgekit's own bare-metal BSP")
+    parser.add_argument("--mlperf", choices=["kws01", "vww01", "ic01", "ad01"],
+                        help="firmware for MLPerf Tiny's benchmark runner (its DUT protocol) instead of "
+                             "edgekit's own")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -41,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
-                   shunt_mohm=args.shunt_mohm, baud=args.baud, framework=args.framework)
+                   shunt_mohm=args.shunt_mohm, baud=args.baud, framework=args.framework,
+                   mlperf=args.mlperf)
     report = result.report
     if args.json:
         print(json.dumps(report))
