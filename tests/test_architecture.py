@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     # (boards validate against it) and the one Jinja environment (targets render with it).
     ("edgekit.ir", "edgekit.boards", "edgekit.kernels.variants", "edgekit.codegen.render"),
     ("edgekit.load", "edgekit.passes", "edgekit.memory", "edgekit.quantize", "edgekit.device",
-     "edgekit.targets"),
+     "edgekit.targets", "edgekit.boot"),
     ("edgekit.kernels",),
     ("edgekit.codegen", "edgekit.profile"),
     ("edgekit.pipeline", "edgekit.reference", "edgekit.inspect", "edgekit.mlperf"),

@@ -166,16 +166,16 @@ def test_build_flash_emulate_validate_profile(board_name, mlperf_models, tmp_pat
         assert valid.returncode == 0, valid.stderr
         report = json.loads(valid.stdout)
         assert report["bit_exact"] == report["samples"] == 3
-        prof = _edgekit("profile", str(out), "--runs", "2", "--json", str(out / "p.json"),
+        prof = _edgekit("profile", str(out), "--runs", "2", "--json-file", str(out / "p.json"),
                         timeout=300)
         assert prof.returncode == 0, prof.stderr
         profile = json.loads((out / "p.json").read_text())
         assert profile["emulated"] and profile["unit"] == "instructions"
-        counts = [layer["cycles"] for layer in profile["layers"]]
+        counts = [layer["counts"] for layer in profile["layers"]]
         assert len(counts) == 13 and all(c > 0 for c in counts[:10])
         # KWS runs ~3.72 M instructions (qemu-cortex-m4: 3,720,400); the L475's SysTick
         # wrap handler adds < 0.5 %.
-        assert 3.70e6 < profile["total_cycles"] < 3.74e6
+        assert 3.70e6 < profile["total_counts"] < 3.74e6
     finally:
         _edgekit("flash", str(out), "--stop", timeout=60)
 

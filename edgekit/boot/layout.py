@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit.boot.rp2040 import BOOT2_CODE_BYTES, crc32_mpeg2
-from edgekit.errors import EdgekitError
+from edgekit.errors import BoardError, InternalError, ToolError
 
 IVT_HEADER = 0x412000D1
 FCFB_TAG = 0x42464346
@@ -37,7 +37,7 @@ def flat_image(elf: Path, objcopy: str = "arm-none-eabi-objcopy") -> bytes:
         proc = subprocess.run([objcopy, "-O", "binary", str(elf), str(out)], capture_output=True,
                               text=True, check=False, timeout=60)
         if proc.returncode != 0:
-            raise EdgekitError(f"objcopy of {elf} failed: {proc.stderr.strip()}")
+            raise ToolError(f"objcopy of {elf} failed: {proc.stderr.strip()}")
         return out.read_bytes()
 
 
@@ -48,9 +48,9 @@ def _word(image: bytes, offset: int) -> int:
 def check_vectors(image: bytes, offset: int, flash: Region, ram: Region, what: str) -> None:
     sp, reset = _word(image, offset), _word(image, offset + 4)
     if not ram.holds(sp):
-        raise EdgekitError(f"{what}: initial SP 0x{sp:08x} is not in RAM")
+        raise InternalError(f"{what}: initial SP 0x{sp:08x} is not in RAM")
     if not (reset & 1 and flash.holds(reset & ~1)):
-        raise EdgekitError(f"{what}: reset vector 0x{reset:08x} is not Thumb code in flash")
+        raise InternalError(f"{what}: reset vector 0x{reset:08x} is not Thumb code in flash")
 
 
 def check_image(elf: Path, boot: str, flash: Region, ram: Region) -> None:
@@ -65,20 +65,20 @@ def check_flat_image(image: bytes, boot: str, flash: Region, ram: Region) -> Non
     elif boot == "rp2040-boot2":
         crc = _word(image, BOOT2_CODE_BYTES)
         if crc != crc32_mpeg2(image[:BOOT2_CODE_BYTES]):
-            raise EdgekitError("RP2040 image: the boot2 CRC does not match: the ROM would not run it")
+            raise InternalError("RP2040 image: the boot2 CRC does not match: the ROM would not run it")
         check_vectors(image, 0x100, flash, ram, "RP2040 vector table at +0x100")
     elif boot == "imxrt-flexspi":
         if _word(image, 0) != FCFB_TAG:
-            raise EdgekitError("i.MX RT image: no FlexSPI configuration block (FCFB) at +0")
+            raise InternalError("i.MX RT image: no FlexSPI configuration block (FCFB) at +0")
         ivt = struct.unpack_from("<8I", image, 0x1000)
         header, entry, _r, _dcd, boot_data, self_addr = ivt[:6]
         if header != IVT_HEADER or self_addr != flash.base + 0x1000:
-            raise EdgekitError("i.MX RT image: no valid IVT at +0x1000")
+            raise InternalError("i.MX RT image: no valid IVT at +0x1000")
         start = _word(image, boot_data - flash.base)
         if start != flash.base:
-            raise EdgekitError(f"i.MX RT image: boot data starts at 0x{start:08x}, not flash")
+            raise InternalError(f"i.MX RT image: boot data starts at 0x{start:08x}, not flash")
         ocram = Region(0x20200000, 0x80000)  # the ROM's entry vectors use OCRAM2's stack
         check_vectors(image, entry - flash.base, flash, ocram, "i.MX RT entry vectors")
         check_vectors(image, 0x2000, flash, ram, "i.MX RT vector table at +0x2000")
     else:
-        raise EdgekitError(f"unknown boot layout {boot!r}")
+        raise BoardError(f"unknown boot layout {boot!r}")

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import InternalError, ToolError
 
 BOOT2_BYTES = 256
 BOOT2_CODE_BYTES = BOOT2_BYTES - 4
@@ -41,7 +41,7 @@ def crc32_mpeg2(data: bytes) -> int:
 def pad_boot2(code: bytes) -> bytes:
     """boot2 code → the 256 bytes the ROM loads: zero padding, then the CRC."""
     if len(code) > BOOT2_CODE_BYTES:
-        raise EdgekitError(f"RP2040 boot2 is {len(code)} bytes; at most {BOOT2_CODE_BYTES} fit")
+        raise InternalError(f"RP2040 boot2 is {len(code)} bytes; at most {BOOT2_CODE_BYTES} fit")
     body = code + bytes(BOOT2_CODE_BYTES - len(code))
     return body + struct.pack("<I", crc32_mpeg2(body))
 
@@ -55,7 +55,7 @@ def assemble_boot2(source: Path, cc: str = "arm-none-eabi-gcc",
                     [objcopy, "-O", "binary", "-j", ".text", str(obj), str(binary)]):
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
             if proc.returncode != 0:
-                raise EdgekitError(f"building RP2040 boot2 failed: {proc.stderr.strip()}")
+                raise ToolError(f"building RP2040 boot2 failed: {proc.stderr.strip()}")
         return pad_boot2(binary.read_bytes())
 
 
@@ -76,7 +76,7 @@ def uf2_from_binary(image: bytes, base: int = FLASH_BASE,
                     family: int = UF2_FAMILY_RP2040) -> bytes:
     """A flat flash image starting at `base` → UF2 blocks of 256 bytes each."""
     if not image:
-        raise EdgekitError("the firmware image is empty: nothing to put in the UF2 file")
+        raise InternalError("the firmware image is empty: nothing to put in the UF2 file")
     chunks = [image[i:i + UF2_PAYLOAD] for i in range(0, len(image), UF2_PAYLOAD)]
     out = bytearray()
     for number, chunk in enumerate(chunks):
@@ -95,7 +95,7 @@ def elf_to_uf2(elf: Path, out: Path, objcopy: str = "arm-none-eabi-objcopy") -> 
         proc = subprocess.run([objcopy, "-O", "binary", str(elf), str(binary)],
                               capture_output=True, text=True, check=False, timeout=60)
         if proc.returncode != 0:
-            raise EdgekitError(f"objcopy of {elf} failed: {proc.stderr.strip()}")
+            raise ToolError(f"objcopy of {elf} failed: {proc.stderr.strip()}")
         image = binary.read_bytes()
     out.write_bytes(uf2_from_binary(image))
     return out

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import serial
 
-from edgekit.device.port_owner import PortOwner
 from edgekit.device.link import open_serial
+from edgekit.device.port_owner import PortOwner
 from edgekit.errors import DeviceError
 
 READY = "m-ready"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from edgekit.errors import EdgekitError
+from edgekit.errors import EdgekitError, InternalError, ToolError
 
 # objdump -h -w: "  4 .data  00000008  20000000  08000c20  00002000  2**2  CONTENTS, ALLOC, ..."
 _SECTION = re.compile(
@@ -91,11 +91,11 @@ def elf_sections(elf: Path | str, objdump: str = "arm-none-eabi-objdump") -> lis
     """The allocated sections of an ELF (objdump -h)."""
     tool = shutil.which(objdump) or shutil.which("objdump")
     if tool is None:
-        raise EdgekitError(f"{objdump} not found: install binutils for the board's toolchain")
+        raise ToolError(f"{objdump} not found: install binutils for the board's toolchain")
     proc = subprocess.run([tool, "-h", "-w", str(elf)], capture_output=True, text=True,
                           check=False, timeout=30)
     if proc.returncode != 0:
-        raise EdgekitError(f"cannot read {elf}: {proc.stderr.strip() or proc.stdout.strip()}")
+        raise ToolError(f"cannot read {elf}: {proc.stderr.strip() or proc.stdout.strip()}")
     sections = []
     for line in proc.stdout.splitlines():
         m = _SECTION.match(line)
@@ -133,7 +133,7 @@ def region_usage(sections: Iterable[Section], regions: Sequence[Region], *,
         for place in places:
             region = uses.get(place) if isinstance(place, str) else _region_of(place, regions)
             if region is None:
-                raise EdgekitError(f"section {section.name} at {place!r} lies in no "
+                raise InternalError(f"section {section.name} at {place!r} lies in no "
                                    "memory region of the board")
             use = uses[region.name]
             use.used += section.size

@@ -25,7 +25,13 @@ def test_build_baud_reaches_firmware_and_link(tmp_path, fake_device, capsys, mon
     assert report["baud"] == 921600
     project_text = "\n".join(p.read_text(errors="replace") for p in out.rglob("*")
                              if p.is_file() and p.suffix in (".h", ".ini", ".json"))
-    assert "921600u" in project_text and "monitor_speed = 921600" in project_text
+    assert "#define EK_BSP_BAUD 921600u" in project_text  # the bare-metal BSP's UART rate
+    arduino = tmp_path / "kws-f446-arduino"
+    assert cli.main(["build", str(KWS), "--board", "nucleo_f446re", "--baud", "921600", "--framework",
+                     "arduino", "-o", str(arduino), "-q"]) == 0
+    ini = (arduino / "platformio.ini").read_text()
+    header = (arduino / "src" / "bsp" / "ek_bsp_board.h").read_text()
+    assert "monitor_speed = 921600" in ini and "921600u" in header
 
     opened: list[int] = []
     real_open = DeviceLink.open.__func__

@@ -61,7 +61,7 @@ def test_performance_counts_the_instructions_profile_counts(builds: dict[str, Pa
         np.median([w["iterations"] / w["device_seconds"] for w in result["windows"]]))
     # The same model through edgekit's own protocol firmware and `profile`.
     protocol = api.build(model_path("kws01"), "qemu-cortex-m4", tmp_path / "protocol")
-    profiled = api.profile(protocol.out_dir, runs=1).to_json()["total_cycles"]
+    profiled = api.profile(protocol.out_dir, runs=1).to_json()["total_counts"]
     per_inference = result["instructions_per_inference"]
     # The DUT's loop adds the input copy (490 bytes) and its own few instructions per
     # inference, and m-lap-us has a resolution of 1,000 instructions over the window.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgekit.errors import BoardError, DeviceError, EdgekitError
+from edgekit.errors import BoardError, DeviceError, ToolError
 from edgekit.targets.base import Flashed
 from edgekit.targets.flashers import usb
 from edgekit.targets.flashers.run import require_tool, run_tool
@@ -46,7 +46,7 @@ def make_image(elf: Path, fmt: str) -> Path:
     proc = subprocess.run([objcopy, "-O", OBJCOPY_FORMATS[fmt], str(elf), str(out)],
                           capture_output=True, text=True, check=False, timeout=60)
     if proc.returncode != 0:
-        raise EdgekitError(f"converting {elf.name} to {fmt} failed: {proc.stderr.strip()}")
+        raise ToolError(f"converting {elf.name} to {fmt} failed: {proc.stderr.strip()}")
     return out
 
 

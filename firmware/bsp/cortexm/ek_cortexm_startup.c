@@ -1,6 +1,6 @@
 /* Cortex-M reset and exit for the bare-metal boards (QEMU, STM32, nRF52, RP2040, i.MX RT):
  * vector table, .data/.bss/arena set-up, FPU/MVE enable, main(). Under QEMU
- * (EK_BSP_EMULATED) the exit is a semihosting call so QEMU ends with main's status; on
+ * (ek_bsp_emulated()) the exit is a semihosting call so QEMU ends with main's status; on
  * silicon there is no debugger to answer it (BKPT would lock the core up), so a real board
  * flushes its UART and parks. */
 #include <stdint.h>
@@ -77,24 +77,11 @@ void ek_fault_handler(void)
     ek_bsp_exit(EK_EXIT_FAULT);
 }
 
-#if EK_BSP_EMULATED
 /* ARM semihosting: SYS_EXIT_EXTENDED (0x20) carries an exit status on A32/T32;
  * QEMU needs -semihosting-config enable=on,target=native. */
 #define EK_SEMI_SYS_EXIT_EXTENDED 0x20u
 #define EK_SEMI_APPLICATION_EXIT 0x20026u
 
-void ek_bsp_exit(int code)
-{
-    ek_bsp_flush();
-    volatile uint32_t block[2] = {EK_SEMI_APPLICATION_EXIT, (uint32_t)code};
-    register uint32_t r0 __asm__("r0") = EK_SEMI_SYS_EXIT_EXTENDED;
-    register volatile uint32_t *r1 __asm__("r1") = block;
-    __asm__ volatile("bkpt 0xab" : : "r"(r0), "r"(r1) : "memory");
-    for (;;) {
-        /* Without semihosting stop here. */
-    }
-}
-#else
 /* The status stays in a variable a debugger can read. */
 volatile int ek_exit_status;
 
@@ -102,8 +89,15 @@ void ek_bsp_exit(int code)
 {
     ek_exit_status = code;
     ek_bsp_flush();
+    /* Asked at run time: an STM32 image learns only when it starts whether it runs in
+     * QEMU (its DWT does not count there), and the same ELF must do both. */
+    if (ek_bsp_emulated()) {
+        volatile uint32_t block[2] = {EK_SEMI_APPLICATION_EXIT, (uint32_t)code};
+        register uint32_t r0 __asm__("r0") = EK_SEMI_SYS_EXIT_EXTENDED;
+        register volatile uint32_t *r1 __asm__("r1") = block;
+        __asm__ volatile("bkpt 0xab" : : "r"(r0), "r"(r1) : "memory");
+    }
     for (;;) {
-        __asm__ volatile("wfi");
+        __asm__ volatile("wfi"); /* silicon: no debugger answers semihosting, so park */
     }
 }
-#endif
