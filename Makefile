@@ -57,6 +57,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check edgekit tests benchmarks examples
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
 
 test-fast: setup
@@ -64,6 +65,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check edgekit tests benchmarks examples
+	$(BIN)/mypy
 
 clean:
 	rm -rf build .pytest_cache

@@ -56,7 +56,7 @@ def compare_float(device: np.ndarray, float_out: np.ndarray, y: np.ndarray | Non
         "rmse": float(np.sqrt(np.mean(diff**2))),
         "mae": float(np.mean(np.abs(diff))),
         "cosine": float(np.mean(cos)),
-        "l2_relative": float(np.linalg.norm(diff) / max(np.linalg.norm(b), 1e-30)),
+        "l2_relative": float(np.linalg.norm(diff)) / max(float(np.linalg.norm(b)), 1e-30),
     }
     if y is not None:
         from edgekit.quantize.evaluate import score
@@ -102,7 +102,7 @@ def validate_build(
                             rounding=str(build.report.get("rounding", "tflite")),
                             build_id=build.report.get("build_id"))
     with connect(build, port, **link_options) as link:
-        hello = link.hello_info
+        hello = link.info()
         want = [a.nbytes for a in inputs[0]]
         if [t.bytes for t in hello.inputs] != want:
             raise DeviceError(f"the device's inputs are {[t.bytes for t in hello.inputs]} bytes, "

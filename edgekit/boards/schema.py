@@ -60,7 +60,7 @@ def _convert(hint: Any, value: Any, file: Path, where: str) -> Any:
             raise _error(file, where, f"must be an array, got {_type_name(value)}")
         (item_hint, _) = typing.get_args(hint)
         return tuple(_convert(item_hint, v, file, f"{where}[{i}]") for i, v in enumerate(value))
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise _error(file, where, f"must be a table, got {_type_name(value)}")
         return build(hint, value, file, prefix=where + ".")

@@ -27,9 +27,14 @@ _CTYPE_OF = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "uint1
 class ArenaPlan(Protocol):
     """What codegen needs from a memory plan (edgekit.memory)."""
 
-    arena_bytes: int
-    alignment: int
-    op_order: list[int]
+    @property
+    def arena_bytes(self) -> int: ...
+
+    @property
+    def alignment(self) -> int: ...
+
+    @property
+    def op_order(self) -> list[int]: ...
 
     def tensor_offset(self, tensor: int) -> int: ...
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Literal
 
 from edgekit.boards import Board, list_boards, load_board
 
@@ -43,9 +44,10 @@ def _print_table(boards: list[Board]) -> None:
     from rich.table import Table
 
     table = Table(title=f"edgekit boards ({len(boards)})")
-    for header, justify in (("name", "left"), ("arch", "left"), ("MHz", "right"),
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (("name", "left"), ("arch", "left"), ("MHz", "right"),
                             ("flash", "right"), ("RAM", "right"), ("usable RAM", "right"),
-                            ("kernels", "left"), ("emulated", "left")):
+                            ("kernels", "left"), ("emulated", "left"))
+    for header, justify in columns:
         table.add_column(header, justify=justify, no_wrap=True)
     for board in boards:
         table.add_row(

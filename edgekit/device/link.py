@@ -29,7 +29,7 @@ def open_serial(url: str, timeout_s: float = 10.0, baudrate: int = 115200) -> se
     may send its first bytes within that window. Opening without that reset loses nothing.
     """
     port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, do_not_open=True)
-    port.reset_input_buffer = lambda: None  # type: ignore[method-assign]  # during open() only
+    port.reset_input_buffer = lambda: None  # shadows the method during open() only
     try:
         port.open()
     finally:
@@ -230,6 +230,10 @@ class DeviceLink(PortOwner):
                 f"options or edgekit version); flash this build with `edgekit flash`"
             )
         return info
+
+    def info(self) -> P.Hello:
+        """The device's HELLO (greeting it first when that has not happened yet)."""
+        return self._info()
 
     def _info(self) -> P.Hello:
         return self.hello_info if self.hello_info is not None else self.hello()

@@ -25,6 +25,7 @@ from edgekit.kernels.gemmlowp import rdbpot, srdhm, tdiv
 from edgekit.kernels.libm import float_function
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import (
+    Real,
     int8_activation_range,
     multiply_by_quantized_multiplier,
     quantize_f32,
@@ -54,7 +55,7 @@ def _clamp8(x: np.ndarray) -> np.ndarray:
 _RELU_OPS = ("RELU", "RELU6", "RELU_N1_TO_1")  # clamp ops named like the fused activations
 
 
-def relu_lut(op_type: str, in_scale: float, in_zp: int, out_scale: float, out_zp: int,
+def relu_lut(op_type: str, in_scale: Real, in_zp: int, out_scale: Real, out_zp: int,
              rounding: str = "tflite") -> np.ndarray:
     """activations.cc ReluPrepare + QuantizedReluX: requantize x - in_zp by
     in_scale/out_scale, add out_zp, clamp to the activation's range (TFLite Micro does
@@ -74,8 +75,8 @@ def relu_lut(op_type: str, in_scale: float, in_zp: int, out_scale: float, out_zp
 # --- LEAKY_RELU -------------------------------------------------------------------------
 
 
-def leaky_relu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
-                   alpha: float) -> np.ndarray:
+def leaky_relu_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int,
+                   alpha: Real) -> np.ndarray:
     """LeakyReluPrepare (float32 products) + reference_ops::QuantizeLeakyRelu."""
     s_in, s_out, a = F32(in_scale), F32(out_scale), F32(alpha)
     q_alpha, sh_alpha = quantize_multiplier(float(F32(F32(s_in * a) / s_out)))
@@ -111,7 +112,7 @@ def _downscale_to_int16(multiplier: int) -> int:
     return (multiplier + (1 << 15)) >> 16
 
 
-def hard_swish_params(in_scale: float, out_scale: float) -> tuple[int, int, int, int]:
+def hard_swish_params(in_scale: Real, out_scale: Real) -> tuple[int, int, int, int]:
     """HardSwishPrepare: (output mult int16, output exponent, reluish mult int16,
     reluish exponent), computed in float32 as TF does."""
     hires = F32(F32(1.0 / 128.0) * F32(in_scale))
@@ -121,7 +122,7 @@ def hard_swish_params(in_scale: float, out_scale: float) -> tuple[int, int, int,
     return _downscale_to_int16(out_q), out_exp, _downscale_to_int16(rel_q), rel_exp
 
 
-def hard_swish_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+def hard_swish_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int) -> np.ndarray:
     """reference_ops::HardSwish<int8_t> with HardSwishParams from HardSwishPrepare."""
     out_m, out_exp, rel_m, rel_exp = hard_swish_params(in_scale, out_scale)
     if out_exp > 0:
@@ -158,7 +159,7 @@ def _tanh_f32(x: np.float32) -> np.float32:
     return F32(float_function("tanhf")(float(x)))
 
 
-def float_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
+def float_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int,
               transform: Callable[[np.float32], np.float32]) -> np.ndarray:
     """activations.cc PopulateLookupTable<int8_t>: every step in float32, libm's expf/
     tanhf (the same functions TFLite calls through std::exp/std::tanh)."""
@@ -172,18 +173,18 @@ def float_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
     return lut_order(np.array(values))
 
 
-def logistic_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+def logistic_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int) -> np.ndarray:
     return float_lut(in_scale, in_zp, out_scale, out_zp, _sigmoid_f32)
 
 
-def tanh_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+def tanh_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int) -> np.ndarray:
     return float_lut(in_scale, in_zp, out_scale, out_zp, _tanh_f32)
 
 
 # --- QUANTIZE int8 -> int8 (requantize) ---------------------------------------------------
 
 
-def requantize_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+def requantize_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int) -> np.ndarray:
     """quantize.cc: multiplier of double(in_scale) / double(out_scale), then
     reference_ops::Requantize (MultiplyByQuantizedMultiplier, clamp)."""
     q, shift = quantize_multiplier(float(F32(in_scale)) / float(F32(out_scale)))

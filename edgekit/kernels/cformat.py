@@ -9,10 +9,10 @@ import numpy as np
 from edgekit.errors import UnsupportedOpError
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.lowering import ConstArray
-from edgekit.kernels.quant import ACTIVATION_BOUNDS, int8_activation_range
+from edgekit.kernels.quant import ACTIVATION_BOUNDS, Real, int8_activation_range
 
 
-def c_float(value: float) -> str:
+def c_float(value: Real) -> str:
     """An exact C99 literal of a float32 value (hex float, so no decimal rounding)."""
     v = float(np.float32(value))
     if not np.isfinite(v):
@@ -84,7 +84,7 @@ def input_refs(graph: Graph, op: Op, ctype: str = "int8_t") -> tuple[list[str], 
     return refs, consts
 
 
-def activation_range(activation: str | None, scale: float, zero_point: int, op: Op) -> tuple[int, int]:
+def activation_range(activation: str | None, scale: Real, zero_point: int, op: Op) -> tuple[int, int]:
     """The int8 clamp of a fused activation (CalculateActivationRangeQuantized)."""
     act = activation or "NONE"
     require(act in ACTIVATION_BOUNDS, op, f"fused activation {act} is not supported")

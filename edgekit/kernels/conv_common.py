@@ -12,7 +12,7 @@ import numpy as np
 
 from edgekit.ir import DTYPE_BYTES, Graph, Op, Tensor
 from edgekit.kernels.cformat import activation_range, c_struct, require, require_int8, scale_zp
-from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from edgekit.kernels.quant import Real, multiply_by_quantized_multiplier, quantize_multiplier
 from edgekit.kernels.variants import kernel_variant
 from edgekit.memory.contract import NO_CONTRACT, MemoryContract, RowGeometry
 
@@ -151,7 +151,7 @@ def weighted_operands(graph: Graph, op: Op) -> Weighted:
     return Weighted(weights, np.asarray(weights.data, dtype=np.int64), in_scale, in_zp, out_scale, out_zp, act)
 
 
-def per_channel_multipliers(in_scale: float, filter_scales: np.ndarray, out_scale: float,
+def per_channel_multipliers(in_scale: Real, filter_scales: np.ndarray, out_scale: Real,
                             channels: int) -> tuple[np.ndarray, np.ndarray]:
     """PopulateConvolutionQuantizationParams: double(input) * double(filter[c]) / double(output)."""
     scales = np.asarray(filter_scales, dtype=np.float32)
@@ -251,7 +251,7 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
     names = {n: cname(op, n) for n in ("pw", "pbias", "pmult", "pshift", "prq")}
     new_bias = bounded_bias(w2d, bias, mult, shift, output_zero_point, act, single_rounding)
     bounded = new_bias is not None
-    folded = pad_even(folded_bias(new_bias if bounded else bias, w2d, input_zero_point))
+    folded = pad_even(folded_bias(new_bias if new_bias is not None else bias, w2d, input_zero_point))
     constants = [ConstArray(names["pw"], "int16_t" if int16 else "int8_t", pack_gemm_weights(w2d, int16), 8)]
     if bounded:
         # The bounded kernels read only qp: no separate bias/multiplier/shift arrays in flash.
@@ -299,11 +299,12 @@ def bounded_bias(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.
 
     for c in np.nonzero(live & (np.abs(bias) + span >= (1 << 30)))[0]:
         limit = (1 << 30) - 1 - int(span[c])
-        value = out(int(bias[c] - span[c]), c)
-        if limit <= 0 or value != out(int(bias[c] + span[c]), c):
+        channel = int(c)
+        value = out(int(bias[c] - span[c]), channel)
+        if limit <= 0 or value != out(int(bias[c] + span[c]), channel):
             return None
         for replacement in (int(np.sign(bias[c])) * limit, limit, -limit):
-            if out(replacement - int(span[c]), c) == value == out(replacement + int(span[c]), c):
+            if out(replacement - int(span[c]), channel) == value == out(replacement + int(span[c]), channel):
                 bias[c] = replacement
                 break
         else:

@@ -136,7 +136,7 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         blk = None if new_bias is None else group_block_3x3(w, wrap_int32(new_bias - in_zp * w.sum(axis=0)),
                                                             mult, shift, out_zp, act)
         if blk is not None:
-            constants = [ConstArray(cname(op, "blk"), "int32_t", blk, 8)]
+            constants: list[ConstArray | ConstStruct] = [ConstArray(cname(op, "blk"), "int32_t", blk, 8)]
             refs = {"weights": "NULL", "bias": "NULL", "multiplier": "NULL", "shift": "NULL",
                     "blk": f"{{c:{cname(op, 'blk')}}}"}
             init = c_struct(**geometry, input_zero_point=in_zp, output_offset=out_zp, act=act_init,

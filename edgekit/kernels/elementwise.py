@@ -24,7 +24,7 @@ from edgekit.kernels.cformat import (
     scale_zp,
 )
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
-from edgekit.kernels.quant import quantize_multiplier
+from edgekit.kernels.quant import Real, quantize_multiplier
 from edgekit.memory.contract import MemoryContract
 
 BCAST_MAX_DIMS = 6  # EK_BCAST_MAX_DIMS in ek_elementwise.h
@@ -83,7 +83,7 @@ def bcast_initializer(b: Broadcast) -> str:
                     stride2=c_ints(list(b.stride2) + [0] * pad))
 
 
-def add_params(s1: float, zp1: int, s2: float, zp2: int, s_out: float, zp_out: int,
+def add_params(s1: Real, zp1: int, s2: Real, zp2: int, s_out: Real, zp_out: int,
                act_min: int, act_max: int) -> dict[str, int]:
     """add.cc / sub.cc Prepare for int8 (both ops share it)."""
     twice_max = float(F32(2) * max(F32(s1), F32(s2)))  # float32, exact
@@ -99,7 +99,7 @@ def add_params(s1: float, zp1: int, s2: float, zp2: int, s_out: float, zp_out: i
             "out_shift": sho, "act_min": act_min, "act_max": act_max}
 
 
-def mul_params(s1: float, zp1: int, s2: float, zp2: int, s_out: float, zp_out: int,
+def mul_params(s1: Real, zp1: int, s2: Real, zp2: int, s_out: Real, zp_out: int,
                act_min: int, act_max: int) -> dict[str, int]:
     """mul.cc Prepare for int8: the scales' product and quotient in double."""
     real = float(F32(s1)) * float(F32(s2)) / float(F32(s_out))

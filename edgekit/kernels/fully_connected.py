@@ -32,9 +32,10 @@ from edgekit.kernels.conv_common import (
     wrap_int32,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+from edgekit.kernels.quant import Real
 
 
-def fc_multipliers(in_scale: float, scales: np.ndarray, out_scale: float,
+def fc_multipliers(in_scale: Real, scales: np.ndarray, out_scale: Real,
                    channels: int) -> tuple[np.ndarray, np.ndarray]:
     return per_channel_multipliers(in_scale, scales, out_scale, channels)
 

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from edgekit.kernels.quant import tflite_round
+from edgekit.kernels.quant import Real, tflite_round
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
@@ -139,7 +139,7 @@ def tanh_q4(a: int) -> int:
     return _wrap(-t) if negative else t
 
 
-def _input_rescale(in_scale: float) -> tuple[int, int, int]:
+def _input_rescale(in_scale: Real) -> tuple[int, int, int]:
     """TFLM's (multiplier, left shift, input radius) for a Q4.27 input."""
     mantissa, shift = math.frexp(float(np.float32(in_scale)) * float(1 << 27))
     multiplier = tflite_round(abs(mantissa) * (1 << 31))
@@ -147,7 +147,7 @@ def _input_rescale(in_scale: float) -> tuple[int, int, int]:
     return multiplier, shift, math.floor(max_rescaled)
 
 
-def _int8_op(in_scale: float, in_zp: int, values: np.ndarray, fn, out_shift: int,
+def _int8_op(in_scale: Real, in_zp: int, values: np.ndarray, fn, out_shift: int,
              out_zp: int) -> np.ndarray:
     multiplier, shift, radius = _input_rescale(in_scale)
     out = []
@@ -163,12 +163,12 @@ def _int8_op(in_scale: float, in_zp: int, values: np.ndarray, fn, out_shift: int
     return np.array(out, dtype=np.int64)
 
 
-def logistic_int8(in_scale: float, in_zp: int, values: np.ndarray) -> np.ndarray:
+def logistic_int8(in_scale: Real, in_zp: int, values: np.ndarray) -> np.ndarray:
     """reference_integer_ops::Logistic (int8, output scale 1/256, zero point -128)."""
     return _int8_op(in_scale, in_zp, values, logistic_q4, 31 - 8, -128)
 
 
-def tanh_int8(in_scale: float, in_zp: int, values: np.ndarray) -> np.ndarray:
+def tanh_int8(in_scale: Real, in_zp: int, values: np.ndarray) -> np.ndarray:
     """reference_integer_ops::Tanh (int8, output scale 1/128, zero point 0)."""
     return _int8_op(in_scale, in_zp, values, tanh_q4, 31 - 7, 0)
 

@@ -22,4 +22,4 @@ def float_function(name: str) -> Callable[[float], float]:
     """libm's `float name(float)` (expf, tanhf, ...), callable with a Python float."""
     fn = getattr(_libm(), name)
     fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
-    return fn  # type: ignore[no-any-return]
+    return fn

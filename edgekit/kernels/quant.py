@@ -7,10 +7,15 @@ them to drive the C kernels. The device never recomputes them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from edgekit.errors import ModelError
+
+# A scale as the kernels' constants are computed from it: a Python float, or the model's
+# float32 value where TFLite computes in float32 (float32 arithmetic must stay float32).
+Real = float | np.floating[Any]
 
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1

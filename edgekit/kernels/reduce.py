@@ -27,14 +27,14 @@ import numpy as np
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.cformat import c_ints, c_struct, cname, float_scale_zp, int8_per_tensor, require
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
-from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from edgekit.kernels.quant import Real, multiply_by_quantized_multiplier, quantize_multiplier
 
 REDUCE_MAX_DIMS = 6  # EK_REDUCE_MAX_DIMS in ek_reduce.h
 _MODE = {"SUM": "EK_REDUCE_SUM", "MEAN": "EK_REDUCE_SUM", "REDUCE_MAX": "EK_REDUCE_MAX",
          "REDUCE_MIN": "EK_REDUCE_MIN"}
 
 
-def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
+def mean_multiplier(in_scale: Real, out_scale: Real, count: int) -> tuple[int, int]:
     """The (multiplier, shift) TFLite applies to sum - zp_in * count."""
     m, s = quantize_multiplier(float(np.float32(in_scale)) / float(np.float32(out_scale)))
     k = min(count.bit_length() - 1, 32, 31 + s)

@@ -18,11 +18,12 @@ from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_float, c_struct, cname, int8_per_tensor, require, scale_zp
 from edgekit.kernels.libm import float_function
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+from edgekit.kernels.quant import Real
 
 F32 = np.float32
 
 
-def exp_table(input_scale: float, beta: float) -> np.ndarray:
+def exp_table(input_scale: Real, beta: Real) -> np.ndarray:
     """PopulateSoftmaxLookupTable, indexed by d = max - x: expf(-scale * beta * d)."""
     scale = F32(F32(-F32(input_scale)) * F32(beta))
     expf = float_function("expf")

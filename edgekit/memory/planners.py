@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from edgekit.memory.types import Buffer, OverlapRule
 
@@ -199,7 +200,7 @@ def search(buffers: Sequence[Buffer], alignment: int = 1, rules: Sequence[Overla
     if len(buffers) <= 7:
         return exhaustive(buffers, alignment, rules)
     ranked = heuristic_plans(buffers, alignment, rules)
-    best_arena, _, start, best_offsets = ranked[0]
+    best_arena, _order_name, start, best_offsets = ranked[0]
     floor = lower_bound(buffers, rules, alignment)
     if len(buffers) < 2 or best_arena <= floor:
         return best_offsets
@@ -228,14 +229,14 @@ def search(buffers: Sequence[Buffer], alignment: int = 1, rules: Sequence[Overla
 
 
 def exhaustive(buffers: Sequence[Buffer], alignment: int = 1, rules: Sequence[OverlapRule] = (),
-               max_buffers: int = 7, **_: object) -> list[int]:
+               max_buffers: int = 7, **options: Any) -> list[int]:
     """The optimum for tiny problems: lowest-fit decoding of every placement order.
 
     Exact because any optimal plan is the lowest-fit decoding of the order of its offsets
     (see the module docstring). Larger problems fall back to `search`.
     """
     if len(buffers) > max_buffers:
-        return search(buffers, alignment, rules, **_)
+        return search(buffers, alignment, rules, **options)
     from itertools import permutations
 
     conflicts = conflicts_of(buffers, rules)

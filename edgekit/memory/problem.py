@@ -103,6 +103,7 @@ def build_problem(graph: Graph, order: Sequence[int], *, contracts: ContractFn, 
     problem = Problem(order, buffers, [OverlapRule(index[find(lo)], index[find(up)], d) for lo, up, d in rules],
                       tensor_place, {}, groups.as_dict(), overlaps)
     for scratch in scratch_buffers(graph, order, scratch_bytes):
+        assert scratch.op is not None  # scratch buffers always belong to an op
         problem.scratch_of[scratch.op] = len(problem.buffers)
         problem.buffers.append(scratch)
     return problem

@@ -29,12 +29,12 @@ def _strided_slice(op: Op, values: list, graph: Graph) -> np.ndarray:
         raise _CannotFold
     if not begin.ndim == end.ndim == strides.ndim == 1 or not len(begin) == len(end) == len(strides):
         raise _CannotFold  # malformed operands: the lowering says what is wrong
-    slices = []
+    slices: list[int | slice] = []
     for axis in range(len(begin)):
         b = None if (o.get("begin_mask", 0) >> axis) & 1 else int(begin[axis])
         e = None if (o.get("end_mask", 0) >> axis) & 1 else int(end[axis])
         s = int(strides[axis])
-        if (o.get("shrink_axis_mask", 0) >> axis) & 1:
+        if (o.get("shrink_axis_mask", 0) >> axis) & 1:  # an index, else a slice
             slices.append(int(begin[axis]))
         else:
             slices.append(slice(b, e, s))

@@ -16,7 +16,7 @@ from edgekit.profile.summary import Energy, ProfileResult, energy_from_power, su
 
 def random_inputs(link: DeviceLink, seed: int) -> list[bytes]:
     rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, t.bytes, dtype=np.uint8).tobytes() for t in link.hello_info.inputs]
+    return [rng.integers(0, 256, t.bytes, dtype=np.uint8).tobytes() for t in link.info().inputs]
 
 
 def _energy(build: BuildInfo, result: ProfileResult, sensor_uw: list[float],
@@ -54,7 +54,7 @@ def profile_build(
             prof = link.profile()
             op_ticks.append(prof.op_ticks)
             totals.append(prof.total_ticks)
-            if link.hello_info.has_power_sensor:
+            if link.info().has_power_sensor:
                 reading = link.power()
                 if reading is not None:
                     sensor_uw.append(reading.power_uw)
@@ -66,6 +66,6 @@ def profile_build(
             ppk2_mw = measure_power_mw(ppk2, ppk2_mv, lambda: link.run(inputs), bursts=runs)
         clock = prof.clock
     cpu_hz = build.board.cpu_hz or clock.cpu_hz
-    result = summarize(build.board.name, clock, cpu_hz, build.ops, op_ticks, totals)
-    result.energy = _energy(build, result, sensor_uw, ppk2_mw)
-    return result
+    summary = summarize(build.board.name, clock, cpu_hz, build.ops, op_ticks, totals)
+    summary.energy = _energy(build, summary, sensor_uw, ppk2_mw)
+    return summary

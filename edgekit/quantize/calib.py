@@ -102,9 +102,9 @@ def _read_images(folder: Path, sample_shape: tuple[int, ...], mapping: ImageMapp
     images = []
     for file in files:
         try:
-            with Image.open(file) as image:
-                image = image.convert("L" if channels == 1 else "RGB")
-                image = image.resize((width, height), Image.BILINEAR)
+            with Image.open(file) as opened:
+                image = opened.convert("L" if channels == 1 else "RGB")
+                image = image.resize((width, height), Image.Resampling.BILINEAR)
                 pixels = np.asarray(image, dtype=np.uint8)
         except (OSError, ValueError) as exc:
             raise DataError(f"cannot read image {file}: {exc}") from None
