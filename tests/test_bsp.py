@@ -92,8 +92,11 @@ def test_probe_on_emulated_board(board_name: str, probes: dict[str, Path]) -> No
     assert first["board"] == board_name
     assert (first["data_ok"], first["bss_ok"], first["fpu"]) == ("1", "1", "9")
     assert first["timeout_ok"] == "1"
-    # -icount makes the count exact: the same loop gives the same ticks every run.
-    assert first["loop_ticks"] == second["loop_ticks"]
+    # -icount makes the count exact: the same loop gives the same ticks every run, up to
+    # the timer's phase. With sleep=on (the Arm boards idle in WFI), the virtual time spent
+    # asleep before the loop follows the host, so the loop may start anywhere inside a tick:
+    # one tick (40-50 instructions) either way.
+    assert abs(int(first["loop_ticks"]) - int(second["loop_ticks"])) <= 1
     # And the board's ratio turns ticks back into the loop's instruction count, within
     # one tick of resolution plus the timer reads around the loop.
     num, den = int(first["num"]), int(first["den"])
