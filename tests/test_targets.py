@@ -186,3 +186,25 @@ def test_dsp_variant_on_a_core_without_dsp_stops_the_build(tmp_path: Path) -> No
     assert bad.returncode != 0 and "needs a core with the Arm DSP extension" in bad.stderr
     good = subprocess.run([*base, "-mcpu=cortex-m4", *defines], capture_output=True, text=True)
     assert good.returncode == 0, good.stderr
+
+
+@pytest.mark.parametrize("board_name", ["qemu-cortex-m4", "qemu-riscv32", "netduinoplus2", "rpi_pico"])
+def test_plain_make_builds_the_same_firmware(board_name: str, mlperf_models, tmp_path: Path) -> None:
+    """Every gcc-built project carries a Makefile: `make` alone gives the very image that
+    `edgekit build` linked (same compiler, flags and linker script)."""
+    from edgekit.build import build
+
+    project = build(mlperf_models["kws"], board_name, tmp_path / board_name).out_dir
+    done = subprocess.run(["make", "-C", str(project), "-j2"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    board = target_for(load_board(board_name)).board
+    objcopy = shutil.which(board.tool("objcopy"))
+    assert objcopy is not None
+
+    def image(elf: Path) -> bytes:
+        out = elf.with_suffix(".bin")
+        subprocess.run([objcopy, "-O", "binary", str(elf), str(out)], check=True, timeout=60)
+        return out.read_bytes()
+
+    ours = image(project / "build" / "firmware.elf")
+    assert len(ours) > 40_000 and ours == image(project / ".edgekit-build" / "firmware.elf")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shlex
 import shutil
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
@@ -46,6 +47,19 @@ def copy_local_platform(project: Path) -> list[Path]:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         written.append(project / name)
     return written
+
+
+def plain_makefile(description: dict[str, Any]) -> str:
+    """A Makefile that builds the firmware with make alone, from the same description (and
+    so the same compiler and flags) as edgekit's own compile and the PlatformIO platform."""
+    def words(flags: list[str]) -> str:
+        return " ".join(shlex.quote(flag) for flag in flags)
+
+    return render("build/Makefile.j2", {
+        "board": description["board"], "cc": description["cc"],
+        "cflags": words(gcc.compile_flags(description)), "ldflags": words(gcc.link_flags(description)),
+        "libs": words([f"-l{lib}" for lib in description["libs"]]), "ldscript": description["ldscript"],
+    })
 
 
 class GccBuildTarget(Target):
@@ -93,9 +107,12 @@ class GccBuildTarget(Target):
             written.append(script)
         ini = project / "platformio.ini"
         ini.write_text(local_platform_ini(self.board))
+        description = self.description(defines)
         build_file = project / gcc.BUILD_FILE
-        build_file.write_text(json.dumps(self.description(defines), indent=2) + "\n")
-        return [*written, ini, build_file, *copy_local_platform(project)]
+        build_file.write_text(json.dumps(description, indent=2) + "\n")
+        makefile = project / "Makefile"
+        makefile.write_text(plain_makefile(description))
+        return [*written, ini, build_file, makefile, *copy_local_platform(project)]
 
     def can_build(self) -> bool:
         return shutil.which(self.board.cc) is not None
