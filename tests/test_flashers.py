@@ -369,3 +369,33 @@ def test_cli_flash_errors_are_one_line_exit_2(case, env, elf, capsys, monkeypatc
                 "wrong chip": "wrong chip: openocd", "tool fails": "Error: No J-Link device found.",
                 "hang": "did not finish within 1 s"}[case]
     assert expected in err and "Traceback" not in err
+
+
+OPENOCD_STM32L4R5 = """Open On-Chip Debugger 0.12.0
+Info : STLINK V2J39M27 (API v2) VID:PID 0483:374B
+Info : device idcode = 0x10076470 (STM32L4R/L4Sxx - Rev Y : 0x1001)
+Info : flash size = 2048 KiB
+"""
+
+
+def test_stm32_boards_flash_through_the_st_link_with_openocd(env, elf) -> None:
+    usb_device(env["sysfs"], "1-2", "0483:374B", "STM32 STLink", "0670FF3631", tty="ttyACM0")
+    fake_tool(env["bin"], "openocd", {"ok": (OPENOCD_STM32L4R5, 0)})
+    device = FakeDevice(model_hash=MODEL_HASH, board="nucleo_l4r5zi", build_id=BUILD_ID)
+    try:
+        result = flash_build(make_build(env["tmp"], "nucleo_l4r5zi", elf), port=device.url)
+    finally:
+        device.close()
+    probe_call, program_call = calls(env)
+    common = "openocd -f interface/stlink.cfg -c adapter serial 0670FF3631 -f target/stm32l4x.cfg"
+    assert probe_call == f"{common} -c init -c flash probe 0 -c exit"
+    assert program_call.startswith(f"{common} -c program ") and program_call.endswith(" verify reset exit")
+    assert (result.model_sha256, result.kind) == (MODEL_HASH, "real")
+
+
+def test_an_stm32_board_with_another_chip_is_not_written(env, elf) -> None:
+    usb_device(env["sysfs"], "1-2", "0483:374B", "STM32 STLink", "0670FF3631")
+    fake_tool(env["bin"], "openocd", {"ok": (OPENOCD_STM32L4R5, 0)})
+    with pytest.raises(DeviceError, match=r"^wrong chip: openocd does not report an STM32L47/L48xx"):
+        flash("disco_l475vg_iot01a", elf)
+    assert len(calls(env)) == 1  # the probe ran; nothing was programmed

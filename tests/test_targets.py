@@ -208,3 +208,21 @@ def test_plain_make_builds_the_same_firmware(board_name: str, mlperf_models, tmp
 
     ours = image(project / "build" / "firmware.elf")
     assert len(ours) > 40_000 and ours == image(project / ".edgekit-build" / "firmware.elf")
+
+
+def test_a_model_too_big_for_a_bare_metal_board_names_the_region(mlperf_models, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The linker's "region overflowed" is the user's limit (exit 1, region and bytes), not an
+    internal error: an RP2040 whose RAM region is cut to 8 KB cannot hold KWS's 11,840 B arena."""
+    import dataclasses
+
+    import edgekit.build as build_module
+    from edgekit.errors import CheckFailed
+
+    pico = load_board("rpi_pico")
+    small = dataclasses.replace(pico, regions=tuple(
+        dataclasses.replace(r, size=8192) if r.name == "ram" else r for r in pico.regions or ()))
+    monkeypatch.setattr(build_module, "load_board", lambda name: small)
+    with pytest.raises(CheckFailed, match=r"the firmware does not fit: region RAM by [\d,]+ bytes"):
+        build_module.build(mlperf_models["kws"], "rpi_pico", tmp_path / "pico")
+    assert not (tmp_path / "pico").exists()  # a failed build leaves no folder

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from edgekit.errors import BuildError, InternalError, ToolError
+from edgekit.errors import BuildError, CheckFailed, InternalError, ToolError
 from edgekit.targets.flags import define_flags
 from edgekit.tool_log import log_command
 
@@ -64,7 +64,15 @@ def _run(cmd: list[str], cwd: Path, what: str, timeout_s: float) -> None:
     except subprocess.TimeoutExpired:
         raise ToolError(f"{what} took longer than {timeout_s:.0f} s") from None
     if proc.returncode != 0:
-        raise InternalError(f"{what} failed: {first_error(proc.stderr + proc.stdout)}")
+        output = proc.stderr + proc.stdout
+        overflows = [f"region {m.group(1)} by {int(m.group(2)):,} bytes" for m in _OVERFLOW.finditer(output)]
+        if overflows:  # the model is too big for the board: the user's limit, not our bug
+            raise CheckFailed(f"{what}: the firmware does not fit: {'; '.join(overflows)}")
+        raise InternalError(f"{what} failed: {first_error(output)}")
+
+
+# GNU ld: "region `RAM' overflowed by 1234 bytes".
+_OVERFLOW = re.compile(r"region [`']([^']+)' overflowed by (\d+) bytes")
 
 
 def project_sources(project_dir: Path) -> list[Path]:
