@@ -172,6 +172,16 @@ def _power_defines(sensor: str | None, address: int, shunt_mohm: int) -> dict[st
             "EK_POWER_SHUNT_MOHM": str(shunt_mohm)}
 
 
+def _require_energy_mode(board: Board, mlperf: str | None) -> None:
+    """MLPerf Tiny's energy mode times with a GPIO edge: only BSPs that drive one offer it."""
+    if mlperf is None:
+        raise BoardError("--mlperf-energy goes with --mlperf kws01|vww01|ic01|ad01")
+    if board.stm32 is None or not board.stm32.timestamp_pin:
+        raise BoardError(f"{board.name} has no timestamp GPIO for MLPerf Tiny's energy mode: it is "
+                         "there on nucleo_l4r5zi, disco_l475vg_iot01a, nucleo_f446re and disco_f746ng "
+                         "(their D7)")
+
+
 def _mlperf_context(model_id: str | None, compiled: CompiledModel) -> dict[str, Any] | None:
     """main.c's settings for the MLPerf Tiny DUT protocol, or None for edgekit's own."""
     if model_id is None:
@@ -200,7 +210,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
           power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
           baud: int | None = None, framework: str | None = None,
-          mlperf: str | None = None) -> BuildResult:
+          mlperf: str | None = None, mlperf_energy: bool = False) -> BuildResult:
     """`framework="arduino"`: the board's Arduino project instead of its own target
     (the STM32 boards build bare metal by default). `mlperf`: a firmware that serves MLPerf
     Tiny's DUT protocol for that benchmark instead of edgekit's own (docs/mlperf.md)."""
@@ -208,10 +218,13 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
 
     model = Path(model)
     board = load_board(board_name)
+    if mlperf_energy:
+        _require_energy_mode(board, mlperf)
     if mlperf is not None and baud is None and board.serial is not None and not (board.emulated or board.is_host):
         from edgekit.mlperf.benchmarks import benchmark
 
-        baud = benchmark(mlperf).baud  # the rate MLCommons' runner opens the DUT at
+        bench = benchmark(mlperf)  # the rates MLCommons' runner opens the DUT at
+        baud = bench.energy_baud if mlperf_energy else bench.baud
     board = with_baud(board, baud)
     if framework not in (None, "arduino"):
         raise BoardError(f"unknown framework {framework!r}: the only other framework is 'arduino'")
@@ -220,7 +233,7 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     created = not out.exists()
     try:
         return _build(model, board, target, out, calib, rounding, planner, compile_elf, power_sensor,
-                      sensor_i2c_addr, shunt_mohm, mlperf)
+                      sensor_i2c_addr, shunt_mohm, mlperf, mlperf_energy)
     except EdgekitError as exc:
         # A user error leaves no half-made folder behind; an internal error keeps the
         # generated project for the bug report.
@@ -251,10 +264,11 @@ def with_baud(board: Board, baud: int | None) -> Board:
 
 def _build(model: Path, board: Board, target: Target, out: Path, calib: str | None, rounding: str,
            planner: str, compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
-           shunt_mohm: int, mlperf: str | None) -> BuildResult:
+           shunt_mohm: int, mlperf: str | None, mlperf_energy: bool) -> BuildResult:
     if power_sensor is not None and not target.needs_hardware:
         raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
-    power_defines = _power_defines(power_sensor, sensor_i2c_addr, shunt_mohm)
+    power_defines = {**_power_defines(power_sensor, sensor_i2c_addr, shunt_mohm),
+                     **({"EK_MLPERF_ENERGY": "1"} if mlperf_energy else {})}
     model_path, model_bytes = int8_model_bytes(model, out, calib)
     compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner)
 

@@ -178,6 +178,9 @@ class Stm32:
     boost: bool = False  # L4+: Range 1 boost (above 80 MHz)
     vddio2: bool = False  # L4+: port G is powered from VDDIO2 (PWR_CR2 IOSV)
     hse_hz: int | None = None  # F4/F7: HSE crystal or bypass clock
+    # MLPerf Tiny energy mode: the GPIO the EEMBC energy monitor watches for timestamps
+    # (the Arduino header's D7, as the reference submissions use it); None: no energy mode.
+    timestamp_pin: str | None = None
     hse_bypass: bool = False  # HSE from an external clock (the ST-LINK's MCO)
     pwr_vos: int | None = None  # F4/F7: PWR_CR VOS bits for scale 1
     overdrive: bool = False  # F446/F7: over-drive for 180/216 MHz

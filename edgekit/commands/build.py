@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mlperf", choices=["kws01", "vww01", "ic01", "ad01"],
                         help="firmware for MLPerf Tiny's benchmark runner (its DUT protocol) instead of "
                              "edgekit's own")
+    parser.add_argument("--mlperf-energy", action="store_true",
+                        help="with --mlperf: energy mode (timestamps are a falling edge on the board's D7, "
+                             "9600 baud) for an EEMBC energy monitor")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
                    shunt_mohm=args.shunt_mohm, baud=args.baud, framework=args.framework,
-                   mlperf=args.mlperf)
+                   mlperf=args.mlperf, mlperf_energy=args.mlperf_energy)
     report = result.report
     if args.json:
         print(json.dumps(report))

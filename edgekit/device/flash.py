@@ -37,7 +37,9 @@ def flash_build(build_dir: str | Path | None = None, *, board: str | None = None
         raise UsageError("--emulate starts QEMU: --port does not apply")
     flashed = target.emulate(build.dir) if emulate else target.flash(build.dir, port)
     model = None
-    if check and flashed.link_url is not None:
+    # An --mlperf firmware speaks the MLPerf Tiny DUT protocol, not edgekit's: no HELLO to check
+    # (`edgekit mlperf` asks it for its model instead).
+    if check and flashed.link_url is not None and not build.report.get("mlperf"):
         try:
             with connect(build, flashed.link_url, timeout=5.0) as link:
                 hello = link.hello_info

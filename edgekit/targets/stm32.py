@@ -99,7 +99,8 @@ class Stm32Target(GccBareMetalTarget):
         return {"chip": spec, "tx": parse_pin(board, spec.uart_tx),
                 "rx": parse_pin(board, spec.uart_rx), "emu_timer": spec.emulated_timer,
                 "emu_units": emulated_units_per_tick(board),
-                "baud": board.serial.baud if board.serial is not None else 115200}
+                "baud": board.serial.baud if board.serial is not None else 115200,
+                "ts": parse_pin(board, spec.timestamp_pin) if spec.timestamp_pin else None}
 
     def linker_context(self, arena: str | None = None) -> dict[str, Any]:
         spec, named = chip(self.board), regions(self.board)

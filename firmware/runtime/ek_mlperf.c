@@ -96,6 +96,7 @@ static void put_error(const char *what, const char *detail)
 
 /* --- time ------------------------------------------------------------------------- */
 
+#if !EK_MLPERF_ENERGY
 /* Microseconds since boot. The BSP counter is 32 bits; each call folds the ticks since
  * the previous one into a 64-bit count, which stays exact while calls come less than
  * one counter wrap apart (171 s at 25 MHz): every timestamp of a benchmark window does. */
@@ -106,6 +107,7 @@ static uint64_t now_us(void)
     st.last_tick = t;
     return st.ticks * 1000000u / ek_bsp_ticks_per_second();
 }
+#endif
 
 static void timestamp(void)
 {

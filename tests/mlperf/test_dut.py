@@ -136,3 +136,32 @@ def test_runner_adapter_bridges_the_dut_to_a_terminal(builds: dict[str, Path]) -
                     chunk = port.read(64)
                     assert chunk, f"no answer through {bridge.path}: {text!r}"
                     text += chunk
+
+
+@pytest.mark.slow
+def test_energy_mode_on_the_emulated_stm32l475(tmp_path: Path) -> None:
+    """--mlperf-energy: the DUT says so at boot and `timestamp` pulses D7 instead of printing
+    a lap (the ELF built for B-L475E-IOT01A, run in QEMU's model of its chip)."""
+    from edgekit import api
+    from edgekit.targets.qemu_process import read_background
+
+    out = build(model_path("kws01"), "disco_l475vg_iot01a", tmp_path / "energy", mlperf="kws01",
+                mlperf_energy=True).out_dir
+    assert read_build(out).report["baud"] == 9600  # the runner's energy-mode rate
+    api.flash(out, emulate=True)
+    try:
+        state = read_background(out)
+        assert state is not None
+        with Dut.open(str(state["url"]), timeout_s=30) as dut:
+            assert dut.read_reply() == ["m-timestamp-mode-energy", "m-init-done"]
+            assert dut.command("timestamp") == []  # the edge is on the pin, not the UART
+            assert dut.command("name") == ["m-name-dut-[edgekit]"]
+    finally:
+        api.flash_stop(out)
+
+
+def test_energy_mode_needs_a_board_with_a_timestamp_pin(tmp_path: Path) -> None:
+    from edgekit.errors import BoardError
+
+    with pytest.raises(BoardError, match="qemu-cortex-m4 has no timestamp GPIO"):
+        build(model_path("kws01"), "qemu-cortex-m4", tmp_path / "x", mlperf="kws01", mlperf_energy=True)
