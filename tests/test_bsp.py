@@ -248,8 +248,12 @@ def test_background_qemu_survives_reconnects(tmp_path: Path, probes: dict[str, P
     assert not stop_background(tmp_path)
 
 
-REAL_ARM = [b.name for b in list_boards()
-            if b.target == "platformio-arduino" and b.toolchain == "arm-none-eabi"]
+# Arm boards with an Arduino build: their own (bare-metal) target, or `--framework arduino`.
+REAL_ARM = [b.name for b in list_boards() if b.platformio is not None and b.toolchain == "arm-none-eabi"]
+
+
+def test_there_are_arm_boards_with_an_arduino_build() -> None:
+    assert len(REAL_ARM) >= 8  # the STM32, nRF52, RP2040 and Teensy boards
 
 
 @pytest.mark.parametrize("board_name", REAL_ARM)
@@ -258,7 +262,7 @@ def test_real_arm_board_bsp_c_parts_compile(board_name: str, tmp_path: Path) -> 
     parts -- the generated board header, the constants and the DWT cycle counter -- are
     compiled here with the board's CPU flags."""
     board = load_board(board_name)
-    target = target_for(board)
+    target = target_for(board, PlatformioArduinoTarget.kind)
     assert isinstance(target, PlatformioArduinoTarget)
     files = write_bsp(board, bsp_family("arduino"), tmp_path, target.header_context())
     (tmp_path / "use_dwt.c").write_text(
