@@ -16,7 +16,7 @@ import numpy as np
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.activation import elementwise_contract
 from edgekit.kernels.cformat import c_ints, c_struct, cname, float_scale_zp, require
-from edgekit.kernels.elementwise import binary_contract
+from edgekit.kernels.elementwise import binary_contract, broadcast_strides
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier_smaller_than_one
 
@@ -41,15 +41,7 @@ def plan_broadcast_n(shapes: list[tuple[int, ...]]) -> BroadcastN:
     out = tuple(np.broadcast_shapes(*shapes))
     n = len(out)
 
-    def strides(shape: tuple[int, ...]) -> list[int]:
-        full = (1,) * (n - len(shape)) + tuple(shape)
-        result, step = [0] * n, 1
-        for d in range(n - 1, -1, -1):
-            result[d] = step if full[d] != 1 else 0
-            step *= full[d]
-        return result
-
-    per_input = [strides(s) for s in shapes]
+    per_input = [broadcast_strides(s, n) for s in shapes]
     dims: list[int] = []
     merged: list[list[int]] = [[] for _ in shapes]
     for d in range(n):

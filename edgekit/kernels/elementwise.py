@@ -43,21 +43,24 @@ def broadcast_shape(shape1: tuple[int, ...], shape2: tuple[int, ...]) -> tuple[i
     return tuple(np.broadcast_shapes(tuple(shape1), tuple(shape2)))
 
 
+def broadcast_strides(shape: tuple[int, ...], rank: int) -> list[int]:
+    """Element strides of an input of `shape` over an output of `rank` dimensions (0 where
+    the input is broadcast), numpy's right-aligned broadcasting."""
+    full = (1,) * (rank - len(shape)) + tuple(shape)
+    result, step = [0] * rank, 1
+    for d in range(rank - 1, -1, -1):
+        result[d] = step if full[d] != 1 else 0
+        step *= full[d]
+    return result
+
+
 def plan_broadcast(shape1: tuple[int, ...], shape2: tuple[int, ...]) -> Broadcast:
     """Numpy broadcasting as strides over the output, with dimensions merged wherever
     both inputs continue contiguously (or stay broadcast) across the boundary."""
     out = broadcast_shape(shape1, shape2)
     n = len(out)
 
-    def strides(shape: tuple[int, ...]) -> list[int]:
-        full = (1,) * (n - len(shape)) + tuple(shape)
-        result, step = [0] * n, 1
-        for d in range(n - 1, -1, -1):
-            result[d] = step if full[d] != 1 else 0
-            step *= full[d]
-        return result
-
-    s1, s2 = strides(shape1), strides(shape2)
+    s1, s2 = broadcast_strides(shape1, n), broadcast_strides(shape2, n)
     dims: list[int] = []
     st1: list[int] = []
     st2: list[int] = []
