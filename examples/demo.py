@@ -47,13 +47,13 @@ def main() -> None:
          *edgekit, "build", model, "--calib", calib, "--board", BOARD, "-o", build)
     step("inspect the int8 model", *edgekit, "inspect", f"{build}/model.tflite")
     step("verify on the host against TFLite's reference kernels",
-         *edgekit, "verify", f"{build}/model.tflite", "--inputs", test)
+         *edgekit, "verify", f"{build}/model.tflite", "--data", test)
     step(f"flash: start the firmware in QEMU ({BOARD})", *edgekit, "flash", build)
     try:
         step("validate: test set over serial, device outputs vs TFLite reference",
              *edgekit, "validate", build, "--data", test)
         step("profile: per-layer latency on the device",
-             *edgekit, "profile", build, "--runs", "5", "--plot", f"{build}/profile.png")
+             *edgekit, "profile", build, "--runs", "5", "--png", f"{build}/profile.png")
     finally:
         step("stop QEMU", *edgekit, "flash", build, "--stop")
     print(f"\ndemo: done. Project, report.json and profile.png are in {build}/")
