@@ -132,6 +132,9 @@ def bare_metal_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     text = re.sub(r'target = "stm32"[^\n]*\nbsp = "stm32"', 'target = "gcc-bare-metal"\nbsp = "testfamily"', text)
     text = re.sub(r"\[platformio\][^\[]*", "", text)
     text = re.sub(r"(?ms)^\[stm32\].*?(?=^\[)", "", text)
+    # An upload method that has no flasher module: flashing it must say so in one line.
+    text = re.sub(r"(?ms)^\[flasher\].*?(?=^\[)", "", text)
+    text = re.sub(r'(?m)^upload = "[^"]*".*$', 'upload = "stlink"', text)
     text = re.sub(r"(?ms)^\[\[regions\]\].*?(?=^\[)", "", text)
     text = text.replace("usable_ram_bytes", "flash_bytes = 524288\nram_bytes = 131072\nusable_ram_bytes", 1)
     text += ('\n[[regions]]\nname = "code"\nbase = 0x00000000\nsize = 0x00400000\n'

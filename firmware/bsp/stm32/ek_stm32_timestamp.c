@@ -3,7 +3,8 @@
 #include "ek_bsp.h"
 #include "ek_stm32.h"
 
-#if defined(EK_STM32_TS_PORT)
+/* Only in MLPerf energy-mode builds, whose runtime (and ek_mlperf.h) is in the project. */
+#if defined(EK_STM32_TS_PORT) && defined(EK_MLPERF_ENERGY) && EK_MLPERF_ENERGY
 #include "ek_mlperf.h"
 
 #define GPIO_MODER 0x00u
