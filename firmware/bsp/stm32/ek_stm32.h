@@ -76,6 +76,16 @@ void ek_stm32_uart_init(const ek_stm32_clocks_t *clocks);
 /* Tick counter (ek_stm32_ticks.c): DWT where it counts, else the emulated timer. */
 void ek_stm32_ticks_init(const ek_stm32_clocks_t *clocks);
 
+/* RCC's APB prescaler field for /1, /2, /4, /8, /16: the same encoding on L4, F4 and F7. */
+static inline uint32_t ek_stm32_ppre_bits(uint32_t div)
+{
+    uint32_t bits = 0u;
+    for (uint32_t d = div; d > 1u; d >>= 1) {
+        bits = bits ? bits + 1u : 4u;
+    }
+    return bits;
+}
+
 /* Pin `pin` of GPIO port `port` (0 = A) in alternate function `af`, very high speed. */
 void ek_stm32_gpio_af(uint32_t port, uint32_t pin, uint32_t af);
 

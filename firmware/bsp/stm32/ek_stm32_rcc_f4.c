@@ -55,15 +55,6 @@
 #define EK_STM32_PLL_R 2
 #endif
 
-static uint32_t ppre_bits(uint32_t div)
-{
-    uint32_t bits = 0u;
-    for (uint32_t d = div; d > 1u; d >>= 1) {
-        bits = bits ? bits + 1u : 4u;
-    }
-    return bits;
-}
-
 void ek_stm32_clock_init(ek_stm32_clocks_t *clocks)
 {
     clocks->hclk = clocks->pclk1 = clocks->pclk2 = HSI_HZ;
@@ -101,8 +92,8 @@ void ek_stm32_clock_init(ek_stm32_clocks_t *clocks)
     FLASH_ACR = (uint32_t)EK_STM32_FLASH_WS | FLASH_ACR_PRFTEN | FLASH_ACR_ACCEL;
     (void)FLASH_ACR; /* read back: the new wait states are in effect */
     /* APB prescalers first (still on HSI), so no bus runs above its maximum. */
-    const uint32_t apb = (ppre_bits(EK_STM32_APB1_DIV) << RCC_CFGR_PPRE1_SHIFT) |
-                         (ppre_bits(EK_STM32_APB2_DIV) << RCC_CFGR_PPRE2_SHIFT);
+    const uint32_t apb = (ek_stm32_ppre_bits(EK_STM32_APB1_DIV) << RCC_CFGR_PPRE1_SHIFT) |
+                         (ek_stm32_ppre_bits(EK_STM32_APB2_DIV) << RCC_CFGR_PPRE2_SHIFT);
     RCC_CFGR = apb;
     RCC_CFGR = apb | RCC_CFGR_SW_PLL;
     if (!ek_stm32_wait(&RCC_CFGR, RCC_CFGR_SWS_MASK, RCC_CFGR_SWS_PLL)) {

@@ -50,16 +50,6 @@
 #define EK_STM32_VDDIO2 0
 #endif
 
-/* APB prescaler field for /1, /2, /4, /8, /16. */
-static uint32_t ppre_bits(uint32_t div)
-{
-    uint32_t bits = 0u;
-    for (uint32_t d = div; d > 1u; d >>= 1) {
-        bits = bits ? bits + 1u : 4u;
-    }
-    return bits;
-}
-
 void ek_stm32_clock_init(ek_stm32_clocks_t *clocks)
 {
     EK_RCC_APB1EN |= EK_RCC_APB1EN_PWR;
@@ -86,8 +76,8 @@ void ek_stm32_clock_init(ek_stm32_clocks_t *clocks)
     if (!ek_stm32_wait(&RCC_CR, RCC_CR_PLLRDY, RCC_CR_PLLRDY)) {
         return; /* stay on MSI */
     }
-    const uint32_t apb = (ppre_bits(EK_STM32_APB1_DIV) << RCC_CFGR_PPRE1_SHIFT) |
-                         (ppre_bits(EK_STM32_APB2_DIV) << RCC_CFGR_PPRE2_SHIFT);
+    const uint32_t apb = (ek_stm32_ppre_bits(EK_STM32_APB1_DIV) << RCC_CFGR_PPRE1_SHIFT) |
+                         (ek_stm32_ppre_bits(EK_STM32_APB2_DIV) << RCC_CFGR_PPRE2_SHIFT);
 #if EK_STM32_L4_BOOST
     const uint32_t hpre = RCC_CFGR_HPRE_DIV2 << RCC_CFGR_HPRE_SHIFT;
 #else
