@@ -31,7 +31,7 @@ _CTYPES = {"int8": ("int8_t", "INT8", "i8"), "uint8": ("uint8_t", "UINT8", "u8")
 @dataclass
 class ExportRequest:
     models: list[Path]
-    board: str
+    board: str | Board  # a catalogue name, or a Board (tests give one a [memory] table)
     out_dir: Path
     format: str = "c"
     names: list[str] = field(default_factory=list)  # one per model, or empty: from the file names
@@ -94,7 +94,7 @@ def export_models(request: ExportRequest) -> ExportResult:
         raise UsageError(f"unknown export format {request.format!r}: use one of {', '.join(FORMATS)}")
     if not request.models:
         raise UsageError("export needs at least one model")
-    board = load_board(request.board)
+    board = load_board(request.board) if isinstance(request.board, str) else request.board
     names = _names(request)
     groups = _groups(request, names)
     arena_sections, weights_section = resolve_sections(board, request.arena_sections, request.weights_section,
@@ -111,7 +111,8 @@ def export_models(request: ExportRequest) -> ExportResult:
     buffers = layout.share(arenas, groups, alignment, f"{group}_arena")
     layout.check_capacity(buffers)
     weights_total = sum(_weights_bytes(m) for m in compiled)
-    placement = weights_placement(weights_section, weights_total, request.weights_to_ram)
+    shared_ram = sum(b.bytes for b in buffers if b.section.name == weights_section.name)
+    placement = weights_placement(weights_section, weights_total, request.weights_to_ram, shared_ram)
 
     out = request.out_dir
     src, include = out / "src", out / ("src" if request.format == "arduino" else "include")

@@ -75,8 +75,11 @@ class WeightsPlacement:
         return f"In section {self.section.section} ({self.section.name})."
 
 
-def weights_placement(section: MemorySection, weights_bytes: int, weights_to_ram: bool) -> WeightsPlacement:
-    if weights_bytes > section.bytes:
+def weights_placement(section: MemorySection, weights_bytes: int, weights_to_ram: bool,
+                      arena_bytes: int = 0) -> WeightsPlacement:
+    """`arena_bytes`: what the arena already takes in the same section."""
+    if weights_bytes + arena_bytes > section.bytes:
+        beside = f" beside {arena_bytes} bytes of arena" if arena_bytes else ""
         raise UsageError(f"section {section.name!r} is too small: the weights need {weights_bytes} bytes "
-                         f"there, it has {section.bytes}")
+                         f"there{beside}, it has {section.bytes}")
     return WeightsPlacement(section, weights_to_ram or section.kind == "ram")

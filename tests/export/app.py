@@ -102,13 +102,13 @@ def cmake_project(app: Path, export: Path, sources: list[str], library: str, ext
         f"target_link_libraries(app PRIVATE {library})\n{extra}")
 
 
-def cmake_build(app: Path, *args: str, env: dict[str, str] | None = None) -> Path:
+def cmake_build(app: Path, *args: str) -> Path:
     build = app / "build"
-    for command in (["cmake", "-S", str(app), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
-                     "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror", *args],
+    # CFLAGS, not -DCMAKE_C_FLAGS: CMake adds it to the toolchain file's CPU flags.
+    for command in (["cmake", "-S", str(app), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", *args],
                     ["cmake", "--build", str(build), "-j2"]):
         result = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                                env={**os.environ, **(env or {})})
+                                env={**os.environ, "CFLAGS": "-Wall -Wextra -Werror"})
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return build
 
@@ -140,7 +140,7 @@ set(CMAKE_SYSTEM_PROCESSOR arm)
 set(CMAKE_C_COMPILER arm-none-eabi-gcc)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(CMAKE_C_FLAGS_INIT "{cflags} --specs=nano.specs")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "{cflags} --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections -L{ld} -T{ld}/link.ld")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "--specs=nosys.specs -nostartfiles -Wl,--gc-sections -L{ld} -T{ld}/link.ld")
 """
 
 
