@@ -101,12 +101,11 @@ def export_models(request: ExportRequest) -> ExportResult:
                                                        request.weights_to_ram)
     compiled = _compile(request, board)
     alignment = board.arena_alignment
-    arenas = []
+    arenas, plans = [], []
     for name, model in zip(names, compiled):
-        plan = model.plan.plan
-        scratch = {op: (plan.scratch_offsets[op], size) for op, size in plan.scratch_sizes.items() if size}
-        spans = layout.intervals(model.graph, plan.offsets, scratch)
-        arenas.append(layout.split_model(name, plan.arena_bytes, spans, arena_sections, alignment))
+        arena, plan = layout.split_model(name, model, arena_sections, alignment)
+        arenas.append(arena)
+        plans.append(plan)
     group = names[0] if len(names) == 1 else f"{names[0]}_shared"
     buffers = layout.share(arenas, groups, alignment, f"{group}_arena")
     layout.check_capacity(buffers)
@@ -124,9 +123,9 @@ def export_models(request: ExportRequest) -> ExportResult:
     written: list[Path] = []
     model_reports = []
     headers: list[str] = []
-    for name, model, arena in zip(names, compiled, arenas):
+    for name, model, arena, plan in zip(names, compiled, arenas, plans):
         symbols = Symbols(prefix=name, arena_pointer=lambda o, a=arena: layout.pointer(a, buffers, o))
-        ctx = model_context(model.graph, model.plan, model.ctx, model.model_hash, model.lowered, symbols)
+        ctx = model_context(model.graph, plan, model.ctx, model.model_hash, model.lowered, symbols)
         shared_with = [n for n in names if n != name and not any(name in g and n in g for g in groups)]
         values = {**ctx.context, "name": name, "NAME": name.upper(), "arena_header": arena_header,
                   "weights_bytes": ctx.weights_bytes, "shared_with": shared_with,
@@ -147,7 +146,8 @@ def export_models(request: ExportRequest) -> ExportResult:
         headers += [h for h in ctx.context["headers"] if h not in headers]
         model_reports.append({
             "name": name, "model": str(model.model_path), "model_hash": model.model_hash,
-            "arena_bytes": arena.arena_bytes, "weights_bytes": ctx.weights_bytes, "ops": len(ctx.ops),
+            "arena_bytes": arena.arena_bytes, "arena_one_region_bytes": model.plan.arena_bytes,
+            "planner": plan.planner, "weights_bytes": ctx.weights_bytes, "ops": len(ctx.ops),
             "op_types": sorted({op["type"] for op in ctx.ops}),
             "arena_parts": [{"section": p.section.name, "offsets": [p.start, p.end], "bytes": p.bytes,
                              "base": arena.bases[p.section.name]} for p in arena.parts],

@@ -1,11 +1,10 @@
 """Where the exported models' arenas go: regions (linker sections) and sharing.
 
-Two steps, both on the models' checked memory plans (edgekit.memory), which stay as planned:
+Two steps, both on the models' checked memory plans (edgekit.memory):
 
-1. `split_model`: a model's arena [0, A) either stays whole in one section or is cut at an
-   offset no tensor or scratch buffer crosses. The cut and the side that goes to the faster
-   section are the ones that put the most op traffic (bytes read and written over the
-   schedule) in the faster section while both parts fit.
+1. `split_model`: a model's arena stays whole in one section, or, when it is given two and
+   does not fit in the faster one, is planned again over both (edgekit.memory.split: the
+   buffers with the most traffic per byte in the fast one) and cut where the regions meet.
 2. `share`: per section, every model's part gets a base in one buffer. Parts of models
    that may run at the same time (`concurrent` groups) never overlap; the others all start
    at 0, so the buffer is as large as the largest part, not the sum.
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 
 from edgekit.boards.model import MemorySection
 from edgekit.errors import UsageError
-from edgekit.ir import Graph
+from edgekit.pipeline import ArenaLayout, CompiledModel
 
 
 @dataclass(frozen=True)
@@ -63,51 +62,23 @@ def _round_up(n: int, alignment: int) -> int:
     return -(-n // alignment) * alignment
 
 
-def intervals(graph: Graph, offsets: dict[int, int], scratch: dict[int, tuple[int, int]]) -> list[tuple[int, int, int]]:
-    """(start, end, traffic) of every activation tensor and scratch buffer in the plan.
-    Traffic: the tensor's bytes times the ops that read or write it (scratch: its op)."""
-    touches: dict[int, int] = {}
-    for op in graph.ops:
-        for t in [*op.inputs, *op.outputs]:
-            if t >= 0:
-                touches[t] = touches.get(t, 0) + 1
-    found = []
-    for t, offset in offsets.items():
-        nbytes = graph.tensors[t].nbytes
-        found.append((offset, offset + nbytes, nbytes * touches.get(t, 1)))
-    for offset, size in scratch.values():
-        found.append((offset, offset + size, size))
-    return found
+def split_model(name: str, model: CompiledModel, sections: Sequence[MemorySection],
+                alignment: int) -> tuple[ModelArena, ArenaLayout]:
+    """The model's arena in one section, or over two (edgekit.memory.split): the faster
+    section takes the buffers with the most traffic per byte that fit in it."""
+    whole = model.plan.arena_bytes
+    fast = min(sections, key=lambda s: s.speed)
+    if len(sections) == 1 or whole <= fast.bytes:
+        return ModelArena(name, whole, [Part(fast if len(sections) > 1 else sections[0], 0, whole)]), model.plan
+    from edgekit.memory.split import plan_two_regions
 
-
-def split_model(name: str, arena_bytes: int, spans: list[tuple[int, int, int]],
-                sections: Sequence[MemorySection], alignment: int) -> ModelArena:
-    """One section: the whole arena there. Two: the best cut (module docstring)."""
-    if len(sections) == 1:
-        return ModelArena(name, arena_bytes, [Part(sections[0], 0, arena_bytes)])
-    fast, slow = sorted(sections, key=lambda s: s.speed)
-    cuts = sorted({0, arena_bytes, *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
-    best: tuple[int, int, list[Part]] | None = None
-    for cut in cuts:
-        if cut % alignment or any(s < cut < e for s, e, _ in spans):
-            continue
-        low = sum(t for s, _, t in spans if s < cut)  # no span crosses the cut
-        high = sum(t for s, _, t in spans) - low
-        for fast_low in (True, False):
-            fast_bytes = cut if fast_low else arena_bytes - cut
-            slow_bytes = arena_bytes - fast_bytes
-            if fast_bytes > fast.bytes or slow_bytes > slow.bytes:
-                continue
-            traffic = low if fast_low else high
-            parts = ([Part(fast, 0, cut), Part(slow, cut, arena_bytes)] if fast_low
-                     else [Part(fast, cut, arena_bytes), Part(slow, 0, cut)])
-            key = (traffic, -fast_bytes)
-            if best is None or key > best[:2]:
-                best = (traffic, -fast_bytes, [p for p in parts if p.bytes > 0] or parts[:1])
-    if best is None:
-        raise UsageError(f"{name}: its {arena_bytes}-byte arena fits no split between sections "
-                         f"{fast.name!r} ({fast.bytes} bytes) and {slow.name!r} ({slow.bytes} bytes)")
-    return ModelArena(name, arena_bytes, best[2])
+    slow = max(sections, key=lambda s: s.speed)
+    lowered = model.lowered
+    split = plan_two_regions(model.graph, fast.bytes, alignment, lambda op: lowered[op.index].scratch_bytes,
+                             contracts=lambda op: lowered[op.index].memory)
+    arena = split.plan.arena_bytes
+    parts = [Part(fast, 0, split.fast_top), Part(slow, split.fast_top, arena)]
+    return ModelArena(name, arena, [p for p in parts if p.bytes]), ArenaLayout(split.plan)
 
 
 def _concurrent(a: str, b: str, groups: Sequence[frozenset[str]]) -> bool:
