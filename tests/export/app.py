@@ -51,14 +51,25 @@ static void write_bytes(const void *src, uint32_t n)
     }
     ek_bsp_putc((uint8_t)'\\n');
 }
-static int open_io(int argc, char **argv) { (void)argc; (void)argv; ek_bsp_init(); return 1; }
+static void print_ticks(uint32_t ticks)
+{
+    char digits[11];
+    int n = 0;
+    do { digits[n++] = (char)('0' + ticks % 10u); ticks /= 10u; } while (ticks != 0u);
+    ek_bsp_putc((uint8_t)'t');
+    ek_bsp_putc((uint8_t)' ');
+    while (n > 0) { ek_bsp_putc((uint8_t)digits[--n]); }
+    ek_bsp_putc((uint8_t)'\\n');
+}
+static int open_io(int argc, char **argv) { (void)argc; (void)argv; ek_bsp_init(); (void)print_ticks; return 1; }
 static int close_io(void) { return 1; }
 """
 
 
-def program(names: list[str], samples: int, late_outputs: bool, board: bool) -> str:
+def program(names: list[str], samples: int, late_outputs: bool, board: bool, timing: bool = False) -> str:
     """main.c: for each sample, each model's inputs in, invoke, its outputs out (or, with
-    late_outputs, every model's outputs after all of them ran: concurrent models)."""
+    late_outputs, every model's outputs after all of them ran: concurrent models). With
+    timing (board only), a line "t TICKS" after each invoke: ek_bsp_ticks() around it."""
     lines = ["#include <stdint.h>", "#include <string.h>", *[f'#include "{n}.h"' for n in names],
              _BOARD_IO if board else _HOST_IO,
              "static void count(void *user, uint32_t op, const char *type, int end)",
@@ -77,8 +88,13 @@ def program(names: list[str], samples: int, late_outputs: bool, board: bool) -> 
         up = n.upper()
         lines += [f"        for (i = 0; i < {up}_NUM_INPUTS; ++i) {{",
                   f"            if (!read_bytes({n}_input(i)->data.raw, {n}_input(i)->bytes)) {{ return 24; }}",
-                  "        }",
-                  f"        if ({n}_invoke() != {up}_OK) {{ return 25; }}"]
+                  "        }"]
+        if timing:
+            lines += ["        { uint32_t t0 = ek_bsp_ticks();",
+                      f"          if ({n}_invoke() != {up}_OK) {{ return 25; }}",
+                      "          print_ticks(ek_bsp_ticks() - t0); }"]
+        else:
+            lines += [f"        if ({n}_invoke() != {up}_OK) {{ return 25; }}"]
         if not late_outputs:
             lines += [f"        for (i = 0; i < {up}_NUM_OUTPUTS; ++i) {{ write_bytes({n}_output(i)->data.raw, {n}_output(i)->bytes); }}"]
     if late_outputs:
@@ -145,7 +161,7 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "--specs=nosys.specs -nostartfiles -Wl,--gc-sect
 
 
 def qemu_app(work: Path, export: Path, names: list[str], library: str, data: bytes, samples: int,
-             board_name: str = "qemu-cortex-m4") -> Path:
+             board_name: str = "qemu-cortex-m4", timing: bool = False) -> Path:
     """The same program for the emulated board: edgekit's BSP and linker script for it (a
     user would bring their own), the samples in a C array, the outputs in hex on the UART."""
     board = load_board(board_name)
@@ -156,16 +172,21 @@ def qemu_app(work: Path, export: Path, names: list[str], library: str, data: byt
     write_linker_script(board, family, app / "ld", target.linker_context())
     (app / "toolchain.cmake").write_text(TOOLCHAIN.format(cflags=" ".join(board.cflags), ld=(app / "ld").as_posix()))
     (app / "samples.h").write_text("static const uint8_t samples[] = {" + ",".join(str(b) for b in data) + "};\n")
-    (app / "main.c").write_text(program(names, samples, False, board=True))
+    (app / "main.c").write_text(program(names, samples, False, board=True, timing=timing))
     sources = ["main.c", *[f"bsp/{p.name}" for p in bsp if p.suffix == ".c"]]
     cmake_project(app, export, sources, library, "target_include_directories(app PRIVATE bsp .)\n")
     build = cmake_build(app, f"-DCMAKE_TOOLCHAIN_FILE={app / 'toolchain.cmake'}")
     return build / "app"
 
 
-def run_qemu(elf: Path, board_name: str = "qemu-cortex-m4") -> bytes:
-    """Runs the ELF to its semihosting exit; the hex lines it printed, as bytes."""
+def run_qemu_lines(elf: Path, board_name: str = "qemu-cortex-m4") -> list[str]:
+    """Runs the ELF to its semihosting exit (status 0); the lines it printed."""
     command = [*qemu_machine(load_board(board_name)).base_command(), "-kernel", str(elf), "-serial", "stdio"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, (result.returncode, result.stdout[-500:], result.stderr[-500:])
-    return b"".join(bytes.fromhex(line.strip()) for line in result.stdout.splitlines() if line.strip())
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def run_qemu(elf: Path, board_name: str = "qemu-cortex-m4") -> bytes:
+    """The output bytes the program printed in hex (timing lines left out)."""
+    return b"".join(bytes.fromhex(line) for line in run_qemu_lines(elf, board_name) if not line.startswith("t"))

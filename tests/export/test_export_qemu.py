@@ -4,10 +4,13 @@ bit-exact with TFLite's reference."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 
 import pytest
 
+from edgekit.boards import load_board
 from edgekit.export import ExportRequest, export_models
 
 from .app import qemu_app, run_qemu, sample_bytes
@@ -28,3 +31,10 @@ def test_cmake_export_on_qemu_cortex_m4(mlperf_models, tmp_path, to_ram):
     inputs, expected = references(model, seed=5)
     elf = qemu_app(tmp_path, export, ["kws"], "kws", sample_bytes([[s] for s in inputs]), SAMPLES)
     assert run_qemu(elf) == b"".join(expected)
+    # The weight arrays are where the option says: the code region, or RAM (.data, copied at boot).
+    ram = load_board("qemu-cortex-m4").qemu.ram  # type: ignore[union-attr]
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True, timeout=60).stdout
+    arrays = set(re.findall(r"^KWS_WEIGHTS .* (kws_\w+)\[", (export / "src" / "kws_data.c").read_text(), re.M))
+    weights = [line.split() for line in nm.splitlines() if line.split()[-1] in arrays]
+    assert len(weights) == len(arrays) > 0
+    assert all((ram.base <= int(w[0], 16) < ram.end) == to_ram for w in weights), weights
