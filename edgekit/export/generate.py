@@ -6,6 +6,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,7 @@ def export_models(request: ExportRequest) -> ExportResult:
     model_reports = []
     headers: list[str] = []
     for name, model, arena, plan in zip(names, compiled, arenas, plans):
-        symbols = Symbols(prefix=name, arena_pointer=lambda o, a=arena: layout.pointer(a, buffers, o))
+        symbols = Symbols(prefix=name, arena_pointer=partial(layout.pointer, arena, buffers))
         ctx = model_context(model.graph, plan, model.ctx, model.model_hash, model.lowered, symbols)
         shared_with = [n for n in names if n != name and not any(name in g and n in g for g in groups)]
         values = {**ctx.context, "name": name, "NAME": name.upper(), "arena_header": arena_header,
