@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from edgekit.commands._common import console
+from edgekit.commands._common import add_model_options, console
 
 
 def _names(value: str) -> list[str]:
@@ -34,10 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights-section", metavar="S", help="the board's [memory] section for the weights")
     parser.add_argument("--weights-to-ram", action="store_true",
                         help="put the weights in .data: the startup code copies them to RAM at boot")
-    parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
-                        help="match TF's reference kernels (default) or TFLite Micro bit for bit")
-    parser.add_argument("--planner", default="best", help="memory planner (default: the smallest plan found)")
-    parser.add_argument("--calib", metavar="DATA", help="calibration data to quantize float models")
+    add_model_options(parser)
     parser.add_argument("--json", action="store_true", help="print export.json's object on stdout")
 
 

@@ -132,7 +132,7 @@ def export_models(request: ExportRequest) -> ExportResult:
                   "weights_bytes": ctx.weights_bytes, "shared_with": shared_with,
                   "inputs": [_io(model.graph, io) for io in ctx.context["inputs"]],
                   "outputs": [_io(model.graph, io) for io in ctx.context["outputs"]],
-                  "regions": [{"name": p.section.name, "section": p.section.section or "(default)",
+                  "regions": [{"name": p.section.name, "section": p.section.section or "the default section",
                                "macro": p.section.name.upper(), "bytes": p.bytes} for p in arena.parts],
                   "arena_parts": [{"pointer": layout.pointer(arena, buffers, p.start), "bytes": p.bytes}
                                   for p in arena.parts if p.bytes],
