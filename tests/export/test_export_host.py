@@ -4,6 +4,8 @@ includes only the public header, run on the host, bit-exact with TFLite's refere
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,13 @@ def test_cmake_export_runs_bit_exact_on_the_host(mlperf_models, tmp_path):
     inputs, expected = references(model, seed=4)
     exe = host_app(tmp_path, tmp_path / "kws", ["kws"], "kws", SAMPLES)
     assert run_host(exe, tmp_path, sample_bytes([[s] for s in inputs])) == b"".join(expected)
+    # Re-entrant: the library's only writable objects are the arena and the model's state
+    # (.data.rel.ro holds the const tables with pointers: read-only once relocated).
+    table = subprocess.run(["objdump", "-t", str(exe.parent / "model" / "libkws.a")], capture_output=True,
+                           text=True, timeout=60).stdout
+    writable = {f[-1] for f in (line.split() for line in table.splitlines()) if len(f) >= 5 and " O " in f" {' '.join(f)} "
+                and re.match(r"\.(data|bss)(?!\.rel\.ro)", f[-3])}
+    assert writable == {"kws_arena", "kws_state"}, writable
     assert json.loads((tmp_path / "kws" / "export.json").read_text())["format"] == "cmake"
 
 
