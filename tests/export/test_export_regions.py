@@ -4,6 +4,7 @@ the report, and the one-line errors (unknown section, section too small, name cl
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 
 import pytest
@@ -78,3 +79,23 @@ def test_bad_export_options_are_one_line_and_exit_2(mlperf_models, tmp_path, cap
     assert main(["export", *models, "--board", "qemu-cortex-m4", "-o", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("change, field", [
+    (('kind = "flash"', 'kind = "rom"'), "memory.sections[2].kind"),
+    (('arena = "sram"', 'arena = "tcm"'), "memory.arena"),
+    (('arena = "sram"', 'arena = "flash"'), "memory.arena"),
+    (('name = "psram"\nsection', 'name = "sram"\nsection'), "memory.sections"),
+    (('section = ".ek_psram"', 'section = "bad name"'), "memory.sections[1].section"),
+])
+def test_board_memory_table_is_checked(tmp_path, change, field):
+    from edgekit.boards import load_board as load
+    from edgekit.boards.catalog import read_board
+    from edgekit.errors import BoardError
+
+    text = load("qemu-cortex-m4").path.read_text()  # type: ignore[union-attr]
+    assert change[0] in text
+    path = tmp_path / "qemu-cortex-m4.toml"
+    path.write_text(text.replace(change[0], change[1], 1))
+    with pytest.raises(BoardError, match=re.escape(field)):
+        read_board(path)
