@@ -7,9 +7,10 @@ sections, and the weights copied to RAM at boot, on the MLPerf Tiny models.
   bytes in each and the total against the one-region plan.
 - weights to RAM: KWS exported for qemu-cortex-m4 (cmake, arm-none-eabi-gcc), run in QEMU:
   timer ticks of one invoke (x40 = executed instructions under -icount) with the weights
-  in flash and in RAM, and the ELF's sections. QEMU's MPS2 and STM32 machines model no
-  flash wait states (nor caches): every access costs the same, so the instruction count is
-  the only thing that can differ, and the speed-up on silicon cannot be measured here.
+  in flash and in RAM, and the ELF's sections. Under -icount QEMU's time is executed
+  instructions, and its machines model no flash wait states (nor caches): every access
+  costs the same, so the instruction count is the only thing that can differ, and the
+  speed-up on silicon cannot be measured here (the emulated STM32 boards were not run).
 
 Run: .venv/bin/python benchmarks/export.py
 Writes benchmarks/results/export.md and export.json.
