@@ -13,9 +13,13 @@ The formulas, from TF 2.21's kernels (reference float path):
 - TANH (reference_ops::Tanh): tanhf(x).
 - LOGISTIC (reference_ops::Logistic): 1.f above 16.619047164916992188f, expf(x) below
   -9.f, 1.f / (1.f + expf(-x)) between.
-- GELU (reference gelu.h): 0.5f * x * erfcf(x * float(-M_SQRT1_2)), or with `approximate`
-  0.5f * x * (1.f + tanhf(float(M_2_SQRTPI * M_SQRT1_2) * (x + 0.044715f * x * x * x))).
 - LEAKY_RELU: x > 0 ? x : x * alpha.
+- GELU: only its scalar GeluTransform / GeluTransformApproximate (reference gelu.h),
+  0.5f * x * erfcf(x * float(-M_SQRT1_2)), or 0.5f * x * (1.f + tanhf(float(M_2_SQRTPI *
+  M_SQRT1_2) * (x + 0.044715f * x * x * x))), which fill TF's int8 GELU table
+  (kernels/unary.py). TF's float32 GELU kernel evaluates erfc and tanh with Eigen's
+  vectorized approximations instead of libm (156 of 768 values differ from libm's), so a
+  float GELU island is not mirrored: float_unary returns None for it and the island stays.
 """
 
 from __future__ import annotations
@@ -109,8 +113,6 @@ FLOAT_UNARY: dict[str, FloatFn] = {
 
 def float_unary(op_type: str, options: dict) -> FloatFn | None:
     """TF's float32 kernel of a single-input element-wise op, or None if not mirrored."""
-    if op_type == "GELU":
-        return gelu_tanh_f32 if options.get("approximate") else gelu_f32
     if op_type == "LEAKY_RELU":
         return leaky_relu_f32(float(options.get("alpha", 0.0)))
     return FLOAT_UNARY.get(op_type)
