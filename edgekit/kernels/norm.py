@@ -30,21 +30,23 @@ F32 = np.float32
 SCALED_DIFF_INTEGER_BITS = 5
 
 
-def _rows(graph: Graph, op: Op) -> tuple[int, int]:
+def _rows(graph: Graph, op: Op, out_scale: float, out_zp: int) -> tuple[int, int, float, int]:
+    """(rows, row length, input scale, input zero point); the output quantization fixed."""
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [x, y])
     require(len(x.shape) >= 1 and tuple(x.shape) == tuple(y.shape), op, "input and output shapes differ")
+    s_out, zp_out = float_scale_zp(y)
+    require(F32(s_out) == F32(out_scale) and zp_out == out_zp, op,
+            f"int8 {op.type} needs output scale {out_scale:g} and zero point {out_zp} (as TFLite)")
     depth = int(x.shape[-1])
     require(depth > 0, op, "empty last dimension")
-    return x.num_elements // depth, depth
+    s_in, zp_in = float_scale_zp(x)
+    return x.num_elements // depth, depth, s_in, zp_in
 
 
 @register("L2_NORMALIZATION", memory=elementwise_contract)
 def lower_l2_normalization(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    outer, depth = _rows(graph, op)
-    (_, zp_in), (s_out, zp_out) = float_scale_zp(graph.tensors[op.inputs[0]]), float_scale_zp(graph.tensors[op.outputs[0]])
-    require(F32(s_out) == F32(1 / 128) and zp_out == 0, op,
-            "int8 L2_NORMALIZATION needs output scale 1/128 and zero point 0 (as TFLite)")
+    outer, depth, _, zp_in = _rows(graph, op, 1 / 128, 0)
     act = op.options.get("fused_activation_function", "NONE") or "NONE"
     require(act == "NONE", op, f"fused activation {act} is not supported (TFLite has none either)")
     require(depth <= 1 << 15, op, "rows above 32768 elements overflow the int32 sum of squares")
@@ -76,10 +78,7 @@ def exp_table(scaling: dict[str, int]) -> np.ndarray:
 
 @register("LOG_SOFTMAX", memory=elementwise_contract)
 def lower_log_softmax(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    outer, depth = _rows(graph, op)
-    (s_in, _), (s_out, zp_out) = float_scale_zp(graph.tensors[op.inputs[0]]), float_scale_zp(graph.tensors[op.outputs[0]])
-    require(F32(s_out) == F32(16 / 256) and zp_out == 127, op,
-            "int8 LOG_SOFTMAX needs output scale 16/256 and zero point 127 (as TFLite)")
+    outer, depth, s_in, _ = _rows(graph, op, 16 / 256, 127)
     require(depth <= 1 << 12, op, "rows above 4096 elements overflow the Q12 sum of exponentials")
     scaling = log_softmax_scaling(s_in)
     table = ConstArray(cname(op, "exp"), "int32_t", exp_table(scaling))

@@ -117,33 +117,25 @@ def test_cumsum(models: list[bytes]) -> None:
     check_models(models, TFLM)
 
 
-@st.composite
-def l2norm_models(draw: st.DrawFn) -> bytes:
-    shape = (*draw(st.lists(st.integers(1, 4), min_size=0, max_size=2)), draw(st.integers(1, 200)))
-    s, zp = _quant(draw)
-    return single_op_model("L2_NORMALIZATION", [TensorSpec(shape, scale=s, zero_point=zp)],
-                           [TensorSpec(shape, scale=1 / 128, zero_point=0)], {})
-
-
-@pytest.mark.parametrize("rounding", ROUNDINGS)
-@settings(max_examples=2, **SETTINGS)
-@given(models=st.lists(l2norm_models(), min_size=6, max_size=6))
-def test_l2_normalization(rounding: str, models: list[bytes]) -> None:
-    check_models(models, LoweringContext(rounding=rounding))
+ROW_OPS = {"L2_NORMALIZATION": (1 / 128, 0, 200), "LOG_SOFTMAX": (16 / 256, 127, 300)}
 
 
 @st.composite
-def log_softmax_models(draw: st.DrawFn) -> bytes:
-    shape = (*draw(st.lists(st.integers(1, 4), min_size=0, max_size=2)), draw(st.integers(1, 300)))
+def row_models(draw: st.DrawFn, op_type: str) -> bytes:
+    out_scale, out_zp, longest = ROW_OPS[op_type]
+    shape = (*draw(st.lists(st.integers(1, 4), min_size=0, max_size=2)), draw(st.integers(1, longest)))
     s, zp = 10 ** draw(st.floats(-3.5, 1)), draw(st.integers(-128, 127))
-    return single_op_model("LOG_SOFTMAX", [TensorSpec(shape, scale=s, zero_point=zp)],
-                           [TensorSpec(shape, scale=16 / 256, zero_point=127)], {})
+    return single_op_model(op_type, [TensorSpec(shape, scale=s, zero_point=zp)],
+                           [TensorSpec(shape, scale=out_scale, zero_point=out_zp)], {})
 
 
 @pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("op_type", sorted(ROW_OPS))
 @settings(max_examples=2, **SETTINGS)
-@given(models=st.lists(log_softmax_models(), min_size=6, max_size=6))
-def test_log_softmax(rounding: str, models: list[bytes]) -> None:
+@given(data=st.data())
+def test_row_ops(op_type: str, rounding: str, data: st.DataObject) -> None:
+    """L2_NORMALIZATION and LOG_SOFTMAX over the last dimension."""
+    models = data.draw(st.lists(row_models(op_type), min_size=6, max_size=6))
     check_models(models, LoweringContext(rounding=rounding))
 
 
