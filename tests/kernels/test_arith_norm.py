@@ -176,6 +176,11 @@ def test_sanitized_and_in_place() -> None:
         single_op_model("L2_NORMALIZATION", [TensorSpec((5, 33), **q)], [TensorSpec((5, 33), scale=1 / 128)], {}),
         single_op_model("LOG_SOFTMAX", [TensorSpec((5, 33), **q)],
                         [TensorSpec((5, 33), scale=16 / 256, zero_point=127)], {}),
+        # A constant divisor that never equals its zero point: in place over the dividend.
+        single_op_model("DIV", [TensorSpec((3, 9), **q),
+                                TensorSpec((1, 9), scale=0.02, zero_point=-7,
+                                           data=np.array([-128, -100, -8, -6, 1, 9, 50, 100, 127], dtype=np.int8))],
+                        [TensorSpec((3, 9), scale=0.4, zero_point=2)], {}),
     ]
     check_models(models, TFLM, sanitize=True)
     for model in models:
