@@ -67,12 +67,13 @@ def split_model(name: str, model: CompiledModel, sections: Sequence[MemorySectio
     """The model's arena in one section, or over two (edgekit.memory.split): the faster
     section takes the buffers with the most traffic per byte that fit in it."""
     whole = model.plan.arena_bytes
-    fast = min(sections, key=lambda s: s.speed)
-    if len(sections) == 1 or whole <= fast.bytes:
-        return ModelArena(name, whole, [Part(fast if len(sections) > 1 else sections[0], 0, whole)]), model.plan
+    ranked = sorted(sections, key=lambda s: s.speed)  # stable: equal speeds keep the order given
+    fast = ranked[0]
+    if len(ranked) == 1 or whole <= fast.bytes:
+        return ModelArena(name, whole, [Part(fast, 0, whole)]), model.plan
     from edgekit.memory.split import plan_two_regions
 
-    slow = max(sections, key=lambda s: s.speed)
+    slow = ranked[1]
     lowered = model.lowered
     split = plan_two_regions(model.graph, fast.bytes, alignment, lambda op: lowered[op.index].scratch_bytes,
                              contracts=lambda op: lowered[op.index].memory)

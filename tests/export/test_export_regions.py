@@ -99,3 +99,13 @@ def test_board_memory_table_is_checked(tmp_path, change, field):
     path.write_text(text.replace(change[0], change[1], 1))
     with pytest.raises(BoardError, match=re.escape(field)):
         read_board(path)
+
+
+def test_split_between_sections_of_equal_speed_keeps_the_order_given(mlperf_models, tmp_path):
+    board = board_with_dtcm(512)
+    sections = tuple(dataclasses.replace(s, speed=0) for s in board.memory.sections)  # type: ignore[union-attr]
+    board = dataclasses.replace(board, memory=dataclasses.replace(board.memory, sections=sections))
+    report = export_models(ExportRequest(models=[mlperf_models["ad"]], board=board, out_dir=tmp_path,
+                                         names=["ad"], arena_sections=["dtcm", "sram"])).report
+    parts = report["models"][0]["arena_parts"]
+    assert [p["section"] for p in parts] == ["dtcm", "sram"] and parts[0]["bytes"] <= 512
