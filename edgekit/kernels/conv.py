@@ -1,8 +1,10 @@
-"""CONV_2D lowering: TFLite ConvPerChannel semantics (double rounding in TF and TFLM alike).
+"""CONV_2D lowering: TFLite ConvPerChannel semantics (double rounding in TF and TFLM alike),
+grouped convolutions included (filter input channels = input channels / groups).
 
 Portable boards call ek_conv_s8 on the original OHWI int8 weights; DSP boards call
 ek_conv_s8_packed with host-packed weights (ek_gemm.h layout), the input zero point
-folded into the bias, and an int16 im2col scratch of two columns.
+folded into the bias, and an int16 im2col scratch of two columns. Grouped convolutions
+run the reference loops on every variant.
 """
 
 from __future__ import annotations
@@ -40,13 +42,15 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     geo = conv_geometry(graph, op)
     n, _, _, in_c = geo.input
     on, _, _, out_c = geo.output
-    require(k_c == in_c, op, f"grouped convolution ({in_c} inputs, {k_c} per filter) is not supported")
+    require(k_c > 0 and in_c % k_c == 0 and cout % (in_c // k_c) == 0, op,
+            f"{in_c} input channels do not split into groups of {k_c} for {cout} filters")
     require(out_c == cout and on == n, op, "output shape does not match the weights")
+    grouped = k_c != in_c  # Conv2D(groups=g): the portable kernel on every variant
     mult, shift = per_channel_multipliers(o.in_scale, filter_scales(o.weights, cout, 0, op), o.out_scale, cout)
     bias = bias_values(graph, op, 2, cout)
-    geometry = geo.c_fields((cout, kh, kw, in_c))
+    geometry = geo.c_fields((cout, kh, kw, k_c))
     params = cname(op, "params")
-    if packed_variant(ctx.variant):
+    if packed_variant(ctx.variant) and not grouped:
         constants, gemm, k_padded = gemm_parts(op, w.reshape(cout, -1), bias, in_zp, mult, shift, False,
                                                out_zp, act)
         init = c_struct(**geometry, input_zero_point=in_zp, gemm=gemm)

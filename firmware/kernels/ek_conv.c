@@ -6,6 +6,9 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
     const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->output.c;
+    /* Grouped convolution: each filter reads filter.c of the input channels, group g the
+     * channels g*filter.c.. for its out_c/groups output channels (1 group: all of them). */
+    const int32_t f_c = p->filter.c, per_group = out_c / (in_c / f_c);
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < p->output.h; ++oy) {
@@ -13,7 +16,8 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
             for (int32_t ox = 0; ox < p->output.w; ++ox) {
                 const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
                 for (int32_t oc = 0; oc < out_c; ++oc) {
-                    const int8_t *w = p->weights + (size_t)oc * kh * kw * in_c;
+                    const int8_t *w = p->weights + (size_t)oc * kh * kw * f_c;
+                    const int32_t ic0 = (oc / per_group) * f_c;
                     int32_t acc = 0;
                     for (int32_t ky = 0; ky < kh; ++ky) {
                         const int32_t y = y0 + ky * p->win.dilation_h;
@@ -25,9 +29,9 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
                             if (x < 0 || x >= in_w) {
                                 continue;
                             }
-                            const int8_t *px = in_b + ((size_t)y * in_w + x) * in_c;
-                            const int8_t *wk = w + ((size_t)ky * kw + kx) * in_c;
-                            for (int32_t ic = 0; ic < in_c; ++ic) {
+                            const int8_t *px = in_b + ((size_t)y * in_w + x) * in_c + ic0;
+                            const int8_t *wk = w + ((size_t)ky * kw + kx) * f_c;
+                            for (int32_t ic = 0; ic < f_c; ++ic) {
                                 acc += (px[ic] + p->input_offset) * wk[ic];
                             }
                         }

@@ -19,7 +19,8 @@
 
 typedef struct {
     ek_dims_t input;  /* n, h, w, c */
-    ek_dims_t filter; /* n = output channels, h = kh, w = kw, c = input channels */
+    ek_dims_t filter; /* n = output channels, h = kh, w = kw, c = input channels per filter
+                         (input.c / groups; groups divide the output channels too) */
     ek_dims_t output; /* n, h, w, c (c = output channels) */
     ek_window_t win;
     int32_t input_offset;  /* -input zero point */
