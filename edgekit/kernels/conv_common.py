@@ -239,16 +239,18 @@ def use_int16_weights(weight_bytes: int) -> bool:
 
 def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
                mult: np.ndarray, shift: np.ndarray, single_rounding: bool, output_zero_point: int,
-               act: tuple[int, int], int16: bool | None = None) -> tuple[list, str, int]:
+               act: tuple[int, int], int16: bool | None = None,
+               tag: str = "") -> tuple[list, str, int]:
     """Constants and the ek_gemm_t initializer of a packed layer; also returns k_padded.
-    `w2d` is [cout, K] int8 in the kernel's K order."""
+    `w2d` is [cout, K] int8 in the kernel's K order; `tag` tells apart the constants of
+    several GEMMs of one op."""
     from edgekit.kernels.cformat import cname
     from edgekit.kernels.lowering import ConstArray
 
     cout, k = w2d.shape
     if int16 is None:
         int16 = use_int16_weights(w2d.size)
-    names = {n: cname(op, n) for n in ("pw", "pbias", "pmult", "pshift", "prq")}
+    names = {n: cname(op, tag + n) for n in ("pw", "pbias", "pmult", "pshift", "prq")}
     new_bias = bounded_bias(w2d, bias, mult, shift, output_zero_point, act, single_rounding)
     bounded = new_bias is not None
     folded = pad_even(folded_bias(new_bias if new_bias is not None else bias, w2d, input_zero_point))
