@@ -47,13 +47,16 @@ def _matmul_shape(batch: Sequence[int], rows: int, cols: int, adjoint: bool) -> 
 def batch_matmul_model(seed: int, lhs_batch: Sequence[int], rhs_batch: Sequence[int], m: int, k: int,
                        n: int, adj_x: bool = False, adj_y: bool = False, lhs_zp: int = 0,
                        rhs_zp: int = 0, out_zp: int = 0, constant_rhs: bool = False,
-                       big_multiplier: bool = False) -> bytes:
+                       big_multiplier: bool = False,
+                       scales: tuple[float, float, float] | None = None) -> bytes:
     """out[..., m, n] = lhs[..., m, k] @ rhs[..., k, n] (transposed operands with adj_*),
-    batch dims broadcast as numpy does."""
+    batch dims broadcast as numpy does. `scales`: (lhs, rhs, output) instead of random ones."""
     rng = np.random.default_rng(seed)
     lhs_scale, rhs_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.1))
     effective = 2.0 ** rng.uniform(0.1, 2) if big_multiplier else 2.0 ** rng.uniform(-14, -6)
     out_scale = float(np.float32(lhs_scale * rhs_scale / effective))
+    if scales is not None:
+        lhs_scale, rhs_scale, out_scale = scales
     out_batch = tuple(int(v) for v in np.broadcast_shapes(tuple(lhs_batch), tuple(rhs_batch)))
     rhs_shape = _matmul_shape(rhs_batch, k, n, adj_y)
     rhs = TensorSpec(rhs_shape, scale=rhs_scale, zero_point=rhs_zp,
