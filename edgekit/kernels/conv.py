@@ -3,8 +3,8 @@ grouped convolutions included (filter input channels = input channels / groups).
 
 Portable boards call ek_conv_s8 on the original OHWI int8 weights; DSP boards call
 ek_conv_s8_packed with host-packed weights (ek_gemm.h layout), the input zero point
-folded into the bias, and an int16 im2col scratch of two columns. Grouped convolutions
-run the reference loops on every variant.
+folded into the bias, and an int16 im2col scratch of two columns; a grouped layer there is
+one packed GEMM (and one call) per group.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from edgekit.kernels.cformat import c_struct, cname, require
 from edgekit.kernels.conv_common import (
     bias_values,
     conv_geometry,
+    dims,
     filter_scales,
     gemm_cols_bytes,
     gemm_parts,
@@ -26,6 +27,7 @@ from edgekit.kernels.conv_common import (
     weighted_operands,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+from edgekit.memory.contract import NO_CONTRACT, MemoryContract
 
 
 def scratch_bytes_packed(k_padded: int, out_c: int) -> int:
@@ -34,7 +36,17 @@ def scratch_bytes_packed(k_padded: int, out_c: int) -> int:
     return gemm_cols_bytes(k_padded, out_c) + k_padded
 
 
-@register("CONV_2D", memory=rows_contract)
+def conv_contract(graph: Graph, op: Op) -> MemoryContract:
+    """The rows contract, except for grouped layers: on the packed path each group is a pass
+    over the whole input, so a later group reads rows the earlier ones wrote over."""
+    if len(op.inputs) >= 2 and op.inputs[0] >= 0 and op.inputs[1] >= 0:
+        x, weights = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+        if len(x.shape) == 4 and len(weights.shape) == 4 and weights.shape[3] != x.shape[3]:
+            return NO_CONTRACT
+    return rows_contract(graph, op)
+
+
+@register("CONV_2D", memory=conv_contract)
 def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     o = weighted_operands(graph, op)
     in_zp, out_zp, act, w = o.in_zp, o.out_zp, o.act, o.w
@@ -45,18 +57,28 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     require(k_c > 0 and in_c % k_c == 0 and cout % (in_c // k_c) == 0, op,
             f"{in_c} input channels do not split into groups of {k_c} for {cout} filters")
     require(out_c == cout and on == n, op, "output shape does not match the weights")
-    grouped = k_c != in_c  # Conv2D(groups=g): the portable kernel on every variant
+    groups = in_c // k_c  # Conv2D(groups=g): filters read in_c / g channels
     mult, shift = per_channel_multipliers(o.in_scale, filter_scales(o.weights, cout, 0, op), o.out_scale, cout)
     bias = bias_values(graph, op, 2, cout)
     geometry = geo.c_fields((cout, kh, kw, k_c))
     params = cname(op, "params")
-    if packed_variant(ctx.variant) and not grouped:
-        constants, gemm, k_padded = gemm_parts(op, w.reshape(cout, -1), bias, in_zp, mult, shift, False,
-                                               out_zp, act)
-        init = c_struct(**geometry, input_zero_point=in_zp, gemm=gemm)
-        constants.append(ConstStruct(params, "ek_conv_packed_params_t", init))
-        return OpLowering(call=f"ek_conv_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
-                          headers=["ek_conv.h"], constants=constants,
+    if packed_variant(ctx.variant):
+        # One packed GEMM per group (one call each); ungrouped layers are the one group.
+        per = cout // groups
+        constants: list[ConstArray | ConstStruct] = []
+        calls = []
+        for g in range(groups):
+            part = slice(g * per, (g + 1) * per)
+            tag = f"g{g}_" if groups > 1 else ""
+            parts, gemm, k_padded = gemm_parts(op, w[part].reshape(per, -1), bias[part], in_zp, mult[part],
+                                               shift[part], False, out_zp, act, tag=tag)
+            fields = dict(geometry, filter=dims((per, kh, kw, k_c))) if groups > 1 else geometry
+            name = cname(op, tag + "params")
+            init = c_struct(**fields, input_zero_point=in_zp, gemm=gemm)
+            constants += [*parts, ConstStruct(name, "ek_conv_packed_params_t", init)]
+            shifted = (f" + {g * k_c}", f" + {g * per}") if g else ("", "")
+            calls.append(f"ek_conv_s8_packed(&{{c:{name}}}, {{in0}}{shifted[0]}, {{out0}}{shifted[1]}, {{scratch}});")
+        return OpLowering(call="\n".join(calls), headers=["ek_conv.h"], constants=constants,
                           scratch_bytes=scratch_bytes_packed(k_padded, cout))
     names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),

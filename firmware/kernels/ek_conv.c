@@ -51,22 +51,24 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
 static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox,
                    int16_t *cols, int32_t slot)
 {
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    /* in_c: pixel stride; f_c: the channels a filter reads (fewer in a grouped layer, whose
+     * in_b already points at the group's first channel). */
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, f_c = p->filter.c;
     const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
     const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
     const int32_t zp = p->input_zero_point;
-    const int32_t k_real = p->filter.h * p->filter.w * in_c;
+    const int32_t k_real = p->filter.h * p->filter.w * f_c;
     int32_t k = 0;
-    if ((in_c & 3) == 0) {
+    if ((f_c & 3) == 0) {
         /* Whole chunks per tap: one LDR and two SXTB16 per 4 values. */
         for (int32_t ky = 0; ky < p->filter.h; ++ky) {
             const int32_t y = y0 + ky * p->win.dilation_h;
-            for (int32_t kx = 0; kx < p->filter.w; ++kx, k += in_c) {
+            for (int32_t kx = 0; kx < p->filter.w; ++kx, k += f_c) {
                 const int32_t x = x0 + kx * p->win.dilation_w;
                 if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
-                    ek_col_fill_words(cols, k, slot, zp, in_c >> 2);
+                    ek_col_fill_words(cols, k, slot, zp, f_c >> 2);
                 } else {
-                    ek_col_put_words(cols, k, slot, in_b + ((size_t)y * in_w + x) * in_c, in_c >> 2);
+                    ek_col_put_words(cols, k, slot, in_b + ((size_t)y * in_w + x) * in_c, f_c >> 2);
                 }
             }
         }
@@ -78,7 +80,7 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
         for (int32_t ky = 0; ky < p->filter.h; ++ky) {
             const int32_t y = y0 + ky * p->win.dilation_h;
             const int row_inside = y >= 0 && y < in_h;
-            if (row_inside && p->win.dilation_w == 1 && x0 >= 0 && x0 + p->filter.w <= in_w) {
+            if (row_inside && f_c == in_c && p->win.dilation_w == 1 && x0 >= 0 && x0 + p->filter.w <= in_w) {
                 const int8_t *src = in_b + ((size_t)y * in_w + x0) * in_c;
                 int32_t i = 0;
                 for (; i + 4 <= row_run; i += 4) { /* unaligned word copies (LDR/STR on M4) */
@@ -95,7 +97,7 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
                 const int32_t x = x0 + kx * p->win.dilation_w;
                 const int inside = row_inside && x >= 0 && x < in_w;
                 const int8_t *px = in_b + ((size_t)(inside ? y : 0) * in_w + (inside ? x : 0)) * in_c;
-                for (int32_t ic = 0; ic < in_c; ++ic, ++k) {
+                for (int32_t ic = 0; ic < f_c; ++ic, ++k) {
                     tmp[k] = (int8_t)(inside ? px[ic] : zp);
                 }
             }
@@ -166,7 +168,7 @@ void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, in
 {
     int16_t *cols = (int16_t *)(void *)scratch;
     if (p->filter.h == 1 && p->filter.w == 1 && p->win.pad_top == 0 && p->win.pad_left == 0 &&
-        (p->input.c & 3) == 0) {
+        (p->input.c & 3) == 0 && p->filter.c == p->input.c) {
         conv_1x1(p, input, output, cols);
         return;
     }

@@ -10,6 +10,8 @@
  * of the output row being written (the memory planner's contract). The packed kernel
  * builds both columns of a pixel pair before writing either; a pair may straddle two
  * output rows, which only reads rows of the later window early (never earlier rows).
+ * A grouped layer on the packed path is one call per group: each reads the whole input
+ * again, so grouped layers declare no row contract (edgekit/kernels/conv.py).
  */
 #ifndef EK_CONV_H
 #define EK_CONV_H
@@ -44,6 +46,9 @@ typedef struct {
 
 void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 
+/* A grouped layer is one call per group with that group's gemm (gemm.out_c = its output
+ * channels, filter.c = its input channels): `input` and `output` then point at the group's
+ * first channel, pixels stay input.c and output.c apart. */
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
                        int8_t *scratch);
 

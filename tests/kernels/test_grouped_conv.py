@@ -1,6 +1,6 @@
 """Grouped CONV_2D (Keras Conv2D(groups=g): filters read input channels / g): every output
-byte equals TF's BUILTIN_REF and TFLite Micro, on the portable and the DSP variant (which
-runs the reference loops for grouped layers)."""
+byte equals TF's BUILTIN_REF and TFLite Micro, on the portable loops and the DSP variant's
+one packed GEMM per group (run here with the portable DSP primitives)."""
 
 from __future__ import annotations
 
@@ -32,17 +32,32 @@ def grouped_cases(draw: st.DrawFn) -> dict:
 
 
 @pytest.mark.parametrize("rounding,variant", [("tflite", "portable"), ("tflite", "arm-dsp"),
-                                              ("tflm", "portable")])
+                                              ("tflm", "portable"), ("tflm", "arm-dsp")])
 @settings(max_examples=10, **SETTINGS)
 @given(case=grouped_cases())
 def test_grouped_conv_matches_oracle(rounding: str, variant: str, case: dict) -> None:
     check_model(conv_model(**case), LoweringContext(rounding=rounding, variant=variant))  # type: ignore[arg-type]
 
 
-def test_grouped_conv_sanitized() -> None:
-    model = conv_model(seed=3, n=1, h=7, w=6, cin=6, cout=9, kh=3, kw=3, stride=(2, 1), in_zp=-5,
-                       out_zp=9, groups=3)
-    check_model(model, sanitize=True)
+@pytest.mark.parametrize("variant", ["portable", "arm-dsp"])
+def test_grouped_conv_sanitized(variant: str) -> None:
+    """Group channels in whole words and not, and a 1x1 grouped layer."""
+    for model in [conv_model(seed=3, n=1, h=7, w=6, cin=6, cout=9, kh=3, kw=3, stride=(2, 1), in_zp=-5,
+                             out_zp=9, groups=3),
+                  conv_model(seed=4, n=2, h=5, w=5, cin=16, cout=8, kh=3, kw=3, in_zp=3, groups=2),
+                  conv_model(seed=5, n=1, h=4, w=4, cin=24, cout=24, kh=1, kw=1, groups=3)]:
+        check_model(model, LoweringContext(variant=variant), sanitize=True)
+
+
+def test_grouped_conv_declares_no_row_overlap() -> None:
+    """The packed path makes one pass over the input per group: no rows contract."""
+    from edgekit.kernels.lowering import memory_contract
+    from edgekit.load import load_tflite_bytes
+
+    grouped = load_tflite_bytes(conv_model(seed=6, n=1, h=6, w=6, cin=8, cout=8, kh=3, kw=3, groups=2))
+    plain = load_tflite_bytes(conv_model(seed=6, n=1, h=6, w=6, cin=8, cout=8, kh=3, kw=3))
+    assert memory_contract(grouped, grouped.ops[0]).rows is None
+    assert memory_contract(plain, plain.ops[0]).rows is not None
 
 
 def test_channels_that_do_not_split_into_groups_are_refused() -> None:
