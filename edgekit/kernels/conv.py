@@ -9,8 +9,6 @@ one packed GEMM (and one call) per group.
 
 from __future__ import annotations
 
-import numpy as np
-
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require
 from edgekit.kernels.conv_common import (
@@ -23,6 +21,7 @@ from edgekit.kernels.conv_common import (
     nhwc,
     packed_variant,
     per_channel_multipliers,
+    reference_parts,
     rows_contract,
     weighted_operands,
 )
@@ -80,15 +79,7 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             calls.append(f"ek_conv_s8_packed(&{{c:{name}}}, {{in0}}{shifted[0]}, {{out0}}{shifted[1]}, {{scratch}});")
         return OpLowering(call="\n".join(calls), headers=["ek_conv.h"], constants=constants,
                           scratch_bytes=scratch_bytes_packed(k_padded, cout))
-    names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
-    constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
-                 ConstArray(names["bias"], "int32_t", bias),
-                 ConstArray(names["mult"], "int32_t", mult),
-                 ConstArray(names["shift"], "int32_t", shift)]
-    init = c_struct(**geometry, input_offset=-in_zp, output_offset=out_zp,
-                    act=c_struct(min=act[0], max=act[1]), weights=f"{{c:{names['w']}}}",
-                    bias=f"{{c:{names['bias']}}}", multiplier=f"{{c:{names['mult']}}}",
-                    shift=f"{{c:{names['shift']}}}")
-    constants.append(ConstStruct(params, "ek_conv_params_t", init))
+    arrays, fields = reference_parts(op, w, bias, mult, shift, in_zp, out_zp, act)
+    constants = [*arrays, ConstStruct(params, "ek_conv_params_t", c_struct(**geometry, **fields))]
     return OpLowering(call=f"ek_conv_s8(&{{c:{params}}}, {{in0}}, {{out0}});", headers=["ek_conv.h"],
                       constants=constants)

@@ -276,6 +276,26 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
     return constants, init, gemm_k_padded(k)
 
 
+def reference_parts(op: Op, w: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray,
+                    input_zero_point: int, output_zero_point: int,
+                    act: tuple[int, int]) -> tuple[list, dict[str, str]]:
+    """Constants and params fields of a reference-loop weighted kernel (ek_conv_params_t,
+    ek_transpose_conv_params_t): the int8 weights as stored, bias, per-channel requantization."""
+    from edgekit.kernels.cformat import cname
+    from edgekit.kernels.lowering import ConstArray
+
+    names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
+    constants = [ConstArray(names["w"], "int8_t", np.asarray(w).reshape(-1).astype(np.int8)),
+                 ConstArray(names["bias"], "int32_t", bias),
+                 ConstArray(names["mult"], "int32_t", mult),
+                 ConstArray(names["shift"], "int32_t", shift)]
+    fields = {"input_offset": str(-input_zero_point), "output_offset": str(output_zero_point),
+              "act": c_struct(min=act[0], max=act[1]), "weights": f"{{c:{names['w']}}}",
+              "bias": f"{{c:{names['bias']}}}", "multiplier": f"{{c:{names['mult']}}}",
+              "shift": f"{{c:{names['shift']}}}"}
+    return constants, fields
+
+
 def bounded_bias(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray,
                  output_zero_point: int, act: tuple[int, int], single_rounding: bool) -> np.ndarray | None:
     """The bias to use with ek_requant_double_bounded, or None when that form is not exact.

@@ -21,6 +21,7 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import activation_range, c_struct, cname, require, require_int8, scale_zp
 from edgekit.kernels.conv_common import (
+    Window,
     bias_values,
     dims,
     filter_scales,
@@ -29,6 +30,7 @@ from edgekit.kernels.conv_common import (
     nhwc,
     packed_variant,
     per_channel_multipliers,
+    reference_parts,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
@@ -76,8 +78,7 @@ def lower_transpose_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLoweri
     pad_top, pad_left = tflite_padding(padding, out_h, kh, sh), tflite_padding(padding, out_w, kw, sw)
     w = np.asarray(weights.data, dtype=np.int64)
     shapes = {"input": dims((n, in_h, in_w, in_c)), "filter": dims((cout, kh, kw, in_c)),
-              "output": dims((n, out_h, out_w, out_c)), "stride_h": sh, "stride_w": sw,
-              "pad_top": pad_top, "pad_left": pad_left}
+              "output": dims((n, out_h, out_w, out_c)), "win": Window(sh, sw, 1, 1, pad_top, pad_left).c_init()}
     params = cname(op, "params")
     if packed_variant(ctx.variant) and sh * sw <= MAX_PHASES:
         constants: list[ConstArray | ConstStruct] = []
@@ -98,15 +99,8 @@ def lower_transpose_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLoweri
         return OpLowering(call=f"ek_transpose_conv_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
                           headers=["ek_transpose_conv.h"], constants=constants,
                           scratch_bytes=scratch_bytes_packed(k_max, cout))
-    names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
-    arrays = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
-              ConstArray(names["bias"], "int32_t", bias),
-              ConstArray(names["mult"], "int32_t", mult),
-              ConstArray(names["shift"], "int32_t", shift)]
-    init = c_struct(**shapes, input_offset=-in_zp, output_offset=out_zp,
-                    act=c_struct(min=act[0], max=act[1]), weights=f"{{c:{names['w']}}}",
-                    bias=f"{{c:{names['bias']}}}", multiplier=f"{{c:{names['mult']}}}",
-                    shift=f"{{c:{names['shift']}}}")
+    arrays, fields = reference_parts(op, w, bias, mult, shift, in_zp, out_zp, act)
+    init = c_struct(**shapes, **fields)
     return OpLowering(call=f"ek_transpose_conv_s8(&{{c:{params}}}, {{in0}}, {{out0}});",
                       headers=["ek_transpose_conv.h"],
-                      constants=[*arrays, ConstStruct(params, "ek_transpose_conv_params_t", init)])
+                      constants=[*arrays, ConstStruct(params, "ek_conv_params_t", init)])

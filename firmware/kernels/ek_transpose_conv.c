@@ -12,28 +12,27 @@ static inline int32_t source_of(int32_t o, int32_t pad, int32_t k, int32_t s, in
     return t / s;
 }
 
-void ek_transpose_conv_s8(const ek_transpose_conv_params_t *p, const int8_t *input,
-                          int8_t *output)
+void ek_transpose_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
     const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->output.c;
-    const int32_t sh = p->stride_h, sw = p->stride_w;
+    const int32_t sh = p->win.stride_h, sw = p->win.stride_w;
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < p->output.h; ++oy) {
-            const int32_t ky0 = (oy + p->pad_top) % sh;
+            const int32_t ky0 = (oy + p->win.pad_top) % sh;
             for (int32_t ox = 0; ox < p->output.w; ++ox) {
-                const int32_t kx0 = (ox + p->pad_left) % sw;
+                const int32_t kx0 = (ox + p->win.pad_left) % sw;
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     const int8_t *w = p->weights + (size_t)oc * kh * kw * in_c;
                     int32_t acc = 0;
                     for (int32_t ky = ky0; ky < kh; ky += sh) {
-                        const int32_t y = source_of(oy, p->pad_top, ky, sh, in_h);
+                        const int32_t y = source_of(oy, p->win.pad_top, ky, sh, in_h);
                         if (y < 0) {
                             continue;
                         }
                         for (int32_t kx = kx0; kx < kw; kx += sw) {
-                            const int32_t x = source_of(ox, p->pad_left, kx, sw, in_w);
+                            const int32_t x = source_of(ox, p->win.pad_left, kx, sw, in_w);
                             if (x < 0) {
                                 continue;
                             }
@@ -71,10 +70,10 @@ static void column(const ek_transpose_conv_packed_params_t *p, const ek_gemm_t *
     int8_t *tmp = (int8_t *)cols + EK_GEMM_COLS_BYTES(p->k_padded_max, p->output.c);
     const int words = (in_c & 3) == 0;
     int32_t k = 0;
-    for (int32_t ky = py; ky < p->filter.h; ky += p->stride_h) {
-        const int32_t y = source_of(oy, p->pad_top, ky, p->stride_h, p->input.h);
-        for (int32_t kx = px; kx < p->filter.w; kx += p->stride_w, k += in_c) {
-            const int32_t x = y < 0 ? -1 : source_of(ox, p->pad_left, kx, p->stride_w, in_w);
+    for (int32_t ky = py; ky < p->filter.h; ky += p->win.stride_h) {
+        const int32_t y = source_of(oy, p->win.pad_top, ky, p->win.stride_h, p->input.h);
+        for (int32_t kx = px; kx < p->filter.w; kx += p->win.stride_w, k += in_c) {
+            const int32_t x = y < 0 ? -1 : source_of(ox, p->win.pad_left, kx, p->win.stride_w, in_w);
             if (x < 0) {
                 if (words) {
                     ek_col_fill_words(cols, k, slot, zp, in_c >> 2);
@@ -105,17 +104,17 @@ void ek_transpose_conv_s8_packed(const ek_transpose_conv_packed_params_t *p, con
                                  int8_t *output, int8_t *scratch)
 {
     int16_t *cols = (int16_t *)(void *)scratch;
-    const int32_t sh = p->stride_h, sw = p->stride_w, out_c = p->output.c;
+    const int32_t sh = p->win.stride_h, sw = p->win.stride_w, out_c = p->output.c;
     const int32_t out_h = p->output.h, out_w = p->output.w;
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = input + (size_t)b * p->input.h * p->input.w * p->input.c;
         int8_t *out_b = output + (size_t)b * out_h * out_w * out_c;
         for (int32_t py = 0; py < sh; ++py) {
             /* First output row of the phase: (oy + pad_top) % sh == py. */
-            const int32_t oy0 = ((py - p->pad_top) % sh + sh) % sh;
+            const int32_t oy0 = ((py - p->win.pad_top) % sh + sh) % sh;
             for (int32_t px = 0; px < sw; ++px) {
                 const ek_gemm_t *g = p->phase[py * sw + px];
-                const int32_t ox0 = ((px - p->pad_left) % sw + sw) % sw;
+                const int32_t ox0 = ((px - p->win.pad_left) % sw + sw) % sw;
                 if (oy0 >= out_h || ox0 >= out_w) {
                     continue;
                 }

@@ -18,36 +18,24 @@
 #define EK_TRANSPOSE_CONV_H
 
 #include "ek_common.h"
+#include "ek_conv.h"
 #include "ek_gemm.h"
 
 #define EK_TCONV_MAX_PHASES 16 /* stride_h * stride_w of the packed kernel */
 
-typedef struct {
-    ek_dims_t input;  /* n, h, w, c */
-    ek_dims_t filter; /* n = output channels, h = kh, w = kw, c = input channels */
-    ek_dims_t output;
-    int32_t stride_h, stride_w, pad_top, pad_left;
-    int32_t input_offset;  /* -input zero point */
-    int32_t output_offset; /* output zero point */
-    ek_act_t act;
-    const int8_t *weights;     /* OHWI */
-    const int32_t *bias;       /* NULL when absent */
-    const int32_t *multiplier; /* per output channel */
-    const int32_t *shift;
-} ek_transpose_conv_params_t;
 
 typedef struct {
     ek_dims_t input;
     ek_dims_t filter;
     ek_dims_t output;
-    int32_t stride_h, stride_w, pad_top, pad_left;
+    ek_window_t win;           /* strides and paddings (dilation 1) */
     int32_t input_zero_point;  /* value of taps outside the input */
     int32_t k_padded_max;      /* largest phase k_padded (scratch size) */
     const ek_gemm_t *phase[EK_TCONV_MAX_PHASES]; /* [py * stride_w + px] */
 } ek_transpose_conv_packed_params_t;
 
-void ek_transpose_conv_s8(const ek_transpose_conv_params_t *p, const int8_t *input,
-                          int8_t *output);
+/* The reference kernel takes CONV_2D's params: OHWI weights, win = strides and paddings. */
+void ek_transpose_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 
 void ek_transpose_conv_s8_packed(const ek_transpose_conv_packed_params_t *p, const int8_t *input,
                                  int8_t *output, int8_t *scratch);
