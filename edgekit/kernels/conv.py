@@ -76,10 +76,12 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             init = c_struct(**fields, input_zero_point=in_zp, gemm=gemm)
             constants += [*parts, ConstStruct(name, "ek_conv_packed_params_t", init)]
             shifted = (f" + {g * k_c}", f" + {g * per}") if g else ("", "")
-            calls.append(f"ek_conv_s8_packed(&{{c:{name}}}, {{in0}}{shifted[0]}, {{out0}}{shifted[1]}, {{scratch}});")
+            kernel = "ek_conv_s8_packed_grouped" if groups > 1 else "ek_conv_s8_packed"
+            calls.append(f"{kernel}(&{{c:{name}}}, {{in0}}{shifted[0]}, {{out0}}{shifted[1]}, {{scratch}});")
         return OpLowering(call="\n".join(calls), headers=["ek_conv.h"], constants=constants,
                           scratch_bytes=scratch_bytes_packed(k_padded, cout))
     arrays, fields = reference_parts(op, w, bias, mult, shift, in_zp, out_zp, act)
     constants = [*arrays, ConstStruct(params, "ek_conv_params_t", c_struct(**geometry, **fields))]
-    return OpLowering(call=f"ek_conv_s8(&{{c:{params}}}, {{in0}}, {{out0}});", headers=["ek_conv.h"],
+    kernel = "ek_conv_s8_grouped" if groups > 1 else "ek_conv_s8"
+    return OpLowering(call=f"{kernel}(&{{c:{params}}}, {{in0}}, {{out0}});", headers=["ek_conv.h"],
                       constants=constants)

@@ -1,14 +1,25 @@
 /* CONV_2D kernels; see ek_conv.h. */
 #include "ek_conv.h"
 
+/* The bodies below take `grouped` as a constant and are inlined into one function per value,
+ * so the ungrouped kernels compile as if groups did not exist (and the grouped ones are
+ * linked only when a model has a grouped layer). */
+#if defined(__GNUC__)
+#define EK_SPECIALIZED static inline __attribute__((always_inline))
+#else
+#define EK_SPECIALIZED static inline
+#endif
 
-void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
+
+/* The reference loops. Grouped: each filter reads filter.c of the input channels, group g
+ * the channels g*filter.c.. for its out_c/groups output channels. */
+EK_SPECIALIZED void conv_loops(const ek_conv_params_t *p, const int8_t *input, int8_t *output,
+                              const int grouped)
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
     const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->output.c;
-    /* Grouped convolution: each filter reads filter.c of the input channels, group g the
-     * channels g*filter.c.. for its out_c/groups output channels (1 group: all of them). */
-    const int32_t f_c = p->filter.c, per_group = out_c / (in_c / f_c);
+    const int32_t f_c = grouped ? p->filter.c : in_c;
+    const int32_t per_group = grouped ? out_c / (in_c / f_c) : out_c;
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
         for (int32_t oy = 0; oy < p->output.h; ++oy) {
@@ -17,7 +28,7 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
                 const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     const int8_t *w = p->weights + (size_t)oc * kh * kw * f_c;
-                    const int32_t ic0 = (oc / per_group) * f_c;
+                    const int32_t ic0 = grouped ? (oc / per_group) * f_c : 0;
                     int32_t acc = 0;
                     for (int32_t ky = 0; ky < kh; ++ky) {
                         const int32_t y = y0 + ky * p->win.dilation_h;
@@ -47,13 +58,24 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
     }
 }
 
-/* One output pixel's im2col column into slot 0/1 of the pair buffer. */
-static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox,
-                   int16_t *cols, int32_t slot)
+void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
 {
-    /* in_c: pixel stride; f_c: the channels a filter reads (fewer in a grouped layer, whose
-     * in_b already points at the group's first channel). */
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, f_c = p->filter.c;
+    conv_loops(p, input, output, 0);
+}
+
+void ek_conv_s8_grouped(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
+{
+    conv_loops(p, input, output, 1);
+}
+
+/* One output pixel's im2col column into slot 0/1 of the pair buffer. in_c is the pixel
+ * stride, f_c the channels a filter reads: fewer in a grouped layer, whose in_b then
+ * points at the group's first channel. */
+EK_SPECIALIZED void im2col_body(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy,
+                                int32_t ox, int16_t *cols, int32_t slot, const int grouped)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t f_c = grouped ? p->filter.c : in_c;
     const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
     const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
     const int32_t zp = p->input_zero_point;
@@ -80,7 +102,7 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
         for (int32_t ky = 0; ky < p->filter.h; ++ky) {
             const int32_t y = y0 + ky * p->win.dilation_h;
             const int row_inside = y >= 0 && y < in_h;
-            if (row_inside && f_c == in_c && p->win.dilation_w == 1 && x0 >= 0 && x0 + p->filter.w <= in_w) {
+            if (row_inside && !grouped && p->win.dilation_w == 1 && x0 >= 0 && x0 + p->filter.w <= in_w) {
                 const int8_t *src = in_b + ((size_t)y * in_w + x0) * in_c;
                 int32_t i = 0;
                 for (; i + 4 <= row_run; i += 4) { /* unaligned word copies (LDR/STR on M4) */
@@ -111,6 +133,18 @@ static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t
     for (k = k_real; k < p->gemm.k_padded; ++k) {
         ek_col_put(cols, k, slot, 0); /* zero weights there; keep the lanes defined */
     }
+}
+
+static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox,
+                   int16_t *cols, int32_t slot)
+{
+    im2col_body(p, in_b, oy, ox, cols, slot, 0);
+}
+
+static void im2col_grouped(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy,
+                           int32_t ox, int16_t *cols, int32_t slot)
+{
+    im2col_body(p, in_b, oy, ox, cols, slot, 1);
 }
 
 int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p)
@@ -163,15 +197,12 @@ static void conv_1x1(const ek_conv_packed_params_t *p, const int8_t *input, int8
     }
 }
 
-void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
-                       int8_t *scratch)
+/* Pixel pairs through im2col and the packed GEMM (`grouped` as in im2col). */
+EK_SPECIALIZED void conv_pairs(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
+                               int16_t *cols, const int grouped)
 {
-    int16_t *cols = (int16_t *)(void *)scratch;
-    if (p->filter.h == 1 && p->filter.w == 1 && p->win.pad_top == 0 && p->win.pad_left == 0 &&
-        (p->input.c & 3) == 0 && p->filter.c == p->input.c) {
-        conv_1x1(p, input, output, cols);
-        return;
-    }
+    void (*const column)(const ek_conv_packed_params_t *, const int8_t *, int32_t, int32_t,
+                         int16_t *, int32_t) = grouped ? im2col_grouped : im2col;
     const int32_t out_w = p->output.w, out_c = p->output.c;
     const int32_t pixels = p->output.h * out_w;
     for (int32_t b = 0; b < p->output.n; ++b) {
@@ -179,13 +210,31 @@ void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, in
         int8_t *out_b = output + (size_t)b * pixels * out_c;
         int32_t i = 0;
         for (; i + 1 < pixels; i += 2) {
-            im2col(p, in_b, i / out_w, i % out_w, cols, 0);
-            im2col(p, in_b, (i + 1) / out_w, (i + 1) % out_w, cols, 1);
+            column(p, in_b, i / out_w, i % out_w, cols, 0);
+            column(p, in_b, (i + 1) / out_w, (i + 1) % out_w, cols, 1);
             ek_gemm_2px(&p->gemm, cols, out_b + (size_t)i * out_c, out_b + (size_t)(i + 1) * out_c);
         }
         if (i < pixels) {
-            im2col(p, in_b, i / out_w, i % out_w, cols, 0);
+            column(p, in_b, i / out_w, i % out_w, cols, 0);
             ek_gemm_1px(&p->gemm, cols, out_b + (size_t)i * out_c);
         }
     }
+}
+
+void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
+                       int8_t *scratch)
+{
+    int16_t *cols = (int16_t *)(void *)scratch;
+    if (p->filter.h == 1 && p->filter.w == 1 && p->win.pad_top == 0 && p->win.pad_left == 0 &&
+        (p->input.c & 3) == 0) {
+        conv_1x1(p, input, output, cols);
+        return;
+    }
+    conv_pairs(p, input, output, cols, 0);
+}
+
+void ek_conv_s8_packed_grouped(const ek_conv_packed_params_t *p, const int8_t *input,
+                               int8_t *output, int8_t *scratch)
+{
+    conv_pairs(p, input, output, (int16_t *)(void *)scratch, 1);
 }

@@ -46,11 +46,17 @@ typedef struct {
 
 void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 
-/* A grouped layer is one call per group with that group's gemm (gemm.out_c = its output
- * channels, filter.c = its input channels): `input` and `output` then point at the group's
- * first channel, pixels stay input.c and output.c apart. */
+/* The same for a grouped layer (filter.c = input.c / groups). */
+void ek_conv_s8_grouped(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
+
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
                        int8_t *scratch);
+
+/* One group of a grouped layer (one call per group) with that group's gemm (gemm.out_c =
+ * its output channels, filter.c = its input channels): `input` and `output` point at the
+ * group's first channel, pixels stay input.c and output.c apart. */
+void ek_conv_s8_packed_grouped(const ek_conv_packed_params_t *p, const int8_t *input,
+                               int8_t *output, int8_t *scratch);
 
 /* Scratch bytes of ek_conv_s8_packed: two interleaved int16 im2col columns + an int8 gather row. */
 int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p);
