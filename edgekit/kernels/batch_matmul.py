@@ -15,10 +15,12 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, input_refs, require, require_int8, scale_zp
-from edgekit.kernels.conv_common import F32, gemm_cols_bytes, gemm_k_padded, packed_variant
+from edgekit.kernels.conv_common import F32, bounded_rq, gemm_cols_bytes, gemm_k_padded, packed_variant
 from edgekit.kernels.elementwise import broadcast_strides
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import quantize_multiplier
+
+BOUNDED_MAX_DEPTH = 16000  # 255 * 255 * 16000 < 2^30
 
 
 def batch_offsets(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...],
@@ -37,7 +39,7 @@ def batch_offsets(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...],
 def scratch_bytes_packed(k_padded: int, cols: int) -> int:
     """Mirror of ek_batch_matmul_s8_packed_get_buffer_size."""
     pairs = (cols + 1) // 2
-    return gemm_cols_bytes(k_padded, cols) + pairs * 2 * k_padded * 2 + pairs * 2 * 4
+    return gemm_cols_bytes(k_padded, cols) + pairs * 2 * k_padded * 2 + pairs * 8 * 4
 
 
 @register("BATCH_MATMUL")
@@ -86,12 +88,17 @@ def lower_batch_matmul(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering
                         multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}",
                         per_channel=0, rounding="EK_ROUND_DOUBLE", qp="NULL", output_offset=out_zp,
                         act=c_struct(min=-128, max=127))
+    # |acc| <= 255 * 255 * depth (both operands minus their zero points): the bounded
+    # requantization (ek_requant_double_bounded) is exact below 2^30 with shift <= -1.
+    bounded = packed and k <= BOUNDED_MAX_DEPTH and shift <= -1
+    e, rq_round = (int(v) for v in bounded_rq(np.array([shift]), np.array([mult])))
     init = c_struct(batches=len(lhs_off), rows=m, cols=n, depth=k,
                     lhs_batch=f"{{c:{names['lbatch']}}}", rhs_batch=f"{{c:{names['rbatch']}}}",
                     lhs_row_stride=1 if adj_x else k, lhs_depth_stride=m if adj_x else 1,
                     rhs_depth_stride=1 if adj_y else n, rhs_col_stride=k if adj_y else 1,
                     lhs_offset=-lhs_zp, rhs_offset=-rhs_zp, output_offset=out_zp,
-                    multiplier=mult, shift=shift, gemm=gemm)
+                    multiplier=mult, shift=shift, gemm=gemm, bounded=int(bounded),
+                    rq_e=e if bounded else 0, rq_round=rq_round if bounded else 0)
     constants.append(ConstStruct(names["params"], "ek_batch_matmul_params_t", init))
     args = f"&{{c:{names['params']}}}, {refs[0]}, {refs[1]}, {{out0}}"
     if packed:

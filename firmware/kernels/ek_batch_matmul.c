@@ -30,11 +30,13 @@ static int32_t pairs_of(int32_t cols) { return (cols + 1) >> 1; }
 int32_t ek_batch_matmul_s8_packed_get_buffer_size(const ek_batch_matmul_params_t *p)
 {
     const int32_t kp = p->gemm.k_padded, pairs = pairs_of(p->cols);
-    return EK_GEMM_COLS_BYTES(kp, p->cols) + pairs * 2 * kp * 2 + pairs * 2 * 4;
+    return EK_GEMM_COLS_BYTES(kp, p->cols) + pairs * 2 * kp * 2 + pairs * 8 * 4;
 }
 
 /* RHS of one batch -> int16 weights (w + rhs_offset) in the ek_gemm.h pair/chunk layout,
- * lanes k0,k2,k1,k3, zero padded; bias[j] = lhs_offset * sum_k (w + rhs_offset). */
+ * lanes k0,k2,k1,k3, zero padded; the bias of column j, lhs_offset * sum_k (w + rhs_offset),
+ * into bias[j] or, bounded, into qp word 8 * (j / 2) + j % 2 (the other qp words are
+ * constant, set once per call). */
 static void pack_rhs(const ek_batch_matmul_params_t *p, const int8_t *y, int16_t *w, int32_t *bias)
 {
     static const uint8_t lane[4] = {0, 2, 1, 3};
@@ -51,7 +53,7 @@ static void pack_rhs(const ek_batch_matmul_params_t *p, const int8_t *y, int16_t
                 sum += v;
             }
         }
-        bias[j] = p->lhs_offset * sum;
+        bias[p->bounded ? 8 * (j >> 1) + (j & 1) : j] = p->lhs_offset * sum;
     }
 }
 
@@ -79,10 +81,20 @@ void ek_batch_matmul_s8_packed(const ek_batch_matmul_params_t *p, const int8_t *
     const int32_t kp = p->gemm.k_padded, pairs = pairs_of(p->cols);
     int16_t *cols = (int16_t *)(void *)scratch;
     int16_t *w = (int16_t *)(void *)(scratch + EK_GEMM_COLS_BYTES(kp, p->cols));
-    int32_t *bias = (int32_t *)(void *)(w + (size_t)pairs * 2 * kp);
+    int32_t *bias = (int32_t *)(void *)(w + (size_t)pairs * 2 * kp); /* or the qp */
     ek_gemm_t g = p->gemm;
     g.weights = w;
-    g.bias = bias;
+    if (p->bounded) {
+        for (int32_t n = 0; n < pairs; ++n) {
+            int32_t *q = bias + 8 * n;
+            q[2] = q[3] = p->multiplier;
+            q[4] = q[6] = p->rq_e;
+            q[5] = q[7] = p->rq_round;
+        }
+        g.qp = bias;
+    } else {
+        g.bias = bias;
+    }
     for (int32_t b = 0; b < p->batches; ++b) {
         if (b == 0 || p->rhs_batch[b] != p->rhs_batch[b - 1]) {
             pack_rhs(p, rhs + p->rhs_batch[b], w, bias);

@@ -7,7 +7,8 @@
  *  - ek_batch_matmul_s8_packed: per output batch, the RHS is packed at run time into the
  *    ek_gemm.h int16 layout with its zero point subtracted (w - zp fits int16), and the
  *    LHS zero point folded into a per-column bias (-lhs_zp * sum_k w); LHS rows are the
- *    GEMM's columns, two rows per ek_gemm_2px. A batch that reuses the previous batch's
+ *    GEMM's columns, two rows per ek_gemm_2px, requantized by the bounded SMLAD path when
+ *    |acc| <= 255 * 255 * depth < 2^30. A batch that reuses the previous batch's
  *    RHS (broadcast) is not packed again.
  */
 #ifndef EK_BATCH_MATMUL_H
@@ -26,7 +27,10 @@ typedef struct {
     int32_t output_offset;
     int32_t multiplier, shift;
     ek_gemm_t gemm; /* packed kernel: k_padded, multiplier/shift (one), offset; weights and
-                       bias are set per batch from the scratch */
+                       bias (or qp) are set per batch from the scratch */
+    int32_t bounded; /* packed kernel: the host proved |acc| < 2^30 (depth <= 16000) and shift
+                        <= -1: bounded requantization, qp in the scratch with rq_e, rq_round */
+    int32_t rq_e, rq_round;
 } ek_batch_matmul_params_t;
 
 void ek_batch_matmul_s8(const ek_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
@@ -35,7 +39,9 @@ void ek_batch_matmul_s8(const ek_batch_matmul_params_t *p, const int8_t *lhs, co
 void ek_batch_matmul_s8_packed(const ek_batch_matmul_params_t *p, const int8_t *lhs,
                                const int8_t *rhs, int8_t *output, int8_t *scratch);
 
-/* Scratch of the packed kernel: gemm columns (+ accumulators), packed int16 RHS, biases. */
+/* Scratch of the packed kernel: gemm columns (+ accumulators), packed int16 RHS, per
+ * channel pair {bias0, bias1, m, m, e, round, e, round} (ek_gemm_t.qp; biases only used
+ * without `bounded`). */
 int32_t ek_batch_matmul_s8_packed_get_buffer_size(const ek_batch_matmul_params_t *p);
 
 #endif /* EK_BATCH_MATMUL_H */

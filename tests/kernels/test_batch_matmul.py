@@ -104,3 +104,18 @@ def test_adj_x_with_broadcast_lhs_matches_tflite_micro_and_numpy(variant: str) -
     acc = (np.swapaxes(x.astype(np.int64) - 4, -1, -2) @ (y.astype(np.int64) + 6)).reshape(-1)
     exact = multiply_by_quantized_multiplier(acc, int(fields["multiplier"]), int(fields["shift"])) + 1
     assert np.array_equal(got.reshape(-1), np.clip(exact, -128, 127))
+
+
+def test_packed_kernel_requantizes_bounded_only_when_exact() -> None:
+    """Shift <= -1 and depth <= 16000: the bounded SMLAD requantization; a multiplier > 1
+    (positive shift) keeps the exact form. Both run in the hypothesis cases above."""
+    from support.harness import lower
+
+    from edgekit.load import load_tflite_bytes
+
+    for big, bounded in ((False, 1), (True, 0)):
+        graph = load_tflite_bytes(batch_matmul_model(seed=6, lhs_batch=(2,), rhs_batch=(2,), m=3, k=8, n=4,
+                                                     big_multiplier=big))
+        init = next(c for c in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).constants
+                    if c.name.endswith("params")).initializer
+        assert f".bounded = {bounded}" in init
