@@ -29,12 +29,14 @@ def test_layer_model_holds_its_op(name: str) -> None:
         assert any(not graph.tensors[op.inputs[1]].is_constant for op in ops)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODELS)
 def test_layer_model_sanitized(name: str, tmp_path: Path) -> None:
     result = verify_model(CORPUS / f"{name}.tflite", samples=2, sanitize=True, work_dir=tmp_path, seed=11)
     assert (result.bit_exact, result.max_abs_diff) == (2, 0), result
 
 
+@pytest.mark.slow
 @pytest.mark.qemu
 @pytest.mark.parametrize("name,rounding", [(m, r) for m in MODELS for r in ("tflite", "tflm")])
 def test_layer_model_on_qemu_cortex_m4(name: str, rounding: str, tmp_path: Path) -> None:
