@@ -12,6 +12,7 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require
 from edgekit.kernels.conv_common import (
+    ConvGeometry,
     bias_values,
     conv_geometry,
     filter_scales,
@@ -26,10 +27,17 @@ from edgekit.kernels.conv_common import (
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 
-def scratch_bytes_packed(k_padded: int, out_c: int) -> int:
+def scratch_bytes_packed(k_padded: int, out_c: int, geo: ConvGeometry | None = None,
+                         filter_hw: tuple[int, int] = (1, 1)) -> int:
     """Mirror of ek_conv_s8_packed_get_buffer_size: gemm columns and accumulators + an
-    int8 gather row."""
-    return gemm_cols_bytes(k_padded, out_c) + k_padded
+    int8 gather row; with input channels not in whole words and no horizontal dilation
+    (the narrow path), filter_h zero-point padded input rows of the window's width."""
+    base = gemm_cols_bytes(k_padded, out_c) + k_padded
+    if geo is None or geo.input[3] % 4 == 0 or geo.win.dilation_w != 1:
+        return base
+    kh, kw = filter_hw
+    pad_w = (geo.output[2] - 1) * geo.win.stride_w + kw
+    return base + 4 + kh * ((pad_w * geo.input[3] + 3) // 4 * 4) + 4
 
 
 @register("CONV_2D", memory=rows_contract)
@@ -44,6 +52,15 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     require(out_c == cout and on == n, op, "output shape does not match the weights")
     mult, shift = per_channel_multipliers(o.in_scale, filter_scales(o.weights, cout, 0, op), o.out_scale, cout)
     bias = bias_values(graph, op, 2, cout)
+    return conv_lowering(op, ctx, geo, w.reshape(cout, kh, kw, k_c), bias, mult, shift, in_zp, out_zp, act)
+
+
+def conv_lowering(op: Op, ctx: LoweringContext, geo: ConvGeometry, w: np.ndarray, bias: np.ndarray,
+                  mult: np.ndarray, shift: np.ndarray, in_zp: int, out_zp: int,
+                  act: tuple[int, int]) -> OpLowering:
+    """The CONV_2D call for OHWI weights `w` [cout, kh, kw, in_c] and per-channel requantization
+    (also what a depthwise layer on one input channel lowers to: the same arithmetic)."""
+    cout, kh, kw, in_c = w.shape
     geometry = geo.c_fields((cout, kh, kw, in_c))
     params = cname(op, "params")
     if packed_variant(ctx.variant):
@@ -53,7 +70,7 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         constants.append(ConstStruct(params, "ek_conv_packed_params_t", init))
         return OpLowering(call=f"ek_conv_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
                           headers=["ek_conv.h"], constants=constants,
-                          scratch_bytes=scratch_bytes_packed(k_padded, cout))
+                          scratch_bytes=scratch_bytes_packed(k_padded, cout, geo, (kh, kw)))
     names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
                  ConstArray(names["bias"], "int32_t", bias),

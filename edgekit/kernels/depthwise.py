@@ -15,6 +15,7 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require
+from edgekit.kernels.conv import conv_lowering
 from edgekit.kernels.conv_common import (
     Window,
     bias_values,
@@ -130,6 +131,10 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     refs = {"weights": f"{{c:{names['w']}}}", "bias": f"{{c:{names['bias']}}}",
                 "multiplier": f"{{c:{names['mult']}}}", "shift": f"{{c:{names['shift']}}}"}
     act_init = c_struct(min=act[0], max=act[1])
+    if in_c == 1 and dm > 1 and packed_variant(ctx.variant):
+        # One input channel: output channel c is a convolution of that channel with filter c,
+        # the same sums and the same requantization as CONV_2D with OHWI weights [cout, kh, kw, 1].
+        return conv_lowering(op, ctx, geo, w.T.reshape(cout, kh, kw, 1), bias, mult, shift, in_zp, out_zp, act)
     if (packed_variant(ctx.variant) and dm == 1 and (kh, kw) == (3, 3) and win.dilation_w == 1
             and win.stride_w in (1, 2)):
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)
