@@ -24,6 +24,7 @@ from edgekit.kernels.conv_common import (
     rows_contract,
     weighted_operands,
 )
+from edgekit.kernels.conv_blocked import blocked_conv_lowering
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 
@@ -71,6 +72,9 @@ def conv_lowering(op: Op, ctx: LoweringContext, geo: ConvGeometry, w: np.ndarray
         return OpLowering(call=f"ek_conv_s8_packed(&{{c:{params}}}, {{in0}}, {{out0}}, {{scratch}});",
                           headers=["ek_conv.h"], constants=constants,
                           scratch_bytes=scratch_bytes_packed(k_padded, cout, geo, (kh, kw)))
+    if cout >= 2:
+        # Cores without SIMD: 4 pixels x 2 channels per block (one spare row for odd cout).
+        return blocked_conv_lowering(op, geo, w, bias, mult, shift, in_zp, out_zp, act)
     names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
                  ConstArray(names["bias"], "int32_t", bias),
