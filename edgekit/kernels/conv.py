@@ -11,6 +11,7 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require
+from edgekit.kernels.conv_blocked import blocked_conv_lowering
 from edgekit.kernels.conv_common import (
     ConvGeometry,
     bias_values,
@@ -24,7 +25,6 @@ from edgekit.kernels.conv_common import (
     rows_contract,
     weighted_operands,
 )
-from edgekit.kernels.conv_blocked import blocked_conv_lowering
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 
 

@@ -18,7 +18,6 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require
 from edgekit.kernels.conv import conv_lowering
-from edgekit.kernels.depthwise_blocked import blocked_depthwise_lowering
 from edgekit.kernels.conv_common import (
     Window,
     bias_values,
@@ -33,6 +32,7 @@ from edgekit.kernels.conv_common import (
     weighted_operands,
     wrap_int32,
 )
+from edgekit.kernels.depthwise_blocked import blocked_depthwise_lowering
 
 MAX_KH = 16  # EK_DW_MAX_KH
 # ek_depthwise_s8_3x3 without blk (tap pairs, channel-major ring; layers the group-major path
