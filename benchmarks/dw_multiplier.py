@@ -3,7 +3,7 @@
 The model is built here with the TF converter: input 1x49x40x1 (a 49-frame, 40-bin
 spectrogram), one DEPTHWISE_CONV_2D (10x8 filter, stride 2, depth multiplier 8, SAME,
 ReLU), FULLY_CONNECTED to 4 classes, SOFTMAX; 336,000 MACs. Full-integer int8
-quantization from 64 uniform-noise calibration samples (seed 0). For each board and
+quantization from 64 uniform-noise calibration samples in [-1, 1] (seed 0). For each board and
 rounding mode: `edgekit build`, executed instructions of one inference in QEMU (median of
 --runs after a warm-up, `edgekit profile`), arena bytes from the memory plan, flash of the
 whole ELF, and the device's outputs checked bit-exact against TFLite's reference kernels
@@ -16,16 +16,18 @@ figure is TARGETS.md's (qemu-cortex-m4, same method).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "kernels"))
+
+from board_run import measure, write_results
+from support.tflite_builder import converter_model
+
 RESULTS = REPO / "benchmarks" / "results"
 TFLM_M4 = (1_494_840, 6_836)  # TARGETS.md: TFLite Micro + CMSIS-NN instructions, arena on qemu-cortex-m4
 GOAL = 0.6  # issue #20: <= 0.6x TFLM + CMSIS-NN instructions on qemu-cortex-m4
@@ -33,12 +35,15 @@ GOAL = 0.6  # issue #20: <= 0.6x TFLM + CMSIS-NN instructions on qemu-cortex-m4
 
 def build_model(path: Path) -> Path:
     """Convert the Keras model to a full-integer .tflite (once; reused when present)."""
-    if path.exists():
-        return path
-    import tensorflow as tf
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(converter_model(keras_model, (49, 40, 1), samples=64, seed=0))
+    return path
 
+
+def keras_model(tf: Any) -> Any:
     keras = tf.keras
-    model = keras.Sequential([
+    return keras.Sequential([
         keras.Input((49, 40, 1), batch_size=1),
         keras.layers.DepthwiseConv2D((10, 8), strides=2, depth_multiplier=8, padding="same",
                                      activation="relu"),
@@ -46,37 +51,6 @@ def build_model(path: Path) -> Path:
         keras.layers.Dense(4),
         keras.layers.Softmax(),
     ])
-    rng = np.random.default_rng(0)
-
-    def representative() -> Any:
-        for _ in range(64):
-            yield [rng.uniform(-1, 1, size=(1, 49, 40, 1)).astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(converter.convert())
-    return path
-
-
-def measure(model: Path, board: str, rounding: str, work: Path, runs: int, samples: int) -> dict:
-    from edgekit import api
-
-    out = work / f"{board}-{rounding}"
-    report = api.build(model, board, out, rounding=rounding).report
-    try:
-        prof = api.profile(out, runs=runs)
-        check = api.validate(out, samples=samples)
-    finally:
-        api.flash_stop(out)
-    return dict(board=board, rounding=rounding, macs=report["macs"], instructions=prof.total_counts,
-                arena=report["arena_bytes"], flash=report["flash_bytes"],
-                bit_exact=f"{check.bit_exact}/{check.samples}",
-                layers=[(layer.type, layer.macs, layer.counts) for layer in prof.layers])
 
 
 def markdown(rows: list[dict]) -> str:
@@ -112,12 +86,9 @@ def main() -> int:
         for board in args.boards:
             for rounding in args.roundings:
                 print(f"measuring {board} --rounding {rounding} ...", file=sys.stderr, flush=True)
-                rows.append(measure(model, board, rounding, Path(tmp), args.runs, args.samples))
-    text = markdown(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    print(text)
+                rows.append(measure(model, board, rounding, Path(tmp) / f"{board}-{rounding}", args.runs,
+                                    args.samples))
+    write_results(args.out, markdown(rows), rows)
     return 0
 
 

@@ -13,11 +13,12 @@ measurement of the tree before the blocked portable kernels (2026-12-02).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
+
+from board_run import measure, write_results
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO.parent / "shared" / "models"
@@ -27,23 +28,6 @@ MODELS = {"kws": "kws_ds_cnn_int8", "vww": "vww_mobilenet_int8", "ic": "ic_resne
 # qemu-riscv32 instructions per inference before this work (main at 8ed384b, same method).
 BEFORE = {"kws": 37_576_700, "vww": 97_222_035, "ic": 118_152_016, "ad": 2_205_111}
 GOAL = "KWS <= 9.4 M instructions (>= 0.28 MAC/instruction); VWW, IC, AD >= 4x faster than before"
-
-
-def measure(key: str, board: str, rounding: str, work: Path, runs: int, samples: int) -> dict:
-    from edgekit import api
-
-    model = MODELS_DIR / f"{MODELS[key]}.tflite"
-    out = work / f"{key}-{board}-{rounding}"
-    report = api.build(model, board, out, rounding=rounding).report
-    try:
-        prof = api.profile(out, runs=runs)
-        check = api.validate(out, samples=samples)
-    finally:
-        api.flash_stop(out)
-    return dict(model=key, board=board, rounding=rounding, macs=report["macs"], instructions=prof.total_counts,
-                arena=report["arena_bytes"], flash=report["flash_bytes"],
-                bit_exact=f"{check.bit_exact}/{check.samples}",
-                layers=[(layer.type, layer.macs, layer.counts) for layer in prof.layers])
 
 
 def markdown(rows: list[dict]) -> str:
@@ -75,12 +59,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="edgekit-portable-") as tmp:
         for key in args.models:
             print(f"measuring {key} on {args.board} ...", file=sys.stderr, flush=True)
-            rows.append(measure(key, args.board, args.rounding, Path(tmp), args.runs, args.samples))
-    text = markdown(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    print(text)
+            row = measure(MODELS_DIR / f"{MODELS[key]}.tflite", args.board, args.rounding,
+                          Path(tmp) / key, args.runs, args.samples)
+            rows.append({"model": key, **row})
+    write_results(args.out, markdown(rows), rows)
     return 0
 
 
