@@ -8,7 +8,8 @@ this module only places constants in flash and tensors in the arena.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -49,12 +50,18 @@ class GeneratedModel:
     ops: list[dict[str, Any]] = field(default_factory=list)
 
 
-def lower_graph(graph: Graph, ctx: LoweringContext) -> dict[int, OpLowering]:
-    """Lower every op, or name the first op edgekit cannot run on a device."""
+SpecialLowering = Callable[[Graph, Op, LoweringContext], OpLowering | None]
+
+
+def lower_graph(graph: Graph, ctx: LoweringContext, special: SpecialLowering | None = None) -> dict[int, OpLowering]:
+    """Lower every op, or name the first op edgekit cannot run on a device. `special`
+    lowers the ops that need more than their own graph (control flow, variables: see
+    edgekit/codegen/control.py) and returns None for every other op."""
     lowered = {}
     for op in graph.ops:
         try:
-            lowering = lower_op(graph, op, ctx)
+            lowering = special(graph, op, ctx) if special is not None else None
+            lowering = lowering or lower_op(graph, op, ctx)
         except UnsupportedOpError:
             raise
         except ModelError as exc:  # raised by a shared helper that does not know the op
@@ -82,8 +89,8 @@ def _float_literal(x: float) -> str:
     return f"{np.float32(x).item()!r}f"
 
 
-def _tensor_pointer(offset: int) -> str:
-    return f"(ek_arena + {offset})"
+def _tensor_pointer(offset: int, base: str = "ek_arena") -> str:
+    return f"({base} + {offset})"
 
 
 _PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z0-9_]+)\}")
@@ -93,23 +100,39 @@ def _fill(template: str, mapping: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: mapping[m.group(1)], template)
 
 
-def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan) -> list[str]:
+def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan, base: str) -> list[str]:
     """A view (reshape-like op): nothing when the plan shares the bytes, else one copy."""
     source, target = op.inputs[input_position], op.outputs[0]
     src, dst = plan.tensor_offset(source), plan.tensor_offset(target)
     if src == dst:
         return ["/* no code: the output shares its input's bytes */"]
-    return [f"memmove({_tensor_pointer(dst)}, {_tensor_pointer(src)}, {graph.tensors[target].nbytes}u);"]
+    return [f"memmove({_tensor_pointer(dst, base)}, {_tensor_pointer(src, base)}, {graph.tensors[target].nbytes}u);"]
 
 
-def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
-                   lowered: dict[int, OpLowering] | None = None) -> GeneratedModel:
-    lowered = lowered or lower_graph(graph, ctx)
+@dataclass
+class EmittedOps:
+    """One graph's schedule as C: per-op entries (lines and facts), its flash constants
+    (named as `constant_name` said) and the kernel headers it needs."""
+
+    entries: list[dict[str, Any]]
+    constants: list[ConstArray | ConstStruct]
+    headers: list[str]
+
+
+def emit_ops(graph: Graph, plan: ArenaPlan, lowered: dict[int, OpLowering], base: str = "ek_arena",
+             constant_name: Callable[[int, str], tuple[str, str]] | None = None) -> EmittedOps:
+    """The C of every op in plan order, tensors at `base` + their plan offsets.
+
+    `constant_name(op, name)` gives a constant's new name and how the C refers to it: the C
+    identifier itself for the model's own graph, a `{c:...}` placeholder for a subgraph,
+    whose C becomes part of its control-flow op's call (edgekit/codegen/control.py)."""
+    def c_name(op_index: int, name: str) -> tuple[str, str]:
+        return (f"ek_op{op_index}_{name}",) * 2  # type: ignore[return-value]
+
+    naming = constant_name or c_name
     headers: list[str] = []
-    constants: list[dict[str, Any]] = []
-    op_entries: list[dict[str, Any]] = []
-    weights_bytes = 0
-
+    constants: list[ConstArray | ConstStruct] = []
+    entries: list[dict[str, Any]] = []
     by_index = {op.index: op for op in graph.ops}
     eliminated = set(getattr(plan, "eliminated_ops", []))
     for position, op_index in enumerate(plan.op_order):
@@ -118,17 +141,12 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
         for header in lowering.headers:
             if header not in headers:
                 headers.append(header)
-        names = {c.name: f"ek_op{op_index}_{c.name}" for c in lowering.constants}
-        mapping = {f"c:{k}": v for k, v in names.items()}
+        names = {c.name: naming(op_index, c.name) for c in lowering.constants}
+        mapping = {f"c:{k}": ref for k, (_, ref) in names.items()}
         for c in lowering.constants:
-            if isinstance(c, ConstArray):
-                count = int(np.asarray(c.values).size)
-                weights_bytes += count * np.dtype(_CTYPE_OF[c.ctype]).itemsize
-                constants.append(dict(cname=names[c.name], ctype=c.ctype, is_array=True, count=count,
-                                      dims=f"[{count}]", align=c.align, body=_array_body(c.values, c.ctype)))
-            elif isinstance(c, ConstStruct):
-                constants.append(dict(cname=names[c.name], ctype=c.ctype, is_array=False, count=1, dims="",
-                                      align=4, body=_fill(c.initializer, mapping)))
+            key = names[c.name][0]
+            constants.append(replace(c, name=key) if isinstance(c, ConstArray)
+                             else replace(c, name=key, initializer=_fill(c.initializer, mapping)))
         activations = [i for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
         for tensor in activations + op.outputs:
             # Kernels read wider types (float, int32) through typed pointers: keep them aligned.
@@ -137,22 +155,47 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                 raise AssertionError(f"plan puts {graph.tensors[tensor].name!r} ({graph.tensors[tensor].dtype}) "
                                      f"at unaligned offset {plan.tensor_offset(tensor)}")
         for k, tensor in enumerate(activations):
-            mapping[f"in{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
+            mapping[f"in{k}"] = _tensor_pointer(plan.tensor_offset(tensor), base)
         for k, tensor in enumerate(op.outputs):
-            mapping[f"out{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
+            mapping[f"out{k}"] = _tensor_pointer(plan.tensor_offset(tensor), base)
         scratch = plan.scratch_offset(op_index)
-        mapping["scratch"] = _tensor_pointer(scratch) if scratch is not None else "NULL"
+        mapping["scratch"] = _tensor_pointer(scratch, base) if scratch is not None else "NULL"
         if op_index in eliminated:
             call_lines = ["/* no code: the producers wrote this tensor's parts in place */"]
         elif lowering.memory.view_of is not None:
-            call_lines = _alias_lines(graph, op, lowering.memory.view_of, plan)
+            call_lines = _alias_lines(graph, op, lowering.memory.view_of, plan, base)
         else:
             call_lines = _fill(lowering.call, mapping).strip().splitlines()
-        out = graph.tensors[op.outputs[0]]
-        op_entries.append(dict(index=position, source_index=op_index, type=op.type, call_lines=call_lines,
-                               note="" if position == op_index else f" (model op {op_index})",
-                               out_offset=plan.tensor_offset(out.index), out_bytes=out.nbytes,
-                               macs=op_macs(graph, op), scratch_bytes=lowering.scratch_bytes))
+        out = graph.tensors[op.outputs[0]] if op.outputs else None
+        entries.append(dict(index=position, source_index=op_index, type=op.type, call_lines=call_lines,
+                            note="" if position == op_index else f" (model op {op_index})",
+                            out_offset=plan.tensor_offset(out.index) if out is not None else 0,
+                            out_bytes=out.nbytes if out is not None else 0,
+                            macs=op_macs(graph, op), scratch_bytes=lowering.scratch_bytes))
+    return EmittedOps(entries=entries, constants=constants, headers=headers)
+
+
+def _constant_entry(c: ConstArray | ConstStruct) -> tuple[dict[str, Any], int]:
+    """The template's view of one flash constant, and its bytes."""
+    if isinstance(c, ConstArray):
+        count = int(np.asarray(c.values).size)
+        return (dict(cname=c.name, ctype=c.ctype, is_array=True, count=count, dims=f"[{count}]", align=c.align,
+                     body=_array_body(c.values, c.ctype)), count * np.dtype(_CTYPE_OF[c.ctype]).itemsize)
+    return dict(cname=c.name, ctype=c.ctype, is_array=False, count=1, dims="", align=4, body=c.initializer), 0
+
+
+def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
+                   lowered: dict[int, OpLowering] | None = None, state_bytes: int = 0) -> GeneratedModel:
+    """model.c/.h and model_data.c/.h; `state_bytes` is the persistent state region's size
+    (edgekit/memory/state.py), 0 for a model without variables."""
+    lowered = lowered or lower_graph(graph, ctx)
+    emitted = emit_ops(graph, plan, lowered)
+    headers, op_entries = emitted.headers, emitted.entries
+    constants, weights_bytes = [], 0
+    for c in emitted.constants:
+        entry, size = _constant_entry(c)
+        constants.append(entry)
+        weights_bytes += size
 
     def io_entry(kind: str, k: int, tensor_index: int) -> dict[str, Any]:
         t = graph.tensors[tensor_index]
@@ -162,7 +205,7 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                     shape=list(t.shape) or [1], scale=_float_literal(scale), zero_point=zero_point)
 
     context = dict(
-        version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1),
+        version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1), state_bytes=state_bytes,
         alignment=plan.alignment, planner=getattr(plan, "planner", "edgekit"), headers=headers,
         constants=constants, ops=op_entries, model_hash=model_hash,
         inputs=[io_entry("input", k, t) for k, t in enumerate(graph.inputs)],

@@ -72,6 +72,8 @@ def _island(graph: Graph, start: Op, consumers: dict[int, list[Op]]) -> tuple[li
     tensor = start.outputs[0]
     while tensor not in graph.outputs and len(consumers.get(tensor, [])) == 1:
         nxt = consumers[tensor][0]
+        if len(nxt.outputs) != 1:
+            return None  # e.g. ASSIGN_VARIABLE or a control-flow op: not element-wise
         out = nxt.outputs[0]
         if nxt.type == "QUANTIZE" and _per_tensor_int8(graph, out):
             return (chain, nxt) if chain else None
