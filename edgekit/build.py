@@ -14,8 +14,7 @@ from edgekit.boards import Board, load_board
 from edgekit.codegen.main_c import render_main_c
 from edgekit.errors import BoardError, CheckFailed, EdgekitError, InternalError, ModelError
 from edgekit.load import load_tflite_bytes
-from edgekit.passes import rewrite_float_islands
-from edgekit.pipeline import CompiledModel, check_integer_model, compile_model
+from edgekit.pipeline import CompiledModel, check_integer_model, compile_model, integer_rewrites
 from edgekit.targets.base import Target
 from edgekit.targets.regions import RegionOverflow
 
@@ -47,7 +46,7 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
     if not needs_quantization:
         data = model.read_bytes()
         try:
-            check_integer_model(rewrite_float_islands(load_tflite_bytes(data, name=model.stem, source=str(model))),
+            check_integer_model(integer_rewrites(load_tflite_bytes(data, name=model.stem, source=str(model))),
                                 str(model))
             return model, data
         except ModelError:

@@ -19,6 +19,7 @@ from edgekit.kernels.lowering import LoweringContext, OpLowering
 from edgekit.load import load_tflite_bytes
 from edgekit.memory import MemoryContract, MemoryPlan
 from edgekit.passes import rewrite_float_islands, run_passes
+from edgekit.passes.int8_variables import rewrite_int8_variables
 
 _INTEGER_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
 # Ops that only move bytes, whatever their type: the TF converter leaves loop variables,
@@ -60,6 +61,16 @@ def check_integer_model(graph: Graph, source: str) -> None:
                     f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
                     f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
                     "or edgekit build --calib DATA)")
+
+
+def integer_rewrites(graph: Graph) -> Graph:
+    """What makes a converter's int8 model integer before check_integer_model: float
+    variables that hold int8 values become int8, float islands become tables (in every
+    subgraph)."""
+    rewrite_int8_variables(graph)
+    for each in graph.all_graphs():
+        rewrite_float_islands(each)
+    return graph
 
 
 @dataclass
@@ -124,8 +135,7 @@ def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, pl
 def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
                   planner: str = "best", time_budget_s: float = 2.0) -> CompiledModel:
     graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
-    for each in graph.all_graphs():
-        rewrite_float_islands(each)  # before the check: islands become integer tables
+    integer_rewrites(graph)
     check_integer_model(graph, str(model_path))
     graph = run_passes(graph)
     ctx = lowering_context(board, rounding)

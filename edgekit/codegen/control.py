@@ -93,7 +93,8 @@ class ControlLowering:
             return OpLowering(call=f"memcpy({{out0}}, {self._state_ptr(_variable_slot(op))}, {t.nbytes}u);",
                               memory=SEQUENCED)
         if op.type == "ASSIGN_VARIABLE":
-            source, constants = self._source(graph, op.inputs[0], 0, "value")
+            sources, constants = self._operands(graph, op)
+            source = sources[0]
             t = graph.tensors[op.inputs[0]]
             return OpLowering(call=f"memcpy({self._state_ptr(_variable_slot(op))}, {source}, {t.nbytes}u);",
                               constants=constants, memory=SEQUENCED)
