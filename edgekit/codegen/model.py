@@ -127,7 +127,7 @@ def emit_ops(graph: Graph, plan: ArenaPlan, lowered: dict[int, OpLowering], base
     identifier itself for the model's own graph, a `{c:...}` placeholder for a subgraph,
     whose C becomes part of its control-flow op's call (edgekit/codegen/control.py)."""
     def c_name(op_index: int, name: str) -> tuple[str, str]:
-        return (f"ek_op{op_index}_{name}",) * 2  # type: ignore[return-value]
+        return f"ek_op{op_index}_{name}", f"ek_op{op_index}_{name}"
 
     naming = constant_name or c_name
     headers: list[str] = []

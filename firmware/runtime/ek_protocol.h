@@ -67,6 +67,7 @@ enum {
     EK_MSG_GET_OUTPUT = 0x04,
     EK_MSG_PROFILE = 0x05,
     EK_MSG_POWER = 0x06,
+    EK_MSG_RESET_STATE = 0x07, /* -> u32 state bytes; clears what persists between invokes */
     EK_MSG_RESPONSE = 0x80,
     EK_MSG_ERROR = 0xFF
 };
