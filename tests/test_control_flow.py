@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from edgekit.boards import load_board
-
 from edgekit.load import load_tflite
 from edgekit.memory import PlanCheckError, check_plan
 from edgekit.memory.state import StatePlan, check_state

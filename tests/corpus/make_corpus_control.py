@@ -14,32 +14,23 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from make_corpus import convert_int8  # noqa: E402
 
 
 def _convert(module, shape: tuple[int, ...]) -> bytes:
     import tensorflow as tf
 
-    rng = np.random.default_rng(0)
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        for _ in range(64):
-            yield [rng.normal(0.0, 1.0, size=shape).astype(np.float32)]
-
-    concrete = module.run.get_concrete_function()
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return converter.convert()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.run.get_concrete_function()], module)
+    return convert_int8(converter, shape[1:])
 
 
 def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
@@ -90,12 +81,12 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
 
 
 def main(names: list[str]) -> None:
-    for name, (factory, shape) in _models().items():
-        if names and name not in names:
-            continue
-        data = _convert(factory(), shape)
-        (HERE / f"{name}.tflite").write_bytes(data)
-        print(f"{name}: {len(data)} bytes")
+    wanted = {k: v for k, v in _models().items() if not names or k in names}
+    sizes = {}
+    for name, (factory, shape) in wanted.items():
+        (HERE / f"{name}.tflite").write_bytes(data := _convert(factory(), shape))
+        sizes[name] = len(data)
+    print(", ".join(f"{name}: {size} bytes" for name, size in sizes.items()))
 
 
 if __name__ == "__main__":
