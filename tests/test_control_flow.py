@@ -101,6 +101,18 @@ def test_state_and_order_proofs_fail_on_bad_plans() -> None:
         check_plan(replace(plan, op_order=order), graph, contracts=lambda op: contracts[op.index])
 
 
+def test_float_control_flow_is_refused_in_one_line() -> None:
+    """ai-edge-quantizer fails on float WHILE graphs with "Tensor data is null" or a
+    calibration KeyError; edgekit says what the model has and what to do instead."""
+    from edgekit.errors import ModelError
+    from edgekit.quantize.convert import _refuse_control_flow
+
+    with pytest.raises(ModelError, match=r"control flow \(3 subgraphs: WHILE/IF\)") as info:
+        _refuse_control_flow((CORPUS / "float" / "while_loop.tflite").read_bytes())
+    assert "\n" not in info.value.message
+    _refuse_control_flow((CORPUS / "float" / "float_cnn.tflite").read_bytes())  # one subgraph: fine
+
+
 @pytest.mark.qemu
 @pytest.mark.slow
 @pytest.mark.parametrize("rounding", ["tflite", "tflm"])

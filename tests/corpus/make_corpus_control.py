@@ -87,6 +87,12 @@ def main(names: list[str]) -> None:
         (HERE / f"{name}.tflite").write_bytes(data := _convert(factory(), shape))
         sizes[name] = len(data)
     print(", ".join(f"{name}: {size} bytes" for name, size in sizes.items()))
+    if not names or "while_loop" in names:  # the float form: what edgekit's quantizer refuses
+        import tensorflow as tf
+
+        module = _models()["while_loop"][0]()
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([module.run.get_concrete_function()], module)
+        (HERE / "float" / "while_loop.tflite").write_bytes(converter.convert())
 
 
 if __name__ == "__main__":
