@@ -135,6 +135,15 @@ def test_second_subgraph_loaded(mlperf_models):
     assert len(graph.subgraphs) == 1 and len(graph.subgraph(1).ops) == len(graph.ops)
 
 
+def test_control_flow_naming_a_missing_subgraph_rejected():
+    model = _model_t(Path(__file__).resolve().parent / "corpus" / "while_loop.tflite")
+    loop = next(op for op in model.subgraphs[0].operators if op.builtinOptions is not None
+                and hasattr(op.builtinOptions, "bodySubgraphIndex"))
+    loop.builtinOptions.bodySubgraphIndex = 7
+    with pytest.raises(ModelError, match=r"op 1 \(WHILE\) names subgraph 7 as its body; the model has 3"):
+        load_tflite_bytes(_pack(model))
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzz_mutated_model_only_raises_edgekit_errors(data):
