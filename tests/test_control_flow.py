@@ -41,7 +41,7 @@ def test_subgraphs_are_loaded_and_inspected() -> None:
     assert "VAR_HANDLE" not in [op.type for g in state.all_graphs() for op in g.ops]
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", [*MODELS, "nested_while"])
 def test_control_model_sanitized(name: str, tmp_path: Path) -> None:
     # (Both rounding modes without sanitizers: tests/test_verify.py runs every corpus model.)
     result = verify_model(CORPUS / f"{name}.tflite", samples=6, sanitize=True, work_dir=tmp_path, seed=4)

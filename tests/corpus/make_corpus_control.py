@@ -1,5 +1,6 @@
 """Regenerate the control-flow and state part of the test corpus: tf.function models
-converted to int8 by TF 2.21 that use WHILE (with its condition and body subgraphs), IF
+converted to int8 by TF 2.21 that use WHILE (with its condition and body subgraphs; one
+nested in another's body), IF
 (tf.cond: two branch subgraphs) and resource variables with a CALL_ONCE initialiser (a
 streaming CNN that keeps its input window between invokes).
 
@@ -55,6 +56,18 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
             _, h = tf.while_loop(lambda i, h: i < 4, body, (tf.constant(0), x))
             return h
 
+    class NestedWhile(tf.Module):  # a WHILE in a WHILE's body: a subgraph plan in a subgraph plan
+        def __init__(self) -> None:
+            self.w = weights(4, 4)
+
+        @tf.function(input_signature=[tf.TensorSpec((1, 4), tf.float32)])
+        def run(self, x):
+            def inner(y):
+                step = lambda j, y: (j + 1, tf.tanh(tf.matmul(y, self.w)))  # noqa: E731
+                return tf.while_loop(lambda j, y: j < 2, step, (tf.constant(0), y))[1]
+
+            return tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, inner(y)), (tf.constant(0), x))[1]
+
     class IfBranch(tf.Module):  # IF: tf.cond on the dense layer's largest value
         def __init__(self) -> None:
             self.w = weights(4, 5)
@@ -77,7 +90,7 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
             return tf.matmul(tf.reshape(features, (1, 6)), self.dense)
 
     return {"while_loop": (WhileLoop, (1, 6)), "if_branch": (IfBranch, (1, 4)),
-            "streaming_cnn": (StreamingCnn, (1, 1, 8))}
+            "streaming_cnn": (StreamingCnn, (1, 1, 8)), "nested_while": (NestedWhile, (1, 4))}
 
 
 def main(names: list[str]) -> None:
