@@ -152,3 +152,12 @@ def _check_reset_state(build_dir: Path) -> None:
         assert link.reset_state() == 32
         again = link.run([frames[0]])[0]
     assert again == first and carried != first
+
+
+def test_reset_state_message() -> None:
+    from edgekit.device import protocol as P
+
+    assert P.MESSAGE_NAMES[P.RESET_STATE] == "RESET_STATE" and P.RESET_STATE == 0x07
+    assert P.parse_reset_state((32).to_bytes(4, "little")) == 32
+    with pytest.raises(P.ProtocolError, match="RESET_STATE response is truncated"):
+        P.parse_reset_state(b"\x20\x00")
