@@ -58,7 +58,7 @@ def test_generated_c_loops_branches_and_keeps_state() -> None:
     # The window variable (3 frames of 8 int8 values, rewritten from the converter's float)
     # and the CALL_ONCE flag, each 8-byte aligned.
     assert "static int8_t ek_state[32]" in source and "ek_model_state_bytes = 32u" in source
-    assert "memset(ek_state, 0, sizeof ek_state);" in source
+    assert "memset(ek_state, 0, sizeof ek_state);" in source and compiled.generated.state_bytes == 32
 
 
 def test_state_carries_between_invokes() -> None:

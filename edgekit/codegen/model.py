@@ -48,6 +48,7 @@ class GeneratedModel:
     arena_bytes: int
     weights_bytes: int  # constant data emitted to flash (weights, bias, params)
     ops: list[dict[str, Any]] = field(default_factory=list)
+    state_bytes: int = 0  # the persistent state region (variables), beside the arena
 
 
 SpecialLowering = Callable[[Graph, Op, LoweringContext], OpLowering | None]
@@ -215,4 +216,5 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                for name in ("model.h", "model.c", "model_data.h", "model_data.c")}
     summary = [dict(index=e["index"], type=e["type"], macs=e["macs"], scratch_bytes=e["scratch_bytes"],
                     source_index=e["source_index"]) for e in op_entries]
-    return GeneratedModel(sources=sources, arena_bytes=plan.arena_bytes, weights_bytes=weights_bytes, ops=summary)
+    return GeneratedModel(sources=sources, arena_bytes=plan.arena_bytes, weights_bytes=weights_bytes, ops=summary,
+                          state_bytes=state_bytes)
