@@ -1,13 +1,19 @@
-"""AVERAGE_POOL_2D / MAX_POOL_2D lowering (TFLite reference semantics; TFLM agrees)."""
+"""AVERAGE_POOL_2D / MAX_POOL_2D lowering (TFLite reference semantics; TFLM agrees).
+
+DSP boards call the 4-channels-per-word kernels (ek_pool_x4.c: SXTAB16 sums, SSUB8/SEL
+maxima) when the channels are a multiple of 4 and a window row fits the int16 lanes'
+255-value flush; every other layer calls the per-channel loops of ek_pool.c.
+"""
 
 from __future__ import annotations
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import activation_range, c_struct, cname, require, require_int8, scale_zp
-from edgekit.kernels.conv_common import conv_geometry, rows_contract
+from edgekit.kernels.conv_common import conv_geometry, packed_variant, rows_contract
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 
 _FUNCTIONS = {"AVERAGE_POOL_2D": "ek_avgpool_s8", "MAX_POOL_2D": "ek_maxpool_s8"}
+X4_MAX_FILTER_W = 255  # one window row per int16-lane flush (255 * 128 < 2^15)
 
 
 @register("AVERAGE_POOL_2D", "MAX_POOL_2D", memory=rows_contract)
@@ -25,5 +31,7 @@ def lower_pool(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     fields = geo.c_fields((1, fh, fw, 1))
     init = c_struct(input=fields["input"], output=fields["output"], filter_h=fh, filter_w=fw,
                     win=fields["win"], act=c_struct(min=act[0], max=act[1]))
-    return OpLowering(call=f"{_FUNCTIONS[op.type]}(&{{c:{params}}}, {{in0}}, {{out0}});",
+    x4 = packed_variant(ctx.variant) and geo.input[3] % 4 == 0 and fw <= X4_MAX_FILTER_W
+    function = _FUNCTIONS[op.type] + ("_x4" if x4 else "")
+    return OpLowering(call=f"{function}(&{{c:{params}}}, {{in0}}, {{out0}});",
                       headers=["ek_pool.h"], constants=[ConstStruct(params, "ek_pool_params_t", init)])
