@@ -305,13 +305,15 @@ void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, co
 #define EK_DW3G_B EK_DW3G_MAC("r8", "r9", "r10", "r11")
 #define EK_DW3G_COL(ld) "\t" ld "\n\tsxtb16 r1, r0\n\tsxtb16 r0, r0, ror #8\n"
 #define EK_DW3G_W(wo) "\tldrd r2, r3, [r12, #" wo "]\n"
-/* Window row k: slot so, weights k0, k1, k2 at byte offsets w0, w1, w2. */
+/* Window row k: slot so, weights k0, k1, k2 at byte offsets w0, w1, w2. Columns right to
+ * left: each tap's weights are loaded once for B's column and A's next one (COL writes
+ * r0/r1 only, the MACs no register of r2/r3). */
 #define EK_DW3G_PROW(so, w0, w1, w2)                                                            \
     "\tldr lr, [sp, #" so "]\n"                                                                 \
     EK_DW3G_COL("ldr r0, [lr, #12]") EK_DW3G_W(w2) EK_DW3G_B                                    \
-    EK_DW3G_COL("ldr r0, [lr, #8]") EK_DW3G_W(w2) EK_DW3G_A EK_DW3G_W(w1) EK_DW3G_B             \
-    EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_W(w1) EK_DW3G_A EK_DW3G_W(w0) EK_DW3G_B             \
-    EK_DW3G_COL("ldr r0, [lr], #8") EK_DW3G_W(w0) EK_DW3G_A                                     \
+    EK_DW3G_COL("ldr r0, [lr, #8]") EK_DW3G_A EK_DW3G_W(w1) EK_DW3G_B                           \
+    EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_A EK_DW3G_W(w0) EK_DW3G_B                           \
+    EK_DW3G_COL("ldr r0, [lr], #8") EK_DW3G_A                                                   \
     "\tstr lr, [sp, #" so "]\n"
 #define EK_DW3G_RQ1(acc, t, dst, c)                                                             \
     "\tsmmlar " t ", " acc ", r0, r2\n\tadd " t ", " t ", " acc ", asr #31\n"                    \

@@ -127,13 +127,19 @@ static void pool_x4(const ek_pool_params_t *p, const int8_t *input, int8_t *outp
 {
     const int32_t in_h = p->input.h, in_w = p->input.w, c_all = p->input.c;
     const size_t row_step = (size_t)in_w * c_all;
-    const int32_t rows_per_flush = 255 / p->filter_w; /* filter_w <= 255 (host-checked) */
+    /* filter_w <= 255 (host-checked); a run of whole rows has count <= 255 (below) */
+    const int32_t rows_per_flush = 255 / p->filter_w;
     const uint32_t lo = pool_splat(p->act.min), hi = pool_splat(p->act.max);
     for (int32_t b = 0; b < p->output.n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * c_all;
         for (int32_t oy = 0; oy < p->output.h; ++oy) {
             for (int32_t ox = 0; ox < p->output.w; ++ox, output += c_all) {
-                const pool_window_t w = pool_window(p, in_b, oy, ox);
+                pool_window_t w = pool_window(p, in_b, oy, ox);
+                if (w.rows > 1 && w.cols == in_w && w.count <= 255) {
+                    /* Whole input rows (a global pool): one run of count words, one flush. */
+                    w.cols = w.count;
+                    w.rows = 1;
+                }
                 for (int32_t g = 0; g < c_all; g += 4) {
                     if (is_max) {
                         const uint32_t m = pool_min4(pool_max4(max_group(&w, w.first + g, row_step, (size_t)c_all),
