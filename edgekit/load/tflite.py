@@ -101,11 +101,12 @@ def _to_graph(model: Any, data: bytes, name: str, source: str, schema: Any) -> G
         options.update(_options(schema.BuiltinOptions2Creator(operator.BuiltinOptions2Type(),
                                                               operator.BuiltinOptions2())))
         ops.append(Op(index=index, type=op_type, inputs=_ints(operator, "Inputs"),
-                      outputs=_ints(operator, "Outputs"), options=options))
+                      outputs=_ints(operator, "Outputs"), options=options,
+                      intermediates=_ints(operator, "Intermediates")))
 
     count = len(tensors)
     for op in ops:
-        for i in op.inputs + op.outputs:
+        for i in op.inputs + op.outputs + op.intermediates:
             if i < -1 or i >= count:
                 raise ModelError(f"{source}: op {op.index} ({op.type}) refers to missing tensor {i}")
     return Graph(tensors=tensors, ops=ops, inputs=_ints(subgraph, "Inputs"), outputs=_ints(subgraph, "Outputs"),
@@ -150,7 +151,8 @@ def _tensor(index: int, t: Any, model: Any, data: bytes, source: str) -> Tensor:
             constant = constant.reshape(shape)
     elif buffer_index >= buffer_count and buffer_index != 0:
         raise ModelError(f"{source}: tensor {name!r} refers to missing buffer {buffer_index}")
-    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=constant)
+    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=constant,
+                  variable=bool(t.IsVariable()))
 
 
 def _buffer_bytes(buffer: Any, data: bytes, name: str, source: str) -> bytes | None:
