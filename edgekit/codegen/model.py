@@ -102,6 +102,25 @@ def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan) -> 
     return [f"memmove({_tensor_pointer(dst)}, {_tensor_pointer(src)}, {graph.tensors[target].nbytes}u);"]
 
 
+def state_resets(graph: Graph, plan: ArenaPlan) -> list[dict[str, Any]]:
+    """One C statement per state tensor that sets it to its quantized zero (TF and TFLite
+    Micro start an int8 hidden state at its zero point, not at byte 0)."""
+    lines = []
+    for index in graph.state_tensors():
+        t = graph.tensors[index]
+        zero = int(t.quant.zero_point[0]) if t.quant is not None else 0
+        pattern = np.full(t.num_elements, zero, dtype=t.dtype).tobytes()
+        pointer = _tensor_pointer(plan.tensor_offset(index))
+        if len(set(pattern)) <= 1:
+            line = f"memset({pointer}, {pattern[0] if pattern else 0}, {t.nbytes}u);"
+        else:
+            ctype = {"int16": "int16_t", "int32": "int32_t"}[t.dtype]
+            line = (f"for (uint32_t i = 0; i < {t.num_elements}u; ++i) {{ (({ctype} *)(void *){pointer})[i] = "
+                    f"({ctype}){zero}; }}")
+        lines.append(dict(line=line, name=t.name))
+    return lines
+
+
 def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
                    lowered: dict[int, OpLowering] | None = None) -> GeneratedModel:
     lowered = lowered or lower_graph(graph, ctx)
@@ -162,6 +181,7 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                     shape=list(t.shape) or [1], scale=_float_literal(scale), zero_point=zero_point)
 
     context = dict(
+        state=state_resets(graph, plan),
         version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1),
         alignment=plan.alignment, planner=getattr(plan, "planner", "edgekit"), headers=headers,
         constants=constants, ops=op_entries, model_hash=model_hash,

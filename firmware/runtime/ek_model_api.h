@@ -41,6 +41,11 @@ extern const char ek_model_hash[];               /* hex SHA-256 of the .tflite, 
  * entries). Returns 0 on success. */
 int ek_model_invoke(ek_clock_fn clock, uint32_t *op_ticks);
 
+/* Models with state tensors (an LSTM's hidden and cell state) keep them from one invoke to
+ * the next, as TF and TFLite Micro do; this sets them back to their quantized zero (done
+ * once before the first invoke). Defined only when the model has state (EK_MODEL_HAS_STATE). */
+void ek_model_reset_state(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,77 @@
+"""Regenerate the LSTM corpus: tf_keras LSTM models converted to int8 by TF 2.21.
+
+TF 2.21's converter crashes on Keras 3 LSTM layers; tf_keras (the Keras 2 API) gives the
+fused UNIDIRECTIONAL_SEQUENCE_LSTM op with its int16 cell state. These stand in for
+TFLite Micro's LSTM examples, whose files are not ours to commit:
+  - mnist_lstm: an image read row by row, 28 steps x 28 features, 20 units, batch-major;
+  - lstm_time_major: a time-major sequence (steps first), 2 batches, 12 units;
+  - kws_lstm: a keyword model on 49 x 257 spectrogram frames, 32 units.
+Run `python tests/corpus/make_corpus_lstm.py` to rebuild them (seeded; weights random
+but trained-like in scale, with a few epochs of fitting on noise labels).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = Path(__file__).resolve().parent / "lstm"
+
+
+def _convert(model, shape: tuple[int, ...], seed: int) -> bytes:
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(48):
+            yield [rng.normal(0.0, 1.0, size=shape).astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def _fit(model, shape: tuple[int, ...], classes: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 1.0, size=(64, *shape[1:])).astype(np.float32)
+    y = rng.integers(0, classes, size=64)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+
+
+def main() -> None:
+    import tensorflow as tf
+    import tf_keras as keras
+
+    tf.random.set_seed(0)
+    HERE.mkdir(exist_ok=True)
+    L = keras.layers
+
+    inp = keras.Input((28, 28), batch_size=1)
+    x = L.LSTM(20)(inp)
+    mnist = keras.Model(inp, L.Dense(10, activation="softmax")(x))
+    _fit(mnist, (1, 28, 28), 10, 1)
+    (HERE / "mnist_lstm.tflite").write_bytes(_convert(mnist, (1, 28, 28), 1))
+
+    inp = keras.Input((2, 6), batch_size=9)  # [steps, batch, features] read as time-major
+    x = L.LSTM(12, time_major=True, return_sequences=True)(inp)
+    time_major = keras.Model(inp, L.Dense(4)(x))
+    (HERE / "lstm_time_major.tflite").write_bytes(_convert(time_major, (9, 2, 6), 2))
+
+    inp = keras.Input((49, 257), batch_size=1)
+    x = L.LSTM(32)(inp)
+    kws = keras.Model(inp, L.Dense(12, activation="softmax")(x))
+    _fit(kws, (1, 49, 257), 12, 3)
+    (HERE / "kws_lstm.tflite").write_bytes(_convert(kws, (1, 49, 257), 3))
+
+
+if __name__ == "__main__":
+    main()
