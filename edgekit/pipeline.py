@@ -45,6 +45,8 @@ def check_integer_model(graph: Graph, source: str) -> None:
     for op in graph.ops:
         if op.type in ("QUANTIZE", "DEQUANTIZE"):
             continue  # float only at the model's edges, converted by these two
+        if op.type == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+            check_lstm_variant(graph, op)
         for t in op.inputs + op.outputs:
             if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES:
                 tensor = graph.tensors[t]
@@ -52,6 +54,13 @@ def check_integer_model(graph: Graph, source: str) -> None:
                     f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
                     f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
                     "or edgekit build --calib DATA)")
+
+
+def check_lstm_variant(graph: Graph, op: Op) -> None:
+    """A float or hybrid LSTM cell (or a variant edgekit has no kernel for) is named as such."""
+    from edgekit.kernels.lstm import check_cell
+
+    check_cell(graph, op)
 
 
 @dataclass

@@ -60,6 +60,13 @@ def lstm_variant(graph: Graph, op: Op) -> str | None:
     return None
 
 
+def check_cell(graph: Graph, op: Op) -> None:
+    """The one-line error naming the op, its index and the variant edgekit cannot run."""
+    variant = lstm_variant(graph, op)
+    require(variant is None, op, f"{variant} is not supported; edgekit runs the int8 LSTM cell with an int16 "
+            "cell state (edgekit quantize, or the TF converter with a representative dataset, writes it)")
+
+
 def _scale(t: Tensor, op: Op) -> float:
     require(t.quant is not None and len(t.quant.scale) == 1, op, f"tensor {t.name} needs per-tensor quantization")
     assert t.quant is not None
@@ -105,9 +112,7 @@ def _tflm_multiplier(w_scale: float, x_scale: float) -> tuple[int, int]:
 
 @register("UNIDIRECTIONAL_SEQUENCE_LSTM")
 def lower_lstm(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    variant = lstm_variant(graph, op)
-    require(variant is None, op, f"{variant} is not supported; edgekit runs the standard int8 LSTM cell "
-            "with an int16 cell state (as the TF converter writes a Keras LSTM)")
+    check_cell(graph, op)
     inp, out = graph.tensors[op.inputs[INPUT]], graph.tensors[op.outputs[0]]
     hidden, cell = graph.tensors[op.inputs[HIDDEN_STATE]], graph.tensors[op.inputs[CELL_STATE]]
     require(op.options.get("fused_activation_function", "TANH") == "TANH", op, "the cell activation must be tanh")

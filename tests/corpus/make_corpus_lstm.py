@@ -52,7 +52,7 @@ def main() -> None:
     import tf_keras as keras
 
     tf.random.set_seed(0)
-    HERE.mkdir(exist_ok=True)
+    (HERE / "bad").mkdir(parents=True, exist_ok=True)
     L = keras.layers
 
     inp = keras.Input((28, 28), batch_size=1)
@@ -71,6 +71,16 @@ def main() -> None:
     kws = keras.Model(inp, L.Dense(12, activation="softmax")(x))
     _fit(kws, (1, 49, 257), 12, 3)
     (HERE / "kws_lstm.tflite").write_bytes(_convert(kws, (1, 49, 257), 3))
+
+    # Bad input for `build`: a float cell, and a hybrid one (int8 weights, float activations;
+    # the converter keeps weights of fewer than 1024 values in float, hence 40 x 40).
+    inp = keras.Input((5, 4), batch_size=1)
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, L.LSTM(6)(inp)))
+    (HERE / "bad" / "float_lstm.tflite").write_bytes(converter.convert())
+    inp = keras.Input((5, 40), batch_size=1)
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, L.LSTM(40)(inp)))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]  # no dataset: dynamic-range (hybrid)
+    (HERE / "bad" / "hybrid_lstm.tflite").write_bytes(converter.convert())
 
 
 if __name__ == "__main__":
