@@ -158,10 +158,20 @@ static void lut_tanh_rescale(int32_t scale_power, int32_t *multiplier, int32_t *
 
 /* ---- the cell ---- */
 
+/* A gate row times the input or hidden vector. Arm DSP: four int8 pairs per two SMLADs, the
+ * words sign-extended by SXTB16 as in the batch-1 FULLY_CONNECTED kernel (ek_common.h). */
 static int32_t dot_s8(const int8_t *w, const int8_t *x, int32_t n)
 {
     int32_t acc = 0;
-    for (int32_t k = 0; k < n; ++k) {
+    int32_t k = 0;
+#if defined(EK_ARM_DSP)
+    for (; k + 4 <= n; k += 4) {
+        const uint32_t wv = ek_read_u32(w + k), xv = ek_read_u32(x + k);
+        acc = ek_smlad(ek_sxtb16(wv), ek_sxtb16(xv), acc);
+        acc = ek_smlad(ek_sxtb16_ror8(wv), ek_sxtb16_ror8(xv), acc);
+    }
+#endif
+    for (; k < n; ++k) {
         acc += (int32_t)w[k] * (int32_t)x[k];
     }
     return acc;
