@@ -269,3 +269,26 @@ def test_non_unrolled_gru_is_named(tmp_path: Path, capfd: pytest.CaptureFixture)
     err = _cli_error(capfd, ["quantize", str(tmp_path / "gru.keras"), "--calib",
                              str(tmp_path / "calib.npz"), "-o", str(tmp_path / "o.tflite")])
     assert "'rnn' (GRU) is not unrolled" in err and "unroll=True" in err
+
+
+@pytest.mark.parametrize("kind", ["while_loop", "fused_float_lstm"])
+def test_float_recurrent_tflite_is_one_clear_line(kind: str, tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    """ai-edge-quantizer fails on a WHILE loop ("Tensor data is null") and leaves a float LSTM
+    cell float: both end in one line saying what to quantize instead."""
+    if kind == "while_loop":
+        import keras
+        import tensorflow as tf
+
+        inp = keras.Input((5, 4), batch_size=1)
+        model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.LSTM(6)(inp)))
+        path = tmp_path / "while.tflite"
+        path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+        expected = "subgraphs (control flow"
+        capfd.readouterr()  # the converter's own log lines
+    else:
+        path = Path(__file__).resolve().parent.parent / "corpus" / "lstm" / "bad" / "float_lstm.tflite"
+        expected = "float UNIDIRECTIONAL_SEQUENCE_LSTM"
+    np.savez(tmp_path / "calib.npz", x=np.zeros((2, 5, 4), np.float32))
+    err = _cli_error(capfd, ["quantize", str(path), "--calib", str(tmp_path / "calib.npz"),
+                             "-o", str(tmp_path / "o.tflite")])
+    assert expected in err and "edgekit quantize MODEL.keras" in err and "Tensor data is null" not in err
