@@ -19,7 +19,8 @@ from edgekit.load import load_tflite_bytes
 SIZE_FUNCTION = {"ek_conv_s8_packed": "ek_conv_s8_packed_get_buffer_size",
                  "ek_fully_connected_s8_packed": "ek_fully_connected_s8_packed_get_buffer_size",
                  "ek_depthwise_s8_packed": "ek_depthwise_s8_packed_get_buffer_size",
-                 "ek_depthwise_s8_3x3": "ek_depthwise_s8_3x3_get_buffer_size"}
+                 "ek_depthwise_s8_3x3": "ek_depthwise_s8_3x3_get_buffer_size",
+                 "ek_lstm_s8": "ek_lstm_s8_get_buffer_size"}
 
 MODELS = [
     mk.conv_model(1, 1, 9, 7, 8, 12, 3, 3),
@@ -30,6 +31,8 @@ MODELS = [
     mk.depthwise_model(6, 1, 25, 5, 64, 1, 3, 3),
     mk.depthwise_model(7, 1, 11, 9, 8, 1, 5, 3, stride=(2, 2), dilation=(1, 2), padding="VALID"),
     mk.depthwise_model(8, 1, 12, 9, 12, 1, 3, 3, stride=(2, 2), dilation=(2, 1)),
+    # op 0: UNIDIRECTIONAL_SEQUENCE_LSTM (tests/corpus/make_corpus_lstm.py)
+    (Path(__file__).resolve().parents[1] / "corpus" / "lstm" / "lstm_time_major.tflite").read_bytes(),
 ]
 
 
