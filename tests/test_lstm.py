@@ -21,7 +21,7 @@ from edgekit.reference import random_inputs, reference_outputs
 from edgekit.verify import verify, verify_model
 
 LSTM = Path(__file__).resolve().parent / "corpus" / "lstm"
-MODELS = ["mnist_lstm", "lstm_time_major", "kws_lstm"]
+MODELS = ["mnist_lstm", "lstm_time_major", "kws_lstm", "simple_rnn_unrolled"]
 
 
 def _compiled(name: str, rounding: str = "tflite"):
@@ -34,6 +34,14 @@ def _compiled(name: str, rounding: str = "tflite"):
 def test_lstm_models_bit_exact(name, rounding, tmp_path):
     result = verify_model(LSTM / f"{name}.tflite", samples=4, rounding=rounding, work_dir=tmp_path, seed=3)
     assert (result.samples, result.bit_exact, result.max_abs_diff) == (4, 4, 0), result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+def test_unrolled_gru_bit_exact(rounding, tmp_path):
+    """Keras 3 GRU(unroll=True): UNPACK, SPLIT, FULLY_CONNECTED, LOGISTIC, TANH, MUL, SUB, ADD."""
+    result = verify_model(LSTM / "gru_unrolled.tflite", samples=2, rounding=rounding, work_dir=tmp_path, seed=5)
+    assert (result.samples, result.bit_exact) == (2, 2), result
 
 
 def test_tf_and_tflm_differ_and_each_is_matched(tmp_path):

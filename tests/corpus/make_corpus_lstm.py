@@ -5,7 +5,9 @@ fused UNIDIRECTIONAL_SEQUENCE_LSTM op with its int16 cell state. These stand in 
 TFLite Micro's LSTM examples, whose files are not ours to commit:
   - mnist_lstm: an image read row by row, 28 steps x 28 features, 20 units, batch-major;
   - lstm_time_major: a time-major sequence (steps first), 2 batches, 12 units;
-  - kws_lstm: a keyword model on 49 x 257 spectrogram frames, 32 units.
+  - kws_lstm: a keyword model on 49 x 257 spectrogram frames, 32 units;
+  - gru_unrolled, simple_rnn_unrolled: Keras 3 GRU / SimpleRNN with unroll=True, quantized
+    by `edgekit quantize` (UNPACK, SPLIT, FULLY_CONNECTED, LOGISTIC, TANH, MUL, SUB, ADD).
 Run `python tests/corpus/make_corpus_lstm.py` to rebuild them (seeded; weights random
 but trained-like in scale, with a few epochs of fitting on noise labels).
 """
@@ -81,6 +83,25 @@ def main() -> None:
     converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, L.LSTM(40)(inp)))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]  # no dataset: dynamic-range (hybrid)
     (HERE / "bad" / "hybrid_lstm.tflite").write_bytes(converter.convert())
+
+    _unrolled()
+
+
+def _unrolled() -> None:
+    import tempfile
+
+    import keras
+
+    from edgekit import api
+
+    rng = np.random.default_rng(4)
+    with tempfile.TemporaryDirectory() as tmp:
+        np.savez(Path(tmp) / "calib.npz", x=rng.normal(0.0, 1.0, size=(32, 8, 5)).astype(np.float32))
+        for name, layer in (("gru_unrolled", keras.layers.GRU), ("simple_rnn_unrolled", keras.layers.SimpleRNN)):
+            inp = keras.Input((8, 5))
+            model = keras.Model(inp, keras.layers.Dense(3)(layer(6, unroll=True)(inp)))
+            model.save(Path(tmp) / f"{name}.keras")
+            api.quantize(Path(tmp) / f"{name}.keras", Path(tmp) / "calib.npz", HERE / f"{name}.tflite")
 
 
 if __name__ == "__main__":
