@@ -109,6 +109,11 @@ SIGNATURES: dict[str, Signature] = {
     "DEPTH_TO_SPACE": _sig(1),
     "RESIZE_BILINEAR": _sig(2),
     "RESIZE_NEAREST_NEIGHBOR": _sig(2),
+    # edgekit/kernels/arith.py, norm.py, reduce.py (issue 13)
+    "ADD_N": _sig(1, None, quantized=True),
+    "CUMSUM": _sig(2, quantized=True),
+    "L2_NORMALIZATION": _sig(1, quantized=True),
+    "REDUCE_ALL": _sig(2),
     # TF's lstm_shared.h order: input, 4+4 gate weights, 3 peephole, 4 biases, projection
     # weights and bias, hidden and cell state (variables), 4 layer-norm coefficients.
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sig(20, 24, optional=(1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23),
