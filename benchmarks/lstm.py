@@ -65,6 +65,7 @@ def tflm_min_arena(model: Path) -> int:
 def measure(model: Path, work: Path, runs: int, samples: int) -> dict:
     from edgekit import api
 
+    print(f"measuring {model.stem} ...", file=sys.stderr, flush=True)
     result = api.build(model, BOARD, work / model.stem)
     report = result.report
     prof = api.profile(work / model.stem, runs=runs)
@@ -87,26 +88,22 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--samples", type=int, default=3)
+    for flag, default in (("--runs", 3), ("--samples", 3)):
+        parser.add_argument(flag, type=int, default=default)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "lstm.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    rows = []
     with tempfile.TemporaryDirectory(prefix="edgekit-bench-lstm-") as tmp:
-        for name in NAMES:
-            print(f"measuring {name} ...", file=sys.stderr, flush=True)
-            rows.append(measure(LSTM / f"{name}.tflite", Path(tmp), args.runs, args.samples))
-    text = (f"# LSTM models on {BOARD}\n\n{table(rows)}\n\n"
-            f"How: {__doc__.split(chr(10) + chr(10))[1]}\n\n{__doc__.split(chr(10) + chr(10))[2]}\n")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+        rows = [measure(LSTM / f"{name}.tflite", Path(tmp), args.runs, args.samples) for name in NAMES]
+    parts = __doc__.split("\n\n")
+    text = f"# LSTM models on {BOARD}\n\n{table(rows)}\n\nHow: {parts[1]}\n\n{parts[2]}\n"
+    for path, body in ((args.out, text), (args.out.with_suffix(".json"), json.dumps(rows, indent=2) + "\n")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
     print(text)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

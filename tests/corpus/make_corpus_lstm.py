@@ -15,30 +15,19 @@ but trained-like in scale, with a few epochs of fitting on noise labels).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent / "lstm"
+sys.path.insert(0, str(HERE.parent))
+from make_corpus import _convert_batched  # noqa: E402 - the corpus's int8 conversion, any batch
 
 
-def _convert(model, shape: tuple[int, ...], seed: int) -> bytes:
-    import tensorflow as tf
-
-    rng = np.random.default_rng(seed)
-
-    def representative():
-        for _ in range(48):
-            yield [rng.normal(0.0, 1.0, size=shape).astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return converter.convert()
+def _convert(model, shape: tuple[int, ...]) -> bytes:
+    return _convert_batched(model, shape[1:], shape[0])
 
 
 def _fit(model, shape: tuple[int, ...], classes: int, seed: int) -> None:
@@ -61,18 +50,18 @@ def main() -> None:
     x = L.LSTM(20)(inp)
     mnist = keras.Model(inp, L.Dense(10, activation="softmax")(x))
     _fit(mnist, (1, 28, 28), 10, 1)
-    (HERE / "mnist_lstm.tflite").write_bytes(_convert(mnist, (1, 28, 28), 1))
+    (HERE / "mnist_lstm.tflite").write_bytes(_convert(mnist, (1, 28, 28)))
 
     inp = keras.Input((2, 6), batch_size=9)  # [steps, batch, features] read as time-major
     x = L.LSTM(12, time_major=True, return_sequences=True)(inp)
     time_major = keras.Model(inp, L.Dense(4)(x))
-    (HERE / "lstm_time_major.tflite").write_bytes(_convert(time_major, (9, 2, 6), 2))
+    (HERE / "lstm_time_major.tflite").write_bytes(_convert(time_major, (9, 2, 6)))
 
     inp = keras.Input((49, 257), batch_size=1)
     x = L.LSTM(32)(inp)
     kws = keras.Model(inp, L.Dense(12, activation="softmax")(x))
     _fit(kws, (1, 49, 257), 12, 3)
-    (HERE / "kws_lstm.tflite").write_bytes(_convert(kws, (1, 49, 257), 3))
+    (HERE / "kws_lstm.tflite").write_bytes(_convert(kws, (1, 49, 257)))
 
     # Bad input for `build`: a float cell, and a hybrid one (int8 weights, float activations;
     # the converter keeps weights of fewer than 1024 values in float, hence 40 x 40).
