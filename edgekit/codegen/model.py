@@ -8,6 +8,7 @@ this module only places constants in flash and tensors in the arena.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,6 +40,34 @@ class ArenaPlan(Protocol):
     def tensor_offset(self, tensor: int) -> int: ...
 
     def scratch_offset(self, op: int) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """How the generated C names one model's data: the prefix of its constants and the C
+    expression of an arena offset. `edgekit build` uses the defaults (one model, one static
+    `ek_arena`); `edgekit export` gives each model its own prefix and places offsets in
+    shared or per-region arenas (edgekit/export/layout.py)."""
+
+    prefix: str = "ek"
+    arena_pointer: Callable[[int], str] | None = None  # offset -> C expression of an int8_t *
+
+    def pointer(self, offset: int) -> str:
+        if self.arena_pointer is not None:
+            return self.arena_pointer(offset)
+        return f"({self.prefix}_arena + {offset})"
+
+    def constant(self, op_index: int, name: str) -> str:
+        return f"{self.prefix}_op{op_index}_{name}"
+
+
+@dataclass
+class ModelContext:
+    """Everything the model templates need, computed once (`model_context`)."""
+
+    context: dict[str, Any]
+    weights_bytes: int
+    ops: list[dict[str, Any]]
 
 
 @dataclass
@@ -82,10 +111,6 @@ def _float_literal(x: float) -> str:
     return f"{np.float32(x).item()!r}f"
 
 
-def _tensor_pointer(offset: int) -> str:
-    return f"(ek_arena + {offset})"
-
-
 _PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z0-9_]+)\}")
 
 
@@ -93,13 +118,13 @@ def _fill(template: str, mapping: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: mapping[m.group(1)], template)
 
 
-def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan) -> list[str]:
+def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan, symbols: Symbols) -> list[str]:
     """A view (reshape-like op): nothing when the plan shares the bytes, else one copy."""
     source, target = op.inputs[input_position], op.outputs[0]
     src, dst = plan.tensor_offset(source), plan.tensor_offset(target)
     if src == dst:
         return ["/* no code: the output shares its input's bytes */"]
-    return [f"memmove({_tensor_pointer(dst)}, {_tensor_pointer(src)}, {graph.tensors[target].nbytes}u);"]
+    return [f"memmove({symbols.pointer(dst)}, {symbols.pointer(src)}, {graph.tensors[target].nbytes}u);"]
 
 
 def state_resets(graph: Graph, plan: ArenaPlan) -> list[dict[str, Any]]:
@@ -123,6 +148,19 @@ def state_resets(graph: Graph, plan: ArenaPlan) -> list[dict[str, Any]]:
 
 def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
                    lowered: dict[int, OpLowering] | None = None) -> GeneratedModel:
+    """model.c/.h and model_data.c/.h of `edgekit build` (the runtime's ek_model_api.h)."""
+    model = model_context(graph, plan, ctx, model_hash, lowered)
+    sources = {name: render(f"model/{name}.j2", model.context)
+               for name in ("model.h", "model.c", "model_data.h", "model_data.c")}
+    return GeneratedModel(sources=sources, arena_bytes=plan.arena_bytes, weights_bytes=model.weights_bytes,
+                          ops=model.ops)
+
+
+def model_context(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
+                  lowered: dict[int, OpLowering] | None = None, symbols: Symbols | None = None) -> ModelContext:
+    """The schedule, constants and I/O of one model as template values (templates/model/ops.c.j2
+    renders the schedule for both `build` and `export`)."""
+    symbols = symbols or Symbols()
     lowered = lowered or lower_graph(graph, ctx)
     headers: list[str] = []
     constants: list[dict[str, Any]] = []
@@ -137,7 +175,7 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
         for header in lowering.headers:
             if header not in headers:
                 headers.append(header)
-        names = {c.name: f"ek_op{op_index}_{c.name}" for c in lowering.constants}
+        names = {c.name: symbols.constant(op_index, c.name) for c in lowering.constants}
         mapping = {f"c:{k}": v for k, v in names.items()}
         for c in lowering.constants:
             if isinstance(c, ConstArray):
@@ -156,40 +194,39 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                 raise AssertionError(f"plan puts {graph.tensors[tensor].name!r} ({graph.tensors[tensor].dtype}) "
                                      f"at unaligned offset {plan.tensor_offset(tensor)}")
         for k, tensor in enumerate(activations):
-            mapping[f"in{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
+            mapping[f"in{k}"] = symbols.pointer(plan.tensor_offset(tensor))
         for k, tensor in enumerate(op.outputs):
-            mapping[f"out{k}"] = _tensor_pointer(plan.tensor_offset(tensor))
+            mapping[f"out{k}"] = symbols.pointer(plan.tensor_offset(tensor))
         scratch = plan.scratch_offset(op_index)
-        mapping["scratch"] = _tensor_pointer(scratch) if scratch is not None else "NULL"
+        mapping["scratch"] = symbols.pointer(scratch) if scratch is not None else "NULL"
         if op_index in eliminated:
             call_lines = ["/* no code: the producers wrote this tensor's parts in place */"]
         elif lowering.memory.view_of is not None:
-            call_lines = _alias_lines(graph, op, lowering.memory.view_of, plan)
+            call_lines = _alias_lines(graph, op, lowering.memory.view_of, plan, symbols)
         else:
             call_lines = _fill(lowering.call, mapping).strip().splitlines()
         out = graph.tensors[op.outputs[0]]
         op_entries.append(dict(index=position, source_index=op_index, type=op.type, call_lines=call_lines,
                                note="" if position == op_index else f" (model op {op_index})",
-                               out_offset=plan.tensor_offset(out.index), out_bytes=out.nbytes,
+                               out_pointer=symbols.pointer(plan.tensor_offset(out.index)), out_bytes=out.nbytes,
                                macs=op_macs(graph, op), scratch_bytes=lowering.scratch_bytes))
 
     def io_entry(kind: str, k: int, tensor_index: int) -> dict[str, Any]:
         t = graph.tensors[tensor_index]
         scale = float(t.quant.scale[0]) if t.quant is not None else 0.0
         zero_point = int(t.quant.zero_point[0]) if t.quant is not None else 0
-        return dict(cname=f"{kind}{k}", offset=plan.tensor_offset(tensor_index), bytes=t.nbytes,
-                    shape=list(t.shape) or [1], scale=_float_literal(scale), zero_point=zero_point)
+        return dict(cname=f"{kind}{k}", pointer=symbols.pointer(plan.tensor_offset(tensor_index)),
+                    bytes=t.nbytes, dtype=t.dtype, shape=list(t.shape) or [1], scale=_float_literal(scale),
+                    zero_point=zero_point, name=t.name)
 
     context = dict(
         state=state_resets(graph, plan),
         version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1),
         alignment=plan.alignment, planner=getattr(plan, "planner", "edgekit"), headers=headers,
-        constants=constants, ops=op_entries, model_hash=model_hash,
+        constants=constants, ops=op_entries, model_hash=model_hash, prefix=symbols.prefix,
         inputs=[io_entry("input", k, t) for k, t in enumerate(graph.inputs)],
         outputs=[io_entry("output", k, t) for k, t in enumerate(graph.outputs)],
     )
-    sources = {name: render(f"model/{name}.j2", context)
-               for name in ("model.h", "model.c", "model_data.h", "model_data.c")}
     summary = [dict(index=e["index"], type=e["type"], macs=e["macs"], scratch_bytes=e["scratch_bytes"],
                     source_index=e["source_index"]) for e in op_entries]
-    return GeneratedModel(sources=sources, arena_bytes=plan.arena_bytes, weights_bytes=weights_bytes, ops=summary)
+    return ModelContext(context=context, weights_bytes=weights_bytes, ops=summary)
