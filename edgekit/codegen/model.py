@@ -127,7 +127,7 @@ def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan, sym
     return [f"memmove({symbols.pointer(dst)}, {symbols.pointer(src)}, {graph.tensors[target].nbytes}u);"]
 
 
-def state_resets(graph: Graph, plan: ArenaPlan) -> list[dict[str, Any]]:
+def state_resets(graph: Graph, plan: ArenaPlan, symbols: Symbols) -> list[dict[str, Any]]:
     """One C statement per state tensor that sets it to its quantized zero (TF and TFLite
     Micro start an int8 hidden state at its zero point, not at byte 0)."""
     lines = []
@@ -135,7 +135,7 @@ def state_resets(graph: Graph, plan: ArenaPlan) -> list[dict[str, Any]]:
         t = graph.tensors[index]
         zero = int(t.quant.zero_point[0]) if t.quant is not None else 0
         pattern = np.full(t.num_elements, zero, dtype=t.dtype).tobytes()
-        pointer = _tensor_pointer(plan.tensor_offset(index))
+        pointer = symbols.pointer(plan.tensor_offset(index))
         if len(set(pattern)) <= 1:
             line = f"memset({pointer}, {pattern[0] if pattern else 0}, {t.nbytes}u);"
         else:
@@ -220,7 +220,7 @@ def model_context(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_has
                     zero_point=zero_point, name=t.name)
 
     context = dict(
-        state=state_resets(graph, plan),
+        state=state_resets(graph, plan, symbols),
         version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1),
         alignment=plan.alignment, planner=getattr(plan, "planner", "edgekit"), headers=headers,
         constants=constants, ops=op_entries, model_hash=model_hash, prefix=symbols.prefix,
