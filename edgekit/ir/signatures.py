@@ -114,6 +114,13 @@ SIGNATURES: dict[str, Signature] = {
     "CUMSUM": _sig(2, quantized=True),
     "L2_NORMALIZATION": _sig(1, quantized=True),
     "REDUCE_ALL": _sig(2),
+    # Control flow: WHILE's inputs are its loop variables, IF's input 0 is the condition.
+    # Variables: the loader resolves VAR_HANDLE, so READ/ASSIGN name it in options["variable"].
+    "WHILE": _sig(1, None, outputs=(1, None)),
+    "IF": _sig(1, None, outputs=(0, None)),
+    "CALL_ONCE": _sig(0, outputs=(0, 0)),
+    "READ_VARIABLE": _sig(0),
+    "ASSIGN_VARIABLE": _sig(1, outputs=(0, 0)),
     # TF's lstm_shared.h order: input, 4+4 gate weights, 3 peephole, 4 biases, projection
     # weights and bias, hidden and cell state (variables), 4 layer-norm coefficients.
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sig(20, 24, optional=(1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23),

@@ -179,6 +179,19 @@ def _tflite_with_recipe(model: FloatModel, recipe_name: str, samples: np.ndarray
     return bytes(result.quantized_model)
 
 
+def _refuse_control_flow(data: bytes | None) -> None:
+    """ai-edge-quantizer cannot calibrate a float .tflite's subgraphs (WHILE/IF bodies)."""
+    from edgekit.quantize.check import read_model
+
+    if data is None:
+        return
+    model, _ = read_model(data, "model")
+    if model.SubgraphsLength() > 1:
+        raise ModelError(f"the float .tflite has control flow ({model.SubgraphsLength()} subgraphs: WHILE/IF), "
+                         "which ai-edge-quantizer cannot calibrate and edgekit's own quantizer does not do yet; "
+                         "quantize it with the TF converter, or for a Keras GRU/SimpleRNN build it with unroll=True")
+
+
 def _signature_key(data: bytes) -> str:
     from edgekit.quantize.check import read_model
 
@@ -189,25 +202,19 @@ def _signature_key(data: bytes) -> str:
     return model.SignatureDefs(0).SignatureKey().decode()
 
 
-def check_recurrent_tflite(model: FloatModel) -> None:
-    """ai-edge-quantizer cannot quantize a float recurrent .tflite: one line saying what to pass
-    instead (it fails with "Tensor data is null" on WHILE loops, and leaves LSTM cells float)."""
-    from edgekit.quantize.check import op_names, read_model
+def _refuse_float_lstm(model: FloatModel) -> None:
+    """ai-edge-quantizer leaves a float LSTM cell in float: one line saying what to pass instead."""
+    from edgekit.quantize.check import op_names
 
-    assert model.tflite is not None
-    flat, _ = read_model(model.tflite, str(model.path))
-    instead = ("quantize the Keras model itself (edgekit quantize MODEL.keras: LSTM layers are rebuilt in "
-               "tf_keras and convert to the int8 LSTM op), or rebuild recurrent layers with unroll=True")
-    if flat.SubgraphsLength() > 1:
-        raise ModelError(f"{model.path} has {flat.SubgraphsLength()} subgraphs (control flow: a recurrent layer "
-                         f"converted as a WHILE loop), which ai-edge-quantizer cannot calibrate; {instead}")
-    if "UNIDIRECTIONAL_SEQUENCE_LSTM" in op_names(model.tflite, str(model.path)):
+    if model.tflite is not None and "UNIDIRECTIONAL_SEQUENCE_LSTM" in op_names(model.tflite, str(model.path)):
         raise ModelError(f"{model.path} has a float UNIDIRECTIONAL_SEQUENCE_LSTM, which ai-edge-quantizer "
-                         f"leaves in float; {instead}")
+                         "leaves in float; quantize the Keras model itself (edgekit quantize MODEL.keras: LSTM "
+                         "layers are rebuilt in tf_keras and convert to the int8 LSTM op)")
 
 
 def _tflite_to_int8(model: FloatModel, samples: np.ndarray, *, io: str, per_tensor: bool) -> bytes:
-    check_recurrent_tflite(model)
+    _refuse_control_flow(model.tflite)
+    _refuse_float_lstm(model)
     quantized = _tflite_with_recipe(model, "static_wi8_ai8", samples, per_tensor)
     return fold_float_io(quantized, io)
 

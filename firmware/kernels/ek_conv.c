@@ -147,10 +147,121 @@ static void im2col_grouped(const ek_conv_packed_params_t *p, const int8_t *in_b,
     im2col_body(p, in_b, oy, ox, cols, slot, 1);
 }
 
+/* Narrow-channel path (input channels not in whole words, no horizontal dilation: the
+ * 1- and 3-channel first layers, a depthwise layer with a multiplier on one channel).
+ * Per output row the filter.h input rows under it are copied once, zero-point padded to
+ * the window's full width, into `rows` (row stride EK_CONV_ROW_BYTES); a pixel's column
+ * is then filter.h runs of filter.w * in_c bytes from fixed offsets, with no bounds
+ * checks per pixel. Scratch after the gemm columns: an int8 gather column (k_padded + 4
+ * bytes, the 4 for word copies that run past K) and the rows (+ 4 bytes for the same). */
+#define EK_CONV_PAD_W(p) (((p)->output.w - 1) * (p)->win.stride_w + (p)->filter.w)
+#define EK_CONV_ROW_BYTES(p) ((EK_CONV_PAD_W(p) * (p)->input.c + 3) & ~3)
+
+static int narrow_path(const ek_conv_packed_params_t *p)
+{
+    /* Ungrouped layers only: a grouped layer's filters read a slice of each pixel. */
+    return (p->input.c & 3) != 0 && p->win.dilation_w == 1 && p->filter.c == p->input.c;
+}
+
+/* n bytes of value v at dst (memset: the loop GCC would turn into it anyway). */
+static inline void fill_s8(int8_t *dst, int32_t v, int32_t n)
+{
+    if (n > 0) {
+        memset(dst, v, (size_t)n);
+    }
+}
+
+/* Word copies of ceil(n/4) words: may write up to 3 bytes past dst + n and read up to 3
+ * past src + n (both inside the scratch slack). Unaligned words through ek_read_u32 and
+ * memcpy: LDR/STR on cores that allow it, byte moves on the others. */
+static inline void copy_words(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (int32_t i = 0; i < n; i += 4) {
+        const uint32_t w = ek_read_u32(src + i);
+        memcpy(dst + i, &w, 4);
+    }
+}
+
+/* The zero-point padded input rows under output row oy. */
+static void pad_rows(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy, int8_t *rows)
+{
+    const int32_t in_c = p->input.c, in_w = p->input.w, zp = p->input_zero_point;
+    const int32_t pw = EK_CONV_PAD_W(p), stride = EK_CONV_ROW_BYTES(p);
+    const int32_t left = p->win.pad_left < pw ? p->win.pad_left : pw;
+    const int32_t right = p->win.pad_left + in_w < pw ? p->win.pad_left + in_w : pw;
+    for (int32_t ky = 0; ky < p->filter.h; ++ky) {
+        const int32_t y = oy * p->win.stride_h - p->win.pad_top + ky * p->win.dilation_h;
+        int8_t *dst = rows + ky * stride;
+        if (y < 0 || y >= p->input.h) {
+            fill_s8(dst, zp, pw * in_c);
+            continue;
+        }
+        fill_s8(dst, zp, left * in_c);
+        if (right > left) {
+            memcpy(dst + left * in_c, in_b + (size_t)y * in_w * in_c, (size_t)((right - left) * in_c));
+        }
+        fill_s8(dst + right * in_c, zp, (pw - (right > left ? right : left)) * in_c);
+    }
+}
+
+/* Column of pixel ox of the current output row into slot. */
+static void narrow_col(const ek_conv_packed_params_t *p, const int8_t *rows, int32_t ox, int16_t *cols,
+                       int32_t slot, int8_t *tmp)
+{
+    const int32_t run = p->filter.w * p->input.c, stride = EK_CONV_ROW_BYTES(p);
+    const int8_t *src = rows + ox * p->win.stride_w * p->input.c;
+    if ((run & 3) == 0) {
+        /* Whole words per filter row: widen straight into the column (K tail set once). */
+        for (int32_t ky = 0; ky < p->filter.h; ++ky, src += stride) {
+            ek_col_put_words(cols, ky * run, slot, src, run >> 2);
+        }
+        return;
+    }
+    int32_t k = 0;
+    for (int32_t ky = 0; ky < p->filter.h; ++ky, src += stride, k += run) {
+        copy_words(tmp + k, src, run);
+    }
+    for (; k < p->gemm.k_padded; ++k) {
+        tmp[k] = 0; /* zero weights there; keep the lanes defined */
+    }
+    ek_col_put_words(cols, 0, slot, tmp, p->gemm.k_padded >> 2);
+}
+
+static void conv_narrow(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
+                        int16_t *cols)
+{
+    const int32_t out_w = p->output.w, out_c = p->output.c, k_real = p->filter.h * p->filter.w * p->input.c;
+    int8_t *tmp = (int8_t *)cols + EK_GEMM_COLS_BYTES(p->gemm.k_padded, out_c);
+    int8_t *rows = tmp + p->gemm.k_padded + 4;
+    if (((p->filter.w * p->input.c) & 3) == 0) {
+        /* k_real is a multiple of 4 here: the padding chunks are never written again. */
+        ek_col_fill_words(cols, k_real, 0, 0, (p->gemm.k_padded - k_real) >> 2);
+        ek_col_fill_words(cols, k_real, 1, 0, (p->gemm.k_padded - k_real) >> 2);
+    }
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input.h * p->input.w * p->input.c;
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            pad_rows(p, in_b, oy, rows);
+            int32_t ox = 0;
+            for (; ox + 1 < out_w; ox += 2, output += 2 * out_c) {
+                narrow_col(p, rows, ox, cols, 0, tmp);
+                narrow_col(p, rows, ox + 1, cols, 1, tmp);
+                ek_gemm_2px(&p->gemm, cols, output, output + out_c);
+            }
+            if (ox < out_w) {
+                narrow_col(p, rows, ox, cols, 0, tmp);
+                ek_gemm_1px(&p->gemm, cols, output);
+                output += out_c;
+            }
+        }
+    }
+}
+
 int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p)
 {
-    /* gemm columns (+ accumulators) and an int8 gather row */
-    return EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->output.c) + p->gemm.k_padded;
+    /* gemm columns (+ accumulators) and an int8 gather row; the narrow path's rows */
+    const int32_t base = EK_GEMM_COLS_BYTES(p->gemm.k_padded, p->output.c) + p->gemm.k_padded;
+    return narrow_path(p) ? base + 4 + p->filter.h * EK_CONV_ROW_BYTES(p) + 4 : base;
 }
 
 /* 1x1 fast path (no padding, channels in whole words): a pixel's column is its input
@@ -228,6 +339,10 @@ void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, in
     if (p->filter.h == 1 && p->filter.w == 1 && p->win.pad_top == 0 && p->win.pad_left == 0 &&
         (p->input.c & 3) == 0) {
         conv_1x1(p, input, output, cols);
+        return;
+    }
+    if (narrow_path(p)) {
+        conv_narrow(p, input, output, cols);
         return;
     }
     conv_pairs(p, input, output, cols, 0);

@@ -41,9 +41,12 @@ extern const char ek_model_hash[];               /* hex SHA-256 of the .tflite, 
  * entries). Returns 0 on success. */
 int ek_model_invoke(ek_clock_fn clock, uint32_t *op_ticks);
 
-/* Models with state tensors (an LSTM's hidden and cell state) keep them from one invoke to
- * the next, as TF and TFLite Micro do; this sets them back to their quantized zero (done
- * once before the first invoke). Defined only when the model has state (EK_MODEL_HAS_STATE). */
+/* What persists between invokes (resource variables, run-once initialisers) lives in
+ * its own state region of ek_model_state_bytes bytes (0 for a stateless model). This
+ * clears it: the next invoke starts as the first one after boot did. An LSTM's hidden and
+ * cell state (variable tensors, kept in the arena over the whole schedule) are set back to
+ * their quantized zero, as before the first invoke. */
+extern const uint32_t ek_model_state_bytes;
 void ek_model_reset_state(void);
 
 #ifdef __cplusplus

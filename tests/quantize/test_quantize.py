@@ -283,7 +283,7 @@ def test_float_recurrent_tflite_is_one_clear_line(kind: str, tmp_path: Path, cap
         model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.LSTM(6)(inp)))
         path = tmp_path / "while.tflite"
         path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
-        expected = "subgraphs (control flow"
+        expected = "has control flow"
         capfd.readouterr()  # the converter's own log lines
     else:
         path = Path(__file__).resolve().parent.parent / "corpus" / "lstm" / "bad" / "float_lstm.tflite"
@@ -291,4 +291,4 @@ def test_float_recurrent_tflite_is_one_clear_line(kind: str, tmp_path: Path, cap
     np.savez(tmp_path / "calib.npz", x=np.zeros((2, 5, 4), np.float32))
     err = _cli_error(capfd, ["quantize", str(path), "--calib", str(tmp_path / "calib.npz"),
                              "-o", str(tmp_path / "o.tflite")])
-    assert expected in err and "edgekit quantize MODEL.keras" in err and "Tensor data is null" not in err
+    assert expected in err and "Tensor data is null" not in err
