@@ -1,47 +1,15 @@
 /* CONV_2D kernels; see ek_conv.h. */
 #include "ek_conv.h"
+#include "ek_weighted_ref.h"
 
 
-void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
-{
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->output.c;
-    for (int32_t b = 0; b < p->output.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
-        for (int32_t oy = 0; oy < p->output.h; ++oy) {
-            const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
-            for (int32_t ox = 0; ox < p->output.w; ++ox) {
-                const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
-                for (int32_t oc = 0; oc < out_c; ++oc) {
-                    const int8_t *w = p->weights + (size_t)oc * kh * kw * in_c;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < kh; ++ky) {
-                        const int32_t y = y0 + ky * p->win.dilation_h;
-                        if (y < 0 || y >= in_h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < kw; ++kx) {
-                            const int32_t x = x0 + kx * p->win.dilation_w;
-                            if (x < 0 || x >= in_w) {
-                                continue;
-                            }
-                            const int8_t *px = in_b + ((size_t)y * in_w + x) * in_c;
-                            const int8_t *wk = w + ((size_t)ky * kw + kx) * in_c;
-                            for (int32_t ic = 0; ic < in_c; ++ic) {
-                                acc += (px[ic] + p->input_offset) * wk[ic];
-                            }
-                        }
-                    }
-                    if (p->bias != NULL) {
-                        acc += p->bias[oc];
-                    }
-                    *output++ = ek_requant_s8(acc, p->multiplier[oc], p->shift[oc], EK_ROUND_DOUBLE,
-                                              p->output_offset, p->act);
-                }
-            }
-        }
-    }
-}
+#define EK_CONV_RQ_S8(acc, p, q) \
+    ek_requant_s8((acc), (p)->multiplier[q], (p)->shift[q], EK_ROUND_DOUBLE, (p)->output_offset, (p)->act)
+#define EK_CONV_RQ_S16(acc, p, q) \
+    ek_requant_s16((acc), (p)->multiplier[q], (p)->shift[q], EK_ROUND_DOUBLE, (p)->output_offset, (p)->act)
+
+EK_DEFINE_CONV_REF(ek_conv_s8, ek_conv_params_t, int8_t, int32_t, uint32_t, EK_CONV_RQ_S8)
+EK_DEFINE_CONV_REF(ek_conv_s16, ek_conv_s16_params_t, int16_t, int64_t, uint64_t, EK_CONV_RQ_S16)
 
 /* One output pixel's im2col column into slot 0/1 of the pair buffer. */
 static void im2col(const ek_conv_packed_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox,

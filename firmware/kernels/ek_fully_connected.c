@@ -1,26 +1,14 @@
 /* FULLY_CONNECTED kernels; see ek_fully_connected.h. */
 #include "ek_fully_connected.h"
+#include "ek_weighted_ref.h"
 
-void ek_fully_connected_s8(const ek_fc_params_t *p, const int8_t *input, int8_t *output)
-{
-    const int32_t k = p->in_features;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *x = input + (size_t)b * k;
-        for (int32_t o = 0; o < p->out_features; ++o) {
-            const int8_t *w = p->weights + (size_t)o * k;
-            int32_t acc = 0;
-            for (int32_t i = 0; i < k; ++i) {
-                acc += (x[i] + p->input_offset) * w[i];
-            }
-            if (p->bias != NULL) {
-                acc += p->bias[o];
-            }
-            const int32_t q = p->per_channel ? o : 0;
-            *output++ = ek_requant_s8(acc, p->multiplier[q], p->shift[q], p->rounding,
-                                      p->output_offset, p->act);
-        }
-    }
-}
+#define EK_FC_RQ_S8(acc, p, q) \
+    ek_requant_s8((acc), (p)->multiplier[q], (p)->shift[q], (p)->rounding, (p)->output_offset, (p)->act)
+#define EK_FC_RQ_S16(acc, p, q) \
+    ek_requant_s16((acc), (p)->multiplier[q], (p)->shift[q], (p)->rounding, (p)->output_offset, (p)->act)
+
+EK_DEFINE_FC_REF(ek_fully_connected_s8, ek_fc_params_t, int8_t, int32_t, uint32_t, EK_FC_RQ_S8)
+EK_DEFINE_FC_REF(ek_fully_connected_s16, ek_fc_s16_params_t, int16_t, int64_t, uint64_t, EK_FC_RQ_S16)
 
 /* Row x (K values) widened into column slot `slot`; the K tail up to k_padded is zero. */
 static void widen_row(const int8_t *x, int32_t k, int32_t k_padded, int16_t *cols, int32_t slot)

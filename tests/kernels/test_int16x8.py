@@ -1,0 +1,95 @@
+"""int16x8 kernels (int16 activations, int8 weights, int64 bias): every output byte equals
+TF's BUILTIN_REF and TFLite Micro, including the requantization edge cases: extreme
+multipliers (flushed to zero, above one, exact powers of two) and int64 biases near the
+limits of TFLite's 48-bit accumulator assumption and of int64 itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.cases import ACTIVATIONS, MULT_KINDS, conv_model, depthwise_model, fc_model
+from support.harness import check_model
+
+from edgekit.kernels.lowering import LoweringContext
+
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+ROUNDINGS = ["tflite", "tflm"]
+
+# Biases that stress the int64 requantization: around TFLite's |x| < 2^47 assumption, past
+# it (the int64 product wraps), and at the int64 limits (the accumulator itself wraps).
+EDGE_BIASES = [0, (1 << 47) - 1, -(1 << 47), (1 << 62), -(1 << 62), (1 << 63) - 1, -(1 << 63),
+               (1 << 40) + 12345, -(1 << 33)]
+
+
+def _bias(draw: st.DrawFn, channels: int) -> np.ndarray | None:
+    if not draw(st.booleans()):
+        return None
+    return np.array([draw(st.sampled_from(EDGE_BIASES) | st.integers(-(1 << 40), 1 << 40))
+                     for _ in range(channels)], dtype=np.int64)
+
+
+@st.composite
+def conv_cases(draw: st.DrawFn) -> dict:
+    k = draw(st.sampled_from([(1, 1), (3, 3), (1, 3), (2, 2)]))
+    stride = draw(st.sampled_from([(1, 1), (2, 2), (1, 2)]))
+    dil = draw(st.sampled_from([(1, 1), (2, 1)]))
+    h = draw(st.integers((k[0] - 1) * dil[0] + 1, 7))
+    w = draw(st.integers(k[1], 7))
+    cout = draw(st.integers(1, 6))
+    return {"seed": draw(st.integers(0, 2**31)), "n": draw(st.sampled_from([1, 2])), "h": h, "w": w,
+            "cin": draw(st.sampled_from([1, 3, 4, 8])), "cout": cout, "kh": k[0], "kw": k[1],
+            "stride": stride, "dilation": dil, "padding": draw(st.sampled_from(["SAME", "VALID"])),
+            "activation": draw(st.sampled_from(ACTIVATIONS)), "mult_kind": draw(st.sampled_from(MULT_KINDS)),
+            "per_channel": draw(st.booleans()), "act": "int16", "bias_data": _bias(draw, cout)}
+
+
+@st.composite
+def depthwise_cases(draw: st.DrawFn) -> dict:
+    k = draw(st.sampled_from([(1, 1), (3, 3), (2, 3)]))
+    cin, dm = draw(st.integers(1, 4)), draw(st.sampled_from([1, 2]))
+    bias = _bias(draw, cin * dm)
+    return {"seed": draw(st.integers(0, 2**31)), "n": 1, "h": draw(st.integers(k[0], 7)),
+            "w": draw(st.integers(k[1], 7)), "cin": cin, "multiplier": dm, "kh": k[0], "kw": k[1],
+            "stride": draw(st.sampled_from([(1, 1), (2, 2)])), "padding": draw(st.sampled_from(["SAME", "VALID"])),
+            "activation": draw(st.sampled_from(ACTIVATIONS)), "mult_kind": draw(st.sampled_from(MULT_KINDS)),
+            "act": "int16", "bias_data": bias}
+
+
+@st.composite
+def fc_cases(draw: st.DrawFn) -> dict:
+    n_out = draw(st.integers(1, 12))
+    bias = _bias(draw, n_out)
+    return {"seed": draw(st.integers(0, 2**31)), "batch": draw(st.sampled_from([1, 1, 3])),
+            "k": draw(st.integers(1, 40)), "n_out": n_out, "activation": draw(st.sampled_from(ACTIVATIONS)),
+            "mult_kind": draw(st.sampled_from(MULT_KINDS)), "per_channel": draw(st.booleans()),
+            "bias": bias is not None or draw(st.booleans()), "act": "int16", "bias_data": bias}
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@settings(max_examples=20, **SETTINGS)
+@given(case=conv_cases())
+def test_conv_s16(rounding: str, case: dict) -> None:
+    check_model(conv_model(**case), LoweringContext(rounding=rounding))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@settings(max_examples=20, **SETTINGS)
+@given(case=depthwise_cases())
+def test_depthwise_s16(rounding: str, case: dict) -> None:
+    check_model(depthwise_model(**case), LoweringContext(rounding=rounding))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@settings(max_examples=25, **SETTINGS)
+@given(case=fc_cases())
+def test_fully_connected_s16(rounding: str, case: dict) -> None:
+    check_model(fc_model(**case), LoweringContext(rounding=rounding))  # type: ignore[arg-type]
+
+
+@settings(max_examples=4, **SETTINGS)
+@given(conv=conv_cases(), fc=fc_cases())
+def test_weighted_s16_sanitized(conv: dict, fc: dict) -> None:
+    check_model(conv_model(**conv), sanitize=True)
+    check_model(fc_model(**fc), sanitize=True)
