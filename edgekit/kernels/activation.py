@@ -32,6 +32,7 @@ from edgekit.kernels.quant import (
     quantize_multiplier,
     tflite_round,
 )
+from edgekit.kernels.requantize import lower_requantize
 from edgekit.memory.contract import MemoryContract
 
 INT8_VALUES = np.arange(-128, 128, dtype=np.int64)  # every possible int8 input
@@ -242,6 +243,8 @@ def lower_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
 def lower_quantize(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     n = y.num_elements
+    if x.dtype == "int8" and y.dtype == "int16":
+        return lower_requantize(graph, op, ctx)
     if x.dtype == "int8":
         return lower_lut(graph, op, ctx)
     require(x.dtype == "float32" and y.dtype == "int8", op,

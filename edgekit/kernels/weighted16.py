@@ -20,27 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgekit.ir import Graph, Op, Tensor
-from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
+from edgekit.ir import Graph, Op
+from edgekit.kernels.cformat import c_struct, cname, int16_act_range, require, require_int16
 from edgekit.kernels.conv_common import conv_geometry, filter_scales, nhwc, per_channel_multipliers, rows_contract
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
-from edgekit.kernels.quant import ACTIVATION_BOUNDS, Real, int8_activation_range, tflite_round
-
-
-def require_int16(op: Op, tensor: Tensor) -> tuple[np.float32, int]:
-    """A per-tensor int16 activation with zero point 0 (TFLite's rule): (scale, 0)."""
-    require(tensor.dtype == "int16", op, f"tensor {tensor.name} is {tensor.dtype}; int16 expected")
-    require(tensor.quant is not None and len(tensor.quant.scale) == 1, op,
-            f"tensor {tensor.name} needs per-tensor quantization")
-    scale, zp = scale_zp(tensor)
-    require(zp == 0, op, f"int16 tensor {tensor.name} has zero point {zp}; int16 needs 0")
-    return scale, zp
-
-
-def int16_act_range(op: Op, scale: np.float32) -> tuple[int, int]:
-    act = op.options.get("fused_activation_function", "NONE") or "NONE"
-    require(act in ACTIVATION_BOUNDS, op, f"fused activation {act} is not supported")
-    return int8_activation_range(act, scale, 0, bits=16)
+from edgekit.kernels.quant import Real, tflite_round
 
 
 def unflushed_multipliers(in_scale: Real, filter_scales: np.ndarray, out_scale: Real,

@@ -58,6 +58,14 @@ void ek_sub_s8(const ek_add_params_t *params, const ek_bcast_t *bcast, const int
                const int8_t *in2, int8_t *out);
 void ek_mul_s8(const ek_mul_params_t *params, const ek_bcast_t *bcast, const int8_t *in1,
                const int8_t *in2, int8_t *out);
+
+/* int16 forms (int16x8 models: zero points 0, left_shift 15 for ADD/SUB). */
+void ek_add_s16(const ek_add_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out);
+void ek_sub_s16(const ek_add_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out);
+void ek_mul_s16(const ek_mul_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out);
 /* MAXIMUM / MINIMUM compare the raw int8 values (TFLite does not requantize). */
 void ek_maximum_s8(const ek_bcast_t *bcast, const int8_t *in1, const int8_t *in2, int8_t *out);
 void ek_minimum_s8(const ek_bcast_t *bcast, const int8_t *in1, const int8_t *in2, int8_t *out);

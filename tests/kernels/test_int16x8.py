@@ -93,3 +93,47 @@ def test_fully_connected_s16(rounding: str, case: dict) -> None:
 def test_weighted_s16_sanitized(conv: dict, fc: dict) -> None:
     check_model(conv_model(**conv), sanitize=True)
     check_model(fc_model(**fc), sanitize=True)
+
+
+QUANT_TYPES = [("int8", "int16"), ("int16", "int8"), ("int16", "int16")]
+
+
+@pytest.mark.parametrize(("src", "dst"), QUANT_TYPES)
+@settings(max_examples=15, **SETTINGS)
+@given(data=st.data())
+def test_quantize_between_int8_and_int16(src: str, dst: str, data: st.DataObject) -> None:
+    """QUANTIZE with an int16 side (TFLite's Requantize), scales from 2^-12 to 2^12 apart."""
+    from support.tflite_builder import TensorSpec, single_op_model
+
+    def zp(dtype: str) -> int:
+        return 0 if dtype == "int16" else data.draw(st.integers(-128, 127))
+
+    shape = (1, data.draw(st.integers(1, 5)), data.draw(st.integers(1, 7)))
+    s_in = data.draw(st.floats(1e-4, 1.0))
+    ratio = 2.0 ** data.draw(st.floats(-12, 12))
+    model = single_op_model("QUANTIZE", [TensorSpec(shape, src, scale=s_in, zero_point=zp(src))],
+                            [TensorSpec(shape, dst, scale=s_in / ratio, zero_point=zp(dst))])
+    # TF's QUANTIZE takes int8 only to int8 (quantize.cc rejects int8 -> int16): TFLite Micro
+    # is the oracle there.
+    rounding = "tflm" if src == "int8" else data.draw(st.sampled_from(ROUNDINGS))
+    check_model(model, LoweringContext(rounding=rounding), sanitize=data.draw(st.booleans()))
+
+
+@pytest.mark.parametrize("op_type", ["ADD", "SUB", "MUL"])
+@settings(max_examples=12, **SETTINGS)
+@given(data=st.data())
+def test_binary_s16(op_type: str, data: st.DataObject) -> None:
+    """int16 ADD/SUB/MUL with broadcasting, fused activations and scales far apart."""
+    from support.tflite_builder import TensorSpec, single_op_model
+
+    shape = (1, data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5)), data.draw(st.integers(1, 6)))
+    other = tuple(d if data.draw(st.booleans()) else 1 for d in shape)
+    scales = [data.draw(st.floats(1e-4, 1e-1)) for _ in range(3)]
+    options: dict = {"fused_activation_function": data.draw(st.sampled_from(ACTIVATIONS))}
+    if op_type != "MUL":
+        options["pot_scale_int16"] = False
+    model = single_op_model(op_type, [TensorSpec(shape, "int16", scale=scales[0]),
+                                      TensorSpec(other, "int16", scale=scales[1])],
+                            [TensorSpec(shape, "int16", scale=scales[2])], options)
+    rounding = data.draw(st.sampled_from(ROUNDINGS))
+    check_model(model, LoweringContext(rounding=rounding), sanitize=data.draw(st.booleans()))

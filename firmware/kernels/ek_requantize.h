@@ -1,0 +1,20 @@
+/* QUANTIZE between integer types (int8 <-> int16, int16 -> int16): TFLite's Requantize,
+ * out = clamp(MultiplyByQuantizedMultiplier(in - in_zp) + out_zp) to the output type.
+ * Element i is written after element i is read, never before (in place when the sizes match). */
+#ifndef EK_REQUANTIZE_H
+#define EK_REQUANTIZE_H
+
+#include "ek_common.h"
+
+typedef struct {
+    int32_t count;
+    int32_t input_offset; /* -input zero point */
+    int32_t multiplier, shift;
+    int32_t output_offset;
+} ek_requantize_params_t;
+
+void ek_requantize_s8_s16(const ek_requantize_params_t *p, const int8_t *input, int16_t *output);
+void ek_requantize_s16_s8(const ek_requantize_params_t *p, const int16_t *input, int8_t *output);
+void ek_requantize_s16_s16(const ek_requantize_params_t *p, const int16_t *input, int16_t *output);
+
+#endif /* EK_REQUANTIZE_H */
