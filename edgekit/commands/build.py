@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="project folder (default build/<model>-<board>/)")
     renamed(parser, "--out", "--output", "out")
     parser.add_argument("--calib", metavar="DATA", help="calibration data to quantize a float model")
+    parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
+                        help="with --calib: int16 quantizes to int16x8 (int16 activations, int8 weights)")
     parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
                         help="match TF's reference kernels (default) or TFLite Micro bit for bit")
     parser.add_argument("--planner", default="best", help="memory planner (default: the smallest plan found)")
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
                    shunt_mohm=args.shunt_mohm, baud=args.baud, framework=args.framework,
-                   mlperf=args.mlperf, mlperf_energy=args.mlperf_energy)
+                   mlperf=args.mlperf, mlperf_energy=args.mlperf_energy, activations=args.activations)
     report = result.report
     if args.json:
         print(json.dumps(report))
