@@ -32,7 +32,7 @@ from edgekit.kernels.quant import (
     quantize_multiplier,
     tflite_round,
 )
-from edgekit.kernels.requantize import lower_requantize
+from edgekit.kernels.requantize import leaky_relu_multipliers, lower_requantize
 from edgekit.memory.contract import MemoryContract
 
 INT8_VALUES = np.arange(-128, 128, dtype=np.int64)  # every possible int8 input
@@ -79,9 +79,7 @@ def relu_lut(op_type: str, in_scale: Real, in_zp: int, out_scale: Real, out_zp: 
 def leaky_relu_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int,
                    alpha: Real) -> np.ndarray:
     """LeakyReluPrepare (float32 products) + reference_ops::QuantizeLeakyRelu."""
-    s_in, s_out, a = F32(in_scale), F32(out_scale), F32(alpha)
-    q_alpha, sh_alpha = quantize_multiplier(float(F32(F32(s_in * a) / s_out)))
-    q_id, sh_id = quantize_multiplier(float(F32(s_in / s_out)))
+    (q_id, sh_id), (q_alpha, sh_alpha) = leaky_relu_multipliers(in_scale, out_scale, alpha)
     v = INT8_VALUES - in_zp
     pos = multiply_by_quantized_multiplier(v, q_id, sh_id)
     neg = multiply_by_quantized_multiplier(v, q_alpha, sh_alpha)

@@ -1,14 +1,17 @@
 """QUANTIZE between integer types with an int16 side: int8 -> int16, int16 -> int8 and
 int16 -> int16 (TFLite's Requantize: the int32 MultiplyByQuantizedMultiplier of
 in - in_zp by double(in_scale) / double(out_scale), plus the output zero point, clamped).
-int8 -> int8 stays a 256-entry table (activation.py)."""
+int8 -> int8 stays a 256-entry table (activation.py). Also int16 LEAKY_RELU, the same
+requantization with one multiplier per sign (reference_ops::QuantizeLeakyRelu)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require, scale_zp
+from edgekit.kernels.cformat import c_struct, cname, require, require_int16, scale_zp
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
-from edgekit.kernels.quant import quantize_multiplier
+from edgekit.kernels.quant import Real, quantize_multiplier
 from edgekit.memory.contract import MemoryContract
 
 _SUFFIX = {"int8": "s8", "int16": "s16"}
@@ -31,9 +34,28 @@ def lower_requantize(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                       headers=["ek_requantize.h"], constants=[params])
 
 
+def leaky_relu_multipliers(in_scale: Real, out_scale: Real, alpha: Real) -> tuple[tuple[int, int], tuple[int, int]]:
+    """LeakyReluPrepare: (identity, alpha) multipliers from float32 scale products."""
+    f32 = np.float32
+    s_in, s_out, a = f32(in_scale), f32(out_scale), f32(alpha)
+    return quantize_multiplier(float(f32(s_in / s_out))), quantize_multiplier(float(f32(f32(s_in * a) / s_out)))
+
+
+def lower_leaky_relu_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    (s_in, _), (s_out, _) = require_int16(op, x), require_int16(op, y)
+    (m_id, sh_id), (m_a, sh_a) = leaky_relu_multipliers(s_in, s_out, float(op.options.get("alpha", 0.2)))
+    params = ConstStruct(cname(op, "params"), "ek_leaky_relu_s16_params_t",
+                         c_struct(count=y.num_elements, identity_multiplier=m_id, identity_shift=sh_id,
+                                  alpha_multiplier=m_a, alpha_shift=sh_a))
+    return OpLowering(call=f"ek_leaky_relu_s16(&{{c:{params.name}}}, {{in0:int16_t}}, {{out0:int16_t}});",
+                      headers=["ek_requantize.h"], constants=[params])
+
+
 def requantize_contract(graph: Graph, op: Op) -> MemoryContract:
     """Element i is read before it is written: in place when the element sizes match."""
     return MemoryContract(in_place=(0,))
 
 
 register("QUANTIZE", memory=requantize_contract, activations="int16")(lower_requantize)
+register("LEAKY_RELU", memory=requantize_contract, activations="int16")(lower_leaky_relu_s16)

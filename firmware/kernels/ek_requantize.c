@@ -14,3 +14,13 @@
 EK_DEFINE_REQUANTIZE(ek_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX)
 EK_DEFINE_REQUANTIZE(ek_requantize_s16_s8, int16_t, int8_t, INT8_MIN, INT8_MAX)
 EK_DEFINE_REQUANTIZE(ek_requantize_s16_s16, int16_t, int16_t, INT16_MIN, INT16_MAX)
+
+void ek_leaky_relu_s16(const ek_leaky_relu_s16_params_t *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->count; ++i) {
+        const int32_t v = input[i];
+        const int32_t r = v >= 0 ? ek_requant_double(v, p->identity_multiplier, p->identity_shift)
+                                 : ek_requant_double(v, p->alpha_multiplier, p->alpha_shift);
+        output[i] = ek_clamp_s16(r, INT16_MIN, INT16_MAX);
+    }
+}

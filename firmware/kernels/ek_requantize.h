@@ -17,4 +17,13 @@ void ek_requantize_s8_s16(const ek_requantize_params_t *p, const int8_t *input, 
 void ek_requantize_s16_s8(const ek_requantize_params_t *p, const int16_t *input, int8_t *output);
 void ek_requantize_s16_s16(const ek_requantize_params_t *p, const int16_t *input, int16_t *output);
 
+/* int16 LEAKY_RELU: identity multiplier for in >= 0, alpha multiplier below (zero points 0). */
+typedef struct {
+    int32_t count;
+    int32_t identity_multiplier, identity_shift;
+    int32_t alpha_multiplier, alpha_shift;
+} ek_leaky_relu_s16_params_t;
+
+void ek_leaky_relu_s16(const ek_leaky_relu_s16_params_t *p, const int16_t *input, int16_t *output);
+
 #endif /* EK_REQUANTIZE_H */

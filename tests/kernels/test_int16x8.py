@@ -137,3 +137,17 @@ def test_binary_s16(op_type: str, data: st.DataObject) -> None:
                             [TensorSpec(shape, "int16", scale=scales[2])], options)
     rounding = data.draw(st.sampled_from(ROUNDINGS))
     check_model(model, LoweringContext(rounding=rounding), sanitize=data.draw(st.booleans()))
+
+
+@settings(max_examples=15, **SETTINGS)
+@given(data=st.data())
+def test_leaky_relu_s16(data: st.DataObject) -> None:
+    from support.tflite_builder import TensorSpec, single_op_model
+
+    shape = (1, data.draw(st.integers(1, 6)), data.draw(st.integers(1, 9)))
+    s_in, s_out = data.draw(st.floats(1e-4, 1e-1)), data.draw(st.floats(1e-4, 1e-1))
+    model = single_op_model("LEAKY_RELU", [TensorSpec(shape, "int16", scale=s_in)],
+                            [TensorSpec(shape, "int16", scale=s_out)],
+                            {"alpha": data.draw(st.sampled_from([0.01, 0.2, 0.3, 1.5]))})
+    check_model(model, LoweringContext(rounding=data.draw(st.sampled_from(ROUNDINGS))),
+                sanitize=data.draw(st.booleans()))
