@@ -27,55 +27,59 @@ static int32_t ek_count(const int32_t *dims, int32_t n)
     return count;
 }
 
-/* Reduce the elements of one output, the innermost reduced dimension as a plain loop. */
-static int32_t ek_reduce_one(const ek_reduce_shape_t *s, ek_reduce_mode_t mode, const int8_t *base)
-{
-    const int32_t last = s->nred - 1;
-    const int32_t n = s->red_dims[last];
-    const int32_t stride = s->red_strides[last];
-    const int32_t rows = ek_count(s->red_dims, last);
-    int32_t index[EK_REDUCE_MAX_DIMS] = {0};
-    int32_t offset = 0;
-    int32_t acc = mode == EK_REDUCE_MAX ? -128 : (mode == EK_REDUCE_MIN ? 127 : 0);
-    for (int32_t r = 0; r < rows; ++r) {
-        const int8_t *p = base + offset;
-        if (mode == EK_REDUCE_MAX) {
-            for (int32_t i = 0; i < n; ++i, p += stride) {
-                acc = *p > acc ? *p : acc;
-            }
-        } else if (mode == EK_REDUCE_MIN) {
-            for (int32_t i = 0; i < n; ++i, p += stride) {
-                acc = *p < acc ? *p : acc;
-            }
-        } else {
-            for (int32_t i = 0; i < n; ++i, p += stride) {
-                acc += *p;
-            }
-        }
-        offset = ek_step(index, s->red_dims, s->red_strides, last, offset);
+/* The reductions for element type T in [LO, HI]: ONE reduces the elements of one output
+ * (the innermost reduced dimension as a plain loop), NAME walks the outputs. */
+#define EK_DEFINE_REDUCE(NAME, ONE, T, LO, HI) \
+    static int32_t ONE(const ek_reduce_shape_t *s, ek_reduce_mode_t mode, const T *base)            \
+    {                                                                                               \
+        const int32_t last = s->nred - 1;                                                           \
+        const int32_t n = s->red_dims[last];                                                        \
+        const int32_t stride = s->red_strides[last];                                                \
+        const int32_t rows = ek_count(s->red_dims, last);                                           \
+        int32_t index[EK_REDUCE_MAX_DIMS] = {0};                                                    \
+        int32_t offset = 0;                                                                         \
+        int32_t acc = mode == EK_REDUCE_MAX ? (LO) : (mode == EK_REDUCE_MIN ? (HI) : 0);            \
+        for (int32_t r = 0; r < rows; ++r) {                                                        \
+            const T *p = base + offset;                                                             \
+            if (mode == EK_REDUCE_MAX) {                                                            \
+                for (int32_t i = 0; i < n; ++i, p += stride) {                                      \
+                    acc = *p > acc ? *p : acc;                                                      \
+                }                                                                                   \
+            } else if (mode == EK_REDUCE_MIN) {                                                     \
+                for (int32_t i = 0; i < n; ++i, p += stride) {                                      \
+                    acc = *p < acc ? *p : acc;                                                      \
+                }                                                                                   \
+            } else {                                                                                \
+                for (int32_t i = 0; i < n; ++i, p += stride) {                                      \
+                    acc += *p;                                                                      \
+                }                                                                                   \
+            }                                                                                       \
+            offset = ek_step(index, s->red_dims, s->red_strides, last, offset);                     \
+        }                                                                                           \
+        return acc;                                                                                 \
+    }                                                                                               \
+                                                                                                    \
+    void NAME(const ek_reduce_shape_t *shape, const ek_reduce_params_t *params, const T *in, T *out)\
+    {                                                                                               \
+        const ek_reduce_mode_t mode = params->mode;                                                 \
+        const int32_t outputs = ek_count(shape->keep_dims, shape->nkeep);                           \
+        int32_t index[EK_REDUCE_MAX_DIMS] = {0};                                                    \
+        int32_t offset = 0;                                                                         \
+        for (int32_t o = 0; o < outputs; ++o) {                                                     \
+            const int32_t acc = ONE(shape, mode, in + offset);                                      \
+            if (mode == EK_REDUCE_SUM) {                                                            \
+                const int32_t y = ek_requant_double(acc + params->in_offset, params->multiplier,    \
+                                                    params->shift);                                 \
+                out[o] = (T)(y + params->out_zero_point < (LO) ? (LO) : (y + params->out_zero_point > (HI) ? (HI) : y + params->out_zero_point));\
+            } else {                                                                                \
+                out[o] = (T)acc;                                                                    \
+            }                                                                                       \
+            offset = ek_step(index, shape->keep_dims, shape->keep_strides, shape->nkeep, offset);   \
+        }                                                                                           \
     }
-    return acc;
-}
 
-void ek_reduce_s8(const ek_reduce_shape_t *shape, const ek_reduce_params_t *params,
-                  const int8_t *in, int8_t *out)
-{
-    const ek_reduce_mode_t mode = params->mode;
-    const int32_t outputs = ek_count(shape->keep_dims, shape->nkeep);
-    int32_t index[EK_REDUCE_MAX_DIMS] = {0};
-    int32_t offset = 0;
-    for (int32_t o = 0; o < outputs; ++o) {
-        const int32_t acc = ek_reduce_one(shape, mode, in + offset);
-        if (mode == EK_REDUCE_SUM) {
-            const int32_t y = ek_requant_double(acc + params->in_offset, params->multiplier,
-                                                params->shift);
-            out[o] = ek_clamp_s8(y + params->out_zero_point, -128, 127);
-        } else {
-            out[o] = (int8_t)acc;
-        }
-        offset = ek_step(index, shape->keep_dims, shape->keep_strides, shape->nkeep, offset);
-    }
-}
+EK_DEFINE_REDUCE(ek_reduce_s8, ek_reduce_one, int8_t, -128, 127)
+EK_DEFINE_REDUCE(ek_reduce_s16, ek_reduce_one_s16, int16_t, INT16_MIN, INT16_MAX)
 
 /* One reduced dimension (the host checks it): walk it, keep the first extreme. */
 static void ek_arg_s8(const ek_reduce_shape_t *shape, const int8_t *in, void *out,

@@ -151,3 +151,25 @@ def test_leaky_relu_s16(data: st.DataObject) -> None:
                             {"alpha": data.draw(st.sampled_from([0.01, 0.2, 0.3, 1.5]))})
     check_model(model, LoweringContext(rounding=data.draw(st.sampled_from(ROUNDINGS))),
                 sanitize=data.draw(st.booleans()))
+
+
+@pytest.mark.parametrize("op_type", ["MEAN", "SUM"])
+@settings(max_examples=10, **SETTINGS)
+@given(data=st.data())
+def test_reduce_s16(op_type: str, data: st.DataObject) -> None:
+    """int16 reductions. SUM's oracle is TFLite Micro (TF's BUILTIN_REF SUM is broken for
+    integers, see edgekit/kernels/reduce.py)."""
+    from support.tflite_builder import TensorSpec, single_op_model
+
+    shape = (1, data.draw(st.integers(1, 5)), data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4)))
+    axes = data.draw(st.sampled_from([[1, 2], [1], [3], [2, 3]]))
+    keep = data.draw(st.booleans())
+    out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keep else \
+        tuple(d for i, d in enumerate(shape) if i not in axes)
+    s_in = data.draw(st.floats(1e-4, 1e-1))
+    s_out = data.draw(st.floats(1e-4, 1e-1))
+    model = single_op_model(op_type, [TensorSpec(shape, "int16", scale=s_in),
+                                      TensorSpec((len(axes),), "int32", data=np.array(axes))],
+                            [TensorSpec(out_shape, "int16", scale=s_out)], {"keep_dims": keep})
+    rounding = "tflm" if op_type == "SUM" else data.draw(st.sampled_from(ROUNDINGS))
+    check_model(model, LoweringContext(rounding=rounding), sanitize=data.draw(st.booleans()))
