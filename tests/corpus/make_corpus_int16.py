@@ -45,7 +45,7 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
 
     B = {"bias_initializer": "random_normal"}  # non-zero biases: the converter keeps them
 
-    def int16_cnn():  # CONV_2D, DEPTHWISE_CONV_2D, pools, RESHAPE, FULLY_CONNECTED, SOFTMAX
+    def int16_cnn():  # CONV_2D, DEPTHWISE_CONV_2D, pools, RESHAPE, FULLY_CONNECTED
         x = inp = keras.Input((10, 10, 3), batch_size=1)
         x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu", **B)(x)
         x = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2, activation="relu6", **B)(x)
@@ -53,16 +53,19 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
         x = L.Conv2D(6, 1, **B)(x)
         x = L.MaxPooling2D(2)(x)
         x = L.Flatten()(x)
-        x = L.Dense(10, **B)(x)
-        return keras.Model(inp, L.Softmax()(x))
+        return keras.Model(inp, L.Dense(10, **B)(x))
 
-    def int16_fc():  # FULLY_CONNECTED chain with relu, no bias, tanh, logistic
-        x = inp = keras.Input((24,), batch_size=1)
+    def int16_fc():  # FULLY_CONNECTED chain with relu, without bias, batch of 3
+        x = inp = keras.Input((24,), batch_size=3)
         x = L.Dense(32, activation="relu", **B)(x)
         x = L.Dense(16, use_bias=False)(x)
-        x = L.Activation("tanh")(x)
-        x = L.Dense(8, activation="sigmoid", **B)(x)
-        return keras.Model(inp, x)
+        return keras.Model(inp, L.Dense(8, **B)(x))
+
+    def int16_unsupported():  # TANH, LOGISTIC, SOFTMAX: no int16 kernels in edgekit yet
+        x = inp = keras.Input((12,), batch_size=1)
+        x = L.Activation("tanh")(L.Dense(8, **B)(x))
+        x = L.Dense(4, activation="sigmoid", **B)(x)
+        return keras.Model(inp, L.Softmax()(x))
 
     def int16_elementwise():  # ADD, SUB, MUL, LEAKY_RELU, CONCATENATION, MEAN
         # (HARD_SWISH: TF 2.21's converter has no 16x8 quantization for it.)
@@ -92,9 +95,41 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
     return {
         "int16_cnn": (int16_cnn, (10, 10, 3)),
         "int16_fc": (int16_fc, (24,)),
+        "int16_unsupported": (int16_unsupported, (12,)),
         "int16_elementwise": (int16_elementwise, (6, 6, 4)),
         "int16_movement": (int16_movement, (6, 5, 4)),
     }
+
+
+def with_int8_output(data: bytes) -> bytes:
+    """The model with a QUANTIZE int16 -> int8 appended to its output: a mixed int16/int8
+    model (TF's QUANTIZE takes int16 to int8, not int8 to int16)."""
+    import ai_edge_litert.schema_py_generated as schema
+    import flatbuffers
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    graph = model.subgraphs[0]
+    last = graph.tensors[graph.outputs[0]]
+    out = schema.TensorT()
+    out.shape, out.type, out.name, out.buffer = last.shape, schema.TensorType.INT8, b"int8_output", 0
+    model.buffers.append(schema.BufferT())
+    out.buffer = len(model.buffers) - 1
+    out.quantization = schema.QuantizationParametersT()
+    out.quantization.scale = [float(last.quantization.scale[0]) * 256.0]
+    out.quantization.zeroPoint = [3]
+    graph.tensors.append(out)
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.QUANTIZE
+    code.version = 1
+    model.operatorCodes.append(code)
+    op = schema.OperatorT()
+    op.opcodeIndex = len(model.operatorCodes) - 1
+    op.inputs, op.outputs = [graph.outputs[0]], [len(graph.tensors) - 1]
+    graph.operators.append(op)
+    graph.outputs = [len(graph.tensors) - 1]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def main(names: list[str]) -> None:
@@ -108,6 +143,10 @@ def main(names: list[str]) -> None:
         data = _convert(factory(), shape)
         (HERE / f"{name}.tflite").write_bytes(data)
         print(f"{name}: {len(data)} bytes")
+        if name == "int16_cnn":
+            mixed = with_int8_output(data)
+            (HERE / "int16_mixed.tflite").write_bytes(mixed)
+            print(f"int16_mixed: {len(mixed)} bytes")
 
 
 if __name__ == "__main__":
