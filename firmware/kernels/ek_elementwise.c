@@ -282,28 +282,35 @@ void ek_lut_s8(const int8_t *in, int8_t *out, int32_t size, const int8_t *lut)
     }
 }
 
-void ek_quantize_f32_s8(const float *in, int8_t *out, int32_t size, float scale,
-                        int32_t zero_point)
-{
-    for (int32_t i = 0; i < size; ++i) {
-        /* TFLite: (int32_t)roundf(x / scale) + zero_point, clamped. The quotient is
-         * clamped first (keeps the conversion defined; NaN -> zero_point), then rounded
-         * half away from zero without libm: q - trunc(q) is exact below 2^23. */
-        float q = in[i] / scale;
-        q = q > 512.0f ? 512.0f : (q < -512.0f ? -512.0f : q);
-        int32_t r = q == q ? (int32_t)q : 0;
-        const float frac = q - (float)r;
-        r += frac >= 0.5f ? 1 : (frac <= -0.5f ? -1 : 0);
-        out[i] = ek_clamp_s8(r + zero_point, -128, 127);
+/* QUANTIZE float -> T and DEQUANTIZE T -> float, for T int8 and int16 (BOUND clamps the
+ * quotient first: above the type's range, exact in float, and keeps the conversion defined). */
+#define EK_DEFINE_QUANTIZE_F32(NAME, T, BOUND, LO, HI)                                         \
+    void NAME(const float *in, T *out, int32_t size, float scale, int32_t zero_point)          \
+    {                                                                                          \
+        for (int32_t i = 0; i < size; ++i) {                                                   \
+            /* TFLite: (int32_t)roundf(x / scale) + zero_point, clamped. NaN -> zero_point;  \
+             * rounded half away from zero without libm: q - trunc(q) is exact below 2^23. */ \
+            float q = in[i] / scale;                                                           \
+            q = q > (BOUND) ? (BOUND) : (q < -(BOUND) ? -(BOUND) : q);                         \
+            int32_t r = q == q ? (int32_t)q : 0;                                               \
+            const float frac = q - (float)r;                                                   \
+            r += frac >= 0.5f ? 1 : (frac <= -0.5f ? -1 : 0);                                  \
+            r += zero_point;                                                                   \
+            out[i] = (T)(r < (LO) ? (LO) : (r > (HI) ? (HI) : r));                             \
+        }                                                                                      \
     }
-}
 
-void ek_dequantize_s8_f32(const int8_t *in, float *out, int32_t size, float scale,
-                          int32_t zero_point)
-{
-    /* The float product of two floats, one an integer below 2^9, is the correctly
-     * rounded exact product, just as TFLite's double product rounded to float. */
-    for (int32_t i = 0; i < size; ++i) {
-        out[i] = (float)(in[i] - zero_point) * scale;
+/* The float product of a float and an integer of at most 17 bits is the correctly rounded
+ * exact product, just as TFLite's double product rounded to float. */
+#define EK_DEFINE_DEQUANTIZE_F32(NAME, T)                                                      \
+    void NAME(const T *in, float *out, int32_t size, float scale, int32_t zero_point)          \
+    {                                                                                          \
+        for (int32_t i = 0; i < size; ++i) {                                                   \
+            out[i] = (float)(in[i] - zero_point) * scale;                                      \
+        }                                                                                      \
     }
-}
+
+EK_DEFINE_QUANTIZE_F32(ek_quantize_f32_s8, int8_t, 512.0f, -128, 127)
+EK_DEFINE_QUANTIZE_F32(ek_quantize_f32_s16, int16_t, 131072.0f, INT16_MIN, INT16_MAX)
+EK_DEFINE_DEQUANTIZE_F32(ek_dequantize_s8_f32, int8_t)
+EK_DEFINE_DEQUANTIZE_F32(ek_dequantize_s16_f32, int16_t)

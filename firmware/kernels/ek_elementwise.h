@@ -80,5 +80,8 @@ void ek_quantize_f32_s8(const float *in, int8_t *out, int32_t size, float scale,
 /* int8 -> float32: (x - zero_point) * scale, exactly TFLite's float(double(scale) * v). */
 void ek_dequantize_s8_f32(const int8_t *in, float *out, int32_t size, float scale,
                           int32_t zero_point);
+/* int16 forms (int16x8 models with float input/output). */
+void ek_quantize_f32_s16(const float *in, int16_t *out, int32_t size, float scale, int32_t zero_point);
+void ek_dequantize_s16_f32(const int16_t *in, float *out, int32_t size, float scale, int32_t zero_point);
 
 #endif /* EK_ELEMENTWISE_H */

@@ -173,3 +173,18 @@ def test_reduce_s16(op_type: str, data: st.DataObject) -> None:
                             [TensorSpec(out_shape, "int16", scale=s_out)], {"keep_dims": keep})
     rounding = "tflm" if op_type == "SUM" else data.draw(st.sampled_from(ROUNDINGS))
     check_model(model, LoweringContext(rounding=rounding), sanitize=data.draw(st.booleans()))
+
+
+@pytest.mark.parametrize("op_type", ["QUANTIZE", "DEQUANTIZE"])
+@settings(max_examples=8, **SETTINGS)
+@given(data=st.data())
+def test_float_edges_s16(op_type: str, data: st.DataObject) -> None:
+    """float32 -> int16 QUANTIZE and int16 -> float32 DEQUANTIZE (float-I/O int16x8 models)."""
+    from support.tflite_builder import TensorSpec, single_op_model
+
+    shape = (1, data.draw(st.integers(1, 40)))
+    scale = data.draw(st.floats(1e-5, 1e-2))
+    q = TensorSpec(shape, "int16", scale=scale)
+    f = TensorSpec(shape, "float32")
+    model = single_op_model(op_type, [f], [q]) if op_type == "QUANTIZE" else single_op_model(op_type, [q], [f])
+    check_model(model, LoweringContext(rounding=data.draw(st.sampled_from(ROUNDINGS))))
