@@ -23,6 +23,7 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, int16_act_range, require, require_int16
 from edgekit.kernels.conv_common import conv_geometry, filter_scales, nhwc, per_channel_multipliers, rows_contract
+from edgekit.kernels.fully_connected import fc_shape
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import Real, tflite_round
 
@@ -74,7 +75,7 @@ def weighted16(graph: Graph, op: Op, channels_axis: int, channels: int, unflushe
                       int16_act_range(op, out_scale))
 
 
-def _arrays(op: Op, o: Weighted16, weights: np.ndarray) -> tuple[list[ConstArray | ConstStruct], dict[str, str]]:
+def _arrays(op: Op, o: Weighted16, weights: np.ndarray) -> tuple[list[ConstArray | ConstStruct], dict[str, object]]:
     """Weights, bias, multipliers and shifts in flash, and the struct members naming them."""
     names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
     constants: list[ConstArray | ConstStruct] = [
@@ -82,7 +83,7 @@ def _arrays(op: Op, o: Weighted16, weights: np.ndarray) -> tuple[list[ConstArray
         ConstArray(names["mult"], "int32_t", o.mult), ConstArray(names["shift"], "int32_t", o.shift)]
     if o.has_bias:
         constants.append(ConstArray(names["bias"], "int64_t", o.bias, 8))
-    refs = dict(input_offset=0, output_offset=0, act=c_struct(min=o.act[0], max=o.act[1]),
+    refs: dict[str, object] = dict(input_offset=0, output_offset=0, act=c_struct(min=o.act[0], max=o.act[1]),
                 weights=f"{{c:{names['w']}}}", bias=f"{{c:{names['bias']}}}" if o.has_bias else "NULL",
                 multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}")
     return constants, refs
@@ -125,13 +126,7 @@ def lower_depthwise_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
 
 @register("FULLY_CONNECTED", activations="int16")
 def lower_fully_connected_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    inp, out, weights = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]], graph.tensors[op.inputs[1]]
-    require(len(weights.shape) == 2, op, "weights must be a constant 2-D tensor")
-    require(op.options.get("weights_format", 0) in (0, "DEFAULT"), op, "shuffled weights are not supported")
-    n_out, k = (int(v) for v in weights.shape)
-    require(k > 0 and inp.num_elements % k == 0, op, f"input of {inp.num_elements} values is not rows of {k}")
-    batches = inp.num_elements // k
-    require(out.num_elements == batches * n_out, op, "output size does not match batch x outputs")
+    batches, k, n_out = fc_shape(graph, op)
     single = ctx.rounding != "tflm"
     o = weighted16(graph, op, 0, n_out, unflushed=single)
     per_channel = bool(np.any(o.mult != o.mult[0]) or np.any(o.shift != o.shift[0]))
