@@ -188,3 +188,15 @@ def test_float_edges_s16(op_type: str, data: st.DataObject) -> None:
     f = TensorSpec(shape, "float32")
     model = single_op_model(op_type, [f], [q]) if op_type == "QUANTIZE" else single_op_model(op_type, [q], [f])
     check_model(model, LoweringContext(rounding=data.draw(st.sampled_from(ROUNDINGS))))
+
+
+@settings(max_examples=8, **SETTINGS)
+@given(data=st.data())
+def test_relu_s16(data: st.DataObject) -> None:
+    op_type = "RELU"
+    from support.tflite_builder import TensorSpec, single_op_model
+
+    shape = (1, data.draw(st.integers(1, 30)))
+    model = single_op_model(op_type, [TensorSpec(shape, "int16", scale=data.draw(st.floats(1e-4, 1e-1)))],
+                            [TensorSpec(shape, "int16", scale=data.draw(st.floats(1e-4, 1e-1)))])
+    check_model(model, LoweringContext(rounding=data.draw(st.sampled_from(ROUNDINGS))))
