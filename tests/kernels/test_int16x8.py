@@ -68,27 +68,27 @@ def fc_cases(draw: st.DrawFn) -> dict:
 
 
 @pytest.mark.parametrize("rounding", ROUNDINGS)
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=12, **SETTINGS)
 @given(case=conv_cases())
 def test_conv_s16(rounding: str, case: dict) -> None:
     check_model(conv_model(**case), LoweringContext(rounding=rounding))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("rounding", ROUNDINGS)
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=12, **SETTINGS)
 @given(case=depthwise_cases())
 def test_depthwise_s16(rounding: str, case: dict) -> None:
     check_model(depthwise_model(**case), LoweringContext(rounding=rounding))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("rounding", ROUNDINGS)
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(case=fc_cases())
 def test_fully_connected_s16(rounding: str, case: dict) -> None:
     check_model(fc_model(**case), LoweringContext(rounding=rounding))  # type: ignore[arg-type]
 
 
-@settings(max_examples=4, **SETTINGS)
+@settings(max_examples=3, **SETTINGS)
 @given(conv=conv_cases(), fc=fc_cases())
 def test_weighted_s16_sanitized(conv: dict, fc: dict) -> None:
     check_model(conv_model(**conv), sanitize=True)
