@@ -76,6 +76,9 @@ KNOWN_OPS: frozenset[str] = frozenset(MAC_COUNTERS) | frozenset({
 }) | frozenset({  # data movement (edgekit/kernels/gather.py, split.py, rearrange.py)
     "EMBEDDING_LOOKUP", "GATHER_ND", "REVERSE_V2", "BROADCAST_ARGS", "ZEROS_LIKE",
     "DYNAMIC_UPDATE_SLICE",
+}) | frozenset({  # edgekit/kernels/arith.py, norm.py, reduce_bool.py; float-only in TFLite Micro
+    "ADD_N", "CUMSUM", "L2_NORMALIZATION", "REDUCE_ALL", "FLOOR_DIV", "FLOOR_MOD",
+    "SQUARE", "SIN", "COS", "LOG",
 })
 
 

@@ -109,4 +109,9 @@ SIGNATURES: dict[str, Signature] = {
     "DEPTH_TO_SPACE": _sig(1),
     "RESIZE_BILINEAR": _sig(2),
     "RESIZE_NEAREST_NEIGHBOR": _sig(2),
+    # edgekit/kernels/arith.py, norm.py, reduce.py (issue 13)
+    "ADD_N": _sig(1, None, quantized=True),
+    "CUMSUM": _sig(2, quantized=True),
+    "L2_NORMALIZATION": _sig(1, quantized=True),
+    "REDUCE_ALL": _sig(2),
 }
