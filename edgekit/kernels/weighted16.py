@@ -22,7 +22,14 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, int16_act_range, require, require_int16
-from edgekit.kernels.conv_common import conv_geometry, filter_scales, nhwc, per_channel_multipliers, rows_contract
+from edgekit.kernels.conv_common import (
+    conv_geometry,
+    filter_scales,
+    nhwc,
+    packed_variant,
+    per_channel_multipliers,
+    rows_contract,
+)
 from edgekit.kernels.fully_connected import fc_shape
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import Real, tflite_round
@@ -135,4 +142,8 @@ def lower_fully_connected_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpL
     constants, refs = _arrays(op, o, o.w)
     init = c_struct(batches=batches, in_features=k, out_features=n_out, rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
                     per_channel=int(per_channel), **refs)
+    if packed_variant(ctx.variant):  # weights widened to int16 once, here: SMLALD pairs
+        constants[0] = ConstArray(cname(op, "w"), "int16_t", o.w.reshape(-1).astype(np.int16), 8)
+        return _lowering(op, "ek_fully_connected_s16_dsp", "ek_fc_s16w_params_t", "ek_fully_connected.h",
+                         constants, init)
     return _lowering(op, "ek_fully_connected_s16", "ek_fc_s16_params_t", "ek_fully_connected.h", constants, init)

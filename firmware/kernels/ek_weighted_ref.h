@@ -84,18 +84,23 @@
         })                                                                                       \
     }
 
-#define EK_DEFINE_FC_REF(NAME, PARAMS_T, IO_T, ACC_T, UACC_T, RQ)                                 \
+/* The plain dot product of FULLY_CONNECTED (any activation and weight types). */
+#define EK_FC_DOT_REF(ACC_T, acc, x, w, k, p)                                                     \
+    for (int32_t i = 0; i < (k); ++i) {                                                          \
+        (acc) += ((x)[i] + (p)->input_offset) * (w)[i];                                          \
+    }
+
+/* FULLY_CONNECTED; W_T the weights' type, DOT(ACC_T, acc, x, w, k, p) adds one row's dot. */
+#define EK_DEFINE_FC_REF(NAME, PARAMS_T, IO_T, W_T, ACC_T, UACC_T, RQ, DOT)                       \
     void NAME(const PARAMS_T *p, const IO_T *input, IO_T *output)                                \
     {                                                                                            \
         const int32_t k = p->in_features;                                                        \
         for (int32_t b = 0; b < p->batches; ++b) {                                               \
             const IO_T *x = input + (size_t)b * k;                                               \
             for (int32_t o = 0; o < p->out_features; ++o) {                                      \
-                const int8_t *w = p->weights + (size_t)o * k;                                    \
+                const W_T *w = p->weights + (size_t)o * k;                                       \
                 ACC_T acc = 0;                                                                   \
-                for (int32_t i = 0; i < k; ++i) {                                                \
-                    acc += (x[i] + p->input_offset) * w[i];                                      \
-                }                                                                                \
+                DOT(ACC_T, acc, x, w, k, p)                                                      \
                 acc = EK_ADD_BIAS(ACC_T, UACC_T, acc, p, o);                                     \
                 *output++ = RQ(acc, p, p->per_channel ? o : 0);                                  \
             }                                                                                    \

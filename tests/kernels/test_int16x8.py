@@ -200,3 +200,50 @@ def test_relu_s16(data: st.DataObject) -> None:
     model = single_op_model(op_type, [TensorSpec(shape, "int16", scale=data.draw(st.floats(1e-4, 1e-1)))],
                             [TensorSpec(shape, "int16", scale=data.draw(st.floats(1e-4, 1e-1)))])
     check_model(model, LoweringContext(rounding=data.draw(st.sampled_from(ROUNDINGS))))
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_fully_connected_s16_dsp_variant_on_host(rounding: str) -> None:
+    """The DSP boards' FC (int16-widened weights) with the portable primitives."""
+    rng = np.random.default_rng(11)
+    for i in range(6):
+        model = fc_model(100 + i, batch=int(rng.choice([1, 3])), k=int(rng.integers(1, 60)), n_out=5,
+                         mult_kind=MULT_KINDS[i % 4], act="int16",
+                         bias_data=np.array(rng.choice(EDGE_BIASES, 5), dtype=np.int64))
+        check_model(model, LoweringContext(rounding=rounding, variant="arm-dsp"))  # type: ignore[arg-type]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_int16x8_kernels_on_cortex_m4(rounding: str) -> None:
+    """int16 FC (SMLALD over widened weights), conv and depthwise on qemu-cortex-m4 with the
+    arm-dsp variant, every byte against the oracle."""
+    from support.harness import random_inputs
+    from support.qemu_harness import QemuCase, available, run_cases
+    from support.reference import run_oracle
+
+    from edgekit.load import load_tflite_bytes
+
+    if not available():
+        pytest.fail("arm-none-eabi-gcc / qemu-system-arm missing: run `make toolchain`")
+    rng = np.random.default_rng(3 if rounding == "tflite" else 4)
+    models = [fc_model(200 + i, batch=int(rng.choice([1, 2])), k=int(rng.integers(1, 150)),
+                       n_out=int(rng.integers(1, 12)), mult_kind=MULT_KINDS[i % 4], per_channel=bool(i % 2),
+                       act="int16") for i in range(8)]
+    models += [conv_model(300 + i, n=1, h=6, w=5, cin=3, cout=4, kh=3, kw=3, act="int16") for i in range(2)]
+    models += [depthwise_model(400 + i, n=1, h=6, w=6, cin=4, multiplier=1, kh=3, kw=3, act="int16")
+               for i in range(2)]
+    qcases, expected = [], []
+    for model in models:
+        graph = load_tflite_bytes(model)
+        x = random_inputs(graph, graph.ops[0], rng)
+        qcases.append(QemuCase(graph, graph.ops[0], x))
+        expected.append(run_oracle(model, x, rounding))
+    ctx = LoweringContext(rounding=rounding, variant="arm-dsp")  # type: ignore[arg-type]
+    from support.harness import lower
+
+    assert sum("ek_fully_connected_s16_dsp" in lower(c.graph, c.op, ctx).call for c in qcases) == 8
+    results = run_cases(qcases, ctx)
+    bad = [f"case {i} ({c.op.type})" for i, (c, r, e) in enumerate(zip(qcases, results, expected))
+           if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
+    assert not bad, f"int16x8 kernels differ from the {rounding} oracle on Cortex-M4: {bad}"
