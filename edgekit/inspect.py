@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ class ModelSummary:
     inputs: list[TensorSummary]
     outputs: list[TensorSummary]
     integer_only: bool
+    # The model's other subgraphs (control-flow bodies, initialisers), TFLite subgraph k at k - 1.
+    subgraphs: list[ModelSummary] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +82,7 @@ def summarize(graph: Graph, model: str) -> ModelSummary:
         inputs=[_tensor_summary(graph.tensors[i]) for i in graph.inputs],
         outputs=[_tensor_summary(graph.tensors[i]) for i in graph.outputs],
         integer_only=integer_only,
+        subgraphs=[summarize(sub, f"subgraph {k} ({sub.name})") for k, sub in enumerate(graph.subgraphs, 1)],
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit.boards import Board
+from edgekit.codegen.control import ControlLowering
 from edgekit.codegen.model import GeneratedModel, generate_model, lower_graph
 from edgekit.errors import ModelError
 from edgekit.ir import Graph, Op
@@ -18,8 +19,14 @@ from edgekit.kernels.lowering import LoweringContext, OpLowering
 from edgekit.load import load_tflite_bytes
 from edgekit.memory import MemoryContract, MemoryPlan
 from edgekit.passes import rewrite_float_islands, run_passes
+from edgekit.passes.int8_variables import rewrite_int8_variables
 
 _INTEGER_TYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
+# Ops that only move bytes, whatever their type: the TF converter leaves loop variables,
+# branch values and variables float (DEQUANTIZE/QUANTIZE at their ends) in int8 models.
+_BYTE_MOVERS = {"WHILE", "IF", "READ_VARIABLE", "ASSIGN_VARIABLE", "RESHAPE", "SQUEEZE", "EXPAND_DIMS",
+                "STRIDED_SLICE", "SLICE", "CONCATENATION", "PACK", "UNPACK", "SPLIT", "SPLIT_V", "TRANSPOSE",
+                "GATHER"}
 
 
 @dataclass
@@ -42,9 +49,11 @@ def lowering_context(board: Board, rounding: str) -> LoweringContext:
 
 def check_integer_model(graph: Graph, source: str) -> None:
     """A device build needs an int8 model: name the first op that computes in float."""
+    for k, sub in enumerate(graph.subgraphs, 1):
+        check_integer_model(sub, f"{source} subgraph {k} ({sub.name})")
     for op in graph.ops:
-        if op.type in ("QUANTIZE", "DEQUANTIZE"):
-            continue  # float only at the model's edges, converted by these two
+        if op.type in ("QUANTIZE", "DEQUANTIZE") or op.type in _BYTE_MOVERS:
+            continue  # float only at the model's edges, converted by these two, or moved as bytes
         for t in op.inputs + op.outputs:
             if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES:
                 tensor = graph.tensors[t]
@@ -52,6 +61,16 @@ def check_integer_model(graph: Graph, source: str) -> None:
                     f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
                     f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
                     "or edgekit build --calib DATA)")
+
+
+def integer_rewrites(graph: Graph) -> Graph:
+    """What makes a converter's int8 model integer before check_integer_model: float
+    variables that hold int8 values become int8, float islands become tables (in every
+    subgraph)."""
+    rewrite_int8_variables(graph)
+    for each in graph.all_graphs():
+        rewrite_float_islands(each)
+    return graph
 
 
 @dataclass
@@ -116,13 +135,18 @@ def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, pl
 def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
                   planner: str = "best", time_budget_s: float = 2.0) -> CompiledModel:
     graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
-    graph = rewrite_float_islands(graph)  # before the check: islands become integer tables
+    integer_rewrites(graph)
     check_integer_model(graph, str(model_path))
     graph = run_passes(graph)
     ctx = lowering_context(board, rounding)
-    lowered = lower_graph(graph, ctx)
+
+    def plan_subgraph(sub: Graph, sub_lowered: dict[int, OpLowering]) -> ArenaLayout:
+        return plan_memory(sub, sub_lowered, board.arena_alignment, planner, time_budget_s)
+
+    control = ControlLowering(graph, plan_subgraph)  # control flow, variables: edgekit/codegen/control.py
+    lowered = lower_graph(graph, ctx, control)
     plan = plan_memory(graph, lowered, board.arena_alignment, planner, time_budget_s)
     model_hash = hashlib.sha256(model_bytes).hexdigest()
-    generated = generate_model(graph, plan, ctx, model_hash, lowered)
+    generated = generate_model(graph, plan, ctx, model_hash, lowered, state_bytes=control.state.state_bytes)
     return CompiledModel(model_path=model_path, model_bytes=model_bytes, model_hash=model_hash, graph=graph,
                          ctx=ctx, lowered=lowered, plan=plan, generated=generated)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from edgekit.commands._common import console
+
+if TYPE_CHECKING:
+    from edgekit.inspect import ModelSummary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +31,20 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({**summary.to_json(), "model": str(Path(args.model).resolve())}))
         return 0
 
+    out = console()
+    for each in [summary, *summary.subgraphs]:
+        out.print(_op_table(each))
+    out.print(f"MACs: {summary.macs:,}   weights in the .tflite: {summary.weights_bytes:,} B   "
+              f"activation lower bound: {summary.activation_lower_bound_bytes:,} B   "
+              f"integer only: {'yes' if summary.integer_only else 'no'}", markup=False, highlight=False)
+    out.print("(`edgekit build` reports more as 'weights + params': the constants as the kernels "
+              "read them, with folded biases, multipliers and the Arm DSP path's int16 copies)",
+              markup=False, highlight=False)
+    return 0
+
+
+def _op_table(summary: ModelSummary) -> Any:
+    """One subgraph's ops as a table (the main graph first, then each subgraph)."""
     from rich.table import Table
 
     table = Table(title=f"{summary.model}: {len(summary.ops)} ops")
@@ -36,12 +54,4 @@ def run(args: argparse.Namespace) -> int:
     for op in summary.ops:
         table.add_row(str(op.index), op.type, _shapes(op.inputs), _shapes(op.outputs),
                       op.outputs[0].quant if op.outputs else "-", f"{op.macs:,}", f"{op.param_bytes:,}")
-    out = console()
-    out.print(table)
-    out.print(f"MACs: {summary.macs:,}   weights in the .tflite: {summary.weights_bytes:,} B   "
-              f"activation lower bound: {summary.activation_lower_bound_bytes:,} B   "
-              f"integer only: {'yes' if summary.integer_only else 'no'}", markup=False, highlight=False)
-    out.print("(`edgekit build` reports more as 'weights + params': the constants as the kernels "
-              "read them, with folded biases, multipliers and the Arm DSP path's int16 copies)",
-              markup=False, highlight=False)
-    return 0
+    return table

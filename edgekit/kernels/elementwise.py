@@ -25,6 +25,7 @@ from edgekit.kernels.cformat import (
     require_int16,
     scale_zp,
 )
+from edgekit.kernels.int32_arith import lower_int32_binary
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import Real, quantize_multiplier
 from edgekit.memory.contract import MemoryContract
@@ -126,6 +127,8 @@ def binary_contract(graph: Graph, op: Op) -> MemoryContract:
 
 @register("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", memory=binary_contract)
 def lower_binary(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    if graph.tensors[op.inputs[0]].dtype == "int32" and op.type in ("ADD", "SUB", "MUL"):
+        return lower_int32_binary(graph, op)
     int8_per_tensor(graph, op, [graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]],
                                 graph.tensors[op.outputs[0]]])
     return _binary(graph, op, "int8")
