@@ -47,6 +47,13 @@ def lowering_context(board: Board, rounding: str) -> LoweringContext:
     return LoweringContext(rounding=rounding, variant=board.kernel_variant)  # type: ignore[arg-type]
 
 
+def check_lstm_variant(graph: Graph, op: Op) -> None:
+    """A float or hybrid LSTM cell (or a variant edgekit has no kernel for) is named as such."""
+    from edgekit.kernels.lstm import check_cell
+
+    check_cell(graph, op)
+
+
 def check_integer_model(graph: Graph, source: str) -> None:
     """A device build needs an int8 model: name the first op that computes in float."""
     for k, sub in enumerate(graph.subgraphs, 1):
@@ -54,6 +61,8 @@ def check_integer_model(graph: Graph, source: str) -> None:
     for op in graph.ops:
         if op.type in ("QUANTIZE", "DEQUANTIZE") or op.type in _BYTE_MOVERS:
             continue  # float only at the model's edges, converted by these two, or moved as bytes
+        if op.type == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+            check_lstm_variant(graph, op)
         for t in op.inputs + op.outputs:
             if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES:
                 tensor = graph.tensors[t]
