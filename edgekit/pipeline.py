@@ -12,9 +12,9 @@ from pathlib import Path
 
 from edgekit.boards import Board
 from edgekit.codegen.model import GeneratedModel, generate_model, lower_graph
-from edgekit.errors import ModelError
-from edgekit.ir import Graph, Op
-from edgekit.kernels.lowering import LoweringContext, OpLowering
+from edgekit.errors import ModelError, UnsupportedOpError
+from edgekit.ir import DTYPE_BYTES, Graph, Op
+from edgekit.kernels.lowering import LoweringContext, OpLowering, computes_in_float
 from edgekit.load import load_tflite_bytes
 from edgekit.memory import MemoryContract, MemoryPlan
 from edgekit.passes import rewrite_float_islands, run_passes
@@ -40,18 +40,32 @@ def lowering_context(board: Board, rounding: str) -> LoweringContext:
     return LoweringContext(rounding=rounding, variant=board.kernel_variant)  # type: ignore[arg-type]
 
 
-def check_integer_model(graph: Graph, source: str) -> None:
-    """A device build needs an int8 model: name the first op that computes in float."""
-    for op in graph.ops:
-        if op.type in ("QUANTIZE", "DEQUANTIZE"):
-            continue  # float only at the model's edges, converted by these two
-        for t in op.inputs + op.outputs:
-            if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES:
-                tensor = graph.tensors[t]
-                raise ModelError(
-                    f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
-                    f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
-                    "or edgekit build --calib DATA)")
+def check_integer_model(graph: Graph, source: str, int8_only: bool = False) -> None:
+    """A device build needs an int8 model. Ops a mixed model leaves in float32 run on the
+    float fallback (kernels/float32.py), unless `int8_only`, which names the first one;
+    a model that computes only in float must be quantized first."""
+    float_ops = [op for op in graph.ops if computes_in_float(graph, op)]
+    if not float_ops:
+        return
+    op = float_ops[0]
+    if int8_only:
+        raise UnsupportedOpError(op.type, op.index, "runs in float32 and --int8-only refuses float kernels "
+                                 f"({len(float_ops)} float op{'s' if len(float_ops) != 1 else ''} in the model)")
+    if all(computes_in_float(graph, o) or o.type in ("QUANTIZE", "DEQUANTIZE") for o in graph.ops):
+        tensor = next(graph.tensors[t] for t in op.inputs + op.outputs
+                      if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES)
+        raise ModelError(
+            f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
+            f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
+            "or edgekit build --calib DATA)")
+
+
+def arena_alignment(graph: Graph, alignment: int) -> int:
+    """The board's arena alignment, raised to the widest activation element (4 bytes for
+    the float fallback's float32 tensors), so every typed kernel pointer is aligned."""
+    widest = max((DTYPE_BYTES[t.dtype] for t in graph.tensors if not t.is_constant and t.dtype in DTYPE_BYTES),
+                 default=1)
+    return max(alignment, min(widest, 8))
 
 
 @dataclass
@@ -114,14 +128,14 @@ def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, pl
 
 
 def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
-                  planner: str = "best", time_budget_s: float = 2.0) -> CompiledModel:
+                  planner: str = "best", time_budget_s: float = 2.0, int8_only: bool = False) -> CompiledModel:
     graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
     graph = rewrite_float_islands(graph)  # before the check: islands become integer tables
-    check_integer_model(graph, str(model_path))
+    check_integer_model(graph, str(model_path), int8_only)
     graph = run_passes(graph)
     ctx = lowering_context(board, rounding)
     lowered = lower_graph(graph, ctx)
-    plan = plan_memory(graph, lowered, board.arena_alignment, planner, time_budget_s)
+    plan = plan_memory(graph, lowered, arena_alignment(graph, board.arena_alignment), planner, time_budget_s)
     model_hash = hashlib.sha256(model_bytes).hexdigest()
     generated = generate_model(graph, plan, ctx, model_hash, lowered)
     return CompiledModel(model_path=model_path, model_bytes=model_bytes, model_hash=model_hash, graph=graph,

@@ -75,6 +75,12 @@ LowerFn = Callable[[Graph, Op, LoweringContext], OpLowering]
 MemoryFn = Callable[[Graph, Op], MemoryContract]
 _REGISTRY: dict[str, LowerFn] = {}
 _MEMORY: dict[str, MemoryFn] = {}
+# The float32 fallback (kernels/float32.py): ops that compute on float32 tensors in a
+# mixed model. An op with a float32 input or output (QUANTIZE/DEQUANTIZE, the int8
+# family's own conversions, aside) takes this lowering when one is registered.
+_FLOAT_REGISTRY: dict[str, LowerFn] = {}
+_FLOAT_MEMORY: dict[str, MemoryFn] = {}
+_CONVERSIONS = ("QUANTIZE", "DEQUANTIZE")
 
 
 def register(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
@@ -90,6 +96,28 @@ def register(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerF
     return wrap
 
 
+def register_float(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
+    """Register the float32 lowering of `op_types` (used for ops that compute in float)."""
+    def wrap(fn: LowerFn) -> LowerFn:
+        for op_type in op_types:
+            _FLOAT_REGISTRY[op_type] = fn
+            if memory is not None:
+                _FLOAT_MEMORY[op_type] = memory
+        return fn
+
+    return wrap
+
+
+def computes_in_float(graph: Graph, op: Op) -> bool:
+    """The op reads or writes a float32 tensor (other than the int8 <-> float conversions)."""
+    return op.type not in _CONVERSIONS and any(
+        i >= 0 and graph.tensors[i].dtype == "float32" for i in op.inputs + op.outputs)
+
+
+def _uses_float_kernel(graph: Graph, op: Op) -> bool:
+    return op.type in _FLOAT_REGISTRY and computes_in_float(graph, op)
+
+
 def lowering_for(op_type: str) -> LowerFn | None:
     """The lowering of `op_type`, importing every kernel family module on first use."""
     _import_families()
@@ -99,7 +127,7 @@ def lowering_for(op_type: str) -> LowerFn | None:
 def memory_contract(graph: Graph, op: Op) -> MemoryContract:
     """The memory contract declared for `op` by its lowering family (none if unknown)."""
     _import_families()
-    declare = _MEMORY.get(op.type)
+    declare = (_FLOAT_MEMORY if _uses_float_kernel(graph, op) else _MEMORY).get(op.type)
     return declare(graph, op) if declare is not None else NO_CONTRACT
 
 
@@ -110,8 +138,10 @@ def memory_contracts(graph: Graph) -> ContractFn:
 
 
 def lower_op(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering | None:
-    """Lower one op with its family's memory contract attached (None: no kernel for it)."""
-    lower = lowering_for(op.type)
+    """Lower one op with its family's memory contract attached (None: no kernel for it).
+    An op computing in float32 takes the float fallback's lowering when there is one."""
+    _import_families()
+    lower = _FLOAT_REGISTRY[op.type] if _uses_float_kernel(graph, op) else lowering_for(op.type)
     if lower is None:
         return None
     return replace(lower(graph, op, ctx), memory=memory_contract(graph, op))
@@ -120,6 +150,12 @@ def lower_op(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering | None:
 def supported_op_types() -> set[str]:
     _import_families()
     return set(_REGISTRY)
+
+
+def float_op_types() -> set[str]:
+    """Op types with a float32 fallback kernel (kernels/float32.py)."""
+    _import_families()
+    return set(_FLOAT_REGISTRY)
 
 
 @functools.cache

@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
+from edgekit.ir.graph import DTYPE_BYTES
 from edgekit.kernels.cformat import c_ints, c_struct, cname, input_refs, require
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.memory.contract import NO_CONTRACT, MemoryContract
 
 MAX_DIMS = 6  # EK_SHAPE_MAX_DIMS in ek_shape.h
+_CONST_CTYPE = {"float32": "float", "int32": "int32_t"}  # constant inputs wider than a byte
 
 
 def _one_byte(op: Op, *tensors: Tensor) -> None:
@@ -266,7 +268,8 @@ def concat_contract(graph: Graph, op: Op) -> MemoryContract:
 def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     y = graph.tensors[op.outputs[0]]
     inputs = [graph.tensors[i] for i in op.inputs]
-    _one_byte(op, y, *inputs)
+    require(all(t.dtype == y.dtype for t in inputs), op, "inputs and output differ in type")
+    width = DTYPE_BYTES[y.dtype]  # copies bytes: int8, bool, and the float fallback's float32
     require(op.options.get("fused_activation_function", "NONE") in ("NONE", None), op,
             "a fused activation on CONCATENATION is not supported")
     for t in inputs:
@@ -279,14 +282,15 @@ def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
     require(all(len(t.shape) == rank for t in inputs), op, "inputs and output differ in rank")
     axis = int(op.options.get("axis", 0)) % max(rank, 1)
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
-    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64)) * width
     out_stride = int(y.shape[axis]) * inner
-    refs, consts = input_refs(graph, op)
+    refs, consts = input_refs(graph, op, ctype=_CONST_CTYPE.get(y.dtype, "int8_t"))
     calls, offset = [], 0
     for ref, t in zip(refs, inputs):
-        chunk = int(t.shape[axis]) * inner if rank else 1
+        chunk = int(t.shape[axis]) * inner if rank else width
         if chunk and outer:
-            calls.append(f"ek_copy_blocks_s8({ref}, {{out0}} + {offset}, {outer}, {chunk}, {out_stride});")
+            calls.append(f"ek_copy_blocks_s8((const int8_t *){ref}, {{out0}} + {offset}, {outer}, {chunk}, "
+                         f"{out_stride});")
         offset += chunk
     require(offset == out_stride or rank == 0, op, "input sizes do not add up to the output")
     return OpLowering(call="\n".join(calls) or "/* empty output */", headers=["ek_shape.h"],

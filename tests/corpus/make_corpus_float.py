@@ -1,0 +1,87 @@
+"""Regenerate the mixed int8/float32 part of the test corpus: Keras 3 models whose middle
+the TF 2.21 converter leaves in float (ops with no int8 kernel in TFLite), converted with
+float fallback allowed (TFLITE_BUILTINS beside TFLITE_BUILTINS_INT8), int8 at the edges.
+
+Like make_corpus.py: the .tflite files are committed (tests/corpus/*.tflite are all run by
+tests/test_verify.py on the host in both rounding modes, and by tests/test_float_fallback.py
+under sanitizers and on qemu-cortex-m4). Rebuild with
+`python tests/corpus/make_corpus_float.py [name ...]`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = Path(__file__).resolve().parent
+
+
+def _convert(model, sample: Callable[[np.random.Generator], list[np.ndarray]]) -> bytes:
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+
+    def representative() -> Iterator[list[np.ndarray]]:
+        for _ in range(64):
+            yield sample(rng)
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    # Float fallback: ops without an int8 kernel stay float32 between DEQUANTIZE/QUANTIZE.
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def _image(shape: tuple[int, ...]) -> Callable[[np.random.Generator], list[np.ndarray]]:
+    return lambda rng: [rng.normal(0.0, 2.0, size=(1, *shape)).astype(np.float32)]
+
+
+def _models() -> dict[str, tuple[Callable, Callable]]:
+    import keras
+    import tensorflow as tf
+    from keras import layers as L
+
+    def float_middle():  # FLOOR, SIN and a two-input FLOOR_MOD in float between int8 convs
+        x = inp = keras.Input((8, 8, 3), batch_size=1)
+        x = L.Conv2D(6, 3, padding="same", activation="relu")(x)
+        y = L.Conv2D(6, 1)(x)
+        f = L.Lambda(lambda t: tf.math.floor(t * 3.0))(x)
+        s = L.Lambda(lambda t: tf.math.sin(t))(y)
+        m = L.Lambda(lambda ts: tf.math.floormod(ts[0], ts[1] * ts[1] + 1.0))([f, s])
+        x = L.Concatenate()([x, m])
+        x = L.Conv2D(4, 3, padding="same")(x)
+        x = L.GlobalAveragePooling2D()(x)
+        x = L.Dense(5)(x)
+        return keras.Model(inp, L.Softmax()(x))
+
+    return {
+        "float_middle": (float_middle, _image((8, 8, 3))),
+    }
+
+
+def model_path(name: str) -> Path:
+    return HERE / f"{name}.tflite"
+
+
+def main(names: list[str]) -> None:
+    import keras
+
+    keras.utils.set_random_seed(1)
+    for name, (factory, sample) in _models().items():
+        if names and name not in names:
+            continue
+        data = _convert(factory(), sample)
+        model_path(name).write_bytes(data)
+        print(f"{name}: {len(data)} bytes")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
