@@ -46,6 +46,8 @@ BINARY = {
     "FLOOR_MOD": "EK_F32_FLOOR_MOD",
 }
 _FUSED = ("ADD", "SUB", "MUL", "DIV")  # the binary ops with a fused activation
+# Data movement whose byte-copying lowering (kernels/shape.py) takes float32 tensors too.
+FLOAT_COPY_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "CONCATENATION")
 
 
 def require_float(op: Op, *tensors: Tensor) -> None:
