@@ -50,6 +50,8 @@ typedef struct {
     ek_act_f32_t act;
 } ek_f32_binary_params_t;
 
+/* FLOOR_DIV is floor((double)a / b) as TF computes it; where TF stops the invoke on a zero
+ * divisor ("Division by 0"), this kernel cannot fail and gives the IEEE quotient's floor. */
 void ek_f32_binary(const ek_f32_binary_params_t *p, const ek_bcast3_t *bc, const float *a,
                    const float *b, float *y);
 
