@@ -58,7 +58,8 @@ class ModelSummary:
     @property
     def warnings(self) -> list[str]:
         """One line per op a build would refuse."""
-        return [f"op {o.index} ({o.type}) is unsupported: {o.reason}" for o in self.ops if o.status == "unsupported"]
+        return [o.reason if o.reason.startswith("unsupported op") else f"op {o.index} ({o.type}) is unsupported: {o.reason}"
+                for o in self.ops if o.status == "unsupported"]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,7 +4,8 @@ float fallback allowed (TFLITE_BUILTINS beside TFLITE_BUILTINS_INT8), int8 at th
 
 Like make_corpus.py: the .tflite files are committed (tests/corpus/*.tflite are all run by
 tests/test_verify.py on the host in both rounding modes, and by tests/test_float_fallback.py
-under sanitizers and on qemu-cortex-m4). Rebuild with
+under sanitizers, on qemu-cortex-m4 (hard float) and qemu-riscv32 (software float); the
+ones in tflm_only/ against TFLite Micro only). Rebuild with
 `python tests/corpus/make_corpus_float.py [name ...]`.
 """
 
@@ -62,13 +63,32 @@ def _models() -> dict[str, tuple[Callable, Callable]]:
         x = L.Dense(5)(x)
         return keras.Model(inp, L.Softmax()(x))
 
+    def float_math():  # ROUND, CEIL, COS, FLOOR_DIV in float, a float CONCATENATION
+        x = inp = keras.Input((6, 10), batch_size=1)
+        x = L.Dense(8, activation="tanh")(x)
+        r = L.Lambda(lambda t: tf.math.round(t * 4.0) + tf.math.ceil(t * 2.5))(x)
+        c = L.Lambda(lambda t: tf.math.cos(t * 3.0) / (tf.math.sqrt(tf.math.abs(t) + 0.5)))(x)
+        g = L.Lambda(lambda ts: tf.math.ceil(ts[0] * ts[1]))([r, c])
+        d = L.Lambda(lambda ts: tf.math.floordiv(ts[0], ts[1] + 2.0))([r, c])
+        x = L.Concatenate()([g, d])
+        x = L.Reshape((6, 4, 4))(x)
+        x = L.Lambda(lambda t: tf.reduce_mean(t, axis=2))(x)
+        x = L.Flatten()(x)
+        return keras.Model(inp, L.Dense(3)(x))
+
     return {
         "float_middle": (float_middle, _image((8, 8, 3))),
+        "float_math": (float_math, _image((6, 10))),
     }
 
 
+# Models whose float ops (ROUND, CEIL) have no kernel in TF's reference resolver: their
+# oracle in a mixed model is TFLite Micro (--rounding tflm), so they live in tflm_only/.
+TFLM_ONLY = frozenset({"float_math"})
+
+
 def model_path(name: str) -> Path:
-    return HERE / f"{name}.tflite"
+    return (HERE / "tflm_only" if name in TFLM_ONLY else HERE) / f"{name}.tflite"
 
 
 def main(names: list[str]) -> None:
@@ -79,6 +99,7 @@ def main(names: list[str]) -> None:
         if names and name not in names:
             continue
         data = _convert(factory(), sample)
+        model_path(name).parent.mkdir(exist_ok=True)
         model_path(name).write_bytes(data)
         print(f"{name}: {len(data)} bytes")
 
