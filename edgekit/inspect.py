@@ -92,7 +92,7 @@ def _lowering_status(graph: Graph, op: Op) -> Coverage:
         lowering = lower_op(graph, op, LoweringContext())
     except EdgekitError as exc:
         return Coverage("unsupported", str(exc))
-    except Exception as exc:  # a lowering's own bug must not stop inspect; show it
+    except Exception as exc:  # noqa: BLE001 - a lowering's own bug must not stop inspect; show it
         return Coverage("unsupported", f"lowering failed: {type(exc).__name__}: {exc}")
     if lowering is None:
         return Coverage("unsupported", f"unsupported op {op.type} at index {op.index}: no kernel for it")

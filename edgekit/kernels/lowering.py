@@ -83,29 +83,27 @@ _FLOAT_MEMORY: dict[str, MemoryFn] = {}
 _CONVERSIONS = ("QUANTIZE", "DEQUANTIZE")
 
 
-def register(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
-    """Register a lowering for `op_types`, and the memory contract its kernels keep
-    (default: none, the op's output gets a buffer of its own)."""
+def _registrar(lowerings: dict[str, LowerFn], contracts: dict[str, MemoryFn], op_types: tuple[str, ...],
+               memory: MemoryFn | None) -> Callable[[LowerFn], LowerFn]:
     def wrap(fn: LowerFn) -> LowerFn:
         for op_type in op_types:
-            _REGISTRY[op_type] = fn
+            lowerings[op_type] = fn
             if memory is not None:
-                _MEMORY[op_type] = memory
+                contracts[op_type] = memory
         return fn
 
     return wrap
+
+
+def register(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
+    """Register a lowering for `op_types`, and the memory contract its kernels keep
+    (default: none, the op's output gets a buffer of its own)."""
+    return _registrar(_REGISTRY, _MEMORY, op_types, memory)
 
 
 def register_float(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
     """Register the float32 lowering of `op_types` (used for ops that compute in float)."""
-    def wrap(fn: LowerFn) -> LowerFn:
-        for op_type in op_types:
-            _FLOAT_REGISTRY[op_type] = fn
-            if memory is not None:
-                _FLOAT_MEMORY[op_type] = memory
-        return fn
-
-    return wrap
+    return _registrar(_FLOAT_REGISTRY, _FLOAT_MEMORY, op_types, memory)
 
 
 def computes_in_float(graph: Graph, op: Op) -> bool:

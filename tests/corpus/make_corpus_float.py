@@ -13,32 +13,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-
-def _convert(model, sample: Callable[[np.random.Generator], list[np.ndarray]]) -> bytes:
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        for _ in range(64):
-            yield sample(rng)
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    # Float fallback: ops without an int8 kernel stay float32 between DEQUANTIZE/QUANTIZE.
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return converter.convert()
+from make_corpus_movement import _convert  # noqa: E402
 
 
 def _image(shape: tuple[int, ...]) -> Callable[[np.random.Generator], list[np.ndarray]]:
@@ -55,7 +39,7 @@ def _models() -> dict[str, tuple[Callable, Callable]]:
         x = L.Conv2D(6, 3, padding="same", activation="relu")(x)
         y = L.Conv2D(6, 1)(x)
         f = L.Lambda(lambda t: tf.math.floor(t * 3.0))(x)
-        s = L.Lambda(lambda t: tf.math.sin(t))(y)
+        s = L.Lambda(tf.math.sin)(y)
         m = L.Lambda(lambda ts: tf.math.floormod(ts[0], ts[1] * ts[1] + 1.0))([f, s])
         x = L.Concatenate()([x, m])
         x = L.Conv2D(4, 3, padding="same")(x)
@@ -98,7 +82,7 @@ def main(names: list[str]) -> None:
     for name, (factory, sample) in _models().items():
         if names and name not in names:
             continue
-        data = _convert(factory(), sample)
+        data = _convert(factory(), sample, float_fallback=True)
         model_path(name).parent.mkdir(exist_ok=True)
         model_path(name).write_bytes(data)
         print(f"{name}: {len(data)} bytes")
