@@ -31,20 +31,13 @@ from edgekit.kernels.reduce import constant_axes, reduce_space, space_initialize
 HEADER = "ek_float.h"
 FLT_MAX = float(np.finfo(np.float32).max)
 
-UNARY = {
-    "ABS": "EK_F32_ABS", "NEG": "EK_F32_NEG", "CEIL": "EK_F32_CEIL", "FLOOR": "EK_F32_FLOOR",
-    "ROUND": "EK_F32_ROUND", "SIN": "EK_F32_SIN", "COS": "EK_F32_COS", "EXP": "EK_F32_EXP",
-    "LOG": "EK_F32_LOG", "SQRT": "EK_F32_SQRT", "RSQRT": "EK_F32_RSQRT", "SQUARE": "EK_F32_SQUARE",
-    "TANH": "EK_F32_TANH", "LOGISTIC": "EK_F32_LOGISTIC", "ELU": "EK_F32_ELU",
-    "HARD_SWISH": "EK_F32_HARD_SWISH", "LEAKY_RELU": "EK_F32_LEAKY_RELU", "RELU": "EK_F32_RELU",
-}
-CLAMPS = {"RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0), "RELU_0_TO_1": (0.0, 1.0)}
-BINARY = {
-    "ADD": "EK_F32_ADD", "SUB": "EK_F32_SUB", "MUL": "EK_F32_MUL", "DIV": "EK_F32_DIV",
-    "MAXIMUM": "EK_F32_MAXIMUM", "MINIMUM": "EK_F32_MINIMUM",
-    "SQUARED_DIFFERENCE": "EK_F32_SQUARED_DIFFERENCE", "FLOOR_DIV": "EK_F32_FLOOR_DIV",
-    "FLOOR_MOD": "EK_F32_FLOOR_MOD",
-}
+# op type -> the ek_float.c function (one per op: a build links only the libm it uses)
+UNARY = {name: f"ek_f32_{name.lower()}" for name in (
+    "ABS", "NEG", "CEIL", "FLOOR", "ROUND", "SIN", "COS", "EXP", "LOG", "SQRT", "RSQRT", "SQUARE",
+    "TANH", "LOGISTIC", "ELU", "HARD_SWISH", "LEAKY_RELU", "RELU")}
+CLAMPS = {"RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0), "RELU_0_TO_1": (0.0, 1.0)}  # ek_f32_clamp
+BINARY = {name: f"ek_f32_{name.lower()}" for name in (
+    "ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "FLOOR_DIV", "FLOOR_MOD")}
 _FUSED = ("ADD", "SUB", "MUL", "DIV")  # the binary ops with a fused activation
 # Data movement whose byte-copying lowering (kernels/shape.py) takes float32 tensors too.
 FLOAT_COPY_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "CONCATENATION")
@@ -82,12 +75,11 @@ def lower_unary_f32(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = _io(graph, op)
     require(x.num_elements == y.num_elements, op, f"{x.shape} -> {y.shape} is not element-wise")
     lo, hi = CLAMPS.get(op.type, (0.0, 0.0))
-    fn = UNARY.get(op.type, "EK_F32_CLAMP")
+    fn = UNARY.get(op.type, "ek_f32_clamp")
     alpha = float(op.options.get("alpha", 0.0)) if op.type == "LEAKY_RELU" else 0.0
     params = ConstStruct(cname(op, "params"), "ek_f32_unary_params_t",
-                         c_struct(fn=fn, alpha=c_float(alpha),
-                                  act=c_struct(on=1, min=c_float(lo), max=c_float(hi))))
-    return OpLowering(call=f"ek_f32_unary(&{{c:{params.name}}}, (const float *){{in0}}, (float *){{out0}}, "
+                         c_struct(alpha=c_float(alpha), clamp_lo=c_float(lo), clamp_hi=c_float(hi)))
+    return OpLowering(call=f"{fn}(&{{c:{params.name}}}, (const float *){{in0}}, (float *){{out0}}, "
                            f"{y.num_elements});", headers=[HEADER], constants=[params])
 
 
@@ -96,11 +88,10 @@ def lower_binary_f32(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     a, b, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     require_float(op, a, b, y)
     bcast = bcast3_constant(op, [tuple(a.shape), tuple(b.shape)], y)
-    params = ConstStruct(cname(op, "params"), "ek_f32_binary_params_t",
-                         c_struct(fn=BINARY[op.type], act=act_f32(op, fused=op.type in _FUSED)))
+    act = ConstStruct(cname(op, "act"), "ek_act_f32_t", act_f32(op, fused=op.type in _FUSED))
     (ra, rb), consts = _refs(graph, op)
-    return OpLowering(call=f"ek_f32_binary(&{{c:{params.name}}}, &{{c:{bcast.name}}}, {ra}, {rb}, "
-                           "(float *){out0});", headers=[HEADER], constants=[params, bcast, *consts])
+    return OpLowering(call=f"{BINARY[op.type]}(&{{c:{act.name}}}, &{{c:{bcast.name}}}, {ra}, {rb}, "
+                           "(float *){out0});", headers=[HEADER], constants=[act, bcast, *consts])
 
 
 @register_float("FULLY_CONNECTED")

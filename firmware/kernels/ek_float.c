@@ -32,7 +32,7 @@ static inline float ek_f32_round_even(float x)
     return floor_val + 1.0f;
 }
 
-static inline float ek_f32_logistic(float x)
+static inline float ek_f32_logistic_one(float x)
 {
     /* reference_ops::Logistic: its cutoffs, then exp. */
     if (x > 16.619047164916992188f) {
@@ -44,91 +44,87 @@ static inline float ek_f32_logistic(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-static float ek_f32_unary_one(const ek_f32_unary_params_t *p, float x)
-{
-    switch (p->fn) {
-    case EK_F32_ABS: return fabsf(x);
-    case EK_F32_NEG: return -x;
-    case EK_F32_CEIL: return ceilf(x);
-    case EK_F32_FLOOR: return floorf(x);
-    case EK_F32_ROUND: return ek_f32_round_even(x);
-    case EK_F32_SIN: return sinf(x);
-    case EK_F32_COS: return cosf(x);
-    case EK_F32_EXP: return expf(x);
-    case EK_F32_LOG: return logf(x);
-    case EK_F32_SQRT: return sqrtf(x);
-    case EK_F32_RSQRT: return 1.0f / sqrtf(x);
-    case EK_F32_SQUARE: return x * x;
-    case EK_F32_TANH: return tanhf(x);
-    case EK_F32_LOGISTIC: return ek_f32_logistic(x);
-    case EK_F32_ELU: return x < 0.0f ? expm1f(x) : x;
-    case EK_F32_HARD_SWISH: return x * ek_f32_min(6.0f, ek_f32_max(0.0f, x + 3.0f)) / 6.0f;
-    case EK_F32_LEAKY_RELU: return x > 0.0f ? x : x * p->alpha;
-    case EK_F32_RELU: return ek_f32_max(0.0f, x);
-    case EK_F32_CLAMP: return ek_f32_min(ek_f32_max(p->act.min, x), p->act.max);
+/* One loop per op: the expression of `x` (and p) inlined into it. */
+#define EK_F32_UNARY(name, expr) \
+    EK_F32_UNARY_DECL(name) \
+    { \
+        (void)p; \
+        for (int32_t i = 0; i < n; ++i) { \
+            const float v = x[i]; \
+            y[i] = (expr); \
+        } \
     }
-    return x;
-}
 
-void ek_f32_unary(const ek_f32_unary_params_t *p, const float *x, float *y, int32_t n)
-{
-    for (int32_t i = 0; i < n; ++i) {
-        y[i] = ek_f32_unary_one(p, x[i]);
-    }
-}
+EK_F32_UNARY(abs, fabsf(v))
+EK_F32_UNARY(neg, -v)
+EK_F32_UNARY(ceil, ceilf(v))
+EK_F32_UNARY(floor, floorf(v))
+EK_F32_UNARY(round, ek_f32_round_even(v))
+EK_F32_UNARY(sin, sinf(v))
+EK_F32_UNARY(cos, cosf(v))
+EK_F32_UNARY(exp, expf(v))
+EK_F32_UNARY(log, logf(v))
+EK_F32_UNARY(sqrt, sqrtf(v))
+EK_F32_UNARY(rsqrt, 1.0f / sqrtf(v))
+EK_F32_UNARY(square, v * v)
+EK_F32_UNARY(tanh, tanhf(v))
+EK_F32_UNARY(logistic, ek_f32_logistic_one(v))
+EK_F32_UNARY(elu, v < 0.0f ? expm1f(v) : v)
+EK_F32_UNARY(hard_swish, v * ek_f32_min(6.0f, ek_f32_max(0.0f, v + 3.0f)) / 6.0f)
+EK_F32_UNARY(leaky_relu, v > 0.0f ? v : v * p->alpha)
+EK_F32_UNARY(relu, ek_f32_max(0.0f, v))
+EK_F32_UNARY(clamp, ek_f32_min(ek_f32_max(p->clamp_lo, v), p->clamp_hi))
 
 /* ---- binary ---- */
 
-static inline float ek_f32_floor_mod(float a, float b)
+static inline float ek_f32_floor_mod_one(float a, float b)
 {
     const float mod = fmodf(a, b);
     return (mod != 0.0f && ((b < 0.0f) != (mod < 0.0f))) ? mod + b : mod;
 }
 
-static inline float ek_f32_binary_one(ek_f32_binary_fn_t fn, float a, float b)
+static inline float ek_f32_squared_difference_one(float a, float b)
 {
-    switch (fn) {
-    case EK_F32_ADD: return a + b;
-    case EK_F32_SUB: return a - b;
-    case EK_F32_MUL: return a * b;
-    case EK_F32_DIV: return a / b;
-    case EK_F32_MAXIMUM: return a > b ? a : b;
-    case EK_F32_MINIMUM: return a < b ? a : b;
-    case EK_F32_SQUARED_DIFFERENCE: {
-        const float d = a - b;
-        return d * d;
-    }
-    case EK_F32_FLOOR_DIV: return (float)floor((double)a / (double)b);
-    case EK_F32_FLOOR_MOD: return ek_f32_floor_mod(a, b);
-    }
-    return a;
+    const float d = a - b;
+    return d * d;
 }
 
 typedef struct {
-    const ek_f32_binary_params_t *p;
+    const ek_act_f32_t *act;
     const float *a;
     const float *b;
     float *y;
 } ek_f32_binary_ctx_t;
 
-static void ek_f32_binary_row(const void *ctx, const int32_t *offset, const int32_t *step, int32_t n,
-                              int32_t out_index)
-{
-    const ek_f32_binary_ctx_t *c = (const ek_f32_binary_ctx_t *)ctx;
-    const float *a = c->a + offset[0];
-    const float *b = c->b + offset[1];
-    float *y = c->y + out_index;
-    for (int32_t i = 0; i < n; ++i) {
-        y[i] = ek_f32_act(&c->p->act, ek_f32_binary_one(c->p->fn, a[i * step[0]], b[i * step[1]]));
+/* The row function of one op over the broadcast walk, and its entry point. */
+#define EK_F32_BINARY(name, expr) \
+    static void ek_f32_##name##_row(const void *ctx, const int32_t *offset, const int32_t *step, int32_t n, \
+                                   int32_t out_index) \
+    { \
+        const ek_f32_binary_ctx_t *c = (const ek_f32_binary_ctx_t *)ctx; \
+        const float *pa = c->a + offset[0]; \
+        const float *pb = c->b + offset[1]; \
+        float *out = c->y + out_index; \
+        for (int32_t i = 0; i < n; ++i) { \
+            const float a = pa[i * step[0]], b = pb[i * step[1]]; \
+            out[i] = ek_f32_act(c->act, (expr)); \
+        } \
+    } \
+    EK_F32_BINARY_DECL(name) \
+    { \
+        const ek_f32_binary_ctx_t ctx = {act, a, b, y}; \
+        ek_walk3(bc, ek_f32_##name##_row, &ctx); \
     }
-}
 
-void ek_f32_binary(const ek_f32_binary_params_t *p, const ek_bcast3_t *bc, const float *a,
-                   const float *b, float *y)
-{
-    const ek_f32_binary_ctx_t ctx = {p, a, b, y};
-    ek_walk3(bc, ek_f32_binary_row, &ctx);
-}
+EK_F32_BINARY(add, a + b)
+EK_F32_BINARY(sub, a - b)
+EK_F32_BINARY(mul, a * b)
+EK_F32_BINARY(div, a / b)
+EK_F32_BINARY(maximum, a > b ? a : b)
+EK_F32_BINARY(minimum, a < b ? a : b)
+EK_F32_BINARY(squared_difference, ek_f32_squared_difference_one(a, b))
+EK_F32_BINARY(floor_div, (float)floor((double)a / (double)b))
+EK_F32_BINARY(floor_mod, ek_f32_floor_mod_one(a, b))
 
 /* ---- FULLY_CONNECTED (reference_ops::FullyConnected, float) ---- */
 

@@ -22,38 +22,50 @@ typedef struct {
     float min, max;
 } ek_act_f32_t;
 
-/* ---- element-wise, one input ---- */
-typedef enum {
-    EK_F32_ABS, EK_F32_NEG, EK_F32_CEIL, EK_F32_FLOOR, EK_F32_ROUND, EK_F32_SIN, EK_F32_COS,
-    EK_F32_EXP, EK_F32_LOG, EK_F32_SQRT, EK_F32_RSQRT, EK_F32_SQUARE, EK_F32_TANH,
-    EK_F32_LOGISTIC, EK_F32_ELU, EK_F32_HARD_SWISH, EK_F32_LEAKY_RELU, EK_F32_RELU,
-    EK_F32_CLAMP /* RELU6, RELU_N1_TO_1, RELU_0_TO_1: the act range alone */
-} ek_f32_unary_fn_t;
-
+/* ---- element-wise, one input: one function per op, so a build links only the C library
+ * functions its model uses (--gc-sections drops the rest) ---- */
 typedef struct {
-    ek_f32_unary_fn_t fn;
-    float alpha; /* LEAKY_RELU */
-    ek_act_f32_t act;
+    float alpha;           /* LEAKY_RELU */
+    float clamp_lo, clamp_hi; /* RELU6, RELU_N1_TO_1, RELU_0_TO_1 */
 } ek_f32_unary_params_t;
 
-/* y[i] = fn(x[i]); x may be y (in place). */
-void ek_f32_unary(const ek_f32_unary_params_t *p, const float *x, float *y, int32_t n);
+/* y[i] = op(x[i]); x may be y (in place). */
+#define EK_F32_UNARY_DECL(name) \
+    void ek_f32_##name(const ek_f32_unary_params_t *p, const float *x, float *y, int32_t n)
+EK_F32_UNARY_DECL(abs);
+EK_F32_UNARY_DECL(neg);
+EK_F32_UNARY_DECL(ceil);
+EK_F32_UNARY_DECL(floor);
+EK_F32_UNARY_DECL(round);
+EK_F32_UNARY_DECL(sin);
+EK_F32_UNARY_DECL(cos);
+EK_F32_UNARY_DECL(exp);
+EK_F32_UNARY_DECL(log);
+EK_F32_UNARY_DECL(sqrt);
+EK_F32_UNARY_DECL(rsqrt);
+EK_F32_UNARY_DECL(square);
+EK_F32_UNARY_DECL(tanh);
+EK_F32_UNARY_DECL(logistic);
+EK_F32_UNARY_DECL(elu);
+EK_F32_UNARY_DECL(hard_swish);
+EK_F32_UNARY_DECL(leaky_relu);
+EK_F32_UNARY_DECL(relu);
+EK_F32_UNARY_DECL(clamp);
 
-/* ---- element-wise, two inputs with numpy broadcasting ---- */
-typedef enum {
-    EK_F32_ADD, EK_F32_SUB, EK_F32_MUL, EK_F32_DIV, EK_F32_MAXIMUM, EK_F32_MINIMUM,
-    EK_F32_SQUARED_DIFFERENCE, EK_F32_FLOOR_DIV, EK_F32_FLOOR_MOD
-} ek_f32_binary_fn_t;
-
-typedef struct {
-    ek_f32_binary_fn_t fn;
-    ek_act_f32_t act;
-} ek_f32_binary_params_t;
-
+/* ---- element-wise, two inputs with numpy broadcasting, fused activation ---- */
 /* FLOOR_DIV is floor((double)a / b) as TF computes it; where TF stops the invoke on a zero
  * divisor ("Division by 0"), this kernel cannot fail and gives the IEEE quotient's floor. */
-void ek_f32_binary(const ek_f32_binary_params_t *p, const ek_bcast3_t *bc, const float *a,
-                   const float *b, float *y);
+#define EK_F32_BINARY_DECL(name) \
+    void ek_f32_##name(const ek_act_f32_t *act, const ek_bcast3_t *bc, const float *a, const float *b, float *y)
+EK_F32_BINARY_DECL(add);
+EK_F32_BINARY_DECL(sub);
+EK_F32_BINARY_DECL(mul);
+EK_F32_BINARY_DECL(div);
+EK_F32_BINARY_DECL(maximum);
+EK_F32_BINARY_DECL(minimum);
+EK_F32_BINARY_DECL(squared_difference);
+EK_F32_BINARY_DECL(floor_div);
+EK_F32_BINARY_DECL(floor_mod);
 
 /* ---- FULLY_CONNECTED: y[r][u] = act(sum_d x[r][d] w[u][d] + bias[u]) ---- */
 typedef struct {
