@@ -89,6 +89,12 @@ def test_build_reports_float_cost_and_int8_only_refuses(tmp_path: Path, capsys: 
                    "refuses float kernels (4 float ops in the model)"]
     assert not (tmp_path / "c").exists()
 
+    # an int8-only model links none of it (--gc-sections): no flash grows for the fallback
+    assert main(["build", str(CORPUS / "activations.tflite"), "--board", "qemu-cortex-m4", "-o", str(tmp_path / "d"),
+                 "--json", "--int8-only"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["float_ops"], report["float_code_bytes"]) == ([], 0)
+
 
 def test_float_tensors_are_planned_with_4_byte_elements() -> None:
     from edgekit.boards import load_board
