@@ -12,6 +12,10 @@ kernel: their byte-copying lowerings take any element width.
 
 Everything is decided on the host: shapes, broadcast strides, the clamp of a fused
 activation (TF clamps NONE to +-FLT_MAX too), weights as float32 arrays in flash.
+
+On a device, the transcendental ops (SIN, COS, EXP, LOG, TANH, LOGISTIC, ELU, SOFTMAX) use
+the firmware's C library, which may differ from the host's glibc by an ULP or two
+(firmware/kernels/ek_float.h); all other float ops are bit-exact there too.
 """
 
 from __future__ import annotations

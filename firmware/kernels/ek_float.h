@@ -5,7 +5,13 @@
  * compiled in ISO C99 (no contraction into fused multiply-adds) gives TFLite's bits. On a
  * core with an FPU the board's flags (-mfloat-abi=hard -mfpu=...) make these hardware
  * instructions, elsewhere the compiler's software float. The host computes every shape,
- * stride and clamp (edgekit/kernels/float32.py). */
+ * stride and clamp (edgekit/kernels/float32.py).
+ *
+ * Bit-exact wherever IEEE 754 fixes the result (arithmetic, sqrtf, fmodf, floorf, ceilf): on
+ * the host and on every device. sinf, cosf, expf, logf, tanhf and expm1f come from the C
+ * library the firmware links: glibc on the host gives TF's bits; the Arm toolchain's newlib
+ * differs from glibc by at most 2 units in the last place (tests/kernels/test_qemu_float32.py),
+ * which the QUANTIZE after a float island almost always absorbs. */
 #ifndef EK_FLOAT_H
 #define EK_FLOAT_H
 
