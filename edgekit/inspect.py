@@ -34,7 +34,8 @@ class OpSummary:
     param_bytes: int
     options: dict[str, Any]
     # What a build does with it: "supported" (an int8/integer kernel, or folded on the
-    # host), "float" (the float32 fallback), "unsupported" (`reason` says why).
+    # host), "float" (the float32 fallback), "unsupported" (`reason` says why), or for a
+    # model computing only in float "quantize" (build quantizes it first, with --calib).
     status: str = "supported"
     reason: str = ""
     float_elements: int = 0  # output elements computed in float32 (status "float")
@@ -99,12 +100,21 @@ def _lowering_status(graph: Graph, op: Op) -> Coverage:
     return Coverage("float") if computes_in_float(graph, op) else Coverage("supported")
 
 
+QUANTIZE_FIRST = Coverage("quantize", "a float model: `edgekit build --calib DATA` quantizes it to int8 first")
+
+
 def op_coverage(graph: Graph) -> dict[int, Coverage]:
     """Each op's fate in a build (portable kernels, TF rounding): lowered after the same
-    passes as `build`, and mapped back to the model's ops by the tensors they write."""
+    passes as `build`, and mapped back to the model's ops by the tensors they write. A
+    model that computes only in float is quantized before anything runs ("quantize")."""
     from edgekit.errors import EdgekitError
     from edgekit.passes import rewrite_float_islands, run_passes
+    from edgekit.pipeline import check_integer_model
 
+    try:
+        check_integer_model(rewrite_float_islands(copy.deepcopy(graph)), "")
+    except EdgekitError:
+        return {op.index: QUANTIZE_FIRST for op in graph.ops}
     try:
         work = run_passes(rewrite_float_islands(copy.deepcopy(graph)))
     except EdgekitError as exc:

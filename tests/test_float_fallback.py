@@ -131,3 +131,10 @@ def test_float_weights_with_infinities_compile() -> None:
 
     assert [c_float_value(v) for v in (np.inf, -np.inf, 0.5)] == \
         ["__builtin_inff()", "(-__builtin_inff())", "0x1.0000000000000p-1f"]
+
+
+def test_inspect_of_a_float_model_says_quantize_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(CORPUS / "float" / "float_cnn.tflite"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {op["status"] for op in summary["ops"]} == {"quantize"}
+    assert summary["warnings"] == [] and summary["float_ops"] == 0

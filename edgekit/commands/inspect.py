@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-_STATUS = {"supported": "int8", "float": "float32", "unsupported": "UNSUPPORTED"}
+_STATUS = {"supported": "int8", "float": "float32", "unsupported": "UNSUPPORTED", "quantize": "quantize first"}
 
 
 def _warn(warnings: list[str]) -> None:
