@@ -115,15 +115,15 @@ def test_unknown_op_names_op_and_index(mlperf_models):
     import ai_edge_litert.schema_py_generated as schema
 
     model = _model_t(mlperf_models["ic"])
-    # Make op 3 (an ADD) a CUMSUM, an op edgekit does not know.
+    # Make op 3 (an ADD) an RFFT2D, an op edgekit does not know (signal ops are out of scope).
     op = model.subgraphs[0].operators[3]
     code = schema.OperatorCodeT()
-    code.builtinCode = schema.BuiltinOperator.CUMSUM
-    code.deprecatedBuiltinCode = min(schema.BuiltinOperator.CUMSUM, 127)
+    code.builtinCode = schema.BuiltinOperator.RFFT2D
+    code.deprecatedBuiltinCode = min(schema.BuiltinOperator.RFFT2D, 127)
     code.version = 1
     model.operatorCodes.append(code)
     op.opcodeIndex = len(model.operatorCodes) - 1
-    with pytest.raises(UnsupportedOpError, match=r"CUMSUM at index 3"):
+    with pytest.raises(UnsupportedOpError, match=r"RFFT2D at index 3"):
         load_tflite_bytes(_pack(model))
 
 

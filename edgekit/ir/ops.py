@@ -76,8 +76,11 @@ KNOWN_OPS: frozenset[str] = frozenset(MAC_COUNTERS) | frozenset({
 }) | frozenset({  # data movement (edgekit/kernels/gather.py, split.py, rearrange.py)
     "EMBEDDING_LOOKUP", "GATHER_ND", "REVERSE_V2", "BROADCAST_ARGS", "ZEROS_LIKE",
     "DYNAMIC_UPDATE_SLICE",
-}) | frozenset({  # float32 only in TFLite Micro (edgekit/kernels/float32.py)
-    "CEIL", "FLOOR", "ROUND", "SIN", "COS", "LOG", "SQUARE", "FLOOR_DIV", "FLOOR_MOD",
+}) | frozenset({  # edgekit/kernels/arith.py, norm.py, reduce_bool.py; float-only in TFLite Micro
+    "ADD_N", "CUMSUM", "L2_NORMALIZATION", "REDUCE_ALL", "FLOOR_DIV", "FLOOR_MOD",
+    "SQUARE", "SIN", "COS", "LOG",
+}) | frozenset({  # float32 only in TFLite Micro, float fallback only here (edgekit/kernels/float32.py)
+    "CEIL", "FLOOR", "ROUND",
 })
 
 

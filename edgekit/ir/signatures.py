@@ -109,6 +109,11 @@ SIGNATURES: dict[str, Signature] = {
     "DEPTH_TO_SPACE": _sig(1),
     "RESIZE_BILINEAR": _sig(2),
     "RESIZE_NEAREST_NEIGHBOR": _sig(2),
+    # edgekit/kernels/arith.py, norm.py, reduce.py (issue 13)
+    "ADD_N": _sig(1, None, quantized=True),
+    "CUMSUM": _sig(2, quantized=True),
+    "L2_NORMALIZATION": _sig(1, quantized=True),
+    "REDUCE_ALL": _sig(2),
     # Ops TFLite Micro runs in float32 only (edgekit/kernels/float32.py).
     **{name: _sig(1) for name in ("CEIL", "FLOOR", "ROUND", "SIN", "COS", "LOG", "SQUARE")},
     **{name: _sig(2, broadcast=True) for name in ("FLOOR_DIV", "FLOOR_MOD")},

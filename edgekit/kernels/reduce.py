@@ -15,7 +15,10 @@ SUM's oracle is TFLite Micro, which TF's default (optimized) kernel agrees with:
 BUILTIN_REF int8 SUM returns -1 for every output (tests/kernels/test_reduce_any_axes.py
 shows it). REDUCE_MAX/MIN compare raw values; TF requires the output to keep the input's
 quantization. ARG_MAX/ARG_MIN return the first
-index of the extreme value, as int32 or int64.
+index of the extreme value, as int32 or int64. With EK_ARM_DSP, MEAN/SUM whose outputs
+are contiguous and whose reduced elements form one strided run (the spatial mean of NHWC)
+sum four outputs per 32-bit load with SXTAB16 (ek_reduce.c); the integer sums are the
+same.
 """
 
 from __future__ import annotations

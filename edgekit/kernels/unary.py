@@ -31,6 +31,7 @@ from edgekit.kernels.cformat import cname, float_scale_zp, int8_per_tensor
 from edgekit.kernels.libm import float_function
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from edgekit.passes.float_math import gelu_f32, gelu_tanh_f32
 
 
 def abs_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
@@ -49,27 +50,9 @@ def _elu_f32(x: np.float32) -> np.float32:
     return F32(F32(float_function("expf")(float(x))) - F32(1.0)) if x < 0 else F32(x)
 
 
-_SQRT_2_OVER_PI = F32(math.sqrt(2.0 / math.pi))  # M_2_SQRTPI * M_SQRT1_2, rounded once
-_MINUS_SQRT1_2 = F32(-math.sqrt(0.5))
-
-
-def _erfcf(x: np.float32) -> np.float32:
-    return F32(float_function("erfcf")(float(x)))
-
-
-def _gelu_f32(x: np.float32) -> np.float32:
-    return F32(F32(F32(0.5) * x) * _erfcf(F32(x * _MINUS_SQRT1_2)))
-
-
-def _gelu_tanh_f32(x: np.float32) -> np.float32:
-    cube = F32(F32(F32(F32(0.044715) * x) * x) * x)
-    inner = F32(_SQRT_2_OVER_PI * F32(x + cube))
-    return F32(F32(F32(0.5) * x) * F32(F32(1.0) + F32(float_function("tanhf")(float(inner)))))
-
-
 def gelu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
              approximate: bool) -> np.ndarray:
-    return float_lut(in_scale, in_zp, out_scale, out_zp, _gelu_tanh_f32 if approximate else _gelu_f32)
+    return float_lut(in_scale, in_zp, out_scale, out_zp, gelu_tanh_f32 if approximate else gelu_f32)
 
 
 RSQRT_SHIFT = 20  # keeps 1/sqrt(v) an integer before the output rescale

@@ -1,6 +1,7 @@
 /* int8 reductions (see ek_reduce.h). */
 #include "ek_reduce.h"
 
+#include "ek_common.h"
 #include "ek_requant.h"
 
 /* Advance an odometer over dims/strides (outermost first); returns the new offset. */
@@ -57,19 +58,79 @@ static int32_t ek_reduce_one(const ek_reduce_shape_t *s, ek_reduce_mode_t mode, 
     return acc;
 }
 
+static int8_t ek_reduce_sum_out(const ek_reduce_params_t *params, int32_t acc)
+{
+    const int32_t y = ek_requant_double(acc + params->in_offset, params->multiplier, params->shift);
+    return ek_clamp_s8(y + params->out_zero_point, -128, 127);
+}
+
+#if defined(EK_ARM_DSP)
+/* Bytes 1 and 3 of w, sign-extended, added to the two int16 lanes of acc. */
+static inline uint32_t ek_sxtab16_ror8(uint32_t acc, uint32_t w)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(w));
+    return r;
+}
+
+static int ek_reduce_sum4_layout(const ek_reduce_shape_t *s)
+{
+    return s->nkeep == 1 && s->keep_strides[0] == 1 && s->nred == 1;
+}
+
+/* MEAN/SUM of one strided run per output with the outputs contiguous (the spatial mean
+ * of NHWC): four outputs per 32-bit load, two SXTAB16 into int16 lanes, which 255 rows
+ * of |x| <= 128 cannot overflow, then flushed into int32. Integer sums: the same bytes
+ * as the portable loop. Returns the number of outputs done (a multiple of 4); the
+ * caller does the rest. */
+static int32_t ek_reduce_sum4_dsp(const ek_reduce_shape_t *s, const ek_reduce_params_t *params,
+                                  const int8_t *in, int8_t *out)
+{
+    const int32_t outputs = s->keep_dims[0] & ~3;
+    const int32_t n = s->red_dims[0], stride = s->red_strides[0];
+    for (int32_t o = 0; o < outputs; o += 4) {
+        int32_t acc[4] = {0, 0, 0, 0};
+        const int8_t *p = in + o;
+        for (int32_t left = n; left > 0; left -= 255) {
+            const int32_t chunk = left < 255 ? left : 255;
+            uint32_t even = 0, odd = 0;
+            for (int32_t i = 0; i < chunk; ++i, p += stride) {
+                const uint32_t w = ek_read_u32(p);
+                even = __sxtab16(even, w);
+                odd = ek_sxtab16_ror8(odd, w);
+            }
+            acc[0] += (int16_t)(even & 0xFFFFu);
+            acc[1] += (int16_t)(odd & 0xFFFFu);
+            acc[2] += (int16_t)(even >> 16);
+            acc[3] += (int16_t)(odd >> 16);
+        }
+        for (int32_t k = 0; k < 4; ++k) {
+            out[o + k] = ek_reduce_sum_out(params, acc[k]);
+        }
+    }
+    return outputs;
+}
+#endif
+
 void ek_reduce_s8(const ek_reduce_shape_t *shape, const ek_reduce_params_t *params,
                   const int8_t *in, int8_t *out)
 {
     const ek_reduce_mode_t mode = params->mode;
+#if defined(EK_ARM_DSP)
+    if (mode == EK_REDUCE_SUM && ek_reduce_sum4_layout(shape)) {
+        for (int32_t o = ek_reduce_sum4_dsp(shape, params, in, out); o < shape->keep_dims[0]; ++o) {
+            out[o] = ek_reduce_sum_out(params, ek_reduce_one(shape, mode, in + o));
+        }
+        return;
+    }
+#endif
     const int32_t outputs = ek_count(shape->keep_dims, shape->nkeep);
     int32_t index[EK_REDUCE_MAX_DIMS] = {0};
     int32_t offset = 0;
     for (int32_t o = 0; o < outputs; ++o) {
         const int32_t acc = ek_reduce_one(shape, mode, in + offset);
         if (mode == EK_REDUCE_SUM) {
-            const int32_t y = ek_requant_double(acc + params->in_offset, params->multiplier,
-                                                params->shift);
-            out[o] = ek_clamp_s8(y + params->out_zero_point, -128, 127);
+            out[o] = ek_reduce_sum_out(params, acc);
         } else {
             out[o] = (int8_t)acc;
         }

@@ -24,7 +24,7 @@ _OPTIONS_CLASS = {
     "AVERAGE_POOL_2D": "Pool2DOptions", "MAX_POOL_2D": "Pool2DOptions",
     "L2_POOL_2D": "Pool2DOptions", "MEAN": "ReducerOptions", "SUM": "ReducerOptions",
     "REDUCE_MAX": "ReducerOptions", "REDUCE_MIN": "ReducerOptions",
-    "REDUCE_PROD": "ReducerOptions", "MAXIMUM": "MaximumMinimumOptions",
+    "REDUCE_PROD": "ReducerOptions", "REDUCE_ALL": "ReducerOptions", "MAXIMUM": "MaximumMinimumOptions",
     "MINIMUM": "MaximumMinimumOptions", "RELU": None, "RELU6": None, "LOGISTIC": None,
     "TANH": None, "DEQUANTIZE": "DequantizeOptions", "QUANTIZE": "QuantizeOptions",
     "LEAKY_RELU": "LeakyReluOptions", "HARD_SWISH": "HardSwishOptions",
