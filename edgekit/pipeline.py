@@ -40,16 +40,19 @@ def lowering_context(board: Board, rounding: str) -> LoweringContext:
     return LoweringContext(rounding=rounding, variant=board.kernel_variant)  # type: ignore[arg-type]
 
 
-def check_integer_model(graph: Graph, source: str, int8_only: bool = False) -> None:
+def check_integer_model(graph: Graph, source: str, int8_only: bool = False,
+                        model_index: dict[int, int] | None = None) -> None:
     """A device build needs an int8 model. Ops a mixed model leaves in float32 run on the
-    float fallback (kernels/float32.py), unless `int8_only`, which names the first one;
+    float fallback (kernels/float32.py), unless `int8_only`, which names the first one (by
+    its index in the model: `model_index` maps id(op) to it when passes renumbered ops);
     a model that computes only in float must be quantized first."""
     float_ops = [op for op in graph.ops if computes_in_float(graph, op)]
     if not float_ops:
         return
     op = float_ops[0]
     if int8_only:
-        raise UnsupportedOpError(op.type, op.index, "runs in float32 and --int8-only refuses float kernels "
+        index = (model_index or {}).get(id(op), op.index)
+        raise UnsupportedOpError(op.type, index, "runs in float32 and --int8-only refuses float kernels "
                                  f"({len(float_ops)} float op{'s' if len(float_ops) != 1 else ''} in the model)")
     if all(computes_in_float(graph, o) or o.type in ("QUANTIZE", "DEQUANTIZE") for o in graph.ops):
         tensor = next(graph.tensors[t] for t in op.inputs + op.outputs
@@ -130,8 +133,9 @@ def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, pl
 def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
                   planner: str = "best", time_budget_s: float = 2.0, int8_only: bool = False) -> CompiledModel:
     graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
+    model_index = {id(op): op.index for op in graph.ops}
     graph = rewrite_float_islands(graph)  # before the check: islands become integer tables
-    check_integer_model(graph, str(model_path), int8_only)
+    check_integer_model(graph, str(model_path), int8_only, model_index)
     graph = run_passes(graph)
     ctx = lowering_context(board, rounding)
     lowered = lower_graph(graph, ctx)

@@ -16,7 +16,9 @@ from edgekit.cli import main
 from edgekit.verify import verify_model
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-MIDDLE = CORPUS / "float_middle.tflite"  # SIN, FLOOR, FLOOR_MOD, CONCATENATION in float
+# FLOOR, FLOOR_MOD, CONCATENATION in float (its DEQUANTIZE > SIN > QUANTIZE island becomes
+# an int8 table, passes/float_islands.py)
+MIDDLE = CORPUS / "float_middle.tflite"
 MATH = CORPUS / "tflm_only" / "float_math.tflite"  # ROUND, CEIL, COS, FLOOR_DIV, CONCATENATION
 
 
@@ -48,10 +50,11 @@ def test_inspect_marks_float_ops(capsys: pytest.CaptureFixture[str]) -> None:
     summary = json.loads(capsys.readouterr().out)
     status = {op["index"]: (op["type"], op["status"]) for op in summary["ops"]}
     floats = sorted(t for t, s in status.values() if s == "float")
-    assert floats == ["CONCATENATION", "FLOOR", "FLOOR_MOD", "SIN"]
+    assert floats == ["CONCATENATION", "FLOOR", "FLOOR_MOD"]
+    assert status[4] == ("SIN", "supported")  # rewritten into a table on the host
     assert {s for t, s in status.values() if t in ("CONV_2D", "DEQUANTIZE", "QUANTIZE", "SOFTMAX")} == {"supported"}
-    assert summary["float_ops"] == 4 and summary["unsupported_ops"] == 0 and summary["warnings"] == []
-    assert summary["float_elements"] == 3 * 384 + 768
+    assert summary["float_ops"] == 3 and summary["unsupported_ops"] == 0 and summary["warnings"] == []
+    assert summary["float_elements"] == 2 * 384 + 768
     # the existing contract stays: ops, macs, weights_bytes
     assert summary["macs"] == 40_340 and summary["weights_bytes"] > 0 and len(summary["ops"]) == 19
 
@@ -79,14 +82,14 @@ def test_build_reports_float_cost_and_int8_only_refuses(tmp_path: Path, capsys: 
     _need("arm-none-eabi-gcc")
     assert main(["build", str(MIDDLE), "--board", "qemu-cortex-m4", "-o", str(tmp_path / "b"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [o["type"] for o in report["float_ops"]] == ["SIN", "FLOOR", "FLOOR_MOD", "CONCATENATION"]
-    assert report["float_elements"] == 3 * 384 + 768 and report["float_macs"] == 0
+    assert [o["type"] for o in report["float_ops"]] == ["FLOOR", "FLOOR_MOD", "CONCATENATION"]
+    assert report["float_elements"] == 2 * 384 + 768 and report["float_macs"] == 0
     assert 0 < report["float_code_bytes"] < 4096  # ek_f32_* kept by --gc-sections (libm not counted)
 
     assert main(["build", str(MIDDLE), "--board", "qemu-cortex-m4", "-o", str(tmp_path / "c"), "--int8-only"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["edgekit build: error: unsupported op SIN at index 4: runs in float32 and --int8-only "
-                   "refuses float kernels (4 float ops in the model)"]
+    assert err == ["edgekit build: error: unsupported op FLOOR at index 11: runs in float32 and --int8-only "
+                   "refuses float kernels (3 float ops in the model)"]  # 11: the model's index, as inspect
     assert not (tmp_path / "c").exists()
 
     # an int8-only model links none of it (--gc-sections): no flash grows for the fallback
@@ -103,7 +106,8 @@ def test_float_tensors_are_planned_with_4_byte_elements() -> None:
     board = load_board("host")
     compiled = compile_model(MIDDLE, MIDDLE.read_bytes(), board)
     graph, plan = compiled.graph, compiled.plan.plan
-    floats = [t for t in graph.tensors if t.dtype == "float32" and not t.is_constant]
+    used = {i for op in graph.ops for i in op.inputs + op.outputs}
+    floats = [t for t in graph.tensors if t.dtype == "float32" and not t.is_constant and t.index in used]
     assert floats
     for t in floats:
         assert t.nbytes == 4 * t.num_elements and plan.offsets[t.index] % 4 == 0
@@ -129,8 +133,8 @@ def test_float_only_model_still_needs_quantization() -> None:
 def test_float_weights_with_infinities_compile() -> None:
     from edgekit.kernels.cformat import c_float_value
 
-    assert [c_float_value(v) for v in (np.inf, -np.inf, 0.5)] == \
-        ["__builtin_inff()", "(-__builtin_inff())", "0x1.0000000000000p-1f"]
+    assert [c_float_value(v) for v in (np.inf, -np.inf, 0.5, -0.0, 0.0)] == \
+        ["__builtin_inff()", "(-__builtin_inff())", "0x1.0000000000000p-1f", "-0.0f", "0.0f"]
 
 
 def test_inspect_of_a_float_model_says_quantize_first(capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,6 +27,8 @@ def c_float_value(value: Real) -> str:
         return "__builtin_nanf(\"\")"
     if np.isinf(v):
         return "__builtin_inff()" if v > 0 else "(-__builtin_inff())"
+    if v == 0.0 and np.signbit(v):
+        return "-0.0f"  # x / -0.0 is -inf
     return c_float(v)
 
 
