@@ -9,6 +9,9 @@ each kernel call gives executed instructions (1 tick = 40 instructions). Every o
 compared with TF's BUILTIN_REF on the same random input. Writes a markdown table.
 
     .venv/bin/python benchmarks/kernels.py [--models kws ic vww ad] [--out FILE]
+
+The report ends with benchmarks/matmul_layers.py's table: TRANSPOSE_CONV, BATCH_MATMUL and
+grouped CONV_2D layers of the layer corpus, portable against arm-dsp.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "kernels"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from support.harness import random_inputs
 from support.qemu_harness import QemuCase, run_cases
@@ -135,6 +139,8 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["kws", "ic", "vww", "ad"])
     parser.add_argument("--models-dir", type=Path, default=REPO.parent / "shared" / "models")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "kernels.md")
+    parser.add_argument("--no-matmul-layers", action="store_true",
+                        help="leave out the layer corpus table (benchmarks/matmul_layers.py)")
     args = parser.parse_args()
     rows: list[dict] = []
     for key in args.models:
@@ -144,6 +150,13 @@ def main() -> int:
         print(f"{key}: {m:,} MACs, {i:,} instructions, {_ratio(m, i)} MAC/instr, "
               f"{sum(r['bit_exact'] for r in done)}/{len(done)} layers bit-exact", flush=True)
     text = report(rows, {key: constant_bytes(key, args.models_dir) for key in args.models})
+    if not args.no_matmul_layers:  # TRANSPOSE_CONV, BATCH_MATMUL, grouped CONV_2D (layer corpus)
+        from matmul_layers import bench as bench_matmul
+        from matmul_layers import report as report_matmul
+
+        matmul_rows = bench_matmul()
+        rows += [{"bit_exact": r["bit_exact"]} for r in matmul_rows]
+        text += "\n" + report_matmul(matmul_rows)
     args.out.write_text(text + "\n")
     print(text)
     return 0 if all(r["bit_exact"] for r in rows) else 1

@@ -60,6 +60,21 @@ def build(model: str | Path, board: str, out_dir: str | Path | None = None, cali
                power_sensor=power_sensor, framework=framework, int8_only=int8_only)
 
 
+def export(models: list[str | Path], board: str, out_dir: str | Path, *, format: str = "c",
+           names: list[str] | None = None, concurrent: list[list[str]] | None = None,
+           arena_sections: list[str] | None = None, weights_section: str | None = None,
+           weights_to_ram: bool = False, rounding: str = "tflite", planner: str = "best",
+           calib: str | None = None) -> Any:
+    """The models as a C library for the user's firmware (docs/export.md): an ExportResult."""
+    from edgekit.export import ExportRequest, export_models
+
+    return export_models(ExportRequest(
+        models=[Path(m) for m in models], board=board, out_dir=Path(out_dir), format=format,
+        names=list(names or []), concurrent=[list(g) for g in concurrent or []],
+        arena_sections=list(arena_sections or []), weights_section=weights_section,
+        weights_to_ram=weights_to_ram, rounding=rounding, planner=planner, calib=calib))
+
+
 def verify(model: str | Path, board: str = "host", samples: int = 10, inputs: str | Path | None = None,
            rounding: str = "tflite", debug: bool = False, sanitize: bool = False,
            work_dir: str | Path | None = None, seed: int = 0, calib: str | None = None) -> Any:

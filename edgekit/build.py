@@ -16,8 +16,7 @@ from edgekit.errors import BoardError, CheckFailed, EdgekitError, InternalError,
 from edgekit.ir.ops import op_macs
 from edgekit.kernels.lowering import computes_in_float
 from edgekit.load import load_tflite_bytes
-from edgekit.passes import rewrite_float_islands
-from edgekit.pipeline import CompiledModel, check_integer_model, compile_model
+from edgekit.pipeline import CompiledModel, check_integer_model, compile_model, integer_rewrites
 from edgekit.targets.base import Target
 from edgekit.targets.gcc import symbol_bytes
 from edgekit.targets.regions import RegionOverflow
@@ -50,7 +49,7 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
     if not needs_quantization:
         data = model.read_bytes()
         try:
-            check_integer_model(rewrite_float_islands(load_tflite_bytes(data, name=model.stem, source=str(model))),
+            check_integer_model(integer_rewrites(load_tflite_bytes(data, name=model.stem, source=str(model))),
                                 str(model))
             return model, data
         except ModelError:
@@ -116,7 +115,8 @@ def estimate_sizes(board: Board, compiled: CompiledModel) -> dict[str, Any]:
             "no framework baseline known for this board: edgekit's own code and RAM only")
     code = RUNTIME_CODE_BYTES + base_flash
     return dict(size_source="estimate", elf=None, flash_bytes=compiled.generated.weights_bytes + code,
-                ram_bytes=compiled.generated.arena_bytes + RUNTIME_RAM_BYTES + base_ram,
+                ram_bytes=compiled.generated.arena_bytes + compiled.generated.state_bytes + RUNTIME_RAM_BYTES
+                + base_ram,
                 code_bytes=code, sections=None, regions=None, size_note=f"estimate: {note}")
 
 
@@ -312,7 +312,7 @@ def _build(model: Path, board: Board, target: Target, out: Path, calib: str | No
     # without one, the arena against the RAM left after the firmware's own reserve.
     from_elf = sizes["size_source"] == "elf"
     ram_limit = board.ram_bytes if from_elf else board.usable_ram_bytes
-    ram_used = sizes["ram_bytes"] if from_elf else compiled.generated.arena_bytes
+    ram_used = sizes["ram_bytes"] if from_elf else compiled.generated.arena_bytes + compiled.generated.state_bytes
     ram_over = ram_used - ram_limit
     full_regions: list[str] = []
     if sizes["regions"] is not None:  # the linker's regions decide, the stack included
@@ -323,6 +323,7 @@ def _build(model: Path, board: Board, target: Target, out: Path, calib: str | No
         model_sha256=compiled.model_hash,
         build_id=firmware_id, board=board.name, rounding=rounding, kernel_variant=board.kernel_variant,
         arena_bytes=compiled.generated.arena_bytes, weights_bytes=compiled.generated.weights_bytes,
+        state_bytes=compiled.generated.state_bytes,
         model_weights_bytes=_tflite_weight_bytes(model_bytes),
         scratch_bytes=max((op.get("scratch_bytes", 0) for op in compiled.generated.ops), default=0),
         flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], code_bytes=sizes["code_bytes"],

@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("plan", "plan", "show the static memory plan of a model (ASCII chart, PNG)"),
     ("build", "build", "generate, compile and size a firmware project for a board"),
     ("verify", "verify", "run the generated C on the host and compare with TFLite"),
+    ("export", "export", "the model(s) as a C library for your own firmware (c, cmake, arduino, ...)"),
     ("flash", "flash", "flash a built project to a board or start it in QEMU"),
     ("profile", "profile", "per-layer latency and energy measured on the device"),
     ("validate", "validate", "device outputs against the build's oracle (TFLite or TFLite Micro)"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,15 @@ class ModelSummary:
     float_elements: int = 0
     float_macs: int = 0
     unsupported_ops: int = 0
+    # The model's other subgraphs (control-flow bodies, initialisers), TFLite subgraph k at k - 1.
+    subgraphs: list[ModelSummary] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
-        """One line per op a build would refuse."""
-        return [o.reason if o.reason.startswith("unsupported op") else f"op {o.index} ({o.type}) is unsupported: {o.reason}"
-                for o in self.ops if o.status == "unsupported"]
+        """One line per op a build would refuse (subgraphs included)."""
+        own = [o.reason if o.reason.startswith("unsupported op") else f"op {o.index} ({o.type}) is unsupported: {o.reason}"
+               for o in self.ops if o.status == "unsupported"]
+        return own + [f"{sub.model}: {line}" for sub in self.subgraphs for line in sub.warnings]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,9 +89,13 @@ FOLDED = Coverage("supported", "folded or rewritten on the host by edgekit's pas
 
 
 def _lowering_status(graph: Graph, op: Op) -> Coverage:
+    from edgekit.codegen.control import CONTROL_OPS
     from edgekit.errors import EdgekitError
-    from edgekit.kernels.lowering import LoweringContext, computes_in_float, lower_op
+    from edgekit.kernels.lowering import LoweringContext, lower_op
+    from edgekit.pipeline import float_compute_ops
 
+    if op.type in CONTROL_OPS:
+        return Coverage("supported")  # lowered with its subgraphs (edgekit/codegen/control.py)
     try:
         lowering = lower_op(graph, op, LoweringContext())
     except EdgekitError as exc:
@@ -97,7 +104,7 @@ def _lowering_status(graph: Graph, op: Op) -> Coverage:
         return Coverage("unsupported", f"lowering failed: {type(exc).__name__}: {exc}")
     if lowering is None:
         return Coverage("unsupported", f"unsupported op {op.type} at index {op.index}: no kernel for it")
-    return Coverage("float") if computes_in_float(graph, op) else Coverage("supported")
+    return Coverage("float") if op in float_compute_ops(graph) else Coverage("supported")
 
 
 QUANTIZE_FIRST = Coverage("quantize", "a float model: `edgekit build --calib DATA` quantizes it to int8 first")
@@ -155,6 +162,7 @@ def summarize(graph: Graph, model: str) -> ModelSummary:
         outputs=[_tensor_summary(graph.tensors[i]) for i in graph.outputs],
         integer_only=integer_only, float_ops=len(floats), float_elements=sum(o.float_elements for o in floats),
         float_macs=sum(o.macs for o in floats), unsupported_ops=sum(o.status == "unsupported" for o in ops),
+        subgraphs=[summarize(sub, f"subgraph {k} ({sub.name})") for k, sub in enumerate(graph.subgraphs, 1)],
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from edgekit.device.session import connect, read_build
 from edgekit.errors import DataError, DeviceError, UsageError
+from edgekit.ir import Graph
 
 
 @dataclass
@@ -107,6 +108,10 @@ def validate_build(
         if [t.bytes for t in hello.inputs] != want:
             raise DeviceError(f"the device's inputs are {[t.bytes for t in hello.inputs]} bytes, "
                               f"the model's {want}: is the right firmware flashed?")
+        if _has_state(graph):
+            # The samples are one sequence, as the reference ran them on one fresh
+            # interpreter: the device's variables start over too.
+            link.reset_state()
         for i, sample in enumerate(inputs):
             raw, _ = link.run([np.ascontiguousarray(a).tobytes() for a in sample])
             outs = [np.frombuffer(r, dtype=t.dtype).reshape(t.shape) for r, t in zip(raw, out_tensors)]
@@ -125,6 +130,12 @@ def validate_build(
     if float_model is not None:
         result.float_metrics = _float_metrics(float_model, data, inputs, device_outputs, graph)
     return result
+
+
+def _has_state(graph: Graph) -> bool:
+    """Whether the model keeps state between invokes (variables, run-once initialisers)."""
+    return any(op.type in ("READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE")
+               for each in graph.all_graphs() for op in each.ops)
 
 
 def _float_metrics(float_model, data, inputs, device_outputs, graph) -> dict[str, Any]:

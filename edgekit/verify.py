@@ -47,13 +47,18 @@ def run_generated(compiled: CompiledModel, work_dir: Path, samples: list[list[np
         raise InternalError(f"the host build of the model failed (exit {result.returncode}): "
                            f"{result.stderr.decode(errors='replace').strip()[:300]}")
     out_tensors = [graph.tensors[i] for i in graph.outputs]
-    op_tensors = [graph.tensors[graph.ops[i].outputs[0]] for i in compiled.plan.op_order] if debug else []
+    # (An op without outputs, e.g. ASSIGN_VARIABLE, reports 0 bytes.)
+    op_tensors = [graph.tensors[graph.ops[i].outputs[0]] if graph.ops[i].outputs else None
+                  for i in compiled.plan.op_order] if debug else []
     data = memoryview(result.stdout)
     position = 0
     outputs, per_op = [], []
     for _ in samples:
         sample_ops = []
         for t in op_tensors:
+            if t is None:
+                sample_ops.append(np.zeros(0, dtype=np.int8))
+                continue
             sample_ops.append(np.frombuffer(data[position:position + t.nbytes], dtype=t.dtype).reshape(t.shape))
             position += t.nbytes
         sample_outputs = []
@@ -97,9 +102,9 @@ def _first_differing_op(compiled: CompiledModel, op_outputs: list[np.ndarray], r
     graph = compiled.graph
     for position, (op_index, value) in enumerate(zip(compiled.plan.op_order, op_outputs)):
         op = graph.ops[op_index]
-        tensor = op.outputs[0]
-        if tensor not in ref:
+        if not op.outputs or op.outputs[0] not in ref:
             continue
+        tensor = op.outputs[0]
         expected = ref[tensor]
         if expected.shape != value.shape or not np.array_equal(expected, value):
             diff = np.abs(value.astype(np.int64) - expected.reshape(value.shape).astype(np.int64))

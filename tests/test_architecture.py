@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("edgekit.kernels",),
     ("edgekit.codegen", "edgekit.profile"),
     ("edgekit.pipeline", "edgekit.reference", "edgekit.inspect", "edgekit.mlperf", "edgekit.docs_table"),
-    ("edgekit.build", "edgekit.validate"),
+    ("edgekit.build", "edgekit.validate", "edgekit.export"),
     ("edgekit.verify", "edgekit.optimize"),
     ("edgekit.api",),
     ("edgekit.commands", "edgekit.cli", "edgekit.__main__"),

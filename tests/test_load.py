@@ -127,10 +127,20 @@ def test_unknown_op_names_op_and_index(mlperf_models):
         load_tflite_bytes(_pack(model))
 
 
-def test_two_subgraphs_rejected(mlperf_models):
+def test_second_subgraph_loaded(mlperf_models):
+    """Subgraphs beyond the first (control-flow bodies) hang off the main graph."""
     model = _model_t(mlperf_models["ad"])
     model.subgraphs.append(model.subgraphs[0])
-    with pytest.raises(ModelError, match="2 subgraphs"):
+    graph = load_tflite_bytes(_pack(model))
+    assert len(graph.subgraphs) == 1 and len(graph.subgraph(1).ops) == len(graph.ops)
+
+
+def test_control_flow_naming_a_missing_subgraph_rejected():
+    model = _model_t(Path(__file__).resolve().parent / "corpus" / "while_loop.tflite")
+    loop = next(op for op in model.subgraphs[0].operators if op.builtinOptions is not None
+                and hasattr(op.builtinOptions, "bodySubgraphIndex"))
+    loop.builtinOptions.bodySubgraphIndex = 7
+    with pytest.raises(ModelError, match=r"op 1 \(WHILE\) names subgraph 7 as its body; the model has 3"):
         load_tflite_bytes(_pack(model))
 
 

@@ -186,6 +186,34 @@ class Stm32:
     overdrive: bool = False  # F446/F7: over-drive for 180/216 MHz
 
 
+MEMORY_KINDS = ("ram", "flash")
+
+
+@dataclass(frozen=True)
+class MemorySection:
+    """A linker section an exported model may put its arena or weights in ([memory] of the
+    board TOML; `edgekit export --arena-section/--weights-section NAME`)."""
+
+    name: str  # what the options name: "sram", "dtcm", "psram", "flash"
+    section: str  # the input section of the C attribute: ".bss.ek_sram"; "" = the default one
+    bytes: int  # what edgekit's data may take there
+    kind: str  # one of MEMORY_KINDS: an arena only goes to "ram"
+    speed: int = 0  # access speed rank, 0 fastest: the region split puts the hot tensors first
+
+
+@dataclass(frozen=True)
+class Memory:
+    sections: tuple[MemorySection, ...]
+    arena: str | None = None  # default --arena-section
+    weights: str | None = None  # default --weights-section
+
+    def section(self, name: str) -> MemorySection | None:
+        for section in self.sections:
+            if section.name == name:
+                return section
+        return None
+
+
 @dataclass(frozen=True)
 class Board:
     name: str
@@ -215,6 +243,7 @@ class Board:
     stm32: Stm32 | None = None  # target stm32: the chip's set-up (firmware/bsp/stm32/)
     emulation: Qemu | None = None  # a real board whose chip QEMU models: `flash --emulate`
     flasher: Flasher | None = None  # gcc-bare-metal: the probe and chip its flasher expects
+    memory: Memory | None = None  # sections an exported model may use (edgekit export)
     path: Path | None = None  # the TOML file it was read from (not a TOML key)
 
     @property

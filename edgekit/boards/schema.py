@@ -116,6 +116,8 @@ def check_board(board: model.Board, file: Path) -> None:
     alignment = board.arena_alignment
     require(alignment & (alignment - 1) == 0, "arena_alignment", "must be a power of two")
     require(bool(board.source.strip()), "source", "must say where the facts come from")
+    if board.memory is not None:
+        _check_memory(board.memory, require)
 
     if board.is_host:
         require(board.cpu_mhz is None, "cpu_mhz", "must be absent for the host")
@@ -154,6 +156,27 @@ def check_board(board: model.Board, file: Path) -> None:
             for where in ("openocd_interface", "openocd_target"):
                 require(getattr(flasher, where) is not None, f"flasher.{where}",
                         "missing (openocd needs it)")
+
+
+def _check_memory(memory: model.Memory, require: Any) -> None:
+    """[memory]: named sections, each once, and defaults that name them (edgekit export)."""
+    names = [section.name for section in memory.sections]
+    require(len(set(names)) == len(names), "memory.sections", "has a repeated name")
+    for i, section in enumerate(memory.sections):
+        require(section.kind in model.MEMORY_KINDS, f"memory.sections[{i}].kind",
+                f"is {section.kind!r}, must be one of: {', '.join(model.MEMORY_KINDS)}")
+        require(section.bytes > 0, f"memory.sections[{i}].bytes", "must be positive")
+        require(_C_SECTION.match(section.section) is not None, f"memory.sections[{i}].section",
+                "must be empty or a linker section name (letters, digits, . and _)")
+    for where in ("arena", "weights"):
+        name = getattr(memory, where)
+        require(name is None or name in names, f"memory.{where}",
+                f"names no [[memory.sections]] entry (have: {', '.join(names)})")
+    arena = memory.section(memory.arena) if memory.arena else None
+    require(arena is None or arena.kind == "ram", "memory.arena", "must name a 'ram' section")
+
+
+_C_SECTION = re.compile(r"^(\.?[A-Za-z0-9_.]+)?$")
 
 
 def _check_target(board: model.Board, require: Any) -> None:

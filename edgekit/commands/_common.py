@@ -115,3 +115,11 @@ def write_json_file(args: argparse.Namespace, data: Any) -> None:
 
     if args.json_file and args.json_file != "-":
         output_file(args.json_file).write_text(json.dumps(data, indent=2) + "\n")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--calib, --rounding and --planner: how a model becomes C (build, export)."""
+    parser.add_argument("--calib", metavar="DATA", help="calibration data to quantize a float model")
+    parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
+                        help="match TF's reference kernels (default) or TFLite Micro bit for bit")
+    parser.add_argument("--planner", default="best", help="memory planner (default: the smallest plan found)")

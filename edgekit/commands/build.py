@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from edgekit.commands._common import console, renamed
+from edgekit.commands._common import add_model_options, console, renamed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,10 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="DIR", dest="out",
                         help="project folder (default build/<model>-<board>/)")
     renamed(parser, "--out", "--output", "out")
-    parser.add_argument("--calib", metavar="DATA", help="calibration data to quantize a float model")
-    parser.add_argument("--rounding", choices=["tflite", "tflm"], default="tflite",
-                        help="match TF's reference kernels (default) or TFLite Micro bit for bit")
-    parser.add_argument("--planner", default="best", help="memory planner (default: the smallest plan found)")
+    add_model_options(parser)
     parser.add_argument("--power-sensor", choices=["ina219", "ina226"],
                         help="firmware reads this current sensor on the board's I2C (profile energy)")
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from edgekit.commands._common import console
+
+if TYPE_CHECKING:
+    from edgekit.inspect import ModelSummary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,19 +33,9 @@ def run(args: argparse.Namespace) -> int:
         _warn(summary.warnings)
         return 0
 
-    from rich.table import Table
-
-    table = Table(title=f"{summary.model}: {len(summary.ops)} ops")
-    for column, justify in [("#", "right"), ("op", "left"), ("inputs", "left"), ("outputs", "left"),
-                            ("quantization (out)", "left"), ("MACs", "right"), ("params B", "right"),
-                            ("runs", "left")]:
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for op in summary.ops:
-        table.add_row(str(op.index), op.type, _shapes(op.inputs), _shapes(op.outputs),
-                      op.outputs[0].quant if op.outputs else "-", f"{op.macs:,}", f"{op.param_bytes:,}",
-                      _STATUS[op.status])
     out = console()
-    out.print(table)
+    for each in [summary, *summary.subgraphs]:
+        out.print(_op_table(each))
     out.print(f"MACs: {summary.macs:,}   weights in the .tflite: {summary.weights_bytes:,} B   "
               f"activation lower bound: {summary.activation_lower_bound_bytes:,} B   "
               f"integer only: {'yes' if summary.integer_only else 'no'}", markup=False, highlight=False)
@@ -69,3 +63,19 @@ def _warn(warnings: list[str]) -> None:
     if warnings:
         print(f"warning: {len(warnings)} op{'s' if len(warnings) != 1 else ''} unsupported: "
               "`edgekit build` will stop at the first", file=sys.stderr)
+
+
+def _op_table(summary: ModelSummary) -> Any:
+    """One subgraph's ops as a table (the main graph first, then each subgraph)."""
+    from rich.table import Table
+
+    table = Table(title=f"{summary.model}: {len(summary.ops)} ops")
+    for column, justify in [("#", "right"), ("op", "left"), ("inputs", "left"), ("outputs", "left"),
+                            ("quantization (out)", "left"), ("MACs", "right"), ("params B", "right"),
+                            ("runs", "left")]:
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for op in summary.ops:
+        table.add_row(str(op.index), op.type, _shapes(op.inputs), _shapes(op.outputs),
+                      op.outputs[0].quant if op.outputs else "-", f"{op.macs:,}", f"{op.param_bytes:,}",
+                      _STATUS[op.status])
+    return table

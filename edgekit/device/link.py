@@ -293,6 +293,10 @@ class DeviceLink(PortOwner):
             ticks.extend(chunk.ticks)
         return Profile(chunk.clock, chunk.total_ticks, tuple(ticks))
 
+    def reset_state(self) -> int:
+        """Clear the model's persistent state (variables); the bytes the device cleared."""
+        return self._parse(P.parse_reset_state, self.request(P.RESET_STATE))
+
     def power(self) -> P.PowerReading | None:
         """One sensor reading, or None when the firmware has no power sensor."""
         reading = self._parse(P.parse_power, self.request(P.POWER))

@@ -22,6 +22,8 @@ is the other half of this file):
 - GET_OUTPUT (tensor, offset, length) → (tensor, offset, bytes), chunked.
 - PROFILE (first op) → per-op ticks of the last timed invoke, with the clock info.
 - POWER → status (ok / no sensor / sensor error), sensor kind, bus µV, current µA, µW.
+- RESET_STATE → state bytes (u32): clears what persists between invokes (the model's
+  variables, its run-once initialisers), so the next invoke starts as after boot.
 - ERROR (response only) → code (bad CRC, unknown type, bad offset, bad length, too
   long) and the offending request type.
 
@@ -46,6 +48,7 @@ INVOKE = 0x03
 GET_OUTPUT = 0x04
 PROFILE = 0x05
 POWER = 0x06
+RESET_STATE = 0x07
 RESPONSE = 0x80
 ERROR = 0xFF
 
@@ -56,6 +59,7 @@ MESSAGE_NAMES = {
     GET_OUTPUT: "GET_OUTPUT",
     PROFILE: "PROFILE",
     POWER: "POWER",
+    RESET_STATE: "RESET_STATE",
     ERROR: "ERROR",
 }
 
@@ -387,6 +391,11 @@ def parse_power(payload: bytes) -> PowerReading:
         status, SENSOR_NAMES.get(sensor, f"sensor {sensor}"),
         bus_uv / 1000.0, current_ua / 1000.0, float(power_uw),
     )
+
+
+def parse_reset_state(payload: bytes) -> int:
+    """RESET_STATE's response: the size of the state region the device cleared."""
+    return int(_Reader(payload, "RESET_STATE").one("<I"))
 
 
 def parse_error(payload: bytes) -> tuple[int, int]:

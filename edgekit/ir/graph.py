@@ -73,6 +73,9 @@ class Graph:
     inputs: list[int]
     outputs: list[int]
     name: str = "model"
+    # The model's other subgraphs (WHILE/IF bodies, CALL_ONCE initialisers): TFLite
+    # subgraph k is subgraphs[k - 1]. Only the main graph (subgraph 0) has them.
+    subgraphs: list[Graph] = field(default_factory=list)
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]
@@ -103,6 +106,14 @@ class Graph:
             used.update(i for i in op.inputs if i >= 0)
             used.update(op.outputs)
         return [self.tensors[i] for i in sorted(used) if not self.tensors[i].is_constant]
+
+    def subgraph(self, k: int) -> Graph:
+        """TFLite subgraph k (k >= 1) of the model this main graph heads."""
+        return self.subgraphs[k - 1]
+
+    def all_graphs(self) -> list[Graph]:
+        """The main graph, then every subgraph in file order."""
+        return [self, *self.subgraphs]
 
     def renumber(self) -> None:
         """Make every op's `index` its position in the schedule (after a pass edits it)."""

@@ -114,6 +114,13 @@ SIGNATURES: dict[str, Signature] = {
     "CUMSUM": _sig(2, quantized=True),
     "L2_NORMALIZATION": _sig(1, quantized=True),
     "REDUCE_ALL": _sig(2),
+    # Control flow: WHILE's inputs are its loop variables, IF's input 0 is the condition.
+    # Variables: the loader resolves VAR_HANDLE, so READ/ASSIGN name it in options["variable"].
+    "WHILE": _sig(1, None, outputs=(1, None)),
+    "IF": _sig(1, None, outputs=(0, None)),
+    "CALL_ONCE": _sig(0, outputs=(0, 0)),
+    "READ_VARIABLE": _sig(0),
+    "ASSIGN_VARIABLE": _sig(1, outputs=(0, 0)),
     # Ops TFLite Micro runs in float32 only (edgekit/kernels/float32.py).
     **{name: _sig(1) for name in ("CEIL", "FLOOR", "ROUND", "SIN", "COS", "LOG", "SQUARE")},
     **{name: _sig(2, broadcast=True) for name in ("FLOOR_DIV", "FLOOR_MOD")},

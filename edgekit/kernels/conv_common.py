@@ -239,16 +239,18 @@ def use_int16_weights(weight_bytes: int) -> bool:
 
 def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
                mult: np.ndarray, shift: np.ndarray, single_rounding: bool, output_zero_point: int,
-               act: tuple[int, int], int16: bool | None = None) -> tuple[list, str, int]:
+               act: tuple[int, int], int16: bool | None = None,
+               tag: str = "") -> tuple[list, str, int]:
     """Constants and the ek_gemm_t initializer of a packed layer; also returns k_padded.
-    `w2d` is [cout, K] int8 in the kernel's K order."""
+    `w2d` is [cout, K] int8 in the kernel's K order; `tag` tells apart the constants of
+    several GEMMs of one op."""
     from edgekit.kernels.cformat import cname
     from edgekit.kernels.lowering import ConstArray
 
     cout, k = w2d.shape
     if int16 is None:
         int16 = use_int16_weights(w2d.size)
-    names = {n: cname(op, n) for n in ("pw", "pbias", "pmult", "pshift", "prq")}
+    names = {n: cname(op, tag + n) for n in ("pw", "pbias", "pmult", "pshift", "prq")}
     new_bias = bounded_bias(w2d, bias, mult, shift, output_zero_point, act, single_rounding)
     bounded = new_bias is not None
     folded = pad_even(folded_bias(new_bias if new_bias is not None else bias, w2d, input_zero_point))
@@ -272,6 +274,26 @@ def gemm_parts(op: Op, w2d: np.ndarray, bias: np.ndarray, input_zero_point: int,
                     rounding="EK_ROUND_SINGLE" if single_rounding else "EK_ROUND_DOUBLE",
                     output_offset=output_zero_point, act=c_struct(min=act[0], max=act[1]))
     return constants, init, gemm_k_padded(k)
+
+
+def reference_parts(op: Op, w: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray,
+                    input_zero_point: int, output_zero_point: int,
+                    act: tuple[int, int]) -> tuple[list, dict[str, str]]:
+    """Constants and params fields of a reference-loop weighted kernel (ek_conv_params_t,
+    ek_transpose_conv_params_t): the int8 weights as stored, bias, per-channel requantization."""
+    from edgekit.kernels.cformat import cname
+    from edgekit.kernels.lowering import ConstArray
+
+    names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
+    constants = [ConstArray(names["w"], "int8_t", np.asarray(w).reshape(-1).astype(np.int8)),
+                 ConstArray(names["bias"], "int32_t", bias),
+                 ConstArray(names["mult"], "int32_t", mult),
+                 ConstArray(names["shift"], "int32_t", shift)]
+    fields = {"input_offset": str(-input_zero_point), "output_offset": str(output_zero_point),
+              "act": c_struct(min=act[0], max=act[1]), "weights": f"{{c:{names['w']}}}",
+              "bias": f"{{c:{names['bias']}}}", "multiplier": f"{{c:{names['mult']}}}",
+              "shift": f"{{c:{names['shift']}}}"}
+    return constants, fields
 
 
 def bounded_bias(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray,

@@ -1,7 +1,9 @@
 """DEPTHWISE_CONV_2D lowering: TFLite DepthwiseConvPerChannel (double rounding everywhere).
 
-Portable boards, and layers with a depth multiplier > 1 or channels not a multiple of 4,
-call ek_depthwise_s8 on the original weights. DSP boards otherwise call
+A layer on one input channel with a multiplier is a CONV_2D (edgekit/kernels/conv.py).
+Portable boards, and DSP layers with channels not a multiple of 4, call
+ek_depthwise_s8_blocked (depthwise_blocked.py) when the multiplier is 1; other
+multipliers call ek_depthwise_s8 on the original weights. DSP boards otherwise call
 ek_depthwise_s8_packed: int16 weights in SXTB16 lane order, zero point folded in the bias.
 3x3 layers with C % 4 == 0, horizontal stride 1 or 2, bounded requantization and the full
 int8 output range call ek_depthwise_s8_3x3 with one constant block per 4 channels (blk:
@@ -15,6 +17,7 @@ import numpy as np
 
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, require
+from edgekit.kernels.conv import conv_lowering
 from edgekit.kernels.conv_common import (
     Window,
     bias_values,
@@ -29,6 +32,7 @@ from edgekit.kernels.conv_common import (
     weighted_operands,
     wrap_int32,
 )
+from edgekit.kernels.depthwise_blocked import blocked_depthwise_lowering
 
 MAX_KH = 16  # EK_DW_MAX_KH
 # ek_depthwise_s8_3x3 without blk (tap pairs, channel-major ring; layers the group-major path
@@ -130,6 +134,11 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     refs = {"weights": f"{{c:{names['w']}}}", "bias": f"{{c:{names['bias']}}}",
                 "multiplier": f"{{c:{names['mult']}}}", "shift": f"{{c:{names['shift']}}}"}
     act_init = c_struct(min=act[0], max=act[1])
+    if in_c == 1 and dm > 1:
+        # One input channel: output channel c is a convolution of that channel with filter c,
+        # the same sums and the same requantization as CONV_2D with OHWI weights [cout, kh, kw, 1]
+        # (packed on DSP boards, register-blocked elsewhere: both beat the depthwise loops).
+        return conv_lowering(op, ctx, geo, w.T.reshape(cout, kh, kw, 1), bias, mult, shift, in_zp, out_zp, act)
     if (packed_variant(ctx.variant) and dm == 1 and (kh, kw) == (3, 3) and win.dilation_w == 1
             and win.stride_w in (1, 2)):
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)
@@ -179,6 +188,9 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             call=f"ek_depthwise_s8_packed(&{{c:{names['params']}}}, {{in0}}, {{out0}}, {{scratch}});",
             headers=["ek_depthwise.h"], constants=constants,
             scratch_bytes=scratch_bytes_packed(win, kh, kw, out_w, cout))
+    if dm == 1:
+        # Cores without SIMD (and DSP layers none of the paths above takes): 4-channel groups.
+        return blocked_depthwise_lowering(op, geo, w, bias, mult, shift, in_zp, out_zp, act)
     constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
                  ConstArray(names["bias"], "int32_t", bias), *common]
     init = c_struct(**geometry, depth_multiplier=dm, input_offset=-in_zp, output_offset=out_zp,

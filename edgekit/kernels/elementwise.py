@@ -23,6 +23,7 @@ from edgekit.kernels.cformat import (
     require,
     scale_zp,
 )
+from edgekit.kernels.int32_arith import lower_int32_binary
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import Real, quantize_multiplier
 from edgekit.memory.contract import MemoryContract
@@ -125,6 +126,8 @@ def binary_contract(graph: Graph, op: Op) -> MemoryContract:
 def lower_binary(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
+    if a.dtype == "int32" and op.type in ("ADD", "SUB", "MUL"):
+        return lower_int32_binary(graph, op)
     int8_per_tensor(graph, op, [a, b, y])
     require(broadcast_shape(a.shape, b.shape) == tuple(y.shape), op,
             f"output shape {y.shape} is not the broadcast of {a.shape} and {b.shape}")

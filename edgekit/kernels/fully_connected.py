@@ -141,10 +141,19 @@ def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLower
     per_channel = bool(np.any(mult != mult[0]) or np.any(shift != shift[0]))
     if not per_channel:
         mult, shift = mult[:1], shift[:1]
-    constants = [ConstArray(names["w"], "int8_t", w.reshape(-1).astype(np.int8)),
-                 ConstArray(names["bias"], "int32_t", bias),
-                 ConstArray(names["mult"], "int32_t", mult),
-                 ConstArray(names["shift"], "int32_t", shift)]
+    # Cores without SIMD: groups of 4 outputs, weights interleaved, zero point in the bias.
+    groups = (n_out + 3) // 4
+    wq = np.zeros((groups * 4, k), dtype=np.int64)
+    wq[:n_out] = w.reshape(n_out, k)
+    bq = np.zeros(groups * 4, dtype=np.int64)
+    bq[:n_out] = folded_bias(bias, w.reshape(n_out, k), in_zp)
+    mq = np.concatenate([mult, np.repeat(mult[-1:], groups * 4 - n_out)]) if per_channel else mult
+    sq = np.concatenate([shift, np.repeat(shift[-1:], groups * 4 - n_out)]) if per_channel else shift
+    constants = [ConstArray(names["w"], "int8_t", wq.reshape(groups, 4, k).transpose(0, 2, 1).reshape(-1)
+                            .astype(np.int8)),
+                 ConstArray(names["bias"], "int32_t", bq),
+                 ConstArray(names["mult"], "int32_t", mq),
+                 ConstArray(names["shift"], "int32_t", sq)]
     init = c_struct(batches=batches, in_features=k, out_features=n_out, input_offset=-in_zp,
                     output_offset=out_zp, act=c_struct(min=act[0], max=act[1]),
                     rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
@@ -152,5 +161,5 @@ def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLower
                     multiplier=f"{{c:{names['mult']}}}", shift=f"{{c:{names['shift']}}}",
                     per_channel=int(per_channel))
     constants.append(ConstStruct(params, "ek_fc_params_t", init))
-    return OpLowering(call=f"ek_fully_connected_s8(&{{c:{params}}}, {{in0}}, {{out0}});",
+    return OpLowering(call=f"ek_fully_connected_s8_blocked(&{{c:{params}}}, {{in0}}, {{out0}});",
                       headers=["ek_fully_connected.h"], constants=constants)

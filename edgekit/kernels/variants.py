@@ -39,7 +39,8 @@ VARIANTS: Mapping[str, KernelVariant] = MappingProxyType({
     "arm-dsp": KernelVariant("arm-dsp", MappingProxyType({"EK_ARM_DSP": "1"}), (INT8, DSP_PACKED),
                              ("__ARM_FEATURE_DSP",),
                              "Arm DSP extension: SMLAD, SXTB16, SSAT (Cortex-M4/M7/M33/M55)",
-                             ("ADD", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MEAN", "MUL", "SUB", "SUM")),
+                             ("ADD", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MEAN", "MUL",
+                              "SUB", "SUM", "TRANSPOSE_CONV")),
 })
 VARIANT_NAMES: tuple[str, ...] = tuple(VARIANTS)
 

@@ -70,25 +70,59 @@ def load_tflite_bytes(data: bytes, name: str = "model", source: str = "model") -
         raise
     except (IndexError, ValueError, TypeError, AttributeError, KeyError, OverflowError, struct.error) as exc:
         raise ModelError(f"{source} is corrupt or truncated ({type(exc).__name__} while decoding)") from None
-    validate(graph)
+    for k, each in enumerate(graph.all_graphs()):
+        try:
+            validate(each)
+        except ModelError as exc:
+            raise ModelError(f"subgraph {k} ({each.name}): {exc.message}" if k else exc.message) from None
     return graph
 
 
 def _to_graph(model: Any, data: bytes, name: str, source: str, schema: Any) -> Graph:
-    if model.SubgraphsLength() != 1:
-        raise ModelError(f"{source} has {model.SubgraphsLength()} subgraphs; edgekit supports exactly one "
-                         "(control flow such as WHILE/IF is not supported)")
-    subgraph = model.Subgraphs(0)
-    tensors = [_tensor(i, subgraph.Tensors(i), model, data, source) for i in range(subgraph.TensorsLength())]
+    """Subgraph 0 is the model; the others (control-flow bodies, CALL_ONCE initialisers)
+    hang off it as `Graph.subgraphs`, in file order."""
+    count = model.SubgraphsLength()
+    if count < 1:
+        raise ModelError(f"{source} has no subgraph")
+    graphs = [_subgraph(k, model, data, name, source, schema) for k in range(count)]
+    main = graphs[0]
+    main.subgraphs = graphs[1:]
+    for k, graph in enumerate(graphs):
+        for op in graph.ops:
+            for key in _SUBGRAPH_OPTIONS.get(op.type, ()):
+                target = op.options.get(key)
+                if not isinstance(target, int) or not 0 < target < count or target == k:
+                    where = "" if k == 0 else f"subgraph {k} "
+                    raise ModelError(f"{source}: {where}op {op.index} ({op.type}) names subgraph {target!r} "
+                                     f"as its {key.removesuffix('_subgraph_index')}; the model has {count}")
+    return main
+
+
+# Control-flow ops and the options that name the subgraphs they run.
+_SUBGRAPH_OPTIONS = {
+    "WHILE": ("cond_subgraph_index", "body_subgraph_index"),
+    "IF": ("then_subgraph_index", "else_subgraph_index"),
+    "CALL_ONCE": ("init_subgraph_index",),
+}
+_RESOURCE = 13
+
+
+def _subgraph(k: int, model: Any, data: bytes, name: str, source: str, schema: Any) -> Graph:
+    subgraph = model.Subgraphs(k)
+    where = source if k == 0 else f"{source} subgraph {k}"
+    resources = {i for i in range(subgraph.TensorsLength()) if subgraph.Tensors(i).Type() == _RESOURCE}
+    tensors = [_resource_placeholder(i, subgraph.Tensors(i)) if i in resources
+               else _tensor(i, subgraph.Tensors(i), model, data, where) for i in range(subgraph.TensorsLength())]
 
     op_names = _enum_names(schema.BuiltinOperator)
     code_count = model.OperatorCodesLength()
     ops: list[Op] = []
+    handles: dict[int, str] = {}  # resource tensor -> variable name (VAR_HANDLE's shared_name)
     for index in range(subgraph.OperatorsLength()):
         operator = subgraph.Operators(index)
         opcode_index = operator.OpcodeIndex()
         if not 0 <= opcode_index < code_count:
-            raise ModelError(f"{source}: op {index} refers to missing operator code {opcode_index}")
+            raise ModelError(f"{where}: op {index} refers to missing operator code {opcode_index}")
         code = model.OperatorCodes(opcode_index)
         builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
         if builtin == schema.BuiltinOperator.CUSTOM:
@@ -100,16 +134,46 @@ def _to_graph(model: Any, data: bytes, name: str, source: str, schema: Any) -> G
         options = _options(schema.BuiltinOptionsCreator(operator.BuiltinOptionsType(), operator.BuiltinOptions()))
         options.update(_options(schema.BuiltinOptions2Creator(operator.BuiltinOptions2Type(),
                                                               operator.BuiltinOptions2())))
-        ops.append(Op(index=index, type=op_type, inputs=_ints(operator, "Inputs"),
-                      outputs=_ints(operator, "Outputs"), options=options))
+        op = Op(index=index, type=op_type, inputs=_ints(operator, "Inputs"),
+                outputs=_ints(operator, "Outputs"), options=options)
+        if op_type == "VAR_HANDLE":
+            if len(op.outputs) != 1 or op.outputs[0] not in resources:
+                raise ModelError(f"{where}: op {index} (VAR_HANDLE) does not write one resource tensor")
+            container, shared = options.get("container") or "", options.get("shared_name") or ""
+            handles[op.outputs[0]] = f"{container}/{shared}" if container else shared or f"sg{k}_t{op.outputs[0]}"
+            continue  # the handle is resolved at load time: READ/ASSIGN name their variable
+        ops.append(op)
 
-    count = len(tensors)
     for op in ops:
         for i in op.inputs + op.outputs:
-            if i < -1 or i >= count:
-                raise ModelError(f"{source}: op {op.index} ({op.type}) refers to missing tensor {i}")
-    return Graph(tensors=tensors, ops=ops, inputs=_ints(subgraph, "Inputs"), outputs=_ints(subgraph, "Outputs"),
-                 name=name)
+            if i < -1 or i >= len(tensors):
+                raise ModelError(f"{where}: op {op.index} ({op.type}) refers to missing tensor {i}")
+        _resolve_variable(op, handles, resources, where)
+    graph = Graph(tensors=tensors, ops=ops, inputs=_ints(subgraph, "Inputs"), outputs=_ints(subgraph, "Outputs"),
+                  name=name if k == 0 else (subgraph.Name() or f"subgraph{k}".encode()).decode(errors="replace"))
+    graph.renumber()
+    return graph
+
+
+def _resource_placeholder(index: int, t: Any) -> Tensor:
+    """A RESOURCE tensor (a variable's handle) holds no data on the device: the loader
+    resolves every handle to its variable, and nothing reads this placeholder."""
+    name = (t.Name() or b"").decode(errors="replace") or f"tensor_{index}"
+    return Tensor(index=index, name=name, shape=(), dtype="int32")
+
+
+def _resolve_variable(op: Op, handles: dict[int, str], resources: set[int], where: str) -> None:
+    """READ_VARIABLE(handle) -> READ_VARIABLE() and ASSIGN_VARIABLE(handle, value) ->
+    ASSIGN_VARIABLE(value), each with options["variable"] = the variable's name."""
+    used = [i for i in op.inputs + op.outputs if i in resources]
+    if not used:
+        return
+    if op.type not in ("READ_VARIABLE", "ASSIGN_VARIABLE") or not op.inputs or op.inputs[0] not in handles \
+            or len(used) != 1:
+        raise UnsupportedOpError(op.type, op.index, "a resource handle used other than by READ_VARIABLE or "
+                                 f"ASSIGN_VARIABLE of a VAR_HANDLE in the same subgraph ({where})")
+    op.options["variable"] = handles[op.inputs[0]]
+    op.inputs = op.inputs[1:]
 
 
 def _ints(table: Any, field: str) -> list[int]:

@@ -128,6 +128,10 @@ def check_plan(plan: MemoryPlan, graph: Graph, scratch_bytes: ScratchFn | None =
     except EdgekitError as exc:
         _fail(f"bad op order: {exc}")
     step_of = {op: step for step, op in enumerate(plan.op_order)}
+    sequenced = [op.index for op in graph.ops if contracts(op).sequenced]
+    if [op for op in plan.op_order if op in set(sequenced)] != sequenced:
+        _fail("the op order moves ops that touch the persistent state past each other "
+              f"(model order {sequenced})")
     align = plan.alignment
     if not isinstance(plan.pixel_block, int) or plan.pixel_block < 0:
         _fail(f"pixel_block must be 0 (row contract) or a positive block size, not {plan.pixel_block!r}")

@@ -14,6 +14,12 @@ Four promises, each optional:
 * view_of: the output *is* this input's bytes (reshape-like: no data moves).
 * parts: the output is its inputs laid end to end, input k starting at byte parts[k]; each
   input's producer may write straight into its slice (concatenation in place).
+
+And one promise about time rather than bytes:
+
+* sequenced: the op reads or writes state outside the graph (a variable in the persistent
+  state region, a run-once flag). Such ops keep their relative order in every op order
+  the planner tries, and the checker re-proves that.
 """
 
 from __future__ import annotations
@@ -80,6 +86,7 @@ class MemoryContract:
     rows: RowGeometry | None = None
     view_of: int | None = None
     parts: tuple[int, ...] | None = None
+    sequenced: bool = False
 
 
 NO_CONTRACT = MemoryContract()

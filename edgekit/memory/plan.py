@@ -138,7 +138,7 @@ def plan_best(graph: Graph, alignment: int = 16, scratch_bytes: ScratchFn = no_s
     # Other op orders: rank by the best heuristic arena, search the two best.
     best_trick = trick_sets[-1]
     ranked = []
-    for order in topological_orders(graph, max_orders)[1:]:
+    for order in topological_orders(graph, max_orders, contracts)[1:]:
         problem = build_problem(graph, order, contracts=contracts, tricks=best_trick, alignment=alignment,
                                 scratch_bytes=scratch_bytes, groups=groups)
         ranked.append((heuristic_plans(problem.buffers, alignment, problem.rules)[0][0], order, problem))

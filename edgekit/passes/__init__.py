@@ -24,6 +24,7 @@ DEFAULT_PASSES: list[Pass] = [fold_constants, remove_dead_ops, fold_dilated_conv
 def run_passes(graph: Graph, passes: list[Pass] | None = None) -> Graph:
     """Run the passes in order. The graph was valid when loaded, so an invalid graph
     after a pass is the pass's bug (InternalError), never the model's."""
+    subgraphs = graph.subgraphs
     for each in passes or DEFAULT_PASSES:
         graph = each(graph)
         try:
@@ -31,4 +32,7 @@ def run_passes(graph: Graph, passes: list[Pass] | None = None) -> Graph:
         except ModelError as exc:
             name = getattr(each, "__name__", repr(each))
             raise InternalError(f"pass {name} left an invalid graph: {exc.message}") from exc
+    # A control-flow body is a graph like any other: its inputs and outputs are the
+    # interface its op copies through, which the passes keep as graph inputs/outputs do.
+    graph.subgraphs = [run_passes(sub, passes) for sub in subgraphs]
     return graph

@@ -179,6 +179,19 @@ def _tflite_with_recipe(model: FloatModel, recipe_name: str, samples: np.ndarray
     return bytes(result.quantized_model)
 
 
+def _refuse_control_flow(data: bytes | None) -> None:
+    """ai-edge-quantizer cannot calibrate a float .tflite's subgraphs (WHILE/IF bodies)."""
+    from edgekit.quantize.check import read_model
+
+    if data is None:
+        return
+    model, _ = read_model(data, "model")
+    if model.SubgraphsLength() > 1:
+        raise ModelError(f"the float .tflite has control flow ({model.SubgraphsLength()} subgraphs: WHILE/IF), "
+                         "which ai-edge-quantizer cannot calibrate and edgekit's own quantizer does not do yet; "
+                         "quantize it with the TF converter, or for a Keras GRU/SimpleRNN build it with unroll=True")
+
+
 def _signature_key(data: bytes) -> str:
     from edgekit.quantize.check import read_model
 
@@ -190,6 +203,7 @@ def _signature_key(data: bytes) -> str:
 
 
 def _tflite_to_int8(model: FloatModel, samples: np.ndarray, *, io: str, per_tensor: bool) -> bytes:
+    _refuse_control_flow(model.tflite)
     quantized = _tflite_with_recipe(model, "static_wi8_ai8", samples, per_tensor)
     return fold_float_io(quantized, io)
 

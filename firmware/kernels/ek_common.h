@@ -16,6 +16,14 @@
 
 #include "ek_requant.h"
 
+/* An exported library (edgekit export) carries its kernel variant's macros in this file
+ * instead of compiler flags, so any build system compiles it right. */
+#if defined(__has_include)
+#if __has_include("ek_kernel_config.h")
+#include "ek_kernel_config.h"
+#endif
+#endif
+
 #if defined(__cplusplus)
 #define EK_RESTRICT __restrict
 #else

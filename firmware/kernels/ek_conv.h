@@ -10,6 +10,8 @@
  * of the output row being written (the memory planner's contract). The packed kernel
  * builds both columns of a pixel pair before writing either; a pair may straddle two
  * output rows, which only reads rows of the later window early (never earlier rows).
+ * A grouped layer on the packed path is one call per group: each reads the whole input
+ * again, so grouped layers declare no row contract (edgekit/kernels/conv.py).
  */
 #ifndef EK_CONV_H
 #define EK_CONV_H
@@ -19,7 +21,8 @@
 
 typedef struct {
     ek_dims_t input;  /* n, h, w, c */
-    ek_dims_t filter; /* n = output channels, h = kh, w = kw, c = input channels */
+    ek_dims_t filter; /* n = output channels, h = kh, w = kw, c = input channels per filter
+                         (input.c / groups; groups divide the output channels too) */
     ek_dims_t output; /* n, h, w, c (c = output channels) */
     ek_window_t win;
     int32_t input_offset;  /* -input zero point */
@@ -43,8 +46,17 @@ typedef struct {
 
 void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 
+/* The same for a grouped layer (filter.c = input.c / groups). */
+void ek_conv_s8_grouped(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
+
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
                        int8_t *scratch);
+
+/* One group of a grouped layer (one call per group) with that group's gemm (gemm.out_c =
+ * its output channels, filter.c = its input channels): `input` and `output` point at the
+ * group's first channel, pixels stay input.c and output.c apart. */
+void ek_conv_s8_packed_grouped(const ek_conv_packed_params_t *p, const int8_t *input,
+                               int8_t *output, int8_t *scratch);
 
 /* Scratch bytes of ek_conv_s8_packed: two interleaved int16 im2col columns + an int8 gather row. */
 int32_t ek_conv_s8_packed_get_buffer_size(const ek_conv_packed_params_t *p);

@@ -326,3 +326,46 @@ void ek_fully_connected_s8_packed(const ek_fc_packed_params_t *p, const int8_t *
         ek_gemm_1px(&p->gemm, cols, output + (size_t)b * n);
     }
 }
+
+/* ---- Cores without SIMD: 4 output channels per pass (ek_fully_connected_s8_blocked) ---- */
+
+void ek_fully_connected_s8_blocked(const ek_fc_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t k = p->in_features, n = p->out_features;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *x_b = input + (size_t)b * k;
+        int8_t *out = output + (size_t)b * n;
+        const int8_t *w = p->weights;
+        for (int32_t o = 0; o < n; o += 4) {
+            int32_t a0 = p->bias[o], a1 = p->bias[o + 1], a2 = p->bias[o + 2], a3 = p->bias[o + 3];
+            const int8_t *x = x_b;
+            const int8_t *const end = w + 4 * (size_t)k;
+#define EK_FCB_STEP(i)                                                                   \
+    do {                                                                                 \
+        const int32_t v = x[i];                                                          \
+        a0 += v * w[4 * (i)];                                                            \
+        a1 += v * w[4 * (i) + 1];                                                        \
+        a2 += v * w[4 * (i) + 2];                                                        \
+        a3 += v * w[4 * (i) + 3];                                                        \
+    } while (0)
+            if (k & 1) {
+                EK_FCB_STEP(0);
+                x += 1;
+                w += 4;
+            }
+            while (w != end) {
+                EK_FCB_STEP(0);
+                EK_FCB_STEP(1);
+                x += 2;
+                w += 8;
+            }
+#undef EK_FCB_STEP
+            const int32_t acc[4] = {a0, a1, a2, a3};
+            for (int32_t i = 0; i < 4 && o + i < n; ++i) {
+                const int32_t q = p->per_channel ? o + i : 0;
+                out[o + i] = ek_requant_s8(acc[i], p->multiplier[q], p->shift[q], p->rounding,
+                                           p->output_offset, p->act);
+            }
+        }
+    }
+}

@@ -24,6 +24,13 @@ typedef struct {
     int32_t per_channel;
 } ek_fc_params_t;
 
+/* Cores without SIMD: ek_fully_connected_s8_blocked reads the same struct with the host's
+ * layout: weights per group of 4 outputs interleaved, [ceil(out/4)][K][4] (zero outputs pad
+ * the last group), bias with the input zero point folded in (bias - zp * sum(w), never
+ * NULL, padded to the groups; input_offset unused). One byte load of x feeds 4 outputs;
+ * byte loads only (no alignment condition). */
+void ek_fully_connected_s8_blocked(const ek_fc_params_t *p, const int8_t *input, int8_t *output);
+
 /* Batch-1 form: int8 input read in place, four output channels per pass, each group
  * requantized right after its dot products (no scratch, no accumulator array).
  * Weights per quad of channels, per chunk of 4 K (K zero padded to a multiple of 4; a last

@@ -41,6 +41,12 @@ extern const char ek_model_hash[];               /* hex SHA-256 of the .tflite, 
  * entries). Returns 0 on success. */
 int ek_model_invoke(ek_clock_fn clock, uint32_t *op_ticks);
 
+/* What persists between invokes (resource variables, run-once initialisers) lives in
+ * its own state region of ek_model_state_bytes bytes (0 for a stateless model). This
+ * clears it: the next invoke starts as the first one after boot did. */
+extern const uint32_t ek_model_state_bytes;
+void ek_model_reset_state(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -307,6 +307,14 @@ static void handle_power(void) {
     send_response();
 }
 
+/* RESET_STATE: the model's variables and run-once initialisers start over, as after boot. */
+static void handle_reset_state(void) {
+    ek_model_reset_state();
+    rsp_reset();
+    put_u32(&g_rsp, ek_model_state_bytes);
+    send_response();
+}
+
 void ek_protocol_run(const ek_proto_config_t *config) {
     (void)ek_power_init();
     /* The boot announcement: seq 0 tells a listening host the device (re)started. */
@@ -326,6 +334,7 @@ void ek_protocol_run(const ek_proto_config_t *config) {
         case EK_MSG_GET_OUTPUT: handle_get_output(); break;
         case EK_MSG_PROFILE: handle_profile(config); break;
         case EK_MSG_POWER: handle_power(); break;
+        case EK_MSG_RESET_STATE: handle_reset_state(); break;
         default: send_error(g_req.seq, EK_ERR_UNKNOWN_TYPE, g_req.type); break;
         }
     }

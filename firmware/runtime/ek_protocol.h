@@ -36,6 +36,8 @@
  *                       u16 count, u32 ticks[count]
  * POWER 0x06       req: (empty)                            rsp: u8 status (EK_POWER_*),
  *                       u8 sensor (EK_SENSOR_*), u32 bus µV, s32 current µA, u32 power µW
+ * RESET_STATE 0x07 req: (empty)                            rsp: u32 state bytes cleared (the
+ *                       model's variables and run-once flags: the next invoke is as after boot)
  * ERROR 0xFF       rsp only: u8 code (EK_ERR_*), u8 type of the offending request
  */
 #ifndef EK_PROTOCOL_H
@@ -67,6 +69,7 @@ enum {
     EK_MSG_GET_OUTPUT = 0x04,
     EK_MSG_PROFILE = 0x05,
     EK_MSG_POWER = 0x06,
+    EK_MSG_RESET_STATE = 0x07, /* -> u32 state bytes; clears what persists between invokes */
     EK_MSG_RESPONSE = 0x80,
     EK_MSG_ERROR = 0xFF
 };

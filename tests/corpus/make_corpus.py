@@ -22,13 +22,19 @@ HERE = Path(__file__).resolve().parent
 def _convert(model, shape, int8_io: bool = True, seed: int = 0) -> bytes:
     import tensorflow as tf
 
+    return convert_int8(tf.lite.TFLiteConverter.from_keras_model(model), shape, int8_io, seed)
+
+
+def convert_int8(converter, shape, int8_io: bool = True, seed: int = 0) -> bytes:
+    """Full-integer conversion calibrated on 64 normal(0, 1) samples of (1, *shape)."""
+    import tensorflow as tf
+
     rng = np.random.default_rng(seed)
 
     def representative():
         for _ in range(64):
             yield [rng.normal(0.0, 1.0, size=(1, *shape)).astype(np.float32)]
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

@@ -70,7 +70,7 @@ def test_depthwise_3x3_smlad_kernel(case: dict) -> None:
 
 
 def test_depthwise_packed_path_is_taken() -> None:
-    """A wide 3x3, dm=1 layer lowers to the SMLAD 3x3 kernel on DSP boards, a 5x3 one with
+    """A wide 3x3, dm=1 layer lowers to the SMLAD 3x3 kernel on DSP boards (the blocked portable kernel elsewhere), a 5x3 one with
     C%4==0 to the packed kernel."""
     from support.harness import lower
 
@@ -78,7 +78,7 @@ def test_depthwise_packed_path_is_taken() -> None:
 
     graph = load_tflite_bytes(depthwise_model(seed=1, n=1, h=6, w=20, cin=8, multiplier=1, kh=3, kw=3))
     assert "ek_depthwise_s8_3x3" in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).call
-    assert "ek_depthwise_s8(" in lower(graph, graph.ops[0], LoweringContext()).call
+    assert "ek_depthwise_s8_blocked(" in lower(graph, graph.ops[0], LoweringContext()).call
     graph = load_tflite_bytes(depthwise_model(seed=1, n=1, h=6, w=5, cin=8, multiplier=1, kh=5, kw=3))
     assert "packed" in lower(graph, graph.ops[0], LoweringContext(variant="arm-dsp")).call
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support import cases as mk
+from support import matmul_cases as mm
 from support.csource import render_case
 from support.harness import CC, CFLAGS, kernel_library, kernels_dir, lower
 
@@ -17,9 +18,12 @@ from edgekit.kernels.lowering import LoweringContext
 from edgekit.load import load_tflite_bytes
 
 SIZE_FUNCTION = {"ek_conv_s8_packed": "ek_conv_s8_packed_get_buffer_size",
+                 "ek_conv_s8_packed_grouped": "ek_conv_s8_packed_get_buffer_size",
                  "ek_fully_connected_s8_packed": "ek_fully_connected_s8_packed_get_buffer_size",
                  "ek_depthwise_s8_packed": "ek_depthwise_s8_packed_get_buffer_size",
-                 "ek_depthwise_s8_3x3": "ek_depthwise_s8_3x3_get_buffer_size"}
+                 "ek_depthwise_s8_3x3": "ek_depthwise_s8_3x3_get_buffer_size",
+                 "ek_transpose_conv_s8_packed": "ek_transpose_conv_s8_packed_get_buffer_size",
+                 "ek_batch_matmul_s8_packed": "ek_batch_matmul_s8_packed_get_buffer_size"}
 
 MODELS = [
     mk.conv_model(1, 1, 9, 7, 8, 12, 3, 3),
@@ -30,6 +34,11 @@ MODELS = [
     mk.depthwise_model(6, 1, 25, 5, 64, 1, 3, 3),
     mk.depthwise_model(7, 1, 11, 9, 8, 1, 5, 3, stride=(2, 2), dilation=(1, 2), padding="VALID"),
     mk.depthwise_model(8, 1, 12, 9, 12, 1, 3, 3, stride=(2, 2), dilation=(2, 1)),
+    mk.conv_model(13, 1, 6, 6, 12, 8, 3, 3, groups=4),
+    mm.transpose_conv_model(9, 1, 5, 4, 6, 7, 3, 3, stride=(2, 2)),
+    mm.transpose_conv_model(10, 1, 3, 3, 16, 5, 2, 2, stride=(2, 2), padding="VALID"),
+    mm.batch_matmul_model(11, (1, 2), (1, 2), 7, 9, 5, adj_y=True),
+    mm.batch_matmul_model(12, (3,), (), 4, 16, 8, constant_rhs=True),
 ]
 
 

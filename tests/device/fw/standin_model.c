@@ -44,6 +44,8 @@ const uint32_t ek_model_num_ops = EK_STANDIN_OPS;
 const char *const ek_model_op_types[EK_STANDIN_OPS] = {"STANDIN_OP"};
 const uint32_t ek_model_arena_bytes = sizeof arena;
 const char ek_model_hash[] = EK_STANDIN_HASH;
+const uint32_t ek_model_state_bytes = 0u;
+void ek_model_reset_state(void) {}
 
 static void run_op(uint32_t k) {
     const int8_t *x = arena;

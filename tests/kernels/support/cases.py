@@ -47,17 +47,18 @@ def conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int, kh: int, 
                stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
                padding: str = "SAME", activation: str = "NONE", in_zp: int = 0, out_zp: int = 0,
                mult_kind: str = "normal", per_channel: bool = True, bias: bool = True,
-               saturated_bias: bool = False) -> bytes:
+               saturated_bias: bool = False, groups: int = 1) -> bytes:
     """`saturated_bias`: channels 0 and 1 get biases of +-2^30 (as converters write for
-    nearly dead channels), so their outputs are pinned to the clamp limits."""
+    nearly dead channels), so their outputs are pinned to the clamp limits. `groups`:
+    a grouped convolution (each filter reads cin / groups channels)."""
     rng = np.random.default_rng(seed)
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
     oh = out_size(padding, h, kh, stride[0], dilation[0])
     ow = out_size(padding, w, kw, stride[1], dilation[1])
-    wts, scales = _weights_and_scales(rng, (cout, kh, kw, cin), cout, in_scale, out_scale,
+    wts, scales = _weights_and_scales(rng, (cout, kh, kw, cin // groups), cout, in_scale, out_scale,
                                       mult_kind, per_channel)
     inputs = [TensorSpec((n, h, w, cin), scale=in_scale, zero_point=in_zp),
-              TensorSpec((cout, kh, kw, cin), scale=scales, data=wts)]
+              TensorSpec((cout, kh, kw, cin // groups), scale=scales, data=wts)]
     bias_values = rng.integers(-5000, 5000, cout)
     if saturated_bias:
         bias_values[:2] = [(1 << 30) - 1, -(1 << 30)][:cout]

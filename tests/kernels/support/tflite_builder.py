@@ -29,7 +29,7 @@ _OPTIONS_CLASS = {
     "TANH": None, "DEQUANTIZE": "DequantizeOptions", "QUANTIZE": "QuantizeOptions",
     "LEAKY_RELU": "LeakyReluOptions", "HARD_SWISH": "HardSwishOptions",
     "PADV2": "PadV2Options", "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
-    "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions",
+    "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions", "BATCH_MATMUL": "BatchMatMulOptions",
 }
 
 
