@@ -52,14 +52,17 @@ def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
 
 def build(model: str | Path, board: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None, framework: str | None = None, activations: str = "int8") -> Any:
+          power_sensor: str | None = None, framework: str | None = None, activations: str = "int8",
+          int8_only: bool = False) -> Any:
     """Generate the PlatformIO project for `board` in out_dir (default build/<model>-<board>/)
     and report.json; returns edgekit.build.BuildResult (report dict, fits). `framework=
-    "arduino"`: the board's Arduino project instead of edgekit's bare-metal firmware."""
+    "arduino"`: the board's Arduino project instead of edgekit's bare-metal firmware.
+    `int8_only`: refuse ops that would run on the float32 fallback."""
     from edgekit.build import build as run
 
     return run(model, board, out_dir, calib=calib, rounding=rounding, planner=planner, compile_elf=compile_elf,
-               power_sensor=power_sensor, framework=framework, activations=activations)
+               power_sensor=power_sensor, framework=framework, activations=activations,
+               int8_only=int8_only)
 
 
 def export(models: list[str | Path], board: str, out_dir: str | Path, *, format: str = "c",

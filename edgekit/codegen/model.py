@@ -19,6 +19,7 @@ from edgekit.codegen.render import render
 from edgekit.errors import ModelError, UnsupportedOpError
 from edgekit.ir import Graph, Op
 from edgekit.ir.ops import op_macs
+from edgekit.kernels.cformat import c_float_value
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, activation_type, lower_op
 
 _CTYPE_OF = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "uint16_t": np.uint16,
@@ -103,7 +104,7 @@ def lower_graph(graph: Graph, ctx: LoweringContext, special: SpecialLowering | N
 
 def _c_literal(value: float | int, ctype: str) -> str:
     if ctype == "float":
-        return f"{float(value)!r}f" if np.isfinite(value) else "0.0f"
+        return c_float_value(value)
     return str(int(value))
 
 

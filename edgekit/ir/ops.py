@@ -89,6 +89,8 @@ KNOWN_OPS: frozenset[str] = frozenset(MAC_COUNTERS) | frozenset({
     "SQUARE", "SIN", "COS", "LOG",
 }) | frozenset({  # control flow and resource variables (edgekit/codegen/control.py)
     "WHILE", "IF", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE",
+}) | frozenset({  # float32 only in TFLite Micro, float fallback only here (edgekit/kernels/float32.py)
+    "CEIL", "FLOOR", "ROUND",
 })
 
 

@@ -20,6 +20,18 @@ def c_float(value: Real) -> str:
     return f"{v.hex()}f" if v != 0.0 else "0.0f"
 
 
+def c_float_value(value: Real) -> str:
+    """c_float for any float32, infinities and NaN included (a float weight or operand)."""
+    v = float(np.float32(value))
+    if np.isnan(v):
+        return "__builtin_nanf(\"\")"
+    if np.isinf(v):
+        return "__builtin_inff()" if v > 0 else "(-__builtin_inff())"
+    if v == 0.0 and np.signbit(v):
+        return "-0.0f"  # x / -0.0 is -inf
+    return c_float(v)
+
+
 def c_ints(values: Iterable[int]) -> str:
     return "{" + ", ".join(str(int(v)) for v in values) + "}"
 

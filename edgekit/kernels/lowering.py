@@ -74,10 +74,14 @@ class OpLowering:
 
 LowerFn = Callable[[Graph, Op, LoweringContext], OpLowering]
 MemoryFn = Callable[[Graph, Op], MemoryContract]
-# Lowerings by activation type: "int8" (the default, which may also take other element
-# types itself) and "int16" (int16x8 kernels, chosen when the op's first input is int16).
-_REGISTRY: dict[str, dict[str, LowerFn]] = {"int8": {}, "int16": {}}
-_MEMORY: dict[str, dict[str, MemoryFn]] = {"int8": {}, "int16": {}}
+# Lowerings by kind: "int8" (the default, which may also take other element types itself),
+# "int16" (int16x8 kernels, chosen when the op's first input is int16) and "float32" (the
+# float fallback of kernels/float32.py, chosen for an op that reads or writes a float32
+# tensor, the int8 <-> float conversions aside, when one is registered).
+KINDS = ("int8", "int16", "float32")
+_REGISTRY: dict[str, dict[str, LowerFn]] = {kind: {} for kind in KINDS}
+_MEMORY: dict[str, dict[str, MemoryFn]] = {kind: {} for kind in KINDS}
+_CONVERSIONS = ("QUANTIZE", "DEQUANTIZE")
 
 
 def register(*op_types: str, memory: MemoryFn | None = None,
@@ -93,6 +97,26 @@ def register(*op_types: str, memory: MemoryFn | None = None,
         return fn
 
     return wrap
+
+
+def register_float(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
+    """Register the float32 lowering of `op_types` (used for ops that compute in float)."""
+    return register(*op_types, memory=memory, activations="float32")
+
+
+def computes_in_float(graph: Graph, op: Op) -> bool:
+    """The op reads or writes a float32 tensor (other than the int8 <-> float conversions)."""
+    return op.type not in _CONVERSIONS and any(
+        i >= 0 and graph.tensors[i].dtype == "float32" for i in op.inputs + op.outputs)
+
+
+def lowering_kind(graph: Graph, op: Op) -> str:
+    """Which registry lowers `op`: "float32" when it computes in float and has a float
+    kernel, else its activation type."""
+    _import_families()
+    if op.type in _REGISTRY["float32"] and computes_in_float(graph, op):
+        return "float32"
+    return activation_type(graph, op)
 
 
 def activation_type(graph: Graph, op: Op) -> str:
@@ -111,7 +135,7 @@ def lowering_for(op_type: str, activations: str = "int8") -> LowerFn | None:
 def memory_contract(graph: Graph, op: Op) -> MemoryContract:
     """The memory contract declared for `op` by its lowering family (none if unknown)."""
     _import_families()
-    kind = activation_type(graph, op)
+    kind = lowering_kind(graph, op)
     table = _MEMORY[kind] if op.type in _REGISTRY[kind] else _MEMORY["int8"]
     declare = table.get(op.type)
     return declare(graph, op) if declare is not None else NO_CONTRACT
@@ -124,8 +148,9 @@ def memory_contracts(graph: Graph) -> ContractFn:
 
 
 def lower_op(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering | None:
-    """Lower one op with its family's memory contract attached (None: no kernel for it)."""
-    lower = lowering_for(op.type, activation_type(graph, op))
+    """Lower one op with its family's memory contract attached (None: no kernel for it).
+    An op computing in float32 takes the float fallback's lowering when there is one."""
+    lower = lowering_for(op.type, lowering_kind(graph, op))
     if lower is None:
         return None
     return replace(lower(graph, op, ctx), memory=memory_contract(graph, op))
@@ -134,6 +159,12 @@ def lower_op(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering | None:
 def supported_op_types() -> set[str]:
     _import_families()
     return set(_REGISTRY["int8"]) | set(_REGISTRY["int16"])
+
+
+def float_op_types() -> set[str]:
+    """Op types with a float32 fallback kernel (kernels/float32.py)."""
+    _import_families()
+    return set(_REGISTRY["float32"])
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, r
 from edgekit.memory.contract import NO_CONTRACT, MemoryContract
 
 MAX_DIMS = 6  # EK_SHAPE_MAX_DIMS in ek_shape.h
+_CONST_CTYPE = {"float32": "float", "int32": "int32_t", "int16": "int16_t"}  # constant inputs wider than a byte
 
 
 def _one_byte(op: Op, *tensors: Tensor) -> None:
@@ -26,11 +27,11 @@ def _one_byte(op: Op, *tensors: Tensor) -> None:
 
 
 def _element_bytes(op: Op, *tensors: Tensor) -> int:
-    """The common element size of tensors that must share a type: 1-byte ones or int16
-    (int16x8 models), copied as bytes."""
+    """The common element size of tensors that must share a type: 1-byte ones, int16
+    (int16x8 models) or float32 (the float fallback), copied as bytes."""
     for t in tensors:
-        require(t.dtype in ("int8", "uint8", "bool", "int16") and t.dtype == tensors[0].dtype, op,
-                f"tensor {t.name} is {t.dtype}; only 1-byte and int16 elements of one type are supported")
+        require(t.dtype in ("int8", "uint8", "bool", "int16", "float32") and t.dtype == tensors[0].dtype, op,
+                f"tensor {t.name} is {t.dtype}; only 1-byte, int16 and float32 elements of one type are supported")
     return DTYPE_BYTES[tensors[0].dtype]
 
 
@@ -293,12 +294,13 @@ def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
     inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64)) * itemsize
     out_stride = int(y.shape[axis]) * inner
-    refs, consts = input_refs(graph, op, "int16_t" if itemsize == 2 else "int8_t")
+    refs, consts = input_refs(graph, op, ctype=_CONST_CTYPE.get(y.dtype, "int8_t"))
     calls, offset = [], 0
     for ref, t in zip(refs, inputs):
         chunk = int(t.shape[axis]) * inner if rank else itemsize
         if chunk and outer:
-            calls.append(f"ek_copy_blocks_s8((const int8_t *){ref}, {{out0}} + {offset}, {outer}, {chunk}, {out_stride});")
+            calls.append(f"ek_copy_blocks_s8((const int8_t *){ref}, {{out0}} + {offset}, {outer}, {chunk}, "
+                         f"{out_stride});")
         offset += chunk
     require(offset == out_stride or rank == 0, op, "input sizes do not add up to the output")
     return OpLowering(call="\n".join(calls) or "/* empty output */", headers=["ek_shape.h"],

@@ -26,6 +26,7 @@ class KernelVariant:
     packings: tuple[str, ...]  # weight layouts the lowerings may choose
     isa_features: tuple[str, ...]  # compiler feature macros the core must have
     summary: str
+    fast_ops: tuple[str, ...] = ()  # op types with a kernel path of this variant's own (README's table)
 
     @property
     def packs_weights(self) -> bool:
@@ -37,7 +38,9 @@ VARIANTS: Mapping[str, KernelVariant] = MappingProxyType({
                               "plain C99, every core"),
     "arm-dsp": KernelVariant("arm-dsp", MappingProxyType({"EK_ARM_DSP": "1"}), (INT8, DSP_PACKED),
                              ("__ARM_FEATURE_DSP",),
-                             "Arm DSP extension: SMLAD, SXTB16, SSAT (Cortex-M4/M7/M33/M55)"),
+                             "Arm DSP extension: SMLAD, SXTB16, SSAT (Cortex-M4/M7/M33/M55)",
+                             ("ADD", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MEAN", "MUL",
+                              "SUB", "SUM", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM")),
 })
 VARIANT_NAMES: tuple[str, ...] = tuple(VARIANTS)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.ir import Graph, Op
+from edgekit.kernels.cformat import c_float_value
 from edgekit.kernels.lowering import ConstArray, ConstStruct, OpLowering
 
 _PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z_][A-Za-z0-9_]*)(?::([a-z0-9_]+))?\}")
@@ -37,7 +38,10 @@ def _array(const: ConstArray, cname: str, section: str) -> str:
     values = np.asarray(const.values).reshape(-1)
     if values.size == 0:
         values = np.zeros(1, dtype=values.dtype)  # C forbids empty arrays
-    body = ",".join(str(int(v)) if int(v) != -(1 << 63) else "(-9223372036854775807LL - 1)" for v in values)
+    if const.ctype == "float":
+        body = ",".join(c_float_value(v) for v in values.astype(np.float32).tolist())
+    else:
+        body = ",".join(str(int(v)) if int(v) != -(1 << 63) else "(-9223372036854775807LL - 1)" for v in values)
     return (f"static const {const.ctype} {cname}[{values.size}] {section}"
             f"__attribute__((aligned({max(const.align, 4)}))) = {{{body}}};")
 

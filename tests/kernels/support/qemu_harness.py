@@ -120,7 +120,7 @@ def build_firmware(source: str, workdir: Path, extra_cflags: Sequence[str] = ())
     cmd = [ARM_CC, *CPU_FLAGS, *CFLAGS, *extra_cflags, f"-I{kernels_dir()}", f"-I{HERE}",
            str(main), str(HERE / "startup.c"), *map(str, sorted(kernels_dir().glob("*.c"))),
            "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles",
-           f"-T{HERE / 'sections.ld'}", "-Wl,--gc-sections", "-o", str(elf)]
+           f"-T{HERE / 'sections.ld'}", "-Wl,--gc-sections", "-o", str(elf), "-lm"]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"cross compile failed:\n{result.stderr[-4000:]}")
