@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 from make_corpus_movement import _convert  # noqa: E402
 
 CUSTOM_CODE = "TFLite_Detection_PostProcess"
-NUM_CLASSES = 3  # plus a background class in the scores
+NUM_CLASSES = 4  # plus a background class in the scores (5 columns: not the boxes' 4)
 ANCHORS_PER_CELL = 2
 GRIDS = (4, 2)  # the two feature maps of a 16x16 input
 OPTIONS: dict[str, Any] = {
@@ -66,67 +66,91 @@ def keras_head():  # type: ignore[no-untyped-def]
     return keras.Model(inp, [box, cls])
 
 
-def append_postprocess(model: bytes, options: dict[str, Any], anchor_values: np.ndarray) -> bytes:
-    """The int8 head with DEQUANTIZE -> TFLite_Detection_PostProcess appended."""
-    import flatbuffers
-    from flatbuffers import flexbuffers
-    from tensorflow.lite.python import schema_py_generated as s
+class _Edit:
+    """Append tensors, operator codes and operators to subgraph 0 of a ModelT."""
 
-    m = s.ModelT.InitFromObj(s.Model.GetRootAs(model, 0))
-    g = m.subgraphs[0]
-    heads = list(g.outputs)
-    shapes = [list(g.tensors[i].shape) for i in heads]
-    if shapes[0][-1] != 4:  # the converter may list the outputs in either order
-        heads.reverse()
-        shapes.reverse()
+    def __init__(self, model: Any) -> None:
+        from tensorflow.lite.python import schema_py_generated as s
 
-    def tensor(name: str, shape: list[int], ttype: int, data: bytes | None = None) -> int:
-        t = s.TensorT()
-        t.name, t.shape, t.type = name.encode(), shape, ttype
-        t.buffer = 0
+        self.s, self.m, self.g = s, model, model.subgraphs[0]
+
+    def tensor(self, name: str, shape: list[int], data: np.ndarray | None = None) -> int:
+        t = self.s.TensorT()
+        t.name, t.shape, t.type, t.buffer = name.encode(), shape, self.s.TensorType.FLOAT32, 0
         if data is not None:
-            b = s.BufferT()
-            b.data = list(data)
-            m.buffers.append(b)
-            t.buffer = len(m.buffers) - 1
-        g.tensors.append(t)
-        return len(g.tensors) - 1
+            b = self.s.BufferT()
+            b.data = list(np.ascontiguousarray(data, dtype="<f4").tobytes())
+            self.m.buffers.append(b)
+            t.buffer = len(self.m.buffers) - 1
+        self.g.tensors.append(t)
+        return len(self.g.tensors) - 1
 
-    def opcode(builtin: int, custom: str | None = None) -> int:
-        c = s.OperatorCodeT()
+    def operator(self, builtin: int, inputs: list[int], outputs: list[int], custom: str | None = None,
+                 options: bytes | None = None) -> None:
+        c = self.s.OperatorCodeT()
         c.builtinCode, c.deprecatedBuiltinCode, c.version = builtin, min(builtin, 127), 1
         if custom is not None:
             c.customCode = custom.encode()
-        m.operatorCodes.append(c)
-        return len(m.operatorCodes) - 1
+        self.m.operatorCodes.append(c)
+        op = self.s.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = len(self.m.operatorCodes) - 1, inputs, outputs
+        if options is not None:
+            op.customOptions = list(options)
+            op.customOptionsFormat = self.s.CustomOptionsFormat.FLEXBUFFERS
+        self.g.operators.append(op)
 
-    def operator(code: int, inputs: list[int], outputs: list[int], custom: bytes | None = None) -> None:
-        op = s.OperatorT()
-        op.opcodeIndex, op.inputs, op.outputs = code, inputs, outputs
-        if custom is not None:
-            op.customOptions = list(custom)
-            op.customOptionsFormat = s.CustomOptionsFormat.FLEXBUFFERS
-        g.operators.append(op)
+    def postprocess(self, inputs: list[int], options: dict[str, Any], anchor_values: np.ndarray) -> list[int]:
+        """TFLite_Detection_PostProcess on float box encodings and scores; its 4 outputs."""
+        from flatbuffers import flexbuffers
 
-    deq = opcode(s.BuiltinOperator.DEQUANTIZE)
+        anchor = self.tensor("anchors", list(anchor_values.shape), anchor_values)
+        n = int(options["max_detections"]) * int(options["max_classes_per_detection"])
+        outs = [self.tensor("detection_boxes", [1, n, 4]), self.tensor("detection_classes", [1, n]),
+                self.tensor("detection_scores", [1, n]), self.tensor("num_detections", [1])]
+        self.operator(self.s.BuiltinOperator.CUSTOM, [*inputs, anchor], outs, CUSTOM_CODE,
+                      bytes(flexbuffers.Dumps(options)))
+        return outs
+
+    def finish(self) -> bytes:
+        import flatbuffers
+
+        self.m.signatureDefs = []
+        builder = flatbuffers.Builder(1024)
+        builder.Finish(self.m.Pack(builder), file_identifier=b"TFL3")
+        return bytes(builder.Output())
+
+
+def append_postprocess(model: bytes, options: dict[str, Any], anchor_values: np.ndarray) -> bytes:
+    """The int8 head with DEQUANTIZE -> TFLite_Detection_PostProcess appended."""
+    from tensorflow.lite.python import schema_py_generated as s
+
+    edit = _Edit(s.ModelT.InitFromObj(s.Model.GetRootAs(model, 0)))
+    heads = list(edit.g.outputs)
+    if list(edit.g.tensors[heads[0]].shape)[-1] != 4:  # the converter may list them in either order
+        heads.reverse()
     floats = []
-    for i, shape in zip(heads, shapes):
-        floats.append(tensor(g.tensors[i].name.decode() + "_float", shape, s.TensorType.FLOAT32))
-        operator(deq, [i], [floats[-1]])
-    anchor = tensor("anchors", list(anchor_values.shape), s.TensorType.FLOAT32,
-                    np.ascontiguousarray(anchor_values, dtype="<f4").tobytes())
-    n = int(options["max_detections"]) * int(options["max_classes_per_detection"])
-    outs = [tensor("detection_boxes", [1, n, 4], s.TensorType.FLOAT32),
-            tensor("detection_classes", [1, n], s.TensorType.FLOAT32),
-            tensor("detection_scores", [1, n], s.TensorType.FLOAT32),
-            tensor("num_detections", [1], s.TensorType.FLOAT32)]
-    operator(opcode(s.BuiltinOperator.CUSTOM, CUSTOM_CODE), [*floats, anchor], outs,
-             bytes(flexbuffers.Dumps(options)))
-    g.outputs = outs
-    m.signatureDefs = []
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    for i in heads:
+        t = edit.g.tensors[i]
+        floats.append(edit.tensor(t.name.decode() + "_float", list(t.shape)))
+        edit.operator(s.BuiltinOperator.DEQUANTIZE, [i], [floats[-1]])
+    edit.g.outputs = edit.postprocess(floats, options, anchor_values)
+    return edit.finish()
+
+
+def postprocess_model(num_boxes: int, box_stride: int, columns: int, options: dict[str, Any],
+                      anchor_values: np.ndarray) -> bytes:
+    """A one-op model: float32 box encodings and scores in, the op's four outputs out."""
+    from tensorflow.lite.python import schema_py_generated as s
+
+    m = s.ModelT()
+    m.version, m.subgraphs, m.buffers, m.operatorCodes = 3, [s.SubGraphT()], [s.BufferT()], []
+    m.subgraphs[0].tensors, m.subgraphs[0].operators = [], []
+    edit = _Edit(m)
+    inputs = [edit.tensor("box_encodings", [1, num_boxes, box_stride]),
+              edit.tensor("class_predictions", [1, num_boxes, columns])]
+    edit.g.inputs = inputs
+    edit.g.outputs = edit.postprocess(inputs, options, anchor_values)
+    return edit.finish()
 
 
 def build(options: dict[str, Any] | None = None) -> bytes:
