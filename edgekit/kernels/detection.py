@@ -63,7 +63,7 @@ def lower_detection_postprocess(graph: Graph, op: Op, ctx: LoweringContext) -> O
     require(max_det >= 1 and per_det >= 1, op, "max_detections and max_classes_per_detection must be >= 1")
     require(not regular or per_class >= 1, op, "detections_per_class must be >= 1")
     iou = np.float32(o["nms_iou_threshold"])
-    require(0.0 < iou <= 1.0, op, f"nms_iou_threshold {float(iou)} is not in (0, 1]")
+    require(bool(0.0 < iou <= 1.0), op, f"nms_iou_threshold {float(iou)} is not in (0, 1]")
     scales = [np.float32(o[k]) for k in ("y_scale", "x_scale", "h_scale", "w_scale")]
     require(all(np.isfinite(s) and s != 0 for s in scales), op, "box scales must be finite and non-zero")
     a = np.asarray(anchors.data, dtype=np.float32).reshape(n, 4)
