@@ -14,9 +14,8 @@ from edgekit.boards import Board, load_board
 from edgekit.codegen.main_c import render_main_c
 from edgekit.errors import BoardError, CheckFailed, EdgekitError, InternalError, ModelError
 from edgekit.ir.ops import op_macs
-from edgekit.kernels.lowering import computes_in_float
 from edgekit.load import load_tflite_bytes
-from edgekit.pipeline import CompiledModel, check_integer_model, compile_model, integer_rewrites
+from edgekit.pipeline import CompiledModel, check_integer_model, compile_model, float_compute_ops, integer_rewrites
 from edgekit.targets.base import Target
 from edgekit.targets.gcc import symbol_bytes
 from edgekit.targets.regions import RegionOverflow
@@ -75,7 +74,7 @@ def float_ops(compiled: CompiledModel) -> list[dict[str, Any]]:
     output elements and MACs (what `build` reports as their cost)."""
     graph = compiled.graph
     return [dict(index=op.index, type=op.type, elements=sum(graph.tensors[t].num_elements for t in op.outputs),
-                 macs=op_macs(graph, op)) for op in graph.ops if computes_in_float(graph, op)]
+                 macs=op_macs(graph, op)) for op in float_compute_ops(graph)]
 
 
 def _sizes(project: Path, target: Target, compiled: CompiledModel) -> dict[str, Any]:

@@ -47,6 +47,13 @@ def lowering_context(board: Board, rounding: str) -> LoweringContext:
     return LoweringContext(rounding=rounding, variant=board.kernel_variant)  # type: ignore[arg-type]
 
 
+def check_lstm_variant(graph: Graph, op: Op) -> None:
+    """A float or hybrid LSTM cell (or a variant edgekit has no kernel for) is named as such."""
+    from edgekit.kernels.lstm import check_cell
+
+    check_cell(graph, op)
+
+
 def check_integer_model(graph: Graph, source: str, int8_only: bool = False,
                         model_index: dict[int, int] | None = None) -> None:
     """A device build needs an int8 model. Ops a mixed model leaves in float32 run on the
@@ -56,6 +63,9 @@ def check_integer_model(graph: Graph, source: str, int8_only: bool = False,
     data (_BYTE_MOVERS) compute nothing and pass."""
     for k, sub in enumerate(graph.subgraphs, 1):
         check_integer_model(sub, f"{source} subgraph {k} ({sub.name})", int8_only)
+    for op in graph.ops:
+        if op.type == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+            check_lstm_variant(graph, op)
     float_ops = float_compute_ops(graph)
     if not float_ops:
         return

@@ -16,7 +16,7 @@ from edgekit.cli import main
 from edgekit.verify import verify_model
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-# FLOOR, FLOOR_MOD, CONCATENATION in float (its DEQUANTIZE > SIN > QUANTIZE island becomes
+# FLOOR, FLOOR_MOD in float, a float CONCATENATION (its DEQUANTIZE > SIN > QUANTIZE island becomes
 # an int8 table, passes/float_islands.py)
 MIDDLE = CORPUS / "float_middle.tflite"
 MATH = CORPUS / "tflm_only" / "float_math.tflite"  # ROUND, CEIL, COS, FLOOR_DIV, CONCATENATION
@@ -50,11 +50,12 @@ def test_inspect_marks_float_ops(capsys: pytest.CaptureFixture[str]) -> None:
     summary = json.loads(capsys.readouterr().out)
     status = {op["index"]: (op["type"], op["status"]) for op in summary["ops"]}
     floats = sorted(t for t, s in status.values() if s == "float")
-    assert floats == ["CONCATENATION", "FLOOR", "FLOOR_MOD"]
+    assert floats == ["FLOOR", "FLOOR_MOD"]  # the float CONCATENATION only moves bytes
+    assert status[13] == ("CONCATENATION", "supported")
     assert status[4] == ("SIN", "supported")  # rewritten into a table on the host
     assert {s for t, s in status.values() if t in ("CONV_2D", "DEQUANTIZE", "QUANTIZE", "SOFTMAX")} == {"supported"}
-    assert summary["float_ops"] == 3 and summary["unsupported_ops"] == 0 and summary["warnings"] == []
-    assert summary["float_elements"] == 2 * 384 + 768
+    assert summary["float_ops"] == 2 and summary["unsupported_ops"] == 0 and summary["warnings"] == []
+    assert summary["float_elements"] == 2 * 384
     # the existing contract stays: ops, macs, weights_bytes
     assert summary["macs"] == 40_340 and summary["weights_bytes"] > 0 and len(summary["ops"]) == 19
 
@@ -82,14 +83,14 @@ def test_build_reports_float_cost_and_int8_only_refuses(tmp_path: Path, capsys: 
     _need("arm-none-eabi-gcc")
     assert main(["build", str(MIDDLE), "--board", "qemu-cortex-m4", "-o", str(tmp_path / "b"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [o["type"] for o in report["float_ops"]] == ["FLOOR", "FLOOR_MOD", "CONCATENATION"]
-    assert report["float_elements"] == 2 * 384 + 768 and report["float_macs"] == 0
+    assert [o["type"] for o in report["float_ops"]] == ["FLOOR", "FLOOR_MOD"]
+    assert report["float_elements"] == 2 * 384 and report["float_macs"] == 0
     assert 0 < report["float_code_bytes"] < 4096  # ek_f32_* kept by --gc-sections (libm not counted)
 
     assert main(["build", str(MIDDLE), "--board", "qemu-cortex-m4", "-o", str(tmp_path / "c"), "--int8-only"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["edgekit build: error: unsupported op FLOOR at index 11: runs in float32 and --int8-only "
-                   "refuses float kernels (3 float ops in the model)"]  # 11: the model's index, as inspect
+                   "refuses float kernels (2 float ops in the model)"]  # 11: the model's index, as inspect
     assert not (tmp_path / "c").exists()
 
     # an int8-only model links none of it (--gc-sections): no flash grows for the fallback

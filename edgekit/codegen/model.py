@@ -225,6 +225,26 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                           ops=model.ops, state_bytes=state_bytes)
 
 
+def state_resets(graph: Graph, plan: ArenaPlan, symbols: Symbols) -> list[dict[str, Any]]:
+    """One C statement per state tensor (an LSTM's variable hidden and cell state, planned in
+    the arena over the whole schedule) that sets it to its quantized zero: TF and TFLite
+    Micro start an int8 hidden state at its zero point, not at byte 0."""
+    lines = []
+    for index in graph.state_tensors():
+        t = graph.tensors[index]
+        zero = int(t.quant.zero_point[0]) if t.quant is not None else 0
+        pattern = np.full(t.num_elements, zero, dtype=t.dtype).tobytes()
+        pointer = symbols.pointer(plan.tensor_offset(index))
+        if len(set(pattern)) <= 1:
+            line = f"memset({pointer}, {pattern[0] if pattern else 0}, {t.nbytes}u);"
+        else:
+            ctype = {"int16": "int16_t", "int32": "int32_t"}[t.dtype]
+            line = (f"for (uint32_t i = 0; i < {t.num_elements}u; ++i) {{ (({ctype} *)(void *){pointer})[i] = "
+                    f"({ctype}){zero}; }}")
+        lines.append(dict(line=line, name=t.name))
+    return lines
+
+
 def model_context(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
                   lowered: dict[int, OpLowering] | None = None, symbols: Symbols | None = None,
                   state_bytes: int = 0) -> ModelContext:
@@ -251,6 +271,7 @@ def model_context(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_has
 
     context = dict(
         version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1), state_bytes=state_bytes,
+        state_resets=state_resets(graph, plan, symbols),
         alignment=plan.alignment, planner=getattr(plan, "planner", "edgekit"), headers=headers,
         constants=constants, ops=op_entries, model_hash=model_hash, prefix=symbols.prefix,
         inputs=[io_entry("input", k, t) for k, t in enumerate(graph.inputs)],

@@ -202,8 +202,19 @@ def _signature_key(data: bytes) -> str:
     return model.SignatureDefs(0).SignatureKey().decode()
 
 
+def _refuse_float_lstm(model: FloatModel) -> None:
+    """ai-edge-quantizer leaves a float LSTM cell in float: one line saying what to pass instead."""
+    from edgekit.quantize.check import op_names
+
+    if model.tflite is not None and "UNIDIRECTIONAL_SEQUENCE_LSTM" in op_names(model.tflite, str(model.path)):
+        raise ModelError(f"{model.path} has a float UNIDIRECTIONAL_SEQUENCE_LSTM, which ai-edge-quantizer "
+                         "leaves in float; quantize the Keras model itself (edgekit quantize MODEL.keras: LSTM "
+                         "layers are rebuilt in tf_keras and convert to the int8 LSTM op)")
+
+
 def _tflite_to_int8(model: FloatModel, samples: np.ndarray, *, io: str, per_tensor: bool) -> bytes:
     _refuse_control_flow(model.tflite)
+    _refuse_float_lstm(model)
     quantized = _tflite_with_recipe(model, "static_wi8_ai8", samples, per_tensor)
     return fold_float_io(quantized, io)
 

@@ -36,6 +36,7 @@ SIZE_FUNCTION = {"ek_conv_s8_packed": "ek_conv_s8_packed_get_buffer_size",
                  "ek_depthwise_s8_3x3": "ek_depthwise_s8_3x3_get_buffer_size",
                  "ek_transpose_conv_s8_packed": "ek_transpose_conv_s8_packed_get_buffer_size",
                  "ek_batch_matmul_s8_packed": "ek_batch_matmul_s8_packed_get_buffer_size",
+                 "ek_lstm_s8": "ek_lstm_s8_get_buffer_size",
                  "ek_f32_detection_postprocess": "ek_detpp_get_buffer_size"}
 
 MODELS = [
@@ -52,6 +53,8 @@ MODELS = [
     mm.transpose_conv_model(10, 1, 3, 3, 16, 5, 2, 2, stride=(2, 2), padding="VALID"),
     mm.batch_matmul_model(11, (1, 2), (1, 2), 7, 9, 5, adj_y=True),
     mm.batch_matmul_model(12, (3,), (), 4, 16, 8, constant_rhs=True),
+    # op 0: UNIDIRECTIONAL_SEQUENCE_LSTM (tests/corpus/make_corpus_lstm.py)
+    (Path(__file__).resolve().parents[1] / "corpus" / "lstm" / "lstm_time_major.tflite").read_bytes(),
     # DETECTION_POSTPROCESS, fast and regular NMS (built when the test runs: the schema
     # module comes with TF)
     lambda: _detection_model(False),
