@@ -38,8 +38,10 @@ def default_out_dir(model: Path, board: str) -> Path:
     return Path("build") / f"{model.stem}-{board}"
 
 
-def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Path, bytes]:
-    """The int8 .tflite to build: the model itself, or its quantized form."""
+def int8_model_bytes(model: Path, out_dir: Path, calib: str | None,
+                     activations: str = "int8") -> tuple[Path, bytes]:
+    """The int8 .tflite to build: the model itself, or its quantized form (int16x8 with
+    activations="int16")."""
     if not model.exists():
         raise ModelError(f"{model} does not exist")
     if model.is_dir() and not (model / "saved_model.pb").is_file():
@@ -61,8 +63,8 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
     from edgekit.quantize.pipeline import quantize
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{model.stem}_int8.tflite"
-    quantize(model, calib, target)
+    target = out_dir / f"{model.stem}_{'int16x8' if activations == 'int16' else 'int8'}.tflite"
+    quantize(model, calib, target, activations=activations)
     return target, target.read_bytes()
 
 
@@ -224,8 +226,10 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
           power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
           baud: int | None = None, framework: str | None = None,
-          mlperf: str | None = None, mlperf_energy: bool = False, int8_only: bool = False) -> BuildResult:
-    """`framework="arduino"`: the board's Arduino project instead of its own target
+          mlperf: str | None = None, mlperf_energy: bool = False, activations: str = "int8",
+          int8_only: bool = False) -> BuildResult:
+    """`activations="int16"`: a float model given with `calib` is quantized to int16x8.
+    `framework="arduino"`: the board's Arduino project instead of its own target
     (the STM32 boards build bare metal by default). `mlperf`: a firmware that serves MLPerf
     Tiny's DUT protocol for that benchmark instead of edgekit's own (docs/mlperf.md).
     `int8_only`: refuse a model with ops on the float32 fallback (naming the first)."""
@@ -248,7 +252,8 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     created = not out.exists()
     try:
         return _build(model, board, target, out, calib, rounding, planner, compile_elf, power_sensor,
-                      sensor_i2c_addr, shunt_mohm, mlperf, mlperf_energy, int8_only)
+                      sensor_i2c_addr, shunt_mohm, mlperf, mlperf_energy, activations,
+                      int8_only)
     except EdgekitError as exc:
         # A user error leaves no half-made folder behind; an internal error keeps the
         # generated project for the bug report.
@@ -279,12 +284,13 @@ def with_baud(board: Board, baud: int | None) -> Board:
 
 def _build(model: Path, board: Board, target: Target, out: Path, calib: str | None, rounding: str,
            planner: str, compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
-           shunt_mohm: int, mlperf: str | None, mlperf_energy: bool, int8_only: bool = False) -> BuildResult:
+           shunt_mohm: int, mlperf: str | None, mlperf_energy: bool, activations: str = "int8",
+           int8_only: bool = False) -> BuildResult:
     if power_sensor is not None and not target.needs_hardware:
         raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
     power_defines = {**_power_defines(power_sensor, sensor_i2c_addr, shunt_mohm),
                      **({"EK_MLPERF_ENERGY": "1"} if mlperf_energy else {})}
-    model_path, model_bytes = int8_model_bytes(model, out, calib)
+    model_path, model_bytes = int8_model_bytes(model, out, calib, activations)
     compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner,
                              int8_only=int8_only)
 

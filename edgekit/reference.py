@@ -90,7 +90,7 @@ def load_inputs(path: Path, graph: Graph) -> list[list[np.ndarray]]:
             else:
                 raise DataError(f"{path}: array of shape {array.shape} does not fit input "
                                    f"{t.name!r} of shape {list(shape)}")
-        if array.dtype.kind == "f" and t.dtype in ("int8", "uint8") and t.quant is not None:
+        if array.dtype.kind == "f" and t.dtype in ("int8", "uint8", "int16") and t.quant is not None:
             scale, zero_point = float(t.quant.scale[0]), int(t.quant.zero_point[0])
             info = np.iinfo(t.dtype)
             array = np.clip(np.round(array / scale) + zero_point, info.min, info.max)

@@ -20,10 +20,10 @@ from edgekit.errors import ModelError, UnsupportedOpError
 from edgekit.ir import Graph, Op
 from edgekit.ir.ops import op_macs
 from edgekit.kernels.cformat import c_float_value
-from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, lower_op
+from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, activation_type, lower_op
 
 _CTYPE_OF = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "uint16_t": np.uint16,
-             "int32_t": np.int32, "uint32_t": np.uint32, "float": np.float32}
+             "int32_t": np.int32, "uint32_t": np.uint32, "int64_t": np.int64, "float": np.float32}
 
 
 class ArenaPlan(Protocol):
@@ -97,7 +97,7 @@ def lower_graph(graph: Graph, ctx: LoweringContext, special: SpecialLowering | N
         except ModelError as exc:  # raised by a shared helper that does not know the op
             raise ModelError(f"op {op.index} ({op.type}): {exc}") from None
         if lowering is None:
-            raise UnsupportedOpError(op.type, op.index, "no int8 kernel for it")
+            raise UnsupportedOpError(op.type, op.index, f"no {activation_type(graph, op)} kernel for it")
         lowered[op.index] = lowering
     return lowered
 
@@ -110,7 +110,8 @@ def _c_literal(value: float | int, ctype: str) -> str:
 
 def _array_body(values: np.ndarray, ctype: str, per_line: int = 24) -> str:
     flat = np.asarray(values).astype(_CTYPE_OF[ctype]).ravel()
-    items = [_c_literal(v, ctype) for v in flat.tolist()] if ctype == "float" else [str(v) for v in flat.tolist()]
+    items = [_c_literal(v, ctype) for v in flat.tolist()] if ctype == "float" else \
+        [str(v) if v != -(1 << 63) else "(-9223372036854775807LL - 1)" for v in flat.tolist()]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n".join("    " + line for line in lines)
 
@@ -119,11 +120,16 @@ def _float_literal(x: float) -> str:
     return f"{np.float32(x).item()!r}f"
 
 
-_PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z0-9_]+)\}")
+_PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z0-9_]+)(?::([a-z0-9_]+))?\}")
 
 
 def _fill(template: str, mapping: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: mapping[m.group(1)], template)
+    """Replace the placeholders; {in0:int16_t} is {in0} as an int16_t pointer."""
+    def one(m: re.Match[str]) -> str:
+        value = mapping[m.group(1)]
+        return f"(({m.group(2)} *)(void *){value})" if m.group(2) else value
+
+    return _PLACEHOLDER.sub(one, template)
 
 
 def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan, symbols: Symbols) -> list[str]:

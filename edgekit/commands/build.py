@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="project folder (default build/<model>-<board>/)")
     renamed(parser, "--out", "--output", "out")
     add_model_options(parser)
+    parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
+                        help="with --calib: int16 quantizes to int16x8 (int16 activations, int8 weights)")
     parser.add_argument("--power-sensor", choices=["ina219", "ina226"],
                         help="firmware reads this current sensor on the board's I2C (profile energy)")
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
@@ -58,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
                    shunt_mohm=args.shunt_mohm, baud=args.baud, framework=args.framework,
-                   mlperf=args.mlperf, mlperf_energy=args.mlperf_energy, int8_only=args.int8_only)
+                   mlperf=args.mlperf, mlperf_energy=args.mlperf_energy, activations=args.activations,
+                   int8_only=args.int8_only)
     report = result.report
     if args.json:
         print(json.dumps(report))

@@ -40,7 +40,7 @@ VARIANTS: Mapping[str, KernelVariant] = MappingProxyType({
                              ("__ARM_FEATURE_DSP",),
                              "Arm DSP extension: SMLAD, SXTB16, SSAT (Cortex-M4/M7/M33/M55)",
                              ("ADD", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MEAN", "MUL",
-                              "SUB", "SUM", "TRANSPOSE_CONV")),
+                              "SUB", "SUM", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM")),
 })
 VARIANT_NAMES: tuple[str, ...] = tuple(VARIANTS)
 
