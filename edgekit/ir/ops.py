@@ -91,6 +91,8 @@ KNOWN_OPS: frozenset[str] = frozenset(MAC_COUNTERS) | frozenset({
     "WHILE", "IF", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE",
 }) | frozenset({  # float32 only in TFLite Micro, float fallback only here (edgekit/kernels/float32.py)
     "CEIL", "FLOOR", "ROUND",
+}) | frozenset({  # custom op TFLite_Detection_PostProcess, float32 (edgekit/kernels/detection.py)
+    "DETECTION_POSTPROCESS",
 })
 
 

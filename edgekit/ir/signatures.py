@@ -128,4 +128,7 @@ SIGNATURES: dict[str, Signature] = {
     # Ops TFLite Micro runs in float32 only (edgekit/kernels/float32.py).
     **{name: _sig(1) for name in ("CEIL", "FLOOR", "ROUND", "SIN", "COS", "LOG", "SQUARE")},
     **{name: _sig(2, broadcast=True) for name in ("FLOOR_DIV", "FLOOR_MOD")},
+    # The custom op TFLite_Detection_PostProcess (edgekit/kernels/detection.py): box
+    # encodings, class scores, anchors -> boxes, classes, scores, num_detections.
+    "DETECTION_POSTPROCESS": _sig(3, outputs=(4, 4)),
 }

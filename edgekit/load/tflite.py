@@ -18,6 +18,7 @@ import numpy as np
 from edgekit.errors import ModelError, UnsupportedOpError
 from edgekit.ir import Graph, Op, QuantParams, Tensor, validate
 from edgekit.ir.ops import KNOWN_OPS
+from edgekit.load.custom import custom_op
 
 # TensorType enum of the TFLite schema → numpy dtype name.
 _TENSOR_TYPES = {
@@ -127,13 +128,15 @@ def _subgraph(k: int, model: Any, data: bytes, name: str, source: str, schema: A
         builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
         if builtin == schema.BuiltinOperator.CUSTOM:
             custom = (code.CustomCode() or b"?").decode(errors="replace")
-            raise UnsupportedOpError(f"CUSTOM ({custom})", index)
-        op_type = op_names.get(builtin, f"BUILTIN_{builtin}")
-        if op_type not in KNOWN_OPS:
-            raise UnsupportedOpError(op_type, index, "edgekit does not know this op")
-        options = _options(schema.BuiltinOptionsCreator(operator.BuiltinOptionsType(), operator.BuiltinOptions()))
-        options.update(_options(schema.BuiltinOptions2Creator(operator.BuiltinOptions2Type(),
-                                                              operator.BuiltinOptions2())))
+            raw = b"" if operator.CustomOptionsIsNone() else operator.CustomOptionsAsNumpy().tobytes()
+            op_type, options = custom_op(custom, raw, index, where)
+        else:
+            op_type = op_names.get(builtin, f"BUILTIN_{builtin}")
+            if op_type not in KNOWN_OPS:
+                raise UnsupportedOpError(op_type, index, "edgekit does not know this op")
+            options = _options(schema.BuiltinOptionsCreator(operator.BuiltinOptionsType(), operator.BuiltinOptions()))
+            options.update(_options(schema.BuiltinOptions2Creator(operator.BuiltinOptions2Type(),
+                                                                  operator.BuiltinOptions2())))
         op = Op(index=index, type=op_type, inputs=_ints(operator, "Inputs"),
                 outputs=_ints(operator, "Outputs"), options=options,
                 intermediates=_ints(operator, "Intermediates"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,16 +37,18 @@ DEFAULT_CTX = LoweringContext()
 
 def check_models(models: Sequence[bytes], ctx: LoweringContext = DEFAULT_CTX,
                  sanitize: bool = False, seed: int = 0,
-                 inputs: Sequence[Sequence[np.ndarray]] | None = None) -> None:
+                 inputs: Sequence[Sequence[np.ndarray]] | None = None,
+                 oracle: Callable[[bytes, list[np.ndarray], str], list[np.ndarray]] = run_oracle) -> None:
     """`inputs`: each case's activation inputs (default: random over the dtype). float32
-    outputs compare as values, NaN equal to NaN."""
+    outputs compare as values, NaN equal to NaN. `oracle`: the expected outputs (default
+    run_oracle: TF's BUILTIN_REF or TFLite Micro)."""
     rng = np.random.default_rng(seed)
     parts, blocks, headers, stdin, expected, layouts = [], [], ["stdint.h"], [], [], []
     for i, model in enumerate(models):
         graph = load_tflite_bytes(model)
         op = graph.ops[0]
         x = list(inputs[i]) if inputs is not None else random_inputs(graph, op, rng)
-        expected.append(run_oracle(model, x, ctx.rounding))
+        expected.append(oracle(model, x, ctx.rounding))
         src = render_case(graph, op, lower(graph, op, ctx), prefix=f"c{i}_")
         headers += src.headers
         parts.append(src.declarations)
