@@ -20,6 +20,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 # an int8 table, passes/float_islands.py)
 MIDDLE = CORPUS / "float_middle.tflite"
 MATH = CORPUS / "tflm_only" / "float_math.tflite"  # ROUND, CEIL, COS, FLOOR_DIV, CONCATENATION
+SUMS = CORPUS / "float_sums.tflite"  # CUMSUM (axis -1; axis 1 exclusive + reverse), a 3-input ADD_N
 
 
 def _need(tool: str) -> None:
@@ -42,6 +43,26 @@ def test_mixed_model_on_qemu(board: str, tmp_path: Path) -> None:
     result = verify_model(MIDDLE, board=board, samples=3, work_dir=tmp_path / "a", seed=5)
     assert (result.samples, result.bit_exact, result.max_abs_diff) == (3, 3, 0), result
     result = verify_model(MATH, board=board, samples=3, rounding="tflm", work_dir=tmp_path / "b", seed=5)
+    assert (result.samples, result.bit_exact, result.max_abs_diff) == (3, 3, 0), result
+
+
+@pytest.mark.slow
+def test_sums_model_sanitized(tmp_path: Path) -> None:
+    from edgekit.load import load_tflite_bytes
+
+    graph = load_tflite_bytes(SUMS.read_bytes())
+    cumsums = sorted((bool(op.options.get("exclusive")), bool(op.options.get("reverse")))
+                     for op in graph.ops if op.type == "CUMSUM")
+    assert cumsums == [(False, False), (True, True)]  # the converter kept both variants in float
+    assert [len(op.inputs) for op in graph.ops if op.type == "ADD_N"] == [3]
+    result = verify_model(SUMS, samples=3, sanitize=True, work_dir=tmp_path, seed=7)
+    assert (result.bit_exact, result.max_abs_diff) == (3, 0), result
+
+
+@pytest.mark.qemu
+def test_sums_model_on_cortex_m4(tmp_path: Path) -> None:
+    _need("arm-none-eabi-gcc")
+    result = verify_model(SUMS, board="qemu-cortex-m4", samples=3, work_dir=tmp_path, seed=7)
     assert (result.samples, result.bit_exact, result.max_abs_diff) == (3, 3, 0), result
 
 

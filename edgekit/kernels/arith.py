@@ -123,8 +123,8 @@ def lower_add_n(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     return OpLowering(call=call, headers=["ek_arith.h"], constants=[*consts, rescale])
 
 
-@register("CUMSUM", memory=elementwise_contract)
-def lower_cumsum(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+def cumsum_fields(graph: Graph, op: Op) -> dict[str, int]:
+    """CUMSUM's walk (int8 and float32): the axis as before x depth x after, and its options."""
     x, axis_t, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     require(axis_t.is_constant and axis_t.dtype == "int32" and np.asarray(axis_t.data).size == 1, op,
             "the axis must be one constant int32")
@@ -134,10 +134,15 @@ def lower_cumsum(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     require(-rank <= axis < rank, op, f"axis {axis} is out of range for rank {rank}")
     axis %= rank
     dims = [int(d) for d in x.shape]
+    return {"before": int(np.prod(dims[:axis], dtype=np.int64)), "depth": dims[axis],
+            "after": int(np.prod(dims[axis + 1:], dtype=np.int64)),
+            "exclusive": int(bool(op.options.get("exclusive"))), "reverse": int(bool(op.options.get("reverse")))}
+
+
+@register("CUMSUM", memory=elementwise_contract)
+def lower_cumsum(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    fields = cumsum_fields(graph, op)
     rescale = c_struct(**_rescale(graph, op, op.inputs[0]))
-    params = ConstStruct(cname(op, "params"), "ek_cumsum_params_t", c_struct(
-        rescale=rescale, before=int(np.prod(dims[:axis], dtype=np.int64)), depth=dims[axis],
-        after=int(np.prod(dims[axis + 1:], dtype=np.int64)),
-        exclusive=int(bool(op.options.get("exclusive"))), reverse=int(bool(op.options.get("reverse")))))
+    params = ConstStruct(cname(op, "params"), "ek_cumsum_params_t", c_struct(rescale=rescale, **fields))
     return OpLowering(call=f"ek_cumsum_s8(&{{c:{params.name}}}, {{in0}}, {{out0}});",
                       headers=["ek_arith.h"], constants=[params])

@@ -7,7 +7,8 @@ reference kernels in the same order, with the C library functions TF calls, so t
 result is TFLite's, bit for bit (tests/kernels/test_float32.py checks each against TF's
 float interpreter). The ops TFLite Micro runs only in float (CEIL, FLOOR, ROUND, SIN,
 COS, EXP, LOG, SQRT, SQUARE, L2_POOL_2D, FLOOR_DIV, FLOOR_MOD) are all here, and float
-versions of the common ops. Data-movement ops (RESHAPE, CONCATENATION, ...) need no float
+versions of the common ops, ADD_N and CUMSUM among them (the converter keeps those two in
+float: TFLite has no int8 kernel for them). Data-movement ops (RESHAPE, CONCATENATION, ...) need no float
 kernel: their byte-copying lowerings take any element width.
 
 Everything is decided on the host: shapes, broadcast strides, the clamp of a fused
@@ -24,6 +25,7 @@ import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
 from edgekit.kernels.activation import elementwise_contract
+from edgekit.kernels.arith import cumsum_fields
 from edgekit.kernels.cformat import c_float, c_struct, cname, input_refs, require
 from edgekit.kernels.compare import bcast3_constant
 from edgekit.kernels.conv_common import conv_geometry
@@ -157,4 +159,25 @@ def lower_l2_pool_f32(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                          c_struct(input=fields["input"], output=fields["output"], filter_h=fh, filter_w=fw,
                                   win=fields["win"], act=act_f32(op)))
     return OpLowering(call=f"ek_f32_l2_pool(&{{c:{params.name}}}, (const float *){{in0}}, (float *){{out0}});",
+                      headers=[HEADER], constants=[params])
+
+
+@register_float("ADD_N", memory=binary_contract)
+def lower_add_n_f32(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    y = graph.tensors[op.outputs[0]]
+    tensors = [graph.tensors[i] for i in op.inputs]
+    require_float(op, *tensors, y)
+    require(all(tuple(t.shape) == tuple(y.shape) for t in tensors), op, "every input needs the output's shape")
+    refs, arrays = _refs(graph, op)
+    consts: list[ConstArray | ConstStruct] = [*arrays]
+    call = (f"{{ const float *const ins[] = {{{', '.join(refs)}}};\n"
+            f"  ek_f32_add_n(ins, {len(refs)}, {y.num_elements}, (float *){{out0}}); }}")
+    return OpLowering(call=call, headers=[HEADER], constants=consts)
+
+
+@register_float("CUMSUM", memory=elementwise_contract)
+def lower_cumsum_f32(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    _io(graph, op)
+    params = ConstStruct(cname(op, "params"), "ek_f32_cumsum_params_t", c_struct(**cumsum_fields(graph, op)))
+    return OpLowering(call=f"ek_f32_cumsum(&{{c:{params.name}}}, (const float *){{in0}}, (float *){{out0}});",
                       headers=[HEADER], constants=[params])

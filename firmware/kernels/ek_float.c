@@ -242,3 +242,37 @@ void ek_f32_l2_pool(const ek_f32_pool_params_t *p, const float *x, float *y)
         }
     }
 }
+
+/* ---- ADD_N / CUMSUM ---- */
+
+void ek_f32_add_n(const float *const *inputs, int32_t n_inputs, int32_t size, float *y)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        float sum = 0.0f;
+        for (int32_t k = 0; k < n_inputs; ++k) {
+            sum += inputs[k][i];
+        }
+        y[i] = sum;
+    }
+}
+
+void ek_f32_cumsum(const ek_f32_cumsum_params_t *p, const float *x, float *y)
+{
+    const int32_t after = p->after, depth = p->depth;
+    for (int32_t b = 0; b < p->before; ++b) {
+        for (int32_t a = 0; a < after; ++a) {
+            float sum = 0.0f;
+            for (int32_t d = 0; d < depth; ++d) {
+                const int32_t index = (b * depth + (p->reverse ? depth - 1 - d : d)) * after + a;
+                const float v = x[index];
+                if (p->exclusive) {
+                    y[index] = sum;
+                    sum += v;
+                } else {
+                    sum += v;
+                    y[index] = sum;
+                }
+            }
+        }
+    }
+}

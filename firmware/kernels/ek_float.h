@@ -102,4 +102,20 @@ typedef struct {
 
 void ek_f32_l2_pool(const ek_f32_pool_params_t *p, const float *x, float *y);
 
+/* ---- ADD_N: per element, the inputs summed in order from 0.0f (reference_ops::AddN) ---- */
+void ek_f32_add_n(const float *const *inputs, int32_t n_inputs, int32_t size, float *y);
+
+/* ---- CUMSUM along one axis, seen as before x depth x after: each line summed from 0.0f
+ * in order (from its end when reverse), the sum before (exclusive) or after adding the
+ * element written (Eigen's scan behind TFLite's CumSum) ---- */
+typedef struct {
+    int32_t before;
+    int32_t depth;
+    int32_t after;
+    int32_t exclusive;
+    int32_t reverse;
+} ek_f32_cumsum_params_t;
+
+void ek_f32_cumsum(const ek_f32_cumsum_params_t *p, const float *x, float *y);
+
 #endif /* EK_FLOAT_H */

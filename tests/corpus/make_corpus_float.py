@@ -60,7 +60,19 @@ def _models() -> dict[str, tuple[Callable, Callable]]:
         x = L.Flatten()(x)
         return keras.Model(inp, L.Dense(3)(x))
 
+    def float_sums():  # CUMSUM (negative axis, exclusive + reverse) and a 3-input ADD_N in float
+        x = inp = keras.Input((6, 8), batch_size=1)
+        x = L.Dense(8, activation="relu")(x)
+        c = L.Lambda(lambda t: keras.ops.cumsum(t, axis=-1))(x)
+        r = L.Lambda(lambda t: tf.math.cumsum(t, axis=1, exclusive=True, reverse=True))(L.Dense(8)(x))
+        d = L.Dense(8, activation="tanh")(x)
+        s = L.Lambda(tf.math.add_n)([c, r, d])
+        x = L.Dense(6)(s)
+        x = L.Flatten()(x)
+        return keras.Model(inp, L.Dense(4)(x))
+
     return {
+        "float_sums": (float_sums, _image((6, 8))),
         "float_middle": (float_middle, _image((8, 8, 3))),
         "float_math": (float_math, _image((6, 10))),
     }

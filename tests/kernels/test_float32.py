@@ -167,3 +167,41 @@ def test_binary_in_place_over_either_input() -> None:
     model = single_op_model("FLOOR_MOD", [TensorSpec((4, 9), F32), TensorSpec((4, 9), F32)], [TensorSpec((4, 9), F32)])
     check_in_place(model, which=0)
     check_in_place(model, which=1)
+
+
+@st.composite
+def sum_models(draw: st.DrawFn) -> tuple[bytes, list[np.ndarray]]:
+    """float ADD_N of 2-4 inputs (one may be constant), or CUMSUM over any axis (negative
+    too), exclusive and/or reverse."""
+    shape = draw(st.lists(st.integers(1, 6), min_size=1, max_size=4).map(tuple))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    if draw(st.booleans()):
+        values = [_values(rng, shape) for _ in range(draw(st.integers(2, 4)))]
+        constant = draw(st.sampled_from([None, 0]))
+        specs = [TensorSpec(shape, F32, data=v if k == constant else None) for k, v in enumerate(values)]
+        model = single_op_model("ADD_N", specs, [TensorSpec(shape, F32)])
+        return model, [v for k, v in enumerate(values) if k != constant]
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    model = single_op_model("CUMSUM", [TensorSpec(shape, F32), TensorSpec((), "int32", data=np.array(axis, np.int32))],
+                            [TensorSpec(shape, F32)],
+                            {"exclusive": draw(st.booleans()), "reverse": draw(st.booleans())})
+    return model, [_values(rng, shape)]
+
+
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+@settings(max_examples=5, **SETTINGS)
+@given(cases=st.lists(sum_models(), min_size=12, max_size=12))
+def test_add_n_cumsum(rounding: str, cases: list[tuple[bytes, list[np.ndarray]]]) -> None:
+    check_models([m for m, _ in cases], LoweringContext(rounding=rounding), inputs=[x for _, x in cases])
+
+
+@settings(max_examples=1, **SETTINGS)
+@given(cases=st.lists(sum_models(), min_size=12, max_size=12))
+def test_add_n_cumsum_sanitized(cases: list[tuple[bytes, list[np.ndarray]]]) -> None:
+    check_models([m for m, _ in cases], inputs=[x for _, x in cases], sanitize=True)
+
+
+def test_cumsum_in_place() -> None:
+    model = single_op_model("CUMSUM", [TensorSpec((3, 5), F32), TensorSpec((), "int32", data=np.array(-1, np.int32))],
+                            [TensorSpec((3, 5), F32)], {"exclusive": True, "reverse": True})
+    check_in_place(model, sanitize=True)
