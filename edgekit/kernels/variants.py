@@ -39,8 +39,9 @@ VARIANTS: Mapping[str, KernelVariant] = MappingProxyType({
     "arm-dsp": KernelVariant("arm-dsp", MappingProxyType({"EK_ARM_DSP": "1"}), (INT8, DSP_PACKED),
                              ("__ARM_FEATURE_DSP",),
                              "Arm DSP extension: SMLAD, SXTB16, SSAT (Cortex-M4/M7/M33/M55)",
-                             ("ADD", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MEAN", "MUL",
-                              "SUB", "SUM", "TRANSPOSE_CONV", "UNIDIRECTIONAL_SEQUENCE_LSTM")),
+                             ("ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D",
+                              "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "MUL", "SUB", "SUM", "TRANSPOSE_CONV",
+                              "UNIDIRECTIONAL_SEQUENCE_LSTM")),
 })
 VARIANT_NAMES: tuple[str, ...] = tuple(VARIANTS)
 
