@@ -1,0 +1,92 @@
+"""MVE (Helium) lowerings for Cortex-M55/M85: host-side weight layouts and proofs.
+
+The kernels live in firmware/kernels/ek_mve_*.c and run under EK_ARM_MVE; without it the
+same layouts run as plain C, which the host tests check. `MVE_LOWERINGS` maps op types to
+their MVE lowering; a family's registered lowering hands over to it when the board's
+variant is MVE (kernels/variants.py lists `arm-mve` only once conv and FC exist).
+
+Requantization (ek_mve.h): double rounding is always vectorised (VQRDMULH equals
+gemmlowp's SaturatingRoundingDoublingHighMul: both are floor((a*b + 2^30) / 2^31) with the
+one overflow saturated; the -1 fix-up of negative lanes turns VRSHL's ties-up into
+RoundingDivideByPOT's ties-away). Single rounding (TF's reference FULLY_CONNECTED) is
+vectorised when every shift is <= -1, i.e. the total right shift t = 31 - shift >= 32:
+with x*m = hi*2^32 + lo (0 <= lo < 2^32), floor((x*m + 2^(t-1)) / 2^t) is
+floor((hi + 2^(t-33)) / 2^(t-32)) for t > 32 (VRSHL of VMULH: lo < 2^32 cannot reach the
+next multiple) and VRMULH for t = 32. `single_vector_ok` states that condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from edgekit.ir import Graph, Op
+from edgekit.kernels.cformat import c_struct, cname, require
+from edgekit.kernels.conv_common import bias_values, filter_scales, folded_bias, weighted_operands
+from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering
+
+MVE_LANES = 16  # int8 lanes of one Q register (VMLADAVA)
+
+
+def single_vector_ok(shift: np.ndarray) -> bool:
+    """Four-lane single rounding is exact when every total shift 31 - shift is >= 32."""
+    return bool(np.all(np.asarray(shift) <= -1))
+
+
+def pad_quads(values: np.ndarray) -> np.ndarray:
+    """Per-channel int32 values padded to a multiple of 4 lanes (repeating the last one)."""
+    v = np.asarray(values, dtype=np.int64).reshape(-1)
+    return np.concatenate([v, np.repeat(v[-1:], -v.size % 4)])
+
+
+def pack_rows(w: np.ndarray) -> tuple[np.ndarray, int]:
+    """[rows, K] int8 -> [ceil(rows/4)*4, K rounded up to 16] zero padded, and that K."""
+    rows, k = w.shape
+    kp = -(-k // MVE_LANES) * MVE_LANES
+    out = np.zeros((-(-rows // 4) * 4, kp), dtype=np.int8)
+    out[:rows, :k] = w
+    return out.reshape(-1), kp
+
+
+def lower_mve_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    """FULLY_CONNECTED int8, any batch: ek_mve_fully_connected_s8 (no scratch)."""
+    from edgekit.kernels.fully_connected import fc_multipliers, single_rounding
+
+    inp = graph.tensors[op.inputs[0]]
+    o = weighted_operands(graph, op)
+    require(len(o.weights.shape) == 2, op, "weights must be a constant 2-D tensor")
+    require(op.options.get("weights_format", 0) in (0, "DEFAULT"), op, "shuffled weights are not supported")
+    n_out, k = (int(v) for v in o.weights.shape)
+    require(k > 0 and inp.num_elements % k == 0, op, f"input of {inp.num_elements} values is not rows of {k}")
+    w = np.asarray(o.w).reshape(n_out, k)
+    mult, shift = fc_multipliers(o.in_scale, filter_scales(o.weights, n_out, 0, op), o.out_scale, n_out)
+    bias = bias_values(graph, op, 2, n_out)
+    single = single_rounding(ctx)
+    names = {key: cname(op, key) for key in ("mw", "mbias", "mmult", "mshift", "mparams")}
+    packed, kp = pack_rows(w)
+    constants: list[ConstArray | ConstStruct] = [
+        ConstArray(names["mw"], "int8_t", packed, 16),
+        ConstArray(names["mbias"], "int32_t", pad_quads(folded_bias(bias, w, o.in_zp)), 16),
+        ConstArray(names["mmult"], "int32_t", pad_quads(mult), 16),
+        ConstArray(names["mshift"], "int32_t", pad_quads(shift), 16)]
+    init = c_struct(batches=inp.num_elements // k, in_features=k, k_padded=kp, out_c=n_out,
+                    weights=f"{{c:{names['mw']}}}", bias=f"{{c:{names['mbias']}}}",
+                    multiplier=f"{{c:{names['mmult']}}}", shift=f"{{c:{names['mshift']}}}",
+                    rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
+                    vector_rq=int(not single or single_vector_ok(shift)), output_offset=o.out_zp,
+                    act=c_struct(min=o.act[0], max=o.act[1]))
+    constants.append(ConstStruct(names["mparams"], "ek_mve_fc_params_t", init))
+    return OpLowering(call=f"ek_mve_fully_connected_s8(&{{c:{names['mparams']}}}, {{in0}}, {{out0}});",
+                      headers=["ek_mve_fc.h"], constants=constants)
+
+
+MVE_LOWERINGS: dict[str, Callable[[Graph, Op, LoweringContext], OpLowering]] = {
+    "FULLY_CONNECTED": lower_mve_fully_connected,
+}
+
+
+def lower_mve(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    """The MVE lowering of `op` (KeyError when its type has none)."""
+    lowering = MVE_LOWERINGS[op.type](graph, op, ctx)
+    return lowering
