@@ -1,8 +1,8 @@
 """MVE (Helium) lowerings for Cortex-M55/M85: host-side weight layouts and proofs.
 
 The kernels live in firmware/kernels/ek_mve_*.c and run under EK_ARM_MVE; without it the
-same layouts run as plain C, which the host tests check. `MVE_LOWERINGS` maps op types to
-their MVE lowering; a family's registered lowering hands over to it when the board's
+same layouts run as plain C, which the host tests check. `mve_lowerings()` maps op types
+to their MVE lowering; a family's registered lowering hands over to it when the board's
 variant is MVE (kernels/variants.py lists `arm-mve` only once conv and FC exist).
 
 Requantization (ek_mve.h): double rounding is always vectorised (VQRDMULH equals
@@ -49,6 +49,27 @@ def pack_rows(w: np.ndarray) -> tuple[np.ndarray, int]:
     return out.reshape(-1), kp
 
 
+def dot_rows_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndarray,
+                   shift: np.ndarray, single: bool, out_zp: int, act: tuple[int, int],
+                   batches: int = 1) -> tuple[list[ConstArray | ConstStruct], str]:
+    """Constants and the ek_mve_fc_params_t initializer for [rows, K] weights `w`."""
+    rows, k = w.shape
+    names = {key: cname(op, key) for key in ("mw", "mbias", "mmult", "mshift")}
+    packed, kp = pack_rows(w)
+    constants: list[ConstArray | ConstStruct] = [
+        ConstArray(names["mw"], "int8_t", packed, 16),
+        ConstArray(names["mbias"], "int32_t", pad_quads(folded_bias(bias, w, in_zp)), 16),
+        ConstArray(names["mmult"], "int32_t", pad_quads(mult), 16),
+        ConstArray(names["mshift"], "int32_t", pad_quads(shift), 16)]
+    init = c_struct(batches=batches, in_features=k, k_padded=kp, out_c=rows,
+                    weights=f"{{c:{names['mw']}}}", bias=f"{{c:{names['mbias']}}}",
+                    multiplier=f"{{c:{names['mmult']}}}", shift=f"{{c:{names['mshift']}}}",
+                    rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
+                    vector_rq=int(not single or single_vector_ok(shift)), output_offset=out_zp,
+                    act=c_struct(min=act[0], max=act[1]))
+    return constants, init
+
+
 def lower_mve_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     """FULLY_CONNECTED int8, any batch: ek_mve_fully_connected_s8 (no scratch)."""
     from edgekit.kernels.fully_connected import fc_multipliers, single_rounding
@@ -59,34 +80,23 @@ def lower_mve_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpL
     require(op.options.get("weights_format", 0) in (0, "DEFAULT"), op, "shuffled weights are not supported")
     n_out, k = (int(v) for v in o.weights.shape)
     require(k > 0 and inp.num_elements % k == 0, op, f"input of {inp.num_elements} values is not rows of {k}")
-    w = np.asarray(o.w).reshape(n_out, k)
     mult, shift = fc_multipliers(o.in_scale, filter_scales(o.weights, n_out, 0, op), o.out_scale, n_out)
-    bias = bias_values(graph, op, 2, n_out)
-    single = single_rounding(ctx)
-    names = {key: cname(op, key) for key in ("mw", "mbias", "mmult", "mshift", "mparams")}
-    packed, kp = pack_rows(w)
-    constants: list[ConstArray | ConstStruct] = [
-        ConstArray(names["mw"], "int8_t", packed, 16),
-        ConstArray(names["mbias"], "int32_t", pad_quads(folded_bias(bias, w, o.in_zp)), 16),
-        ConstArray(names["mmult"], "int32_t", pad_quads(mult), 16),
-        ConstArray(names["mshift"], "int32_t", pad_quads(shift), 16)]
-    init = c_struct(batches=inp.num_elements // k, in_features=k, k_padded=kp, out_c=n_out,
-                    weights=f"{{c:{names['mw']}}}", bias=f"{{c:{names['mbias']}}}",
-                    multiplier=f"{{c:{names['mmult']}}}", shift=f"{{c:{names['mshift']}}}",
-                    rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
-                    vector_rq=int(not single or single_vector_ok(shift)), output_offset=o.out_zp,
-                    act=c_struct(min=o.act[0], max=o.act[1]))
-    constants.append(ConstStruct(names["mparams"], "ek_mve_fc_params_t", init))
-    return OpLowering(call=f"ek_mve_fully_connected_s8(&{{c:{names['mparams']}}}, {{in0}}, {{out0}});",
+    constants, init = dot_rows_parts(op, np.asarray(o.w).reshape(n_out, k), bias_values(graph, op, 2, n_out),
+                                     o.in_zp, mult, shift, single_rounding(ctx), o.out_zp, o.act,
+                                     inp.num_elements // k)
+    params = cname(op, "mparams")
+    constants.append(ConstStruct(params, "ek_mve_fc_params_t", init))
+    return OpLowering(call=f"ek_mve_fully_connected_s8(&{{c:{params}}}, {{in0}}, {{out0}});",
                       headers=["ek_mve_fc.h"], constants=constants)
 
 
-MVE_LOWERINGS: dict[str, Callable[[Graph, Op, LoweringContext], OpLowering]] = {
-    "FULLY_CONNECTED": lower_mve_fully_connected,
-}
+def mve_lowerings() -> dict[str, Callable[[Graph, Op, LoweringContext], OpLowering]]:
+    """Op type -> MVE lowering (the conv module imports this one, hence the late import)."""
+    from edgekit.kernels.mve_conv import lower_mve_conv
+
+    return {"FULLY_CONNECTED": lower_mve_fully_connected, "CONV_2D": lower_mve_conv}
 
 
 def lower_mve(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     """The MVE lowering of `op` (KeyError when its type has none)."""
-    lowering = MVE_LOWERINGS[op.type](graph, op, ctx)
-    return lowering
+    return mve_lowerings()[op.type](graph, op, ctx)

@@ -53,14 +53,17 @@ static void fc_quad(const ek_mve_fc_params_t *p, const int8_t *x, int32_t g, int
 }
 #endif
 
-void ek_mve_fully_connected_s8(const ek_mve_fc_params_t *p, const int8_t *input, int8_t *output)
+void ek_mve_dot_rows_s8(const ek_mve_fc_params_t *p, const int8_t *x, int8_t *out)
 {
     const int32_t groups = (p->out_c + 3) / 4;
+    for (int32_t g = 0; g < groups; ++g) {
+        fc_quad(p, x, g, out);
+    }
+}
+
+void ek_mve_fully_connected_s8(const ek_mve_fc_params_t *p, const int8_t *input, int8_t *output)
+{
     for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *x = input + (size_t)b * (size_t)p->in_features;
-        int8_t *out = output + (size_t)b * (size_t)p->out_c;
-        for (int32_t g = 0; g < groups; ++g) {
-            fc_quad(p, x, g, out);
-        }
+        ek_mve_dot_rows_s8(p, input + (size_t)b * (size_t)p->in_features, output + (size_t)b * (size_t)p->out_c);
     }
 }

@@ -24,4 +24,7 @@ typedef struct {
 
 void ek_mve_fully_connected_s8(const ek_mve_fc_params_t *p, const int8_t *input, int8_t *output);
 
+/* One row: out[0 .. out_c) from the in_features int8 values at x (batches ignored). */
+void ek_mve_dot_rows_s8(const ek_mve_fc_params_t *p, const int8_t *x, int8_t *out);
+
 #endif /* EK_MVE_FC_H */

@@ -37,9 +37,25 @@ def _fc(rng: np.random.Generator, seed: int) -> bytes:
                        bias=bool(rng.integers(2)))
 
 
+def _conv(rng: np.random.Generator, seed: int) -> bytes:
+    k = [(1, 1), (1, 1), (3, 3), (3, 1), (5, 5), (10, 8)][rng.integers(6)]
+    dil = [(1, 1), (1, 1), (2, 2)][rng.integers(3)]
+    eff = ((k[0] - 1) * dil[0] + 1, (k[1] - 1) * dil[1] + 1)
+    return mk.conv_model(seed, n=int(rng.integers(1, 3)), h=int(rng.integers(eff[0], eff[0] + 5)),
+                         w=int(rng.integers(eff[1], eff[1] + 5)),
+                         cin=int(rng.choice([1, 3, 4, 8, 17, 32])), cout=int(rng.integers(1, 14)), kh=k[0], kw=k[1],
+                         stride=[(1, 1), (2, 2), (1, 2), (3, 3)][rng.integers(4)], dilation=dil,
+                         padding=["SAME", "VALID"][rng.integers(2)],
+                         activation=mk.ACTIVATIONS[rng.integers(3)], in_zp=int(rng.integers(-128, 128)),
+                         out_zp=int(rng.integers(-128, 128)), mult_kind=mk.MULT_KINDS[rng.integers(4)],
+                         per_channel=bool(rng.integers(2)))
+
+
 def _models(seed: int, count: int) -> list[bytes]:
+    """`count` FULLY_CONNECTED and `count` CONV_2D single-op models."""
     rng = np.random.default_rng(seed)
-    return [_fc(rng, 3000 + seed * 100 + i) for i in range(count)]
+    return ([_fc(rng, 3000 + seed * 100 + i) for i in range(count)]
+            + [_conv(rng, 4000 + seed * 100 + i) for i in range(count)])
 
 
 def _disassemble(elf: Path, function: str) -> str:
@@ -54,7 +70,7 @@ def _disassemble(elf: Path, function: str) -> str:
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_mve_layouts_bit_exact_on_host(rounding: str) -> None:
     """The portable twin of every MVE kernel, same host layouts, sanitizers on."""
-    check_models(_models(1, 14), LoweringContext(rounding=rounding), sanitize=True, seed=4,
+    check_models(_models(1, 12), LoweringContext(rounding=rounding), sanitize=True, seed=4,
                  lower_fn=lower_mve)
 
 
@@ -83,10 +99,12 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
            if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
     assert not bad, f"MVE kernels differ from the oracle: {bad}"
     # The kernels are vector code: dot products, predicated tail loads, vector requantization.
-    fc = _disassemble(elf, "ek_mve_fully_connected_s8")
+    quad = _disassemble(elf, "fc_quad")
     for mnemonic in ("vmlava.s8", "vldrb", "vctp.8", "vqrdmulh.s32", "vrshl.s32", "vrmulh.s32",
                      "vmulh.s32", "vstrbt.32"):
-        assert mnemonic in fc, f"{mnemonic} missing from ek_mve_fully_connected_s8"
+        assert mnemonic in quad, f"{mnemonic} missing from the MVE row kernel (fc_quad)"
+    assert "<fc_quad" in _disassemble(elf, "ek_mve_dot_rows_s8")
+    assert "<ek_mve_dot_rows_s8>" in _disassemble(elf, "ek_mve_conv_s8")
 
 
 @pytest.mark.qemu
