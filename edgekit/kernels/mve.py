@@ -1,9 +1,8 @@
 """MVE (Helium) lowerings for Cortex-M55/M85: host-side weight layouts and proofs.
 
 The kernels live in firmware/kernels/ek_mve_*.c and run under EK_ARM_MVE; without it the
-same layouts run as plain C, which the host tests check. `mve_lowerings()` maps op types
-to their MVE lowering; a family's registered lowering hands over to it when the board's
-variant is MVE (kernels/variants.py lists `arm-mve` only once conv and FC exist).
+same layouts run as plain C, which the host tests check. The FULLY_CONNECTED and CONV_2D
+lowerings hand over to these when the board's variant has MVE (kernel variant `arm-mve`).
 
 Requantization (ek_mve.h): double rounding is always vectorised (VQRDMULH equals
 gemmlowp's SaturatingRoundingDoublingHighMul: both are floor((a*b + 2^30) / 2^31) with the
@@ -17,14 +16,12 @@ next multiple) and VRMULH for t = 32. `single_vector_ok` states that condition.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import c_struct, cname, require
-from edgekit.kernels.conv_common import bias_values, filter_scales, folded_bias, weighted_operands
-from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering
+from edgekit.ir import Op
+from edgekit.kernels.cformat import c_struct, cname
+from edgekit.kernels.conv_common import folded_bias
+from edgekit.kernels.lowering import ConstArray, ConstStruct, OpLowering
 
 MVE_LANES = 16  # int8 lanes of one Q register (VMLADAVA)
 
@@ -70,33 +67,13 @@ def dot_rows_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np
     return constants, init
 
 
-def lower_mve_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    """FULLY_CONNECTED int8, any batch: ek_mve_fully_connected_s8 (no scratch)."""
-    from edgekit.kernels.fully_connected import fc_multipliers, single_rounding
-
-    inp = graph.tensors[op.inputs[0]]
-    o = weighted_operands(graph, op)
-    require(len(o.weights.shape) == 2, op, "weights must be a constant 2-D tensor")
-    require(op.options.get("weights_format", 0) in (0, "DEFAULT"), op, "shuffled weights are not supported")
-    n_out, k = (int(v) for v in o.weights.shape)
-    require(k > 0 and inp.num_elements % k == 0, op, f"input of {inp.num_elements} values is not rows of {k}")
-    mult, shift = fc_multipliers(o.in_scale, filter_scales(o.weights, n_out, 0, op), o.out_scale, n_out)
-    constants, init = dot_rows_parts(op, np.asarray(o.w).reshape(n_out, k), bias_values(graph, op, 2, n_out),
-                                     o.in_zp, mult, shift, single_rounding(ctx), o.out_zp, o.act,
-                                     inp.num_elements // k)
+def mve_fc_lowering(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndarray,
+                    shift: np.ndarray, single: bool, out_zp: int, act: tuple[int, int],
+                    batches: int) -> OpLowering:
+    """FULLY_CONNECTED int8 [out, K] weights, any batch: ek_mve_fully_connected_s8, no scratch
+    (fully_connected.py checks the operands and derives the requantization)."""
+    constants, init = dot_rows_parts(op, w, bias, in_zp, mult, shift, single, out_zp, act, batches)
     params = cname(op, "mparams")
     constants.append(ConstStruct(params, "ek_mve_fc_params_t", init))
     return OpLowering(call=f"ek_mve_fully_connected_s8(&{{c:{params}}}, {{in0}}, {{out0}});",
                       headers=["ek_mve_fc.h"], constants=constants)
-
-
-def mve_lowerings() -> dict[str, Callable[[Graph, Op, LoweringContext], OpLowering]]:
-    """Op type -> MVE lowering (the conv module imports this one, hence the late import)."""
-    from edgekit.kernels.mve_conv import lower_mve_conv
-
-    return {"FULLY_CONNECTED": lower_mve_fully_connected, "CONV_2D": lower_mve_conv}
-
-
-def lower_mve(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    """The MVE lowering of `op` (KeyError when its type has none)."""
-    return mve_lowerings()[op.type](graph, op, ctx)

@@ -29,14 +29,14 @@ from support.harness import (
 )
 from support.reference import run_oracle
 
-from edgekit.kernels.lowering import LowerFn, LoweringContext, OpLowering
+from edgekit.kernels.lowering import LoweringContext, OpLowering
 from edgekit.load import load_tflite_bytes
 
 DEFAULT_CTX = LoweringContext()
 
 
 def check_models(models: Sequence[bytes], ctx: LoweringContext = DEFAULT_CTX,
-                 sanitize: bool = False, seed: int = 0, lower_fn: LowerFn = lower) -> None:
+                 sanitize: bool = False, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     parts, blocks, headers, stdin, expected, layouts = [], [], ["stdint.h"], [], [], []
     for i, model in enumerate(models):
@@ -44,7 +44,7 @@ def check_models(models: Sequence[bytes], ctx: LoweringContext = DEFAULT_CTX,
         op = graph.ops[0]
         x = random_inputs(graph, op, rng)
         expected.append(run_oracle(model, x, ctx.rounding))
-        src = render_case(graph, op, lower_fn(graph, op, ctx), prefix=f"c{i}_")
+        src = render_case(graph, op, lower(graph, op, ctx), prefix=f"c{i}_")
         headers += src.headers
         parts.append(src.declarations)
         reads = "".join(f"    if (fread({n}, 1, {s}, stdin) != {s}) return 3;\n"

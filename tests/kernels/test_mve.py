@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from batch_harness import check_models
 from support import cases as mk
-from support.harness import random_inputs
+from support.harness import lower, random_inputs
 from support.qemu_harness import QemuCase, available, build_firmware, m55_target, run_cases, run_elf
 from support.reference import run_oracle
 
 from edgekit.kernels.lowering import LoweringContext
-from edgekit.kernels.mve import lower_mve, single_vector_ok
+from edgekit.kernels.mve import single_vector_ok
 from edgekit.load import load_tflite_bytes
 
 ROUNDINGS = ("tflite", "tflm")
@@ -70,8 +70,8 @@ def _disassemble(elf: Path, function: str) -> str:
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_mve_layouts_bit_exact_on_host(rounding: str) -> None:
     """The portable twin of every MVE kernel, same host layouts, sanitizers on."""
-    check_models(_models(1, 12), LoweringContext(rounding=rounding), sanitize=True, seed=4,
-                 lower_fn=lower_mve)
+    check_models(_models(1, 12), LoweringContext(rounding=rounding, variant="arm-mve"), sanitize=True,
+                 seed=4)
 
 
 def test_single_rounding_vector_condition() -> None:
@@ -85,7 +85,7 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
     rng = np.random.default_rng(55)
     qcases, expected, labels = [], [], []
     for rounding in ROUNDINGS:
-        ctx = LoweringContext(rounding=rounding)
+        ctx = LoweringContext(rounding=rounding, variant="arm-mve")
         for i, model in enumerate(_models(2 if rounding == "tflite" else 3, 12)):
             graph = load_tflite_bytes(model)
             x = random_inputs(graph, graph.ops[0], rng)
@@ -93,8 +93,8 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
             expected.append(run_oracle(model, x, rounding))
             labels.append(f"{rounding} case {i} {graph.ops[0].type}")
     elf = tmp_path / "mve.elf"
-    results = run_cases(qcases, target=m55_target("arm-dsp"), extra_cflags=["-DEK_ARM_MVE=1"],
-                        keep_elf=elf, lower_fn=lower_mve)
+    assert all("ek_mve_" in lower(c.graph, c.op, c.ctx).call for c in qcases if c.ctx)
+    results = run_cases(qcases, target=m55_target("arm-mve"), keep_elf=elf)
     bad = [label for label, r, e in zip(labels, results, expected)
            if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
     assert not bad, f"MVE kernels differ from the oracle: {bad}"
@@ -112,8 +112,8 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
 def test_mve_requantization_matches_scalar_on_cortex_m55(tmp_path: Path) -> None:
     """80,000 lanes per rounding, a quarter of them ties or extremes, on the emulated core."""
     source = (HERE / "support" / "qemu_m55" / "requant_check.c").read_text()
-    target = m55_target("arm-dsp")
-    elf = build_firmware(source, tmp_path, ["-DEK_ARM_MVE=1"], target)
+    target = m55_target("arm-mve")
+    elf = build_firmware(source, tmp_path, [], target)
     fields = run_elf(elf, 120, target).split()
     assert fields[:4] == ["DOUBLE", "0", "SINGLE", "0"], fields[:4]
     code = _disassemble(elf, "check")

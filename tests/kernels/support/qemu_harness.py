@@ -21,7 +21,7 @@ import numpy as np
 
 from edgekit.boards import load_board
 from edgekit.ir import Graph, Op
-from edgekit.kernels.lowering import LowerFn, LoweringContext
+from edgekit.kernels.lowering import LoweringContext
 from edgekit.kernels.variants import kernel_variant
 from edgekit.targets.flags import WARNINGS, define_flags, firmware_opt_flags
 from edgekit.targets.qemu import qemu_machine
@@ -83,11 +83,10 @@ def _c_bytes(data: bytes) -> str:
     return ",".join(str(b) for b in data) or "0"
 
 
-def firmware_source(cases: Sequence[QemuCase], ctx: LoweringContext,
-                    lower_fn: LowerFn = lower) -> tuple[str, list]:
+def firmware_source(cases: Sequence[QemuCase], ctx: LoweringContext) -> tuple[str, list]:
     parts, funcs, layouts, headers = [], [], [], ["ek_common.h"]
     for i, case in enumerate(cases):
-        lowering = lower_fn(case.graph, case.op, case.ctx or ctx)
+        lowering = lower(case.graph, case.op, case.ctx or ctx)
         src = render_case(case.graph, case.op, lowering, prefix=f"c{i}_")
         headers += src.headers
         parts.append(src.declarations)
@@ -165,8 +164,8 @@ def run_elf(elf: Path, timeout: float = 300, target: QemuTarget = M4) -> str:
 
 def run_cases(cases: Sequence[QemuCase], ctx: LoweringContext = DSP_CTX,
               extra_cflags: Sequence[str] = (), timeout: float = 300, target: QemuTarget = M4,
-              keep_elf: Path | None = None, lower_fn: LowerFn = lower) -> list[QemuResult]:
-    source, layouts = firmware_source(cases, ctx, lower_fn)
+              keep_elf: Path | None = None) -> list[QemuResult]:
+    source, layouts = firmware_source(cases, ctx)
     with tempfile.TemporaryDirectory(prefix="ek-qemu-") as tmp:
         elf = build_firmware(source, Path(tmp), extra_cflags, target)
         if os.environ.get("EK_KEEP_QEMU_ELF"):
