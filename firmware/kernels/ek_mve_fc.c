@@ -3,7 +3,9 @@
 #include "ek_mve.h"
 
 #if defined(EK_ARM_MVE)
-static void fc_quad(const ek_mve_fc_params_t *p, const int8_t *x, int32_t g, int8_t *out)
+/* Inlined: one call per pixel, not per quad of channels. */
+static inline __attribute__((always_inline)) void fc_quad(const ek_mve_fc_params_t *p, const int8_t *x,
+                                                         int32_t g, int8_t *out)
 {
     const int32_t kp = p->k_padded;
     const int8_t *w0 = p->weights + (size_t)g * 4u * (size_t)kp;
