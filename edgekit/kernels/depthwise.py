@@ -33,6 +33,8 @@ from edgekit.kernels.conv_common import (
     wrap_int32,
 )
 from edgekit.kernels.depthwise_blocked import blocked_depthwise_lowering
+from edgekit.kernels.mve_depthwise import mve_depthwise_lowering
+from edgekit.kernels.variants import kernel_variant
 
 MAX_KH = 16  # EK_DW_MAX_KH
 # ek_depthwise_s8_3x3 without blk (tap pairs, channel-major ring; layers the group-major path
@@ -139,6 +141,8 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         # the same sums and the same requantization as CONV_2D with OHWI weights [cout, kh, kw, 1]
         # (packed on DSP boards, register-blocked elsewhere: both beat the depthwise loops).
         return conv_lowering(op, ctx, geo, w.T.reshape(cout, kh, kw, 1), bias, mult, shift, in_zp, out_zp, act)
+    if dm == 1 and kernel_variant(ctx.variant).has_mve:
+        return mve_depthwise_lowering(op, geo, w, bias, mult, shift, in_zp, out_zp, act)
     if (packed_variant(ctx.variant) and dm == 1 and (kh, kw) == (3, 3) and win.dilation_w == 1
             and win.stride_w in (1, 2)):
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)

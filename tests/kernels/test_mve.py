@@ -51,11 +51,25 @@ def _conv(rng: np.random.Generator, seed: int) -> bytes:
                          per_channel=bool(rng.integers(2)))
 
 
+def _depthwise(rng: np.random.Generator, seed: int) -> bytes:
+    k = [(3, 3), (3, 3), (5, 5), (1, 1), (10, 8)][rng.integers(5)]
+    dil = [(1, 1), (1, 1), (2, 2)][rng.integers(3)]
+    eff = ((k[0] - 1) * dil[0] + 1, (k[1] - 1) * dil[1] + 1)
+    return mk.depthwise_model(seed, n=int(rng.integers(1, 3)), h=int(rng.integers(eff[0], eff[0] + 5)),
+                              w=int(rng.integers(eff[1], eff[1] + 5)),
+                              cin=int(rng.choice([2, 3, 4, 8, 13, 16])), multiplier=1,
+                              kh=k[0], kw=k[1], stride=[(1, 1), (2, 2), (1, 2), (3, 3)][rng.integers(4)],
+                              dilation=dil, padding=["SAME", "VALID"][rng.integers(2)],
+                              activation=mk.ACTIVATIONS[rng.integers(3)], in_zp=int(rng.integers(-128, 128)),
+                              out_zp=int(rng.integers(-128, 128)), mult_kind=mk.MULT_KINDS[rng.integers(4)])
+
+
 def _models(seed: int, count: int) -> list[bytes]:
-    """`count` FULLY_CONNECTED and `count` CONV_2D single-op models."""
+    """`count` FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D (multiplier 1) single-op models."""
     rng = np.random.default_rng(seed)
     return ([_fc(rng, 3000 + seed * 100 + i) for i in range(count)]
-            + [_conv(rng, 4000 + seed * 100 + i) for i in range(count)])
+            + [_conv(rng, 4000 + seed * 100 + i) for i in range(count)]
+            + [_depthwise(rng, 5000 + seed * 100 + i) for i in range(count)])
 
 
 def _disassemble(elf: Path, function: str) -> str:
@@ -70,7 +84,7 @@ def _disassemble(elf: Path, function: str) -> str:
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_mve_layouts_bit_exact_on_host(rounding: str) -> None:
     """The portable twin of every MVE kernel, same host layouts, sanitizers on."""
-    check_models(_models(1, 12), LoweringContext(rounding=rounding, variant="arm-mve"), sanitize=True,
+    check_models(_models(1, 10), LoweringContext(rounding=rounding, variant="arm-mve"), sanitize=True,
                  seed=4)
 
 
@@ -86,7 +100,7 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
     qcases, expected, labels = [], [], []
     for rounding in ROUNDINGS:
         ctx = LoweringContext(rounding=rounding, variant="arm-mve")
-        for i, model in enumerate(_models(2 if rounding == "tflite" else 3, 12)):
+        for i, model in enumerate(_models(2 if rounding == "tflite" else 3, 10)):
             graph = load_tflite_bytes(model)
             x = random_inputs(graph, graph.ops[0], rng)
             qcases.append(QemuCase(graph, graph.ops[0], x, ctx))
@@ -104,6 +118,8 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
                      "vmulh.s32", "vstrbt.32"):
         assert mnemonic in quad, f"{mnemonic} missing from the MVE row kernel"
     assert "<ek_mve_dot_rows_s8>" in _disassemble(elf, "ek_mve_conv_s8")
+    dw = _disassemble(elf, "ek_mve_depthwise_s8")
+    assert all(m in dw for m in ("vldrbt.s32", "vmul.i32", "vqrdmulh.s32", "vstrbt.32")), dw[-2000:]
 
 
 @pytest.mark.qemu
