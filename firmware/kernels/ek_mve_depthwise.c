@@ -37,13 +37,17 @@ static void dw_pixel(const ek_mve_dw_params_t *p, const int8_t *image, const dw_
 #if defined(EK_ARM_MVE)
         const mve_pred16_t pred = vctp32q((uint32_t)(c - c0));
         int32x4_t acc = vldrwq_s32(p->bias + c0);
+        const int32_t x_step = p->win.dilation_w * c;
         for (int32_t ky = t->ky0; ky < t->ky1; ++ky) {
             const int32_t y = t->y0 + ky * p->win.dilation_h;
+            const int8_t *px = image + ((size_t)y * (size_t)iw + (size_t)(t->x0 + t->kx0 * p->win.dilation_w))
+                                           * (size_t)c + c0;
+            const int8_t *pw = p->weights + (size_t)(ky * p->filter_w + t->kx0) * (size_t)p->c4 + c0;
             for (int32_t kx = t->kx0; kx < t->kx1; ++kx) {
-                const int32_t x = t->x0 + kx * p->win.dilation_w;
-                const int32x4_t v = vldrbq_z_s32(image + ((size_t)y * (size_t)iw + (size_t)x) * (size_t)c + c0, pred);
-                const int32x4_t w = vldrbq_s32(p->weights + (size_t)(ky * p->filter_w + kx) * (size_t)p->c4 + c0);
-                acc = vaddq_s32(acc, vmulq_s32(w, vaddq_n_s32(v, p->input_offset)));
+                const int32x4_t v = vldrbq_z_s32(px, pred);
+                acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(pw), vaddq_n_s32(v, p->input_offset)));
+                px += x_step;
+                pw += p->c4;
             }
         }
         const int32x4_t r = ek_mve_requant_s8(acc, vldrwq_s32(p->multiplier + c0), vldrwq_s32(p->shift + c0),
