@@ -15,7 +15,8 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
              mode: str = "int8", io: str = "int8", per_tensor: bool = False,
              report: str | Path | bool | None = None,
              eval_data: str | Path | tuple[np.ndarray, np.ndarray] | None = None,
-             image_mapping: Any = None, max_calib_samples: int | None = 500) -> QuantizeResult:
+             image_mapping: Any = None, max_calib_samples: int | None = 500,
+             activations: str = "int8") -> QuantizeResult:
     """Quantize a float model (.keras, .h5, SavedModel folder, float .tflite) to `output`.
 
     mode "int8" (default) is full integer with `io` ("int8"/"uint8") input and output and
@@ -25,12 +26,14 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
     `report`: True or a .csv/.json path → per-layer SQNR/RMSE report (result.layers).
     `eval_data`: .npz with x, y (or a tuple) → float vs int8 accuracy/RMSE with TFLite's
     reference kernels (result.evaluation). At most `max_calib_samples` samples calibrate.
+    `activations="int16"`: int16x8 (int16 activations and I/O, int8 weights, int64 bias);
+    the report then has each layer's int16 error beside its int8 one.
     """
     from edgekit.quantize.pipeline import quantize as run
 
     return run(model, calib, output, mode=mode, io=io, per_tensor=per_tensor, report=report,
                eval_data=eval_data, image_mapping=image_mapping,
-               max_calib_samples=max_calib_samples)
+               max_calib_samples=max_calib_samples, activations=activations)
 
 
 def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
@@ -49,14 +52,17 @@ def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,
 
 def build(model: str | Path, board: str, out_dir: str | Path | None = None, calib: str | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
-          power_sensor: str | None = None, framework: str | None = None) -> Any:
+          power_sensor: str | None = None, framework: str | None = None, activations: str = "int8",
+          int8_only: bool = False) -> Any:
     """Generate the PlatformIO project for `board` in out_dir (default build/<model>-<board>/)
     and report.json; returns edgekit.build.BuildResult (report dict, fits). `framework=
-    "arduino"`: the board's Arduino project instead of edgekit's bare-metal firmware."""
+    "arduino"`: the board's Arduino project instead of edgekit's bare-metal firmware.
+    `int8_only`: refuse ops that would run on the float32 fallback."""
     from edgekit.build import build as run
 
     return run(model, board, out_dir, calib=calib, rounding=rounding, planner=planner, compile_elf=compile_elf,
-               power_sensor=power_sensor, framework=framework)
+               power_sensor=power_sensor, framework=framework, activations=activations,
+               int8_only=int8_only)
 
 
 def export(models: list[str | Path], board: str, out_dir: str | Path, *, format: str = "c",

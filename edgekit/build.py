@@ -13,9 +13,11 @@ from typing import Any
 from edgekit.boards import Board, load_board
 from edgekit.codegen.main_c import render_main_c
 from edgekit.errors import BoardError, CheckFailed, EdgekitError, InternalError, ModelError
+from edgekit.ir.ops import op_macs
 from edgekit.load import load_tflite_bytes
-from edgekit.pipeline import CompiledModel, check_integer_model, compile_model, integer_rewrites
+from edgekit.pipeline import CompiledModel, check_integer_model, compile_model, float_compute_ops, integer_rewrites
 from edgekit.targets.base import Target
+from edgekit.targets.gcc import symbol_bytes
 from edgekit.targets.regions import RegionOverflow
 
 FLOAT_MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
@@ -36,8 +38,10 @@ def default_out_dir(model: Path, board: str) -> Path:
     return Path("build") / f"{model.stem}-{board}"
 
 
-def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Path, bytes]:
-    """The int8 .tflite to build: the model itself, or its quantized form."""
+def int8_model_bytes(model: Path, out_dir: Path, calib: str | None,
+                     activations: str = "int8") -> tuple[Path, bytes]:
+    """The int8 .tflite to build: the model itself, or its quantized form (int16x8 with
+    activations="int16")."""
     if not model.exists():
         raise ModelError(f"{model} does not exist")
     if model.is_dir() and not (model / "saved_model.pb").is_file():
@@ -59,9 +63,20 @@ def int8_model_bytes(model: Path, out_dir: Path, calib: str | None) -> tuple[Pat
     from edgekit.quantize.pipeline import quantize
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{model.stem}_int8.tflite"
-    quantize(model, calib, target)
+    target = out_dir / f"{model.stem}_{'int16x8' if activations == 'int16' else 'int8'}.tflite"
+    quantize(model, calib, target, activations=activations)
     return target, target.read_bytes()
+
+
+FLOAT_KERNEL_PREFIX = "ek_f32_"  # every function of firmware/kernels/ek_float.c
+
+
+def float_ops(compiled: CompiledModel) -> list[dict[str, Any]]:
+    """The ops that run on the float32 fallback: their schedule index, type, float32
+    output elements and MACs (what `build` reports as their cost)."""
+    graph = compiled.graph
+    return [dict(index=op.index, type=op.type, elements=sum(graph.tensors[t].num_elements for t in op.outputs),
+                 macs=op_macs(graph, op)) for op in float_compute_ops(graph)]
 
 
 def _sizes(project: Path, target: Target, compiled: CompiledModel) -> dict[str, Any]:
@@ -79,6 +94,7 @@ def _sizes(project: Path, target: Target, compiled: CompiledModel) -> dict[str, 
         flash = size["text"] + size["rodata"] + size["data"]
         return dict(size_source="elf", elf=str(elf), flash_bytes=flash, ram_bytes=size["data"] + size["bss"],
                     code_bytes=flash - compiled.generated.weights_bytes, sections=size,
+                    float_code_bytes=symbol_bytes(elf, FLOAT_KERNEL_PREFIX),
                     regions=None if regions is None else [use.to_json() for use in regions])
     return estimate_sizes(target.board, compiled)
 
@@ -210,10 +226,13 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
           rounding: str = "tflite", planner: str = "best", compile_elf: bool = True,
           power_sensor: str | None = None, sensor_i2c_addr: int = 0x40, shunt_mohm: int = 100,
           baud: int | None = None, framework: str | None = None,
-          mlperf: str | None = None, mlperf_energy: bool = False) -> BuildResult:
-    """`framework="arduino"`: the board's Arduino project instead of its own target
+          mlperf: str | None = None, mlperf_energy: bool = False, activations: str = "int8",
+          int8_only: bool = False) -> BuildResult:
+    """`activations="int16"`: a float model given with `calib` is quantized to int16x8.
+    `framework="arduino"`: the board's Arduino project instead of its own target
     (the STM32 boards build bare metal by default). `mlperf`: a firmware that serves MLPerf
-    Tiny's DUT protocol for that benchmark instead of edgekit's own (docs/mlperf.md)."""
+    Tiny's DUT protocol for that benchmark instead of edgekit's own (docs/mlperf.md).
+    `int8_only`: refuse a model with ops on the float32 fallback (naming the first)."""
     from edgekit.targets import target_for
 
     model = Path(model)
@@ -233,7 +252,8 @@ def build(model: str | Path, board_name: str, out_dir: str | Path | None = None,
     created = not out.exists()
     try:
         return _build(model, board, target, out, calib, rounding, planner, compile_elf, power_sensor,
-                      sensor_i2c_addr, shunt_mohm, mlperf, mlperf_energy)
+                      sensor_i2c_addr, shunt_mohm, mlperf, mlperf_energy, activations,
+                      int8_only)
     except EdgekitError as exc:
         # A user error leaves no half-made folder behind; an internal error keeps the
         # generated project for the bug report.
@@ -264,13 +284,15 @@ def with_baud(board: Board, baud: int | None) -> Board:
 
 def _build(model: Path, board: Board, target: Target, out: Path, calib: str | None, rounding: str,
            planner: str, compile_elf: bool, power_sensor: str | None, sensor_i2c_addr: int,
-           shunt_mohm: int, mlperf: str | None, mlperf_energy: bool) -> BuildResult:
+           shunt_mohm: int, mlperf: str | None, mlperf_energy: bool, activations: str = "int8",
+           int8_only: bool = False) -> BuildResult:
     if power_sensor is not None and not target.needs_hardware:
         raise BoardError(f"{board.name} has no I2C bus for a power sensor; --power-sensor is for real boards")
     power_defines = {**_power_defines(power_sensor, sensor_i2c_addr, shunt_mohm),
                      **({"EK_MLPERF_ENERGY": "1"} if mlperf_energy else {})}
-    model_path, model_bytes = int8_model_bytes(model, out, calib)
-    compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner)
+    model_path, model_bytes = int8_model_bytes(model, out, calib, activations)
+    compiled = compile_model(model_path, model_bytes, board, rounding=rounding, planner=planner,
+                             int8_only=int8_only)
 
     sources = dict(compiled.generated.sources)
     mlperf_main = _mlperf_context(mlperf, compiled)
@@ -300,6 +322,7 @@ def _build(model: Path, board: Board, target: Target, out: Path, calib: str | No
     full_regions: list[str] = []
     if sizes["regions"] is not None:  # the linker's regions decide, the stack included
         flash_over, ram_over, full_regions = _region_fit(sizes["regions"], target.flash_region())
+    floats = float_ops(compiled)
     report: dict[str, Any] = dict(
         model=str(model.resolve()), model_int8=str((out / "model.tflite").resolve()),
         model_sha256=compiled.model_hash,
@@ -322,6 +345,8 @@ def _build(model: Path, board: Board, target: Target, out: Path, calib: str | No
         planner=getattr(plan, "planner", None), lower_bound_bytes=getattr(plan, "lower_bound", None),
         fits=flash_over <= 0 and ram_over <= 0, flash_over_bytes=max(flash_over, 0), ram_over_bytes=max(ram_over, 0),
         project=str(Path(project).resolve()), mlperf=mlperf,
+        float_ops=floats, float_elements=sum(f["elements"] for f in floats),
+        float_macs=sum(f["macs"] for f in floats), float_code_bytes=sizes.get("float_code_bytes"),
     )
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return BuildResult(out_dir=out, report=report, compiled=compiled)

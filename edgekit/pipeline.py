@@ -13,9 +13,9 @@ from pathlib import Path
 from edgekit.boards import Board
 from edgekit.codegen.control import ControlLowering
 from edgekit.codegen.model import GeneratedModel, generate_model, lower_graph
-from edgekit.errors import ModelError
-from edgekit.ir import Graph, Op
-from edgekit.kernels.lowering import LoweringContext, OpLowering
+from edgekit.errors import ModelError, UnsupportedOpError
+from edgekit.ir import DTYPE_BYTES, Graph, Op
+from edgekit.kernels.lowering import LoweringContext, OpLowering, computes_in_float
 from edgekit.load import load_tflite_bytes
 from edgekit.memory import MemoryContract, MemoryPlan
 from edgekit.passes import rewrite_float_islands, run_passes
@@ -47,20 +47,55 @@ def lowering_context(board: Board, rounding: str) -> LoweringContext:
     return LoweringContext(rounding=rounding, variant=board.kernel_variant)  # type: ignore[arg-type]
 
 
-def check_integer_model(graph: Graph, source: str) -> None:
-    """A device build needs an int8 model: name the first op that computes in float."""
+def check_lstm_variant(graph: Graph, op: Op) -> None:
+    """A float or hybrid LSTM cell (or a variant edgekit has no kernel for) is named as such."""
+    from edgekit.kernels.lstm import check_cell
+
+    check_cell(graph, op)
+
+
+def check_integer_model(graph: Graph, source: str, int8_only: bool = False,
+                        model_index: dict[int, int] | None = None) -> None:
+    """A device build needs an int8 model. Ops a mixed model leaves in float32 run on the
+    float fallback (kernels/float32.py), unless `int8_only`, which names the first one (by
+    its index in the model: `model_index` maps id(op) to it when passes renumbered ops);
+    a model that computes only in float must be quantized first. Byte movers of float
+    data (_BYTE_MOVERS) compute nothing and pass."""
     for k, sub in enumerate(graph.subgraphs, 1):
-        check_integer_model(sub, f"{source} subgraph {k} ({sub.name})")
+        check_integer_model(sub, f"{source} subgraph {k} ({sub.name})", int8_only)
     for op in graph.ops:
-        if op.type in ("QUANTIZE", "DEQUANTIZE") or op.type in _BYTE_MOVERS:
-            continue  # float only at the model's edges, converted by these two, or moved as bytes
-        for t in op.inputs + op.outputs:
-            if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES:
-                tensor = graph.tensors[t]
-                raise ModelError(
-                    f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
-                    f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
-                    "or edgekit build --calib DATA)")
+        if op.type == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+            check_lstm_variant(graph, op)
+    float_ops = float_compute_ops(graph)
+    if not float_ops:
+        return
+    op = float_ops[0]
+    if int8_only:
+        index = (model_index or {}).get(id(op), op.index)
+        raise UnsupportedOpError(op.type, index, "runs in float32 and --int8-only refuses float kernels "
+                                 f"({len(float_ops)} float op{'s' if len(float_ops) != 1 else ''} in the model)")
+    if all(computes_in_float(graph, o) or o.type in ("QUANTIZE", "DEQUANTIZE") or o.type in _BYTE_MOVERS
+           for o in graph.ops):
+        tensor = next(graph.tensors[t] for t in op.inputs + op.outputs
+                      if t >= 0 and graph.tensors[t].dtype not in _INTEGER_TYPES)
+        raise ModelError(
+            f"{source} is not an int8 model: op {op.index} ({op.type}) uses "
+            f"{tensor.dtype} tensor {tensor.name!r}; quantize it first (edgekit quantize, "
+            "or edgekit build --calib DATA)")
+
+
+def float_compute_ops(graph: Graph) -> list[Op]:
+    """The ops that compute in float32 (the float fallback's kernels); byte movers of float
+    data compute nothing."""
+    return [op for op in graph.ops if computes_in_float(graph, op) and op.type not in _BYTE_MOVERS]
+
+
+def arena_alignment(graph: Graph, alignment: int) -> int:
+    """The board's arena alignment, raised to the widest activation element (4 bytes for
+    the float fallback's float32 tensors), so every typed kernel pointer is aligned."""
+    widest = max((DTYPE_BYTES[t.dtype] for t in graph.tensors if not t.is_constant and t.dtype in DTYPE_BYTES),
+                 default=1)
+    return max(alignment, min(widest, 8))
 
 
 def integer_rewrites(graph: Graph) -> Graph:
@@ -133,19 +168,20 @@ def plan_memory(graph: Graph, lowered: dict[int, OpLowering], alignment: int, pl
 
 
 def compile_model(model_path: Path, model_bytes: bytes, board: Board, rounding: str = "tflite",
-                  planner: str = "best", time_budget_s: float = 2.0) -> CompiledModel:
+                  planner: str = "best", time_budget_s: float = 2.0, int8_only: bool = False) -> CompiledModel:
     graph = load_tflite_bytes(model_bytes, name=model_path.stem, source=str(model_path))
-    integer_rewrites(graph)
-    check_integer_model(graph, str(model_path))
+    model_index = {id(op): op.index for op in graph.ops}
+    integer_rewrites(graph)  # before the check: islands become integer tables
+    check_integer_model(graph, str(model_path), int8_only, model_index)
     graph = run_passes(graph)
     ctx = lowering_context(board, rounding)
 
     def plan_subgraph(sub: Graph, sub_lowered: dict[int, OpLowering]) -> ArenaLayout:
-        return plan_memory(sub, sub_lowered, board.arena_alignment, planner, time_budget_s)
+        return plan_memory(sub, sub_lowered, arena_alignment(sub, board.arena_alignment), planner, time_budget_s)
 
     control = ControlLowering(graph, plan_subgraph)  # control flow, variables: edgekit/codegen/control.py
     lowered = lower_graph(graph, ctx, control)
-    plan = plan_memory(graph, lowered, board.arena_alignment, planner, time_budget_s)
+    plan = plan_memory(graph, lowered, arena_alignment(graph, board.arena_alignment), planner, time_budget_s)
     model_hash = hashlib.sha256(model_bytes).hexdigest()
     generated = generate_model(graph, plan, ctx, model_hash, lowered, state_bytes=control.state.state_bytes)
     return CompiledModel(model_path=model_path, model_bytes=model_bytes, model_hash=model_hash, graph=graph,

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
      "edgekit.targets", "edgekit.boot"),
     ("edgekit.kernels",),
     ("edgekit.codegen", "edgekit.profile"),
-    ("edgekit.pipeline", "edgekit.reference", "edgekit.inspect", "edgekit.mlperf"),
+    ("edgekit.pipeline", "edgekit.reference", "edgekit.inspect", "edgekit.mlperf", "edgekit.docs_table"),
     ("edgekit.build", "edgekit.validate", "edgekit.export"),
     ("edgekit.verify", "edgekit.optimize"),
     ("edgekit.api",),

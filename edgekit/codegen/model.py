@@ -19,10 +19,11 @@ from edgekit.codegen.render import render
 from edgekit.errors import ModelError, UnsupportedOpError
 from edgekit.ir import Graph, Op
 from edgekit.ir.ops import op_macs
-from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, lower_op
+from edgekit.kernels.cformat import c_float_value
+from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, activation_type, lower_op
 
 _CTYPE_OF = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "uint16_t": np.uint16,
-             "int32_t": np.int32, "uint32_t": np.uint32, "float": np.float32}
+             "int32_t": np.int32, "uint32_t": np.uint32, "int64_t": np.int64, "float": np.float32}
 
 
 class ArenaPlan(Protocol):
@@ -96,20 +97,21 @@ def lower_graph(graph: Graph, ctx: LoweringContext, special: SpecialLowering | N
         except ModelError as exc:  # raised by a shared helper that does not know the op
             raise ModelError(f"op {op.index} ({op.type}): {exc}") from None
         if lowering is None:
-            raise UnsupportedOpError(op.type, op.index, "no int8 kernel for it")
+            raise UnsupportedOpError(op.type, op.index, f"no {activation_type(graph, op)} kernel for it")
         lowered[op.index] = lowering
     return lowered
 
 
 def _c_literal(value: float | int, ctype: str) -> str:
     if ctype == "float":
-        return f"{float(value)!r}f" if np.isfinite(value) else "0.0f"
+        return c_float_value(value)
     return str(int(value))
 
 
 def _array_body(values: np.ndarray, ctype: str, per_line: int = 24) -> str:
     flat = np.asarray(values).astype(_CTYPE_OF[ctype]).ravel()
-    items = [_c_literal(v, ctype) for v in flat.tolist()] if ctype == "float" else [str(v) for v in flat.tolist()]
+    items = [_c_literal(v, ctype) for v in flat.tolist()] if ctype == "float" else \
+        [str(v) if v != -(1 << 63) else "(-9223372036854775807LL - 1)" for v in flat.tolist()]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n".join("    " + line for line in lines)
 
@@ -118,11 +120,16 @@ def _float_literal(x: float) -> str:
     return f"{np.float32(x).item()!r}f"
 
 
-_PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z0-9_]+)\}")
+_PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z0-9_]+)(?::([a-z0-9_]+))?\}")
 
 
 def _fill(template: str, mapping: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: mapping[m.group(1)], template)
+    """Replace the placeholders; {in0:int16_t} is {in0} as an int16_t pointer."""
+    def one(m: re.Match[str]) -> str:
+        value = mapping[m.group(1)]
+        return f"(({m.group(2)} *)(void *){value})" if m.group(2) else value
+
+    return _PLACEHOLDER.sub(one, template)
 
 
 def _alias_lines(graph: Graph, op: Op, input_position: int, plan: ArenaPlan, symbols: Symbols) -> list[str]:
@@ -224,6 +231,26 @@ def generate_model(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_ha
                           ops=model.ops, state_bytes=state_bytes)
 
 
+def state_resets(graph: Graph, plan: ArenaPlan, symbols: Symbols) -> list[dict[str, Any]]:
+    """One C statement per state tensor (an LSTM's variable hidden and cell state, planned in
+    the arena over the whole schedule) that sets it to its quantized zero: TF and TFLite
+    Micro start an int8 hidden state at its zero point, not at byte 0."""
+    lines = []
+    for index in graph.state_tensors():
+        t = graph.tensors[index]
+        zero = int(t.quant.zero_point[0]) if t.quant is not None else 0
+        pattern = np.full(t.num_elements, zero, dtype=t.dtype).tobytes()
+        pointer = symbols.pointer(plan.tensor_offset(index))
+        if len(set(pattern)) <= 1:
+            line = f"memset({pointer}, {pattern[0] if pattern else 0}, {t.nbytes}u);"
+        else:
+            ctype = {"int16": "int16_t", "int32": "int32_t"}[t.dtype]
+            line = (f"for (uint32_t i = 0; i < {t.num_elements}u; ++i) {{ (({ctype} *)(void *){pointer})[i] = "
+                    f"({ctype}){zero}; }}")
+        lines.append(dict(line=line, name=t.name))
+    return lines
+
+
 def model_context(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_hash: str,
                   lowered: dict[int, OpLowering] | None = None, symbols: Symbols | None = None,
                   state_bytes: int = 0) -> ModelContext:
@@ -250,6 +277,7 @@ def model_context(graph: Graph, plan: ArenaPlan, ctx: LoweringContext, model_has
 
     context = dict(
         version=__version__, model_name=graph.name, arena_bytes=max(plan.arena_bytes, 1), state_bytes=state_bytes,
+        state_resets=state_resets(graph, plan, symbols),
         alignment=plan.alignment, planner=getattr(plan, "planner", "edgekit"), headers=headers,
         constants=constants, ops=op_entries, model_hash=model_hash, prefix=symbols.prefix,
         inputs=[io_entry("input", k, t) for k, t in enumerate(graph.inputs)],

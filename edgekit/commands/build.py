@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="project folder (default build/<model>-<board>/)")
     renamed(parser, "--out", "--output", "out")
     add_model_options(parser)
+    parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
+                        help="with --calib: int16 quantizes to int16x8 (int16 activations, int8 weights)")
     parser.add_argument("--power-sensor", choices=["ina219", "ina226"],
                         help="firmware reads this current sensor on the board's I2C (profile energy)")
     parser.add_argument("--sensor-addr", type=lambda v: int(v, 0), default=0x40, help="its I2C address")
@@ -32,11 +34,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mlperf-energy", action="store_true",
                         help="with --mlperf: energy mode (timestamps are a falling edge on the board's D7, "
                              "9600 baud) for an EEMBC energy monitor")
+    parser.add_argument("--int8-only", action="store_true",
+                        help="refuse ops that would run on the float32 fallback (exit 2, naming the first)")
     parser.add_argument("--json", action="store_true", help="print report.json's object on stdout")
 
 
 def _kb(n: int) -> str:
     return f"{n:,}"
+
+
+def _float_line(report: dict) -> str:
+    ops = report["float_ops"]
+    code = report.get("float_code_bytes")
+    names = ", ".join(f"{o['type']} #{o['index']}" for o in ops)
+    return (f"float32 fallback: {len(ops)} op{'s' if len(ops) != 1 else ''} "
+            f"({names}), {report['float_elements']:,} elements, "
+            f"{report['float_macs']:,} MACs in float"
+            + (f", {code:,} B of float kernel code" if code is not None else "")
+            + " (--int8-only refuses them)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     result = build(args.model, args.board, args.out, calib=args.calib, rounding=args.rounding,
                    planner=args.planner, power_sensor=args.power_sensor, sensor_i2c_addr=args.sensor_addr,
                    shunt_mohm=args.shunt_mohm, baud=args.baud, framework=args.framework,
-                   mlperf=args.mlperf, mlperf_energy=args.mlperf_energy)
+                   mlperf=args.mlperf, mlperf_energy=args.mlperf_energy, activations=args.activations,
+                   int8_only=args.int8_only)
     report = result.report
     if args.json:
         print(json.dumps(report))
@@ -92,5 +108,7 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"{len(report['ops'])} ops, {report['macs']:,} MACs, plan: {report['planner']} "
                   f"(chart: {result.out_dir / 'memory_plan.txt'}); project: {result.out_dir}; "
                   f"build id {report['build_id']}", markup=False, highlight=False)
+        if report["float_ops"]:
+            out.print(_float_line(report), markup=False, highlight=False)
     require_fit(result)
     return 0

@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input/output type of the int8 model (uint8 for camera pipelines)")
     parser.add_argument("--mode", choices=("int8", "float16", "dynamic"), default="int8",
                         help="int8: full integer (default); float16/dynamic: not for microcontrollers")
+    parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
+                        help="int16: int16x8 (int16 activations and I/O, int8 weights, int64 bias); "
+                             "--report then shows int8 and int16 errors side by side")
     parser.add_argument("--per-tensor", action="store_true",
                         help="per-tensor weight scales instead of per-channel (conv and dense)")
     parser.add_argument("--max-calib", type=int, default=500, metavar="N",
@@ -53,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     result = api.quantize(
         args.model, args.calib, args.output, mode=args.mode, io=args.io, per_tensor=args.per_tensor,
         report=args.report, eval_data=args.eval_data, max_calib_samples=args.max_calib,
-        image_mapping=ImageMapping(args.scale, args.offset, args.mean, args.std))
+        image_mapping=ImageMapping(args.scale, args.offset, args.mean, args.std),
+        activations=args.activations)
     if args.json:
         print(json.dumps(result.to_json()))
         return 0

@@ -43,6 +43,7 @@ class Tensor:
     dtype: str
     quant: QuantParams | None = None
     data: np.ndarray | None = None  # constant contents; None for activations
+    variable: bool = False  # TFLite variable tensor (an op's state): kept from invoke to invoke
 
     @property
     def is_constant(self) -> bool:
@@ -64,6 +65,7 @@ class Op:
     inputs: list[int]
     outputs: list[int]
     options: dict[str, Any] = field(default_factory=dict)
+    intermediates: list[int] = field(default_factory=list)  # TFLite's (LSTM: the gates' scales)
 
 
 @dataclass
@@ -98,6 +100,13 @@ class Graph:
                 if t >= 0:
                     result.setdefault(t, []).append(op)
         return result
+
+    def state_tensors(self) -> list[int]:
+        """Variable tensors an op reads (an LSTM's hidden and cell state): zero at start-up,
+        updated in place by their op, kept from one invoke to the next as TF and TFLite
+        Micro keep them. Liveness treats them as alive over the whole schedule."""
+        read = {i for op in self.ops for i in op.inputs if i >= 0}
+        return [t.index for t in self.tensors if t.variable and not t.is_constant and t.index in read]
 
     def activations(self) -> list[Tensor]:
         """Non-constant tensors that the schedule touches (graph inputs included)."""

@@ -47,12 +47,20 @@ def _batch_matmul_macs(graph: Graph, op: Op) -> int:
     return out.num_elements * depth
 
 
+def _lstm_macs(graph: Graph, op: Op) -> int:
+    """Four gates, each W_x x + W_h h per time step and batch (the nonlinearities not counted)."""
+    out = graph.tensors[op.outputs[0]]  # [steps, batches, cells] or [batches, steps, cells]
+    n_input = graph.tensors[op.inputs[0]].shape[-1]
+    return 4 * out.num_elements * (n_input + out.shape[-1])
+
+
 MAC_COUNTERS: dict[str, MacCounter] = {
     "CONV_2D": _conv_macs,
     "DEPTHWISE_CONV_2D": _depthwise_macs,
     "FULLY_CONNECTED": _fully_connected_macs,
     "TRANSPOSE_CONV": _transpose_conv_macs,
     "BATCH_MATMUL": _batch_matmul_macs,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": _lstm_macs,
 }
 
 # Everything else edgekit can describe. Ops without a MAC counter count 0 MACs, as the
@@ -81,6 +89,10 @@ KNOWN_OPS: frozenset[str] = frozenset(MAC_COUNTERS) | frozenset({
     "SQUARE", "SIN", "COS", "LOG",
 }) | frozenset({  # control flow and resource variables (edgekit/codegen/control.py)
     "WHILE", "IF", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE",
+}) | frozenset({  # float32 only in TFLite Micro, float fallback only here (edgekit/kernels/float32.py)
+    "CEIL", "FLOOR", "ROUND",
+}) | frozenset({  # custom op TFLite_Detection_PostProcess, float32 (edgekit/kernels/detection.py)
+    "DETECTION_POSTPROCESS",
 })
 
 

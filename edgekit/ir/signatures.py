@@ -121,4 +121,14 @@ SIGNATURES: dict[str, Signature] = {
     "CALL_ONCE": _sig(0, outputs=(0, 0)),
     "READ_VARIABLE": _sig(0),
     "ASSIGN_VARIABLE": _sig(1, outputs=(0, 0)),
+    # TF's lstm_shared.h order: input, 4+4 gate weights, 3 peephole, 4 biases, projection
+    # weights and bias, hidden and cell state (variables), 4 layer-norm coefficients.
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": _sig(20, 24, optional=(1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23),
+                                         quantized=True),
+    # Ops TFLite Micro runs in float32 only (edgekit/kernels/float32.py).
+    **{name: _sig(1) for name in ("CEIL", "FLOOR", "ROUND", "SIN", "COS", "LOG", "SQUARE")},
+    **{name: _sig(2, broadcast=True) for name in ("FLOOR_DIV", "FLOOR_MOD")},
+    # The custom op TFLite_Detection_PostProcess (edgekit/kernels/detection.py): box
+    # encodings, class scores, anchors -> boxes, classes, scores, num_detections.
+    "DETECTION_POSTPROCESS": _sig(3, outputs=(4, 4)),
 }

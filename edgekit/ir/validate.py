@@ -57,7 +57,7 @@ def validate(graph: Graph) -> None:
         if not 0 <= index < count:
             raise ModelError(f"graph input/output refers to missing tensor {index}")
 
-    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant}
+    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant} | set(graph.state_tensors())
     written: set[int] = set()
     for position, op in enumerate(graph.ops):
         if op.index != position:

@@ -20,7 +20,7 @@ import numpy as np
 from edgekit.errors import ModelError
 from edgekit.ir import Graph, Op
 from edgekit.kernels import gemmlowp
-from edgekit.kernels.cformat import c_float, cname, int8_per_tensor, require, scale_zp
+from edgekit.kernels.cformat import c_float, cname, int8_per_tensor, require, require_int16, scale_zp
 from edgekit.kernels.gemmlowp import rdbpot, srdhm, tdiv
 from edgekit.kernels.libm import float_function
 from edgekit.kernels.lowering import ConstArray, LoweringContext, OpLowering, register
@@ -32,6 +32,7 @@ from edgekit.kernels.quant import (
     quantize_multiplier,
     tflite_round,
 )
+from edgekit.kernels.requantize import leaky_relu_multipliers, lower_requantize
 from edgekit.memory.contract import MemoryContract
 
 INT8_VALUES = np.arange(-128, 128, dtype=np.int64)  # every possible int8 input
@@ -78,9 +79,7 @@ def relu_lut(op_type: str, in_scale: Real, in_zp: int, out_scale: Real, out_zp: 
 def leaky_relu_lut(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int,
                    alpha: Real) -> np.ndarray:
     """LeakyReluPrepare (float32 products) + reference_ops::QuantizeLeakyRelu."""
-    s_in, s_out, a = F32(in_scale), F32(out_scale), F32(alpha)
-    q_alpha, sh_alpha = quantize_multiplier(float(F32(F32(s_in * a) / s_out)))
-    q_id, sh_id = quantize_multiplier(float(F32(s_in / s_out)))
+    (q_id, sh_id), (q_alpha, sh_alpha) = leaky_relu_multipliers(in_scale, out_scale, alpha)
     v = INT8_VALUES - in_zp
     pos = multiply_by_quantized_multiplier(v, q_id, sh_id)
     neg = multiply_by_quantized_multiplier(v, q_alpha, sh_alpha)
@@ -242,10 +241,16 @@ def lower_lut(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
 def lower_quantize(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     n = y.num_elements
+    if x.dtype == "int8" and y.dtype == "int16":
+        return lower_requantize(graph, op, ctx)
     if x.dtype == "int8":
         return lower_lut(graph, op, ctx)
-    require(x.dtype == "float32" and y.dtype == "int8", op,
-            f"QUANTIZE {x.dtype} -> {y.dtype}; only int8 -> int8 and float32 -> int8 are supported")
+    require(x.dtype == "float32" and y.dtype in ("int8", "int16"), op,
+            f"QUANTIZE {x.dtype} -> {y.dtype}; only int8 -> int8/int16 and float32 -> int8/int16 are supported")
+    if y.dtype == "int16":
+        scale, zp = require_int16(op, y)
+        return OpLowering(call=f"ek_quantize_f32_s16((const float *){{in0}}, {{out0:int16_t}}, {n}, "
+                               f"{c_float(scale)}, {zp});", headers=["ek_elementwise.h"])
     int8_per_tensor(graph, op, [y])
     scale, zp = scale_zp(y)
     return OpLowering(call=f"ek_quantize_f32_s8((const float *){{in0}}, {{out0}}, {n}, "
@@ -255,8 +260,12 @@ def lower_quantize(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
 @register("DEQUANTIZE")
 def lower_dequantize(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    require(x.dtype == "int8" and y.dtype == "float32", op,
-            f"DEQUANTIZE {x.dtype} -> {y.dtype}; only int8 -> float32 is supported")
+    require(x.dtype in ("int8", "int16") and y.dtype == "float32", op,
+            f"DEQUANTIZE {x.dtype} -> {y.dtype}; only int8/int16 -> float32 is supported")
+    if x.dtype == "int16":
+        scale, zp = require_int16(op, x)
+        return OpLowering(call=f"ek_dequantize_s16_f32({{in0:int16_t}}, (float *){{out0}}, {y.num_elements}, "
+                               f"{c_float(scale)}, {zp});", headers=["ek_elementwise.h"])
     int8_per_tensor(graph, op, [x])
     scale, zp = scale_zp(x)
     return OpLowering(call=f"ek_dequantize_s8_f32({{in0}}, (float *){{out0}}, {y.num_elements}, "

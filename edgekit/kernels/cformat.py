@@ -20,6 +20,18 @@ def c_float(value: Real) -> str:
     return f"{v.hex()}f" if v != 0.0 else "0.0f"
 
 
+def c_float_value(value: Real) -> str:
+    """c_float for any float32, infinities and NaN included (a float weight or operand)."""
+    v = float(np.float32(value))
+    if np.isnan(v):
+        return "__builtin_nanf(\"\")"
+    if np.isinf(v):
+        return "__builtin_inff()" if v > 0 else "(-__builtin_inff())"
+    if v == 0.0 and np.signbit(v):
+        return "-0.0f"  # x / -0.0 is -inf
+    return c_float(v)
+
+
 def c_ints(values: Iterable[int]) -> str:
     return "{" + ", ".join(str(int(v)) for v in values) + "}"
 
@@ -52,6 +64,22 @@ def require_int8(op: Op, *tensors: Tensor) -> None:
     """Every tensor is int8, or the one-line error naming the first that is not."""
     for t in tensors:
         require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
+
+
+def require_int16(op: Op, tensor: Tensor) -> tuple[np.float32, int]:
+    """A per-tensor int16 activation with zero point 0 (TFLite's rule): (scale, 0)."""
+    require(tensor.dtype == "int16", op, f"tensor {tensor.name} is {tensor.dtype}; int16 expected")
+    require(tensor.quant is not None and len(tensor.quant.scale) == 1, op,
+            f"tensor {tensor.name} needs per-tensor quantization")
+    scale, zp = scale_zp(tensor)
+    require(zp == 0, op, f"int16 tensor {tensor.name} has zero point {zp}; int16 needs 0")
+    return scale, zp
+
+
+def int16_act_range(op: Op, scale: np.float32) -> tuple[int, int]:
+    act = op.options.get("fused_activation_function", "NONE") or "NONE"
+    require(act in ACTIVATION_BOUNDS, op, f"fused activation {act} is not supported")
+    return int8_activation_range(act, scale, 0, bits=16)
 
 
 def int8_per_tensor(graph: Graph, op: Op, tensors: Iterable[Tensor]) -> None:

@@ -20,7 +20,9 @@ from edgekit.kernels.cformat import (
     cname,
     input_refs,
     int8_per_tensor,
+    int16_act_range,
     require,
+    require_int16,
     scale_zp,
 )
 from edgekit.kernels.int32_arith import lower_int32_binary
@@ -30,6 +32,7 @@ from edgekit.memory.contract import MemoryContract
 
 BCAST_MAX_DIMS = 6  # EK_BCAST_MAX_DIMS in ek_elementwise.h
 ADD_LEFT_SHIFT = 20  # add.cc / sub.cc for 8-bit inputs
+INT16_ADD_LEFT_SHIFT = 15  # and for 16-bit ones (the general-scale path)
 F32 = np.float32
 
 
@@ -88,18 +91,18 @@ def bcast_initializer(b: Broadcast) -> str:
 
 
 def add_params(s1: Real, zp1: int, s2: Real, zp2: int, s_out: Real, zp_out: int,
-               act_min: int, act_max: int) -> dict[str, int]:
-    """add.cc / sub.cc Prepare for int8 (both ops share it)."""
+               act_min: int, act_max: int, left_shift: int = ADD_LEFT_SHIFT) -> dict[str, int]:
+    """add.cc / sub.cc Prepare for int8 (both ops share it); left_shift 15 for int16."""
     twice_max = float(F32(2) * max(F32(s1), F32(s2)))  # float32, exact
     real1 = float(F32(s1)) / twice_max
     real2 = float(F32(s2)) / twice_max
-    real_out = twice_max / float(F32((1 << ADD_LEFT_SHIFT) * F32(s_out)))
+    real_out = twice_max / float(F32((1 << left_shift) * F32(s_out)))
     m1, sh1 = quantize_multiplier(real1)
     m2, sh2 = quantize_multiplier(real2)
     mo, sho = quantize_multiplier(real_out)
     return {"in1_offset": -zp1, "in1_multiplier": m1, "in1_shift": sh1,
             "in2_offset": -zp2, "in2_multiplier": m2, "in2_shift": sh2,
-            "left_shift": ADD_LEFT_SHIFT, "out_offset": zp_out, "out_multiplier": mo,
+            "left_shift": left_shift, "out_offset": zp_out, "out_multiplier": mo,
             "out_shift": sho, "act_min": act_min, "act_max": act_max}
 
 
@@ -124,32 +127,54 @@ def binary_contract(graph: Graph, op: Op) -> MemoryContract:
 
 @register("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", memory=binary_contract)
 def lower_binary(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    if graph.tensors[op.inputs[0]].dtype == "int32" and op.type in ("ADD", "SUB", "MUL"):
+        return lower_int32_binary(graph, op)
+    int8_per_tensor(graph, op, [graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]],
+                                graph.tensors[op.outputs[0]]])
+    return _binary(graph, op, "int8")
+
+
+@register("ADD", "SUB", "MUL", memory=binary_contract, activations="int16")
+def lower_binary_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    """int16x8 ADD/SUB/MUL: zero points 0, TFLite's general-scale path (left shift 15)."""
+    for index in (op.inputs[0], op.inputs[1], op.outputs[0]):
+        require_int16(op, graph.tensors[index])
+    require(not op.options.get("pot_scale_int16", False) or op.type == "MUL", op,
+            "power-of-two int16 scaling (pot_scale_int16) is not supported")
+    return _binary(graph, op, "int16")
+
+
+def _binary(graph: Graph, op: Op, dtype: str) -> OpLowering:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
-    if a.dtype == "int32" and op.type in ("ADD", "SUB", "MUL"):
-        return lower_int32_binary(graph, op)
-    int8_per_tensor(graph, op, [a, b, y])
+    int16 = dtype == "int16"
     require(broadcast_shape(a.shape, b.shape) == tuple(y.shape), op,
             f"output shape {y.shape} is not the broadcast of {a.shape} and {b.shape}")
     plan = plan_broadcast(tuple(a.shape), tuple(b.shape))
     require(len(plan.dims) <= BCAST_MAX_DIMS, op,
             f"broadcast needs {len(plan.dims)} dimensions, at most {BCAST_MAX_DIMS} are supported")
-    refs, consts = input_refs(graph, op)
+    refs, consts = input_refs(graph, op, "int16_t" if int16 else "int8_t")
+    if int16:
+        refs = [f"(const int16_t *)(const void *){r}" if r.startswith("{in") else r for r in refs]
     bcast = ConstStruct(cname(op, "bcast"), "ek_bcast_t", bcast_initializer(plan))
     constants: list = [*consts, bcast]
-    args = f"&{{c:{bcast.name}}}, {refs[0]}, {refs[1]}, {{out0}}"
+    args = f"&{{c:{bcast.name}}}, {refs[0]}, {refs[1]}, {{out0:int16_t}}" if int16 else \
+        f"&{{c:{bcast.name}}}, {refs[0]}, {refs[1]}, {{out0}}"
     if op.type in ("ADD", "SUB", "MUL"):
         (s1, zp1), (s2, zp2), (so, zpo) = scale_zp(a), scale_zp(b), scale_zp(y)
-        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), so, zpo, op)
+        lo, hi = int16_act_range(op, so) if int16 else \
+            activation_range(op.options.get("fused_activation_function", "NONE"), so, zpo, op)
         if op.type == "MUL":
             fields, ctype = mul_params(s1, zp1, s2, zp2, so, zpo, lo, hi), "ek_mul_params_t"
         else:
-            fields, ctype = add_params(s1, zp1, s2, zp2, so, zpo, lo, hi), "ek_add_params_t"
+            fields = add_params(s1, zp1, s2, zp2, so, zpo, lo, hi, *([INT16_ADD_LEFT_SHIFT] if int16 else []))
+            ctype = "ek_add_params_t"
             # TFLite's QuantizeMultiplierSmallerThanOneExp aborts on these; so do we.
             require(fields["out_shift"] <= 0, op,
                     "output scale is below 2^-19 of the input scales (TFLite rejects it too)")
         params = ConstStruct(cname(op, "params"), ctype, c_struct(**fields))
         constants.append(params)
         args = f"&{{c:{params.name}}}, " + args
-    return OpLowering(call=f"{_FUNCTIONS[op.type]}({args});", headers=["ek_elementwise.h"],
+    function = _FUNCTIONS[op.type].replace("_s8", "_s16") if int16 else _FUNCTIONS[op.type]
+    return OpLowering(call=f"{function}({args});", headers=["ek_elementwise.h"],
                       constants=constants)

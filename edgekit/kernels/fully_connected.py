@@ -109,17 +109,23 @@ def vec_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndar
     return constants, init
 
 
-@register("FULLY_CONNECTED")
-def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
-    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    o = weighted_operands(graph, op)
-    in_zp, out_zp, act, weights, w = o.in_zp, o.out_zp, o.act, o.weights, o.w
+def fc_shape(graph: Graph, op: Op) -> tuple[int, int, int]:
+    """(batches, K, outputs) of a FULLY_CONNECTED, checked (int8 and int16x8 alike)."""
+    inp, out, weights = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]], graph.tensors[op.inputs[1]]
     require(len(weights.shape) == 2, op, "weights must be a constant 2-D tensor")
     require(op.options.get("weights_format", 0) in (0, "DEFAULT"), op, "shuffled weights are not supported")
     n_out, k = (int(v) for v in weights.shape)
     require(k > 0 and inp.num_elements % k == 0, op, f"input of {inp.num_elements} values is not rows of {k}")
     batches = inp.num_elements // k
     require(out.num_elements == batches * n_out, op, "output size does not match batch x outputs")
+    return batches, k, n_out
+
+
+@register("FULLY_CONNECTED")
+def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    o = weighted_operands(graph, op)
+    in_zp, out_zp, act, weights, w = o.in_zp, o.out_zp, o.act, o.weights, o.w
+    batches, k, n_out = fc_shape(graph, op)
     mult, shift = fc_multipliers(o.in_scale, filter_scales(weights, n_out, 0, op), o.out_scale, n_out)
     bias = bias_values(graph, op, 2, n_out)
     single = single_rounding(ctx)

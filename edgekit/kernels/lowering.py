@@ -11,6 +11,7 @@ is a view of its input. The memory planner knows ops only through it.
 Placeholders in `OpLowering.call`, filled by whoever emits the C:
   {in0}, {in1}, ...   pointer to the op's i-th *non-constant* input activation (int8_t *)
   {out0}, {out1}, ... pointer to its i-th output (int8_t *)
+  {in0:T}, {out0:T}   the same pointer typed as T * (e.g. {in0:int16_t} for int16 tensors)
   {scratch}           pointer to the op's scratch (int8_t *, NULL when scratch_bytes == 0)
   {c:NAME}            the C identifier of the constant NAME from `constants`
 """
@@ -73,33 +74,70 @@ class OpLowering:
 
 LowerFn = Callable[[Graph, Op, LoweringContext], OpLowering]
 MemoryFn = Callable[[Graph, Op], MemoryContract]
-_REGISTRY: dict[str, LowerFn] = {}
-_MEMORY: dict[str, MemoryFn] = {}
+# Lowerings by kind: "int8" (the default, which may also take other element types itself),
+# "int16" (int16x8 kernels, chosen when the op's first input is int16) and "float32" (the
+# float fallback of kernels/float32.py, chosen for an op that reads or writes a float32
+# tensor, the int8 <-> float conversions aside, when one is registered).
+KINDS = ("int8", "int16", "float32")
+_REGISTRY: dict[str, dict[str, LowerFn]] = {kind: {} for kind in KINDS}
+_MEMORY: dict[str, dict[str, MemoryFn]] = {kind: {} for kind in KINDS}
+_CONVERSIONS = ("QUANTIZE", "DEQUANTIZE")
 
 
-def register(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
+def register(*op_types: str, memory: MemoryFn | None = None,
+             activations: str = "int8") -> Callable[[LowerFn], LowerFn]:
     """Register a lowering for `op_types`, and the memory contract its kernels keep
-    (default: none, the op's output gets a buffer of its own)."""
+    (default: none, the op's output gets a buffer of its own). `activations="int16"`
+    registers the op's int16x8 lowering, used when its first input is int16."""
     def wrap(fn: LowerFn) -> LowerFn:
         for op_type in op_types:
-            _REGISTRY[op_type] = fn
+            _REGISTRY[activations][op_type] = fn
             if memory is not None:
-                _MEMORY[op_type] = memory
+                _MEMORY[activations][op_type] = memory
         return fn
 
     return wrap
 
 
-def lowering_for(op_type: str) -> LowerFn | None:
-    """The lowering of `op_type`, importing every kernel family module on first use."""
+def register_float(*op_types: str, memory: MemoryFn | None = None) -> Callable[[LowerFn], LowerFn]:
+    """Register the float32 lowering of `op_types` (used for ops that compute in float)."""
+    return register(*op_types, memory=memory, activations="float32")
+
+
+def computes_in_float(graph: Graph, op: Op) -> bool:
+    """The op reads or writes a float32 tensor (other than the int8 <-> float conversions)."""
+    return op.type not in _CONVERSIONS and any(
+        i >= 0 and graph.tensors[i].dtype == "float32" for i in op.inputs + op.outputs)
+
+
+def lowering_kind(graph: Graph, op: Op) -> str:
+    """Which registry lowers `op`: "float32" when it computes in float and has a float
+    kernel, else its activation type."""
     _import_families()
-    return _REGISTRY.get(op_type)
+    if op.type in _REGISTRY["float32"] and computes_in_float(graph, op):
+        return "float32"
+    return activation_type(graph, op)
+
+
+def activation_type(graph: Graph, op: Op) -> str:
+    """"int16" for an op whose first input is an int16 tensor, else "int8"."""
+    first = op.inputs[0] if op.inputs else -1
+    return "int16" if first >= 0 and graph.tensors[first].dtype == "int16" else "int8"
+
+
+def lowering_for(op_type: str, activations: str = "int8") -> LowerFn | None:
+    """The lowering of `op_type`, importing every kernel family module on first use; an
+    op type without an int16 lowering falls back to its default one (which checks types)."""
+    _import_families()
+    return _REGISTRY[activations].get(op_type) or _REGISTRY["int8"].get(op_type)
 
 
 def memory_contract(graph: Graph, op: Op) -> MemoryContract:
     """The memory contract declared for `op` by its lowering family (none if unknown)."""
     _import_families()
-    declare = _MEMORY.get(op.type)
+    kind = lowering_kind(graph, op)
+    table = _MEMORY[kind] if op.type in _REGISTRY[kind] else _MEMORY["int8"]
+    declare = table.get(op.type)
     return declare(graph, op) if declare is not None else NO_CONTRACT
 
 
@@ -110,8 +148,9 @@ def memory_contracts(graph: Graph) -> ContractFn:
 
 
 def lower_op(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering | None:
-    """Lower one op with its family's memory contract attached (None: no kernel for it)."""
-    lower = lowering_for(op.type)
+    """Lower one op with its family's memory contract attached (None: no kernel for it).
+    An op computing in float32 takes the float fallback's lowering when there is one."""
+    lower = lowering_for(op.type, lowering_kind(graph, op))
     if lower is None:
         return None
     return replace(lower(graph, op, ctx), memory=memory_contract(graph, op))
@@ -119,7 +158,13 @@ def lower_op(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering | None:
 
 def supported_op_types() -> set[str]:
     _import_families()
-    return set(_REGISTRY)
+    return set(_REGISTRY["int8"]) | set(_REGISTRY["int16"])
+
+
+def float_op_types() -> set[str]:
+    """Op types with a float32 fallback kernel (kernels/float32.py)."""
+    _import_families()
+    return set(_REGISTRY["float32"])
 
 
 @functools.cache

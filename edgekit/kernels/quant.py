@@ -41,11 +41,14 @@ ACTIVATION_BOUNDS: dict[str, tuple[float | None, float | None]] = {
 }
 
 
-def int8_activation_range(activation: str, scale: float | np.floating, zero_point: int) -> tuple[int, int]:
-    """CalculateActivationRangeQuantized for int8 (`activation` a key of ACTIVATION_BOUNDS)."""
+def int8_activation_range(activation: str, scale: float | np.floating, zero_point: int,
+                          bits: int = 8) -> tuple[int, int]:
+    """CalculateActivationRangeQuantized for int8 (`activation` a key of ACTIVATION_BOUNDS);
+    bits=16 for int16 outputs."""
+    qmin, qmax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     lo_f, hi_f = ACTIVATION_BOUNDS[activation]
-    lo = -128 if lo_f is None else max(-128, quantize_f32(lo_f, scale, zero_point))
-    hi = 127 if hi_f is None else min(127, quantize_f32(hi_f, scale, zero_point))
+    lo = qmin if lo_f is None else max(qmin, quantize_f32(lo_f, scale, zero_point))
+    hi = qmax if hi_f is None else min(qmax, quantize_f32(hi_f, scale, zero_point))
     return lo, hi
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.ir import Graph, Op, Tensor
-from edgekit.kernels.cformat import c_ints, c_struct, cname, float_scale_zp, int8_per_tensor, require
+from edgekit.kernels.cformat import c_ints, c_struct, cname, float_scale_zp, int8_per_tensor, require, require_int16
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import Real, multiply_by_quantized_multiplier, quantize_multiplier
 
@@ -122,6 +122,21 @@ def _space(graph: Graph, op: Op, x: Tensor, axes: set[int]) -> ReduceSpace:
 def lower_reduce(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     int8_per_tensor(graph, op, [x, y])
+    return _reduce(graph, op, "int8")
+
+
+@register("MEAN", "SUM", activations="int16")
+def lower_reduce_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    """int16x8 MEAN and SUM over int16 elements (zero points 0; TFLite Micro has no int16
+    REDUCE_MAX/MIN, so they stay int8 only)."""
+    require_int16(op, graph.tensors[op.inputs[0]])
+    require_int16(op, graph.tensors[op.outputs[0]])
+    return _reduce(graph, op, "int16")
+
+
+def _reduce(graph: Graph, op: Op, dtype: str) -> OpLowering:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    lo, hi = (-(1 << 15), (1 << 15) - 1) if dtype == "int16" else (-128, 127)
     space = _space(graph, op, x, constant_axes(graph, op, len(x.shape)))
     require(y.num_elements == int(np.prod(space.keep_dims)), op,
             f"output shape {y.shape} does not match the reduction of {x.shape}")
@@ -136,12 +151,14 @@ def lower_reduce(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         m, s = mean_multiplier(s_in, s_out, n) if op.type == "MEAN" else \
             quantize_multiplier(float(s_in) / float(s_out))
         in_offset = -zp_in * n
-        require(-(1 << 31) <= in_offset - 128 * n and in_offset + 127 * n < (1 << 31), op,
+        require(-(1 << 31) <= in_offset + lo * n and in_offset + hi * n < (1 << 31), op,
                 f"{n} elements per output overflow the int32 sum")
     shape = ConstStruct(cname(op, "shape"), "ek_reduce_shape_t", space_initializer(space))
     params = ConstStruct(cname(op, "params"), "ek_reduce_params_t", c_struct(
         mode=mode, in_offset=in_offset, multiplier=m, shift=s, out_zero_point=zp_out))
-    return OpLowering(call=f"ek_reduce_s8(&{{c:{shape.name}}}, &{{c:{params.name}}}, {{in0}}, {{out0}});",
+    call = f"ek_reduce_s16(&{{c:{shape.name}}}, &{{c:{params.name}}}, {{in0:int16_t}}, {{out0:int16_t}});" \
+        if dtype == "int16" else f"ek_reduce_s8(&{{c:{shape.name}}}, &{{c:{params.name}}}, {{in0}}, {{out0}});"
+    return OpLowering(call=call,
                       headers=["ek_reduce.h"], constants=[shape, params])
 
 

@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgekit.ir import Graph, Op, Tensor
+from edgekit.ir import DTYPE_BYTES, Graph, Op, Tensor
 from edgekit.kernels.cformat import c_ints, c_struct, cname, input_refs, require
 from edgekit.kernels.lowering import ConstStruct, LoweringContext, OpLowering, register
 from edgekit.memory.contract import NO_CONTRACT, MemoryContract
 
 MAX_DIMS = 6  # EK_SHAPE_MAX_DIMS in ek_shape.h
+_CONST_CTYPE = {"float32": "float", "int32": "int32_t", "int16": "int16_t"}  # constant inputs wider than a byte
 
 
 def _one_byte(op: Op, *tensors: Tensor) -> None:
     for t in tensors:
         require(t.dtype in ("int8", "uint8", "bool"), op,
                 f"tensor {t.name} is {t.dtype}; only 1-byte elements are supported")
+
+
+def _element_bytes(op: Op, *tensors: Tensor) -> int:
+    """The common element size of tensors that must share a type: 1-byte ones, int16
+    (int16x8 models) or float32 (the float fallback), copied as bytes."""
+    for t in tensors:
+        require(t.dtype in ("int8", "uint8", "bool", "int16", "float32") and t.dtype == tensors[0].dtype, op,
+                f"tensor {t.name} is {t.dtype}; only 1-byte, int16 and float32 elements of one type are supported")
+    return DTYPE_BYTES[tensors[0].dtype]
 
 
 def _const_ints(graph: Graph, op: Op, position: int, what: str) -> list[int]:
@@ -103,10 +113,10 @@ def byte_index(index: np.ndarray, itemsize: int) -> np.ndarray:
 
 def _strided_copy(graph: Graph, op: Op, index: np.ndarray) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    _one_byte(op, x, y)
+    itemsize = _element_bytes(op, x, y)
     require(index.size == y.num_elements, op,
             f"computed {index.size} output elements, the model says {y.num_elements}")
-    call, consts = strided_copy(op, index)
+    call, consts = strided_copy(op, byte_index(index, itemsize))
     return OpLowering(call=call, headers=["ek_shape.h"], constants=list(consts))
 
 
@@ -192,7 +202,7 @@ def lower_strided_slice(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
 @register("PAD", "PADV2")
 def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    _one_byte(op, x, y)
+    itemsize = _element_bytes(op, x, y)
     rank = len(x.shape)
     paddings = _const_ints(graph, op, 1, "paddings")
     require(len(paddings) == 2 * rank, op, f"{len(paddings)} padding values for a {rank}-D input (2 per axis)")
@@ -207,6 +217,9 @@ def lower_pad(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     before = [int(a) for a, _ in pads] if rank else [0]
     require(out_dims == ([int(d) for d in y.shape] or [1]), op,
             f"padded shape {out_dims} is not the output shape {y.shape}")
+    if itemsize > 1:  # pad bytes: the value's bytes must all be equal (0 or -1)
+        require(value in (0, -1), op, f"an int16 pad value of {value} (only 0 and -1 are supported)")
+        in_dims, before, out_dims = in_dims + [itemsize], before + [0], out_dims + [itemsize]
     call, consts = pad_call(op, in_dims, before, out_dims, value)
     return OpLowering(call=call, headers=["ek_shape.h"], constants=list(consts))
 
@@ -266,7 +279,7 @@ def concat_contract(graph: Graph, op: Op) -> MemoryContract:
 def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     y = graph.tensors[op.outputs[0]]
     inputs = [graph.tensors[i] for i in op.inputs]
-    _one_byte(op, y, *inputs)
+    itemsize = _element_bytes(op, y, *inputs)
     require(op.options.get("fused_activation_function", "NONE") in ("NONE", None), op,
             "a fused activation on CONCATENATION is not supported")
     for t in inputs:
@@ -279,14 +292,15 @@ def lower_concatenation(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
     require(all(len(t.shape) == rank for t in inputs), op, "inputs and output differ in rank")
     axis = int(op.options.get("axis", 0)) % max(rank, 1)
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
-    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64)) * itemsize
     out_stride = int(y.shape[axis]) * inner
-    refs, consts = input_refs(graph, op)
+    refs, consts = input_refs(graph, op, ctype=_CONST_CTYPE.get(y.dtype, "int8_t"))
     calls, offset = [], 0
     for ref, t in zip(refs, inputs):
-        chunk = int(t.shape[axis]) * inner if rank else 1
+        chunk = int(t.shape[axis]) * inner if rank else itemsize
         if chunk and outer:
-            calls.append(f"ek_copy_blocks_s8({ref}, {{out0}} + {offset}, {outer}, {chunk}, {out_stride});")
+            calls.append(f"ek_copy_blocks_s8((const int8_t *){ref}, {{out0}} + {offset}, {outer}, {chunk}, "
+                         f"{out_stride});")
         offset += chunk
     require(offset == out_stride or rank == 0, op, "input sizes do not add up to the output")
     return OpLowering(call="\n".join(calls) or "/* empty output */", headers=["ek_shape.h"],

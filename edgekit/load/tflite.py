@@ -18,6 +18,7 @@ import numpy as np
 from edgekit.errors import ModelError, UnsupportedOpError
 from edgekit.ir import Graph, Op, QuantParams, Tensor, validate
 from edgekit.ir.ops import KNOWN_OPS
+from edgekit.load.custom import custom_op
 
 # TensorType enum of the TFLite schema → numpy dtype name.
 _TENSOR_TYPES = {
@@ -127,15 +128,18 @@ def _subgraph(k: int, model: Any, data: bytes, name: str, source: str, schema: A
         builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
         if builtin == schema.BuiltinOperator.CUSTOM:
             custom = (code.CustomCode() or b"?").decode(errors="replace")
-            raise UnsupportedOpError(f"CUSTOM ({custom})", index)
-        op_type = op_names.get(builtin, f"BUILTIN_{builtin}")
-        if op_type not in KNOWN_OPS:
-            raise UnsupportedOpError(op_type, index, "edgekit does not know this op")
-        options = _options(schema.BuiltinOptionsCreator(operator.BuiltinOptionsType(), operator.BuiltinOptions()))
-        options.update(_options(schema.BuiltinOptions2Creator(operator.BuiltinOptions2Type(),
-                                                              operator.BuiltinOptions2())))
+            raw = b"" if operator.CustomOptionsIsNone() else operator.CustomOptionsAsNumpy().tobytes()
+            op_type, options = custom_op(custom, raw, index, where)
+        else:
+            op_type = op_names.get(builtin, f"BUILTIN_{builtin}")
+            if op_type not in KNOWN_OPS:
+                raise UnsupportedOpError(op_type, index, "edgekit does not know this op")
+            options = _options(schema.BuiltinOptionsCreator(operator.BuiltinOptionsType(), operator.BuiltinOptions()))
+            options.update(_options(schema.BuiltinOptions2Creator(operator.BuiltinOptions2Type(),
+                                                                  operator.BuiltinOptions2())))
         op = Op(index=index, type=op_type, inputs=_ints(operator, "Inputs"),
-                outputs=_ints(operator, "Outputs"), options=options)
+                outputs=_ints(operator, "Outputs"), options=options,
+                intermediates=_ints(operator, "Intermediates"))
         if op_type == "VAR_HANDLE":
             if len(op.outputs) != 1 or op.outputs[0] not in resources:
                 raise ModelError(f"{where}: op {index} (VAR_HANDLE) does not write one resource tensor")
@@ -145,7 +149,7 @@ def _subgraph(k: int, model: Any, data: bytes, name: str, source: str, schema: A
         ops.append(op)
 
     for op in ops:
-        for i in op.inputs + op.outputs:
+        for i in op.inputs + op.outputs + op.intermediates:
             if i < -1 or i >= len(tensors):
                 raise ModelError(f"{where}: op {op.index} ({op.type}) refers to missing tensor {i}")
         _resolve_variable(op, handles, resources, where)
@@ -214,7 +218,8 @@ def _tensor(index: int, t: Any, model: Any, data: bytes, source: str) -> Tensor:
             constant = constant.reshape(shape)
     elif buffer_index >= buffer_count and buffer_index != 0:
         raise ModelError(f"{source}: tensor {name!r} refers to missing buffer {buffer_index}")
-    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=constant)
+    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=constant,
+                  variable=bool(t.IsVariable()))
 
 
 def _buffer_bytes(buffer: Any, data: bytes, name: str, source: str) -> bytes | None:

@@ -31,7 +31,7 @@ def check_order(graph: Graph, order: Sequence[int]) -> None:
     if sorted(order) != list(range(len(graph.ops))):
         raise ModelError(f"op order {list(order)} is not a permutation of the {len(graph.ops)} ops")
     activations = {t.index for t in graph.activations()}
-    written = set(graph.inputs)
+    written = set(graph.inputs) | set(graph.state_tensors())
     for op_index in order:
         op = graph.ops[op_index]
         for t in op.inputs:
@@ -49,6 +49,8 @@ def tensor_lifetimes(graph: Graph, order: Sequence[int] | None = None) -> dict[i
     last_step = max(len(order) - 1, 0)
     first: dict[int, int] = {t: 0 for t in graph.inputs if t in activations}
     last: dict[int, int] = dict(first)
+    state = [t for t in graph.state_tensors() if t in activations]
+    first.update({t: 0 for t in state})  # state persists between invokes: alive throughout
     for step, op_index in enumerate(order):
         op = graph.ops[op_index]
         for t in op.inputs:
@@ -58,7 +60,7 @@ def tensor_lifetimes(graph: Graph, order: Sequence[int] | None = None) -> dict[i
             if t in activations:
                 first[t] = step
                 last[t] = max(last.get(t, step), step)
-    for t in graph.outputs:
+    for t in list(graph.outputs) + state:
         if t in activations:
             last[t] = last_step
     return {t: (first[t], last[t]) for t in sorted(first)}

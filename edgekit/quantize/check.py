@@ -90,8 +90,14 @@ def check_integer_only(data: bytes, source: str, io_type: str = "int8") -> None:
             if type_of(t) != wanted:
                 raise ModelError(f"{source}: model {role} '{graph.Tensors(t).Name().decode()}' is "
                                  f"{type_of(t)}, expected {wanted}")
+    # An integer LSTM's intermediates (placeholders for gate scales) may be empty float
+    # tensors that hold no data and that no op reads or writes.
+    placeholders = {graph.Operators(i).Intermediates(j) for i in range(graph.OperatorsLength())
+                    for j in range(graph.Operators(i).IntermediatesLength())}
     for t in range(graph.TensorsLength()):
         kind = type_of(t)
+        if t in placeholders:
+            continue
         if kind not in INNER_TYPES and not (kind == "UINT8" and wanted == "UINT8"):
             raise ModelError(f"{source}: tensor {t} '{graph.Tensors(t).Name().decode()}' has type "
                              f"{kind}; a full-integer model holds only int8/int16/int32 tensors")

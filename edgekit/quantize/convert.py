@@ -22,6 +22,10 @@ from edgekit.errors import EdgekitError, ModelError, ToolError, UsageError
 from edgekit.quantize.source import FloatModel
 
 IO_TYPES = ("int8", "uint8")
+# Activation types of a full-integer model: int8, or int16 with int8 weights and int64 bias
+# (TF's int16x8 mode, EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8; its
+# input and output are int16).
+ACTIVATION_TYPES = ("int8", "int16")
 
 
 @contextlib.contextmanager
@@ -94,14 +98,20 @@ def representative(samples: np.ndarray) -> Any:
 
 
 def int8_converter(model: FloatModel, samples: np.ndarray, *, io: str | None = "int8",
-                   per_tensor: bool = False) -> Any:
-    """The full-integer TF converter; io=None keeps float I/O (what the debugger needs)."""
+                   per_tensor: bool = False, activations: str = "int8") -> Any:
+    """The full-integer TF converter; io=None keeps float I/O (what the debugger needs).
+    activations="int16": the int16x8 ops set, with int16 I/O (unless io is None)."""
     import tensorflow as tf
 
     converter = _tf_converter(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative(samples)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if activations == "int16":
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        io = None if io is None else "int16"
+    else:
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if io is not None:
         converter.inference_input_type = getattr(tf, io)
         converter.inference_output_type = getattr(tf, io)
@@ -113,12 +123,18 @@ def int8_converter(model: FloatModel, samples: np.ndarray, *, io: str | None = "
 
 
 def to_int8(model: FloatModel, samples: np.ndarray, *, io: str = "int8",
-            per_tensor: bool = False) -> bytes:
+            per_tensor: bool = False, activations: str = "int8") -> bytes:
     if io not in IO_TYPES:
         raise UsageError(f"--io must be one of {', '.join(IO_TYPES)}, not {io!r}")
+    if activations not in ACTIVATION_TYPES:
+        raise UsageError(f"--activations must be one of {', '.join(ACTIVATION_TYPES)}, not {activations!r}")
     if model.kind == "tflite":
+        if activations == "int16":
+            raise UsageError("--activations int16 needs the Keras or SavedModel source: a float .tflite "
+                             "goes through ai-edge-quantizer's int8 recipe")
         return _tflite_to_int8(model, samples, io=io, per_tensor=per_tensor)
-    return _run(int8_converter(model, samples, io=io, per_tensor=per_tensor), "int8 conversion")
+    return _run(int8_converter(model, samples, io=io, per_tensor=per_tensor, activations=activations),
+                f"{'int16x8' if activations == 'int16' else 'int8'} conversion")
 
 
 def to_float(model: FloatModel) -> bytes:
@@ -202,8 +218,19 @@ def _signature_key(data: bytes) -> str:
     return model.SignatureDefs(0).SignatureKey().decode()
 
 
+def _refuse_float_lstm(model: FloatModel) -> None:
+    """ai-edge-quantizer leaves a float LSTM cell in float: one line saying what to pass instead."""
+    from edgekit.quantize.check import op_names
+
+    if model.tflite is not None and "UNIDIRECTIONAL_SEQUENCE_LSTM" in op_names(model.tflite, str(model.path)):
+        raise ModelError(f"{model.path} has a float UNIDIRECTIONAL_SEQUENCE_LSTM, which ai-edge-quantizer "
+                         "leaves in float; quantize the Keras model itself (edgekit quantize MODEL.keras: LSTM "
+                         "layers are rebuilt in tf_keras and convert to the int8 LSTM op)")
+
+
 def _tflite_to_int8(model: FloatModel, samples: np.ndarray, *, io: str, per_tensor: bool) -> bytes:
     _refuse_control_flow(model.tflite)
+    _refuse_float_lstm(model)
     quantized = _tflite_with_recipe(model, "static_wi8_ai8", samples, per_tensor)
     return fold_float_io(quantized, io)
 

@@ -67,15 +67,15 @@ RECURRENT_ATTEMPTS = 5
 
 
 def _int8_checked(float_model: Any, samples: np.ndarray, io: str, per_tensor: bool, name: str,
-                  notes: list[str]) -> bytes:
+                  notes: list[str], activations: str = "int8") -> bytes:
     from edgekit.errors import ModelError
     from edgekit.quantize import check, convert
 
     attempts = RECURRENT_ATTEMPTS if float_model.recurrent else 1
     for attempt in range(1, attempts + 1):
-        data = convert.to_int8(float_model, samples, io=io, per_tensor=per_tensor)
+        data = convert.to_int8(float_model, samples, io=io, per_tensor=per_tensor, activations=activations)
         try:
-            check.check_integer_only(data, name, io)
+            check.check_integer_only(data, name, "int16" if activations == "int16" else io)
         except ModelError as exc:
             if attempt == attempts:
                 if float_model.recurrent:
@@ -95,7 +95,8 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
              mode: str = "int8", io: str = "int8", per_tensor: bool = False,
              report: str | Path | bool | None = None,
              eval_data: str | Path | tuple[np.ndarray, np.ndarray] | None = None,
-             image_mapping: Any = None, max_calib_samples: int | None = 500) -> QuantizeResult:
+             image_mapping: Any = None, max_calib_samples: int | None = 500,
+             activations: str = "int8") -> QuantizeResult:
     """Quantize `model` and write the .tflite to `output`. See edgekit.api.quantize."""
     from edgekit.quantize import calib as calib_mod
     from edgekit.quantize import check, convert, source
@@ -105,6 +106,11 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
     if mode == "int8" and calib is None:
         raise UsageError("int8 quantization needs calibration data: --calib FILE.npz|FOLDER "
                            "(or 'random', which ruins accuracy)")
+    if activations not in convert.ACTIVATION_TYPES:
+        raise UsageError(f"--activations must be one of {', '.join(convert.ACTIVATION_TYPES)}, "
+                         f"not {activations!r}")
+    if activations == "int16" and mode != "int8":
+        raise UsageError("--activations int16 is full-integer quantization: it needs --mode int8")
     output = Path(output)
     if output.suffix.lower() != ".tflite":
         raise UsageError(f"output {output} must end in .tflite")
@@ -117,7 +123,7 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
             samples = _samples(calib, float_model.sample_shape, mapping, max_calib_samples)
         notes = list(float_model.notes)
         if mode == "int8":
-            data = _int8_checked(float_model, samples, io, per_tensor, str(output), notes)
+            data = _int8_checked(float_model, samples, io, per_tensor, str(output), notes, activations)
         elif mode == "float16":
             data = convert.to_float16(float_model)
         else:
@@ -128,7 +134,8 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
         if report and mode == "int8":
             from edgekit.quantize.report import layer_report
 
-            layers = layer_report(float_model, samples, per_tensor=per_tensor)
+            layers = layer_report(float_model, samples, per_tensor=per_tensor,
+                                  compare_int16=activations == "int16")
         evaluation = None
         if eval_data is not None:
             from edgekit.quantize.evaluate import evaluate
@@ -139,13 +146,15 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
             else:
                 x, y = calib_mod.load_labelled(eval_data, float_model.sample_shape)
             assert float_data is not None
-            evaluation = evaluate(float_data, data, x, np.asarray(y), label=mode)
+            evaluation = evaluate(float_data, data, x, np.asarray(y),
+                                  label="int16x8" if activations == "int16" else mode)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     if layers is not None and isinstance(report, (str, Path)):
         layers.write(Path(report))
     return QuantizeResult(
-        output=output, mode=mode, io=io if mode == "int8" else None, size_bytes=len(data),
+        output=output, mode=mode, io=("int16" if activations == "int16" else io) if mode == "int8" else None,
+        size_bytes=len(data),
         float_size_bytes=len(float_data) if float_data is not None else None,
         input_shape=float_model.input_shape, ops=check.op_names(data, str(output)),
         calib_samples=len(samples), source_kind=float_model.kind, notes=notes, layers=layers,

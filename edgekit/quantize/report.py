@@ -44,6 +44,12 @@ class LayerError:
     rmse: float
     max_abs_error: float
     flagged: bool = False
+    # With --activations int16: the same tensor's error in the int16x8 model run end to end
+    # against the float model (TF's debugger cannot instrument int16x8 models, so this error
+    # includes the layers upstream: an upper bound of the layer's own). None when the int16x8
+    # model has no tensor of that name.
+    sqnr_db_int16: float | None = None
+    rmse_int16: float | None = None
 
 
 @dataclass
@@ -82,12 +88,25 @@ class LayerReport:
         from rich import box
         from rich.table import Table
 
-        table = Table(title=f"int8 error per layer ({self.samples} samples)", box=box.SIMPLE_HEAD)
+        int16 = any(layer.sqnr_db_int16 is not None for layer in self.layers)
+        title = "int8 and int16x8 error per layer" if int16 else "int8 error per layer"
+        table = Table(title=f"{title} ({self.samples} samples)", box=box.SIMPLE_HEAD)
         headers = [("#", "right"), ("op", "left"), ("scale", "right"), ("zp", "right"),
-                   ("SQNR dB", "right"), ("RMSE", "right"), ("max|err|", "right"), ("", "left")]
+                   ("SQNR dB", "right"), ("RMSE", "right"), ("max|err|", "right")]
+        headers += [("int16 SQNR dB", "right"), ("int16 RMSE", "right")] if int16 else []
+        headers.append(("", "left"))
+
+        def int16_cells(layer: LayerError) -> list[str]:
+            if not int16:
+                return []
+            if layer.sqnr_db_int16 is None or layer.rmse_int16 is None:
+                return ["-", "-"]
+            return [f"{layer.sqnr_db_int16:.1f}", f"{layer.rmse_int16:.2g}"]
+
         rows = [[str(layer.index), layer.op, f"{layer.scale:.3g}", str(layer.zero_point),
                  f"{layer.sqnr_db:.1f}", f"{layer.rmse:.2g}", f"{layer.max_abs_error:.2g}",
-                 f"< {LOW_SQNR_DB:g} dB" if layer.flagged else ""] for layer in self.layers]
+                 *int16_cells(layer), f"< {LOW_SQNR_DB:g} dB" if layer.flagged else ""]
+                for layer in self.layers]
         for column, (name, justify) in enumerate(headers):
             width = max([len(name), *(len(row[column]) for row in rows)])
             table.add_column(name, justify=justify, min_width=width)  # type: ignore[arg-type]
@@ -153,10 +172,55 @@ class _Accumulator:
 
 
 def layer_report(model: FloatModel, samples: np.ndarray, per_tensor: bool = False,
-                 max_samples: int = 100) -> LayerReport:
+                 max_samples: int = 100, compare_int16: bool = False) -> LayerReport:
+    """Float vs int8 per layer; with compare_int16 also float vs int16x8 beside it (the two
+    debug models' layers matched by their float tensor's name), to show which layers need
+    16-bit activations."""
+    samples = samples[:max_samples]
+    report = _int8_layer_report(model, samples, per_tensor)
+    if compare_int16:
+        int16 = int16_tensor_errors(model, samples, per_tensor)
+        for layer in report.layers:
+            if layer.tensor in int16:
+                layer.sqnr_db_int16, layer.rmse_int16 = int16[layer.tensor]
+    return report
+
+
+def _sqnr(acc: _Accumulator) -> float:
+    return math.inf if acc.noise == 0 else 10 * math.log10(max(acc.signal, 1e-30) / acc.noise)
+
+
+def int16_tensor_errors(model: FloatModel, samples: np.ndarray,
+                        per_tensor: bool = False) -> dict[str, tuple[float, float]]:
+    """Tensor name -> (SQNR dB, RMSE) of the int16x8 model's tensor against the float model's
+    tensor of the same name, both run end to end on TFLite's reference kernels."""
+    from edgekit.quantize.convert import _run, to_float
+    from edgekit.quantize.evaluate import reference_interpreter
+
+    quantized = _run(int8_converter(model, samples, io=None, per_tensor=per_tensor, activations="int16"),
+                     "int16x8 conversion")
+    runs = [reference_interpreter(data, preserve_all_tensors=True) for data in (to_float(model), quantized)]
+    float_tensors = {t["name"]: t for t in runs[0].get_tensor_details()}
+    pairs = []
+    for t in runs[1].get_tensor_details():
+        twin = float_tensors.get(t["name"])
+        scales = t["quantization_parameters"]["scales"]
+        if t["dtype"] == np.int16 and twin is not None and len(scales) == 1 and \
+                tuple(twin["shape"]) == tuple(t["shape"]):
+            pairs.append((t["name"], twin["index"], t["index"], float(scales[0])))
+    stats = {name: _Accumulator() for name, *_ in pairs}
+    for sample in samples:
+        for run in runs:
+            run.set_tensor(run.get_input_details()[0]["index"], sample[None].astype(np.float32))
+            run.invoke()
+        for name, f_index, q_index, scale in pairs:
+            stats[name].add(runs[0].get_tensor(f_index), runs[1].get_tensor(q_index).astype(np.float64) * scale)
+    return {name: (_sqnr(acc), math.sqrt(acc.noise / max(acc.count, 1))) for name, acc in stats.items()}
+
+
+def _int8_layer_report(model: FloatModel, samples: np.ndarray, per_tensor: bool) -> LayerReport:
     from edgekit.quantize.evaluate import quantize_input, reference_interpreter
 
-    samples = samples[:max_samples]
     interpreter = reference_interpreter(debug_model(model, samples, per_tensor),
                                         preserve_all_tensors=True)
     ops = interpreter._get_ops_details()  # the debugger itself relies on these, too
@@ -181,7 +245,7 @@ def layer_report(model: FloatModel, samples: np.ndarray, per_tensor: bool = Fals
         q_detail = interpreter._get_tensor_details(q_index, 0)
         f_detail = interpreter._get_tensor_details(f_index, 0)
         quant = q_detail["quantization_parameters"]
-        sqnr = math.inf if acc.noise == 0 else 10 * math.log10(max(acc.signal, 1e-30) / acc.noise)
+        sqnr = _sqnr(acc)
         report.layers.append(LayerError(
             index=i, op=defining.get(q_index, "?"), tensor=_tensor_name(f_detail, q_detail),
             shape=tuple(int(d) for d in q_detail["shape"]), scale=float(quant["scales"][0]),

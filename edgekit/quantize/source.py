@@ -265,8 +265,19 @@ def open_float_model(path: str | Path, workdir: Path) -> FloatModel:
             shape, name = _export_tf_keras(model, out_dir)
             notes.append("loaded with tf_keras (legacy Keras 2)")
         else:
-            recurrent = check_recurrent_unrolled(model) > 0
-            shape, name = _export_keras3(model, out_dir)
+            from edgekit.quantize.tf_keras_rebuild import has_rolled_lstm, rebuild_in_tf_keras
+
+            if has_rolled_lstm(model):  # TF's converter fails on it; tf_keras gives the fused op
+                inputs = getattr(model, "inputs", None) or []
+                if len(inputs) != 1:
+                    raise ModelError(f"the model has {len(inputs)} inputs; edgekit supports one input for now")
+                twin = rebuild_in_tf_keras(model, batch_one(inputs[0].shape, f"model input '{inputs[0].name}'"))
+                shape, name = _export_tf_keras(twin, out_dir)
+                notes.append("Keras 3 LSTM layers rebuilt in tf_keras with the same weights (float outputs "
+                             "checked equal) for the converter's fused LSTM op")
+            else:
+                recurrent = check_recurrent_unrolled(model) > 0
+                shape, name = _export_keras3(model, out_dir)
     elif kind == "h5":
         shape, name, notes = _open_h5(path, out_dir)
     else:

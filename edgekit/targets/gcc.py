@@ -185,3 +185,20 @@ def elf_size(elf: Path | str) -> dict[str, int]:
     sizes["flash"] = sizes["text"] + sizes["rodata"] + sizes["data"]
     sizes["ram"] = sizes["data"] + sizes["bss"]
     return sizes
+
+
+def symbol_bytes(elf: Path | str, prefix: str) -> int:
+    """Bytes of the functions and objects of an ELF whose names start with `prefix`
+    (readelf -s: what the linker kept after --gc-sections), e.g. one kernel family's code."""
+    readelf = shutil.which("readelf") or require_tool("arm-none-eabi-readelf")
+    proc = subprocess.run([readelf, "-s", "-W", str(elf)], check=False, capture_output=True,
+                          text=True, timeout=30)
+    if proc.returncode != 0:
+        raise ToolError(f"cannot read {elf}: {first_error(proc.stderr)}")
+    total = 0
+    for line in proc.stdout.splitlines():
+        fields = line.split()
+        # Num: Value Size Type Bind Vis Ndx Name
+        if len(fields) == 8 and fields[3] in ("FUNC", "OBJECT") and fields[7].startswith(prefix):
+            total += int(fields[2], 0)
+    return total

@@ -79,6 +79,17 @@ static inline int8_t ek_requant_s8(int32_t acc, int32_t multiplier, int32_t shif
     return ek_clamp_s8(v + out_offset, act.min, act.max);
 }
 
+/* Requantize an int64 accumulator (int16x8 ops) to int16 with output offset and clamp:
+ * EK_ROUND_DOUBLE is TFLite's int64 MultiplyByQuantizedMultiplier (conv, depthwise, all of
+ * TFLite Micro), EK_ROUND_SINGLE TF's reference int16 FULLY_CONNECTED. */
+static inline int16_t ek_requant_s16(int64_t acc, int32_t multiplier, int32_t shift, ek_rounding_t rounding,
+                                     int32_t out_offset, ek_act_t act)
+{
+    const int32_t v = rounding == EK_ROUND_SINGLE ? ek_requant_s64_single(acc, multiplier, shift)
+                                                  : ek_requant_s64(acc, multiplier, shift);
+    return ek_clamp_s16((int32_t)((uint32_t)v + (uint32_t)out_offset), act.min, act.max);
+}
+
 /* Same result as ek_requant_double for multiplier >= 0 (always so: QuantizeMultiplier), in
  * fewer instructions: SaturatingRoundingDoublingHighMul is floor((a*m + 2^30) / 2^31) for
  * every sign (its overflow case needs m = INT32_MIN), and RoundingDivideByPOT(t, e) is

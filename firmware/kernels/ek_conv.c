@@ -1,5 +1,6 @@
 /* CONV_2D kernels; see ek_conv.h. */
 #include "ek_conv.h"
+#include "ek_weighted_ref.h"
 
 /* The bodies below take `grouped` as a constant and are inlined into one function per value,
  * so the ungrouped kernels compile as if groups did not exist (and the grouped ones are
@@ -57,6 +58,12 @@ EK_SPECIALIZED void conv_loops(const ek_conv_params_t *p, const int8_t *input, i
         }
     }
 }
+
+/* int16x8: the shared reference loops (ek_weighted_ref.h), int64 accumulator and bias. */
+#define EK_CONV_RQ_S16(acc, p, q) \
+    ek_requant_s16((acc), (p)->multiplier[q], (p)->shift[q], EK_ROUND_DOUBLE, (p)->output_offset, (p)->act)
+
+EK_DEFINE_CONV_REF(ek_conv_s16, ek_conv_s16_params_t, int16_t, int64_t, uint64_t, EK_CONV_RQ_S16)
 
 void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
 {

@@ -19,20 +19,24 @@
 #include "ek_common.h"
 #include "ek_gemm.h"
 
-typedef struct {
-    ek_dims_t input;  /* n, h, w, c */
-    ek_dims_t filter; /* n = output channels, h = kh, w = kw, c = input channels per filter
-                         (input.c / groups; groups divide the output channels too) */
-    ek_dims_t output; /* n, h, w, c (c = output channels) */
-    ek_window_t win;
-    int32_t input_offset;  /* -input zero point */
-    int32_t output_offset; /* output zero point */
-    ek_act_t act;
-    const int8_t *weights;     /* OHWI */
-    const int32_t *bias;       /* NULL when absent */
-    const int32_t *multiplier; /* per output channel */
-    const int32_t *shift;      /* per output channel */
-} ek_conv_params_t;
+#define EK_CONV_PARAMS(BIAS_T)                                                    \
+    struct {                                                                      \
+        ek_dims_t input;  /* n, h, w, c */                                        \
+        ek_dims_t filter; /* n = out channels, kh, kw, c = in channels per filter */ \
+        ek_dims_t output; /* n, h, w, c (c = output channels) */                  \
+        ek_window_t win;                                                          \
+        int32_t input_offset;  /* -input zero point */                            \
+        int32_t output_offset; /* output zero point */                            \
+        ek_act_t act;                                                             \
+        const int8_t *weights;     /* OHWI */                                     \
+        const BIAS_T *bias;        /* NULL when absent */                         \
+        const int32_t *multiplier; /* per output channel */                       \
+        const int32_t *shift;      /* per output channel */                       \
+    }
+
+typedef EK_CONV_PARAMS(int32_t) ek_conv_params_t;
+/* int16x8: int16 activations (zero point 0), int64 bias and accumulator. */
+typedef EK_CONV_PARAMS(int64_t) ek_conv_s16_params_t;
 
 /* Host-packed form of the same layer (edgekit/kernels/conv.py packs it; ek_gemm.h layout). */
 typedef struct {
@@ -48,6 +52,7 @@ void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 
 /* The same for a grouped layer (filter.c = input.c / groups). */
 void ek_conv_s8_grouped(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
+void ek_conv_s16(const ek_conv_s16_params_t *p, const int16_t *input, int16_t *output);
 
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
                        int8_t *scratch);

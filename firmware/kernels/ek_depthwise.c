@@ -1,44 +1,14 @@
 /* DEPTHWISE_CONV_2D kernels; see ek_depthwise.h. */
 #include "ek_depthwise.h"
+#include "ek_weighted_ref.h"
 
-void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *output)
-{
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t kh = p->filter.h, kw = p->filter.w, dm = p->depth_multiplier;
-    const int32_t out_c = p->output.c;
-    for (int32_t b = 0; b < p->output.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
-        for (int32_t oy = 0; oy < p->output.h; ++oy) {
-            const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
-            for (int32_t ox = 0; ox < p->output.w; ++ox) {
-                const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
-                for (int32_t oc = 0; oc < out_c; ++oc) {
-                    const int32_t ic = oc / dm;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < kh; ++ky) {
-                        const int32_t y = y0 + ky * p->win.dilation_h;
-                        if (y < 0 || y >= in_h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < kw; ++kx) {
-                            const int32_t x = x0 + kx * p->win.dilation_w;
-                            if (x < 0 || x >= in_w) {
-                                continue;
-                            }
-                            const int32_t v = in_b[((size_t)y * in_w + x) * in_c + ic];
-                            acc += (v + p->input_offset) * p->weights[((size_t)ky * kw + kx) * out_c + oc];
-                        }
-                    }
-                    if (p->bias != NULL) {
-                        acc += p->bias[oc];
-                    }
-                    *output++ = ek_requant_s8(acc, p->multiplier[oc], p->shift[oc], EK_ROUND_DOUBLE,
-                                              p->output_offset, p->act);
-                }
-            }
-        }
-    }
-}
+#define EK_DW_RQ_S8(acc, p, q) \
+    ek_requant_s8((acc), (p)->multiplier[q], (p)->shift[q], EK_ROUND_DOUBLE, (p)->output_offset, (p)->act)
+#define EK_DW_RQ_S16(acc, p, q) \
+    ek_requant_s16((acc), (p)->multiplier[q], (p)->shift[q], EK_ROUND_DOUBLE, (p)->output_offset, (p)->act)
+
+EK_DEFINE_DEPTHWISE_REF(ek_depthwise_s8, ek_dw_params_t, int8_t, int32_t, uint32_t, EK_DW_RQ_S8)
+EK_DEFINE_DEPTHWISE_REF(ek_depthwise_s16, ek_dw_s16_params_t, int16_t, int64_t, uint64_t, EK_DW_RQ_S16)
 
 /* One tap on 4 channels: input word at p (4 int8 channels), weights *pw (4 int16 in lane
  * order c0,c2,c1,c3), advanced by 4 int16. In assembly on Arm so GCC keeps the four
@@ -305,13 +275,15 @@ void ek_dw3x3g_pairs_s1(const int8_t *r0, const int8_t *r1, const int8_t *r2, co
 #define EK_DW3G_B EK_DW3G_MAC("r8", "r9", "r10", "r11")
 #define EK_DW3G_COL(ld) "\t" ld "\n\tsxtb16 r1, r0\n\tsxtb16 r0, r0, ror #8\n"
 #define EK_DW3G_W(wo) "\tldrd r2, r3, [r12, #" wo "]\n"
-/* Window row k: slot so, weights k0, k1, k2 at byte offsets w0, w1, w2. */
+/* Window row k: slot so, weights k0, k1, k2 at byte offsets w0, w1, w2. Columns right to
+ * left: each tap's weights are loaded once for B's column and A's next one (COL writes
+ * r0/r1 only, the MACs no register of r2/r3). */
 #define EK_DW3G_PROW(so, w0, w1, w2)                                                            \
     "\tldr lr, [sp, #" so "]\n"                                                                 \
     EK_DW3G_COL("ldr r0, [lr, #12]") EK_DW3G_W(w2) EK_DW3G_B                                    \
-    EK_DW3G_COL("ldr r0, [lr, #8]") EK_DW3G_W(w2) EK_DW3G_A EK_DW3G_W(w1) EK_DW3G_B             \
-    EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_W(w1) EK_DW3G_A EK_DW3G_W(w0) EK_DW3G_B             \
-    EK_DW3G_COL("ldr r0, [lr], #8") EK_DW3G_W(w0) EK_DW3G_A                                     \
+    EK_DW3G_COL("ldr r0, [lr, #8]") EK_DW3G_A EK_DW3G_W(w1) EK_DW3G_B                           \
+    EK_DW3G_COL("ldr r0, [lr, #4]") EK_DW3G_A EK_DW3G_W(w0) EK_DW3G_B                           \
+    EK_DW3G_COL("ldr r0, [lr], #8") EK_DW3G_A                                                   \
     "\tstr lr, [sp, #" so "]\n"
 #define EK_DW3G_RQ1(acc, t, dst, c)                                                             \
     "\tsmmlar " t ", " acc ", r0, r2\n\tadd " t ", " t ", " acc ", asr #31\n"                    \

@@ -12,19 +12,24 @@
 
 #include "ek_common.h"
 
-typedef struct {
-    ek_dims_t input;
-    ek_dims_t filter; /* n = 1, h = kh, w = kw, c = output channels */
-    ek_dims_t output;
-    ek_window_t win;
-    int32_t depth_multiplier;
-    int32_t input_offset, output_offset;
-    ek_act_t act;
-    const int8_t *weights;
-    const int32_t *bias; /* NULL when absent */
-    const int32_t *multiplier;
-    const int32_t *shift;
-} ek_dw_params_t;
+#define EK_DW_PARAMS(BIAS_T)                                              \
+    struct {                                                              \
+        ek_dims_t input;                                                  \
+        ek_dims_t filter; /* n = 1, h = kh, w = kw, c = output channels */ \
+        ek_dims_t output;                                                 \
+        ek_window_t win;                                                  \
+        int32_t depth_multiplier;                                         \
+        int32_t input_offset, output_offset;                              \
+        ek_act_t act;                                                     \
+        const int8_t *weights;                                            \
+        const BIAS_T *bias; /* NULL when absent */                        \
+        const int32_t *multiplier;                                        \
+        const int32_t *shift;                                             \
+    }
+
+typedef EK_DW_PARAMS(int32_t) ek_dw_params_t;
+/* int16x8: int16 activations (zero point 0), int64 bias and accumulator. */
+typedef EK_DW_PARAMS(int64_t) ek_dw_s16_params_t;
 
 #define EK_DW_MAX_KH 16 /* packed kernel: kernel height limit (the host checks) */
 
@@ -53,6 +58,8 @@ typedef struct {
 #define EK_DW3G_WORDS 34
 
 void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *output);
+
+void ek_depthwise_s16(const ek_dw_s16_params_t *p, const int16_t *input, int16_t *output);
 
 void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
                             int8_t *scratch);

@@ -6,35 +6,41 @@
 /* One output row of a binary op: n elements, each input advancing by 0 or 1. */
 typedef void (*ek_row_fn)(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
                           int32_t sb, int8_t *out, int32_t n);
+typedef void (*ek_row_s16_fn)(const void *params, const int16_t *a, int32_t sa, const int16_t *b,
+                              int32_t sb, int16_t *out, int32_t n);
 
-/* Walk the broadcast iteration space row by row, in output order. */
-static void ek_bcast_walk(const ek_bcast_t *bc, const int8_t *in1, const int8_t *in2,
-                          int8_t *out, ek_row_fn row, const void *params)
-{
-    const int32_t last = bc->ndims - 1;
-    const int32_t n = bc->dims[last];
-    int32_t index[EK_BCAST_MAX_DIMS] = {0};
-    int32_t rows = 1;
-    for (int32_t d = 0; d < last; ++d) {
-        rows *= bc->dims[d];
+/* Walk the broadcast iteration space row by row, in output order (T: the element type). */
+#define EK_DEFINE_BCAST_WALK(NAME, T, ROW_FN_T)                                                \
+    static void NAME(const ek_bcast_t *bc, const T *in1, const T *in2, T *out, ROW_FN_T row,   \
+                     const void *params)                                                       \
+    {                                                                                          \
+        const int32_t last = bc->ndims - 1;                                                    \
+        const int32_t n = bc->dims[last];                                                      \
+        int32_t index[EK_BCAST_MAX_DIMS] = {0};                                                \
+        int32_t rows = 1;                                                                      \
+        for (int32_t d = 0; d < last; ++d) {                                                   \
+            rows *= bc->dims[d];                                                               \
+        }                                                                                      \
+        int32_t off1 = 0;                                                                      \
+        int32_t off2 = 0;                                                                      \
+        for (int32_t r = 0; r < rows; ++r) {                                                   \
+            row(params, in1 + off1, bc->stride1[last], in2 + off2, bc->stride2[last], out, n); \
+            out += n;                                                                          \
+            for (int32_t d = last - 1; d >= 0; --d) {                                          \
+                off1 += bc->stride1[d];                                                        \
+                off2 += bc->stride2[d];                                                        \
+                if (++index[d] < bc->dims[d]) {                                                \
+                    break;                                                                     \
+                }                                                                              \
+                off1 -= bc->stride1[d] * bc->dims[d];                                          \
+                off2 -= bc->stride2[d] * bc->dims[d];                                          \
+                index[d] = 0;                                                                  \
+            }                                                                                  \
+        }                                                                                      \
     }
-    int32_t off1 = 0;
-    int32_t off2 = 0;
-    for (int32_t r = 0; r < rows; ++r) {
-        row(params, in1 + off1, bc->stride1[last], in2 + off2, bc->stride2[last], out, n);
-        out += n;
-        for (int32_t d = last - 1; d >= 0; --d) {
-            off1 += bc->stride1[d];
-            off2 += bc->stride2[d];
-            if (++index[d] < bc->dims[d]) {
-                break;
-            }
-            off1 -= bc->stride1[d] * bc->dims[d];
-            off2 -= bc->stride2[d] * bc->dims[d];
-            index[d] = 0;
-        }
-    }
-}
+
+EK_DEFINE_BCAST_WALK(ek_bcast_walk, int8_t, ek_row_fn)
+EK_DEFINE_BCAST_WALK(ek_bcast_walk_s16, int16_t, ek_row_s16_fn)
 
 /* --- ADD / SUB ------------------------------------------------------------------------ */
 
@@ -78,31 +84,37 @@ static inline void ek_add_sub_row(const ek_add_params_t *p, const int8_t *a, int
         b += sb;
     }
 }
-#else
-static inline void ek_add_sub_row(const ek_add_params_t *p, const int8_t *a, int32_t sa,
-                                  const int8_t *b, int32_t sb, int8_t *out, int32_t n,
-                                  int32_t sign)
-{
-    /* Parameters in locals: int8_t stores may alias *p. */
-    const int32_t off1 = p->in1_offset, off2 = p->in2_offset, off_out = p->out_offset;
-    const int32_t m1 = p->in1_multiplier, m2 = p->in2_multiplier, mo = p->out_multiplier;
-    const int32_t e1 = -p->in1_shift, e2 = -p->in2_shift, eo = -p->out_shift;
-    const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t lift = (int32_t)1 << p->left_shift;
-    for (int32_t i = 0; i < n; ++i) {
-        const int32_t x1 = (*a + off1) * lift;
-        const int32_t x2 = (*b + off2) * lift;
-        const int32_t s1 = ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x1, m1), e1);
-        const int32_t s2 = ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x2, m2), e2);
-        const int32_t raw = s1 + sign * s2;
-        const int32_t y =
-            ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(raw, mo), eo) + off_out;
-        out[i] = ek_clamp_s8(y, lo, hi); /* after reading a[i], b[i] */
-        a += sa;
-        b += sb;
-    }
-}
 #endif
+
+/* The portable ADD/SUB row for element type T (TFLite's reference arithmetic). */
+#define EK_DEFINE_ADD_SUB_ROW(NAME, T, CLAMP)                                                        \
+    static inline void NAME(const ek_add_params_t *p, const T *a, int32_t sa, const T *b, int32_t sb, \
+                            T *out, int32_t n, int32_t sign)                                         \
+    {                                                                                                \
+        /* Parameters in locals: the output stores may alias *p. */                                  \
+        const int32_t off1 = p->in1_offset, off2 = p->in2_offset, off_out = p->out_offset;           \
+        const int32_t m1 = p->in1_multiplier, m2 = p->in2_multiplier, mo = p->out_multiplier;        \
+        const int32_t e1 = -p->in1_shift, e2 = -p->in2_shift, eo = -p->out_shift;                    \
+        const int32_t lo = p->act_min, hi = p->act_max;                                              \
+        const int32_t lift = (int32_t)1 << p->left_shift;                                            \
+        for (int32_t i = 0; i < n; ++i) {                                                            \
+            const int32_t x1 = (*a + off1) * lift;                                                   \
+            const int32_t x2 = (*b + off2) * lift;                                                   \
+            const int32_t s1 = ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x1, m1), e1); \
+            const int32_t s2 = ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(x2, m2), e2); \
+            const int32_t raw = s1 + sign * s2;                                                      \
+            const int32_t y =                                                                        \
+                ek_rounding_divide_by_pot(ek_sat_rounding_doubling_high_mul(raw, mo), eo) + off_out; \
+            out[i] = CLAMP(y, lo, hi); /* after reading a[i], b[i] */                                \
+            a += sa;                                                                                 \
+            b += sb;                                                                                 \
+        }                                                                                            \
+    }
+
+#if !defined(EK_ARM_DSP)
+EK_DEFINE_ADD_SUB_ROW(ek_add_sub_row, int8_t, ek_clamp_s8)
+#endif
+EK_DEFINE_ADD_SUB_ROW(ek_add_sub_row_s16, int16_t, ek_clamp_s16)
 
 /* The contiguous case (both strides 1) is inlined separately, with constant strides. */
 static void ek_add_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
@@ -139,6 +151,15 @@ void ek_sub_s8(const ek_add_params_t *params, const ek_bcast_t *bcast, const int
 
 /* --- MUL ------------------------------------------------------------------------------- */
 
+/* The portable MUL loop over a, b, out (n elements, strides sa, sb), any element type. */
+#define EK_MUL_LOOP(CLAMP)                                                                \
+    for (int32_t i = 0; i < n; ++i) {                                                     \
+        const int32_t prod = (*a + off1) * (*b + off2);                                   \
+        out[i] = CLAMP(ek_requant_double(prod, mult, shift) + off_out, lo, hi);           \
+        a += sa;                                                                          \
+        b += sb;                                                                          \
+    }
+
 static void ek_mul_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
                        int32_t sb, int8_t *out, int32_t n)
 {
@@ -163,18 +184,55 @@ static void ek_mul_row(const void *params, const int8_t *a, int32_t sa, const in
         return;
     }
 #endif
-    for (int32_t i = 0; i < n; ++i) {
-        const int32_t prod = (*a + off1) * (*b + off2);
-        out[i] = ek_clamp_s8(ek_requant_double(prod, mult, shift) + off_out, lo, hi);
-        a += sa;
-        b += sb;
-    }
+    EK_MUL_LOOP(ek_clamp_s8);
+}
+
+static void ek_mul_row_s16(const void *params, const int16_t *a, int32_t sa, const int16_t *b,
+                           int32_t sb, int16_t *out, int32_t n)
+{
+    const ek_mul_params_t *p = (const ek_mul_params_t *)params;
+    const int32_t off1 = p->in1_offset, off2 = p->in2_offset, off_out = p->out_offset;
+    const int32_t mult = p->out_multiplier, shift = p->out_shift;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    EK_MUL_LOOP(ek_clamp_s16);
 }
 
 void ek_mul_s8(const ek_mul_params_t *params, const ek_bcast_t *bcast, const int8_t *in1,
                const int8_t *in2, int8_t *out)
 {
     ek_bcast_walk(bcast, in1, in2, out, ek_mul_row, params);
+}
+
+/* --- int16 ADD / SUB / MUL: the same rows and walk over int16 elements --------------- */
+
+static void ek_add_row_s16(const void *params, const int16_t *a, int32_t sa, const int16_t *b,
+                           int32_t sb, int16_t *out, int32_t n)
+{
+    ek_add_sub_row_s16((const ek_add_params_t *)params, a, sa, b, sb, out, n, 1);
+}
+
+static void ek_sub_row_s16(const void *params, const int16_t *a, int32_t sa, const int16_t *b,
+                           int32_t sb, int16_t *out, int32_t n)
+{
+    ek_add_sub_row_s16((const ek_add_params_t *)params, a, sa, b, sb, out, n, -1);
+}
+
+void ek_add_s16(const ek_add_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out)
+{
+    ek_bcast_walk_s16(bcast, in1, in2, out, ek_add_row_s16, params);
+}
+
+void ek_sub_s16(const ek_add_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out)
+{
+    ek_bcast_walk_s16(bcast, in1, in2, out, ek_sub_row_s16, params);
+}
+
+void ek_mul_s16(const ek_mul_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out)
+{
+    ek_bcast_walk_s16(bcast, in1, in2, out, ek_mul_row_s16, params);
 }
 
 /* --- MAXIMUM / MINIMUM ----------------------------------------------------------------- */
@@ -224,28 +282,35 @@ void ek_lut_s8(const int8_t *in, int8_t *out, int32_t size, const int8_t *lut)
     }
 }
 
-void ek_quantize_f32_s8(const float *in, int8_t *out, int32_t size, float scale,
-                        int32_t zero_point)
-{
-    for (int32_t i = 0; i < size; ++i) {
-        /* TFLite: (int32_t)roundf(x / scale) + zero_point, clamped. The quotient is
-         * clamped first (keeps the conversion defined; NaN -> zero_point), then rounded
-         * half away from zero without libm: q - trunc(q) is exact below 2^23. */
-        float q = in[i] / scale;
-        q = q > 512.0f ? 512.0f : (q < -512.0f ? -512.0f : q);
-        int32_t r = q == q ? (int32_t)q : 0;
-        const float frac = q - (float)r;
-        r += frac >= 0.5f ? 1 : (frac <= -0.5f ? -1 : 0);
-        out[i] = ek_clamp_s8(r + zero_point, -128, 127);
+/* QUANTIZE float -> T and DEQUANTIZE T -> float, for T int8 and int16 (BOUND clamps the
+ * quotient first: above the type's range, exact in float, and keeps the conversion defined). */
+#define EK_DEFINE_QUANTIZE_F32(NAME, T, BOUND, LO, HI)                                         \
+    void NAME(const float *in, T *out, int32_t size, float scale, int32_t zero_point)          \
+    {                                                                                          \
+        for (int32_t i = 0; i < size; ++i) {                                                   \
+            /* TFLite: (int32_t)roundf(x / scale) + zero_point, clamped. NaN -> zero_point;  \
+             * rounded half away from zero without libm: q - trunc(q) is exact below 2^23. */ \
+            float q = in[i] / scale;                                                           \
+            q = q > (BOUND) ? (BOUND) : (q < -(BOUND) ? -(BOUND) : q);                         \
+            int32_t r = q == q ? (int32_t)q : 0;                                               \
+            const float frac = q - (float)r;                                                   \
+            r += frac >= 0.5f ? 1 : (frac <= -0.5f ? -1 : 0);                                  \
+            r += zero_point;                                                                   \
+            out[i] = (T)(r < (LO) ? (LO) : (r > (HI) ? (HI) : r));                             \
+        }                                                                                      \
     }
-}
 
-void ek_dequantize_s8_f32(const int8_t *in, float *out, int32_t size, float scale,
-                          int32_t zero_point)
-{
-    /* The float product of two floats, one an integer below 2^9, is the correctly
-     * rounded exact product, just as TFLite's double product rounded to float. */
-    for (int32_t i = 0; i < size; ++i) {
-        out[i] = (float)(in[i] - zero_point) * scale;
+/* The float product of a float and an integer of at most 17 bits is the correctly rounded
+ * exact product, just as TFLite's double product rounded to float. */
+#define EK_DEFINE_DEQUANTIZE_F32(NAME, T)                                                      \
+    void NAME(const T *in, float *out, int32_t size, float scale, int32_t zero_point)          \
+    {                                                                                          \
+        for (int32_t i = 0; i < size; ++i) {                                                   \
+            out[i] = (float)(in[i] - zero_point) * scale;                                      \
+        }                                                                                      \
     }
-}
+
+EK_DEFINE_QUANTIZE_F32(ek_quantize_f32_s8, int8_t, 512.0f, -128, 127)
+EK_DEFINE_QUANTIZE_F32(ek_quantize_f32_s16, int16_t, 131072.0f, INT16_MIN, INT16_MAX)
+EK_DEFINE_DEQUANTIZE_F32(ek_dequantize_s8_f32, int8_t)
+EK_DEFINE_DEQUANTIZE_F32(ek_dequantize_s16_f32, int16_t)

@@ -58,6 +58,14 @@ void ek_sub_s8(const ek_add_params_t *params, const ek_bcast_t *bcast, const int
                const int8_t *in2, int8_t *out);
 void ek_mul_s8(const ek_mul_params_t *params, const ek_bcast_t *bcast, const int8_t *in1,
                const int8_t *in2, int8_t *out);
+
+/* int16 forms (int16x8 models: zero points 0, left_shift 15 for ADD/SUB). */
+void ek_add_s16(const ek_add_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out);
+void ek_sub_s16(const ek_add_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out);
+void ek_mul_s16(const ek_mul_params_t *params, const ek_bcast_t *bcast, const int16_t *in1,
+                const int16_t *in2, int16_t *out);
 /* MAXIMUM / MINIMUM compare the raw int8 values (TFLite does not requantize). */
 void ek_maximum_s8(const ek_bcast_t *bcast, const int8_t *in1, const int8_t *in2, int8_t *out);
 void ek_minimum_s8(const ek_bcast_t *bcast, const int8_t *in1, const int8_t *in2, int8_t *out);
@@ -72,5 +80,8 @@ void ek_quantize_f32_s8(const float *in, int8_t *out, int32_t size, float scale,
 /* int8 -> float32: (x - zero_point) * scale, exactly TFLite's float(double(scale) * v). */
 void ek_dequantize_s8_f32(const int8_t *in, float *out, int32_t size, float scale,
                           int32_t zero_point);
+/* int16 forms (int16x8 models with float input/output). */
+void ek_quantize_f32_s16(const float *in, int16_t *out, int32_t size, float scale, int32_t zero_point);
+void ek_dequantize_s16_f32(const int16_t *in, float *out, int32_t size, float scale, int32_t zero_point);
 
 #endif /* EK_ELEMENTWISE_H */

@@ -1,26 +1,39 @@
 /* FULLY_CONNECTED kernels; see ek_fully_connected.h. */
 #include "ek_fully_connected.h"
+#include "ek_weighted_ref.h"
 
-void ek_fully_connected_s8(const ek_fc_params_t *p, const int8_t *input, int8_t *output)
+#define EK_FC_RQ_S8(acc, p, q) \
+    ek_requant_s8((acc), (p)->multiplier[q], (p)->shift[q], (p)->rounding, (p)->output_offset, (p)->act)
+#define EK_FC_RQ_S16(acc, p, q) \
+    ek_requant_s16((acc), (p)->multiplier[q], (p)->shift[q], (p)->rounding, (p)->output_offset, (p)->act)
+
+/* int16 activations x int16 (widened) weights, the int16x8 zero points being 0: SMLALD on
+ * pairs (unaligned 32-bit loads are fine on Cortex-M4), the odd tail in C. */
+static inline int64_t ek_dot_s16(const int16_t *x, const int16_t *w, int32_t k)
 {
-    const int32_t k = p->in_features;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *x = input + (size_t)b * k;
-        for (int32_t o = 0; o < p->out_features; ++o) {
-            const int8_t *w = p->weights + (size_t)o * k;
-            int32_t acc = 0;
-            for (int32_t i = 0; i < k; ++i) {
-                acc += (x[i] + p->input_offset) * w[i];
-            }
-            if (p->bias != NULL) {
-                acc += p->bias[o];
-            }
-            const int32_t q = p->per_channel ? o : 0;
-            *output++ = ek_requant_s8(acc, p->multiplier[q], p->shift[q], p->rounding,
-                                      p->output_offset, p->act);
-        }
+    int64_t acc = 0;
+    int32_t i = 0;
+#if defined(EK_ARM_DSP)
+    for (; i + 1 < k; i += 2) {
+        int32_t a, b;
+        memcpy(&a, x + i, 4);
+        memcpy(&b, w + i, 4);
+        acc = __smlald(a, b, acc);
     }
+#endif
+    for (; i < k; ++i) {
+        acc += (int32_t)x[i] * w[i];
+    }
+    return acc;
 }
+
+#define EK_FC_DOT_S16(ACC_T, acc, x, w, k, p) (acc) = ek_dot_s16((x), (w), (k));
+
+EK_DEFINE_FC_REF(ek_fully_connected_s8, ek_fc_params_t, int8_t, int8_t, int32_t, uint32_t, EK_FC_RQ_S8, EK_FC_DOT_REF)
+EK_DEFINE_FC_REF(ek_fully_connected_s16, ek_fc_s16_params_t, int16_t, int8_t, int64_t, uint64_t, EK_FC_RQ_S16,
+                 EK_FC_DOT_REF)
+EK_DEFINE_FC_REF(ek_fully_connected_s16_dsp, ek_fc_s16w_params_t, int16_t, int16_t, int64_t, uint64_t, EK_FC_RQ_S16,
+                 EK_FC_DOT_S16)
 
 /* Row x (K values) widened into column slot `slot`; the K tail up to k_padded is zero. */
 static void widen_row(const int8_t *x, int32_t k, int32_t k_padded, int16_t *cols, int32_t slot)

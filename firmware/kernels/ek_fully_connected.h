@@ -12,17 +12,26 @@
 #include "ek_common.h"
 #include "ek_gemm.h"
 
-typedef struct {
-    int32_t batches, in_features, out_features;
-    int32_t input_offset, output_offset;
-    ek_act_t act;
-    ek_rounding_t rounding;
-    const int8_t *weights;     /* [out][K] */
-    const int32_t *bias;       /* NULL when absent */
-    const int32_t *multiplier; /* one per output, or one in all when !per_channel */
-    const int32_t *shift;
-    int32_t per_channel;
-} ek_fc_params_t;
+#define EK_FC_PARAMS(BIAS_T, W_T)                                                     \
+    struct {                                                                          \
+        int32_t batches, in_features, out_features;                                   \
+        int32_t input_offset, output_offset;                                          \
+        ek_act_t act;                                                                 \
+        ek_rounding_t rounding;                                                       \
+        const W_T *weights;        /* [out][K] */                                     \
+        const BIAS_T *bias;        /* NULL when absent */                             \
+        const int32_t *multiplier; /* one per output, or one in all when !per_channel */ \
+        const int32_t *shift;                                                         \
+        int32_t per_channel;                                                          \
+    }
+
+typedef EK_FC_PARAMS(int32_t, int8_t) ek_fc_params_t;
+/* int16x8: int16 activations (zero point 0), int64 bias and accumulator; rounding
+ * EK_ROUND_SINGLE is TF's reference (ek_requant_s64_single), EK_ROUND_DOUBLE TFLite Micro's. */
+typedef EK_FC_PARAMS(int64_t, int8_t) ek_fc_s16_params_t;
+/* int16x8 on DSP boards: the int8 weights widened to int16 once on the host, so a pair of
+ * int16 activations and a pair of weights are one SMLALD (64-bit accumulator, exact). */
+typedef EK_FC_PARAMS(int64_t, int16_t) ek_fc_s16w_params_t;
 
 /* Cores without SIMD: ek_fully_connected_s8_blocked reads the same struct with the host's
  * layout: weights per group of 4 outputs interleaved, [ceil(out/4)][K][4] (zero outputs pad
@@ -61,6 +70,9 @@ typedef struct {
 } ek_fc_packed_params_t;
 
 void ek_fully_connected_s8(const ek_fc_params_t *p, const int8_t *input, int8_t *output);
+
+void ek_fully_connected_s16(const ek_fc_s16_params_t *p, const int16_t *input, int16_t *output);
+void ek_fully_connected_s16_dsp(const ek_fc_s16w_params_t *p, const int16_t *input, int16_t *output);
 
 void ek_fully_connected_s8_packed(const ek_fc_packed_params_t *p, const int8_t *input,
                                   int8_t *output, int8_t *scratch);

@@ -28,35 +28,51 @@ static int32_t ek_count(const int32_t *dims, int32_t n)
     return count;
 }
 
-/* Reduce the elements of one output, the innermost reduced dimension as a plain loop. */
-static int32_t ek_reduce_one(const ek_reduce_shape_t *s, ek_reduce_mode_t mode, const int8_t *base)
-{
-    const int32_t last = s->nred - 1;
-    const int32_t n = s->red_dims[last];
-    const int32_t stride = s->red_strides[last];
-    const int32_t rows = ek_count(s->red_dims, last);
-    int32_t index[EK_REDUCE_MAX_DIMS] = {0};
-    int32_t offset = 0;
-    int32_t acc = mode == EK_REDUCE_MAX ? -128 : (mode == EK_REDUCE_MIN ? 127 : 0);
-    for (int32_t r = 0; r < rows; ++r) {
-        const int8_t *p = base + offset;
-        if (mode == EK_REDUCE_MAX) {
-            for (int32_t i = 0; i < n; ++i, p += stride) {
-                acc = *p > acc ? *p : acc;
-            }
-        } else if (mode == EK_REDUCE_MIN) {
-            for (int32_t i = 0; i < n; ++i, p += stride) {
-                acc = *p < acc ? *p : acc;
-            }
-        } else {
-            for (int32_t i = 0; i < n; ++i, p += stride) {
-                acc += *p;
-            }
-        }
-        offset = ek_step(index, s->red_dims, s->red_strides, last, offset);
+/* Reduce the elements of one output (element type T in [LO, HI]), the innermost reduced
+ * dimension as a plain loop. */
+#define EK_DEFINE_REDUCE_ONE(ONE, T, LO, HI)                                                       \
+    static int32_t ONE(const ek_reduce_shape_t *s, ek_reduce_mode_t mode, const T *base)           \
+    {                                                                                              \
+        const int32_t last = s->nred - 1;                                                          \
+        const int32_t n = s->red_dims[last];                                                       \
+        const int32_t stride = s->red_strides[last];                                               \
+        const int32_t rows = ek_count(s->red_dims, last);                                          \
+        int32_t index[EK_REDUCE_MAX_DIMS] = {0};                                                   \
+        int32_t offset = 0;                                                                        \
+        int32_t acc = mode == EK_REDUCE_MAX ? (LO) : (mode == EK_REDUCE_MIN ? (HI) : 0);           \
+        for (int32_t r = 0; r < rows; ++r) {                                                       \
+            const T *p = base + offset;                                                            \
+            if (mode == EK_REDUCE_MAX) {                                                           \
+                for (int32_t i = 0; i < n; ++i, p += stride) {                                     \
+                    acc = *p > acc ? *p : acc;                                                     \
+                }                                                                                  \
+            } else if (mode == EK_REDUCE_MIN) {                                                    \
+                for (int32_t i = 0; i < n; ++i, p += stride) {                                     \
+                    acc = *p < acc ? *p : acc;                                                     \
+                }                                                                                  \
+            } else {                                                                               \
+                for (int32_t i = 0; i < n; ++i, p += stride) {                                     \
+                    acc += *p;                                                                     \
+                }                                                                                  \
+            }                                                                                      \
+            offset = ek_step(index, s->red_dims, s->red_strides, last, offset);                    \
+        }                                                                                          \
+        return acc;                                                                                \
     }
-    return acc;
-}
+
+EK_DEFINE_REDUCE_ONE(ek_reduce_one, int8_t, -128, 127)
+EK_DEFINE_REDUCE_ONE(ek_reduce_one_s16, int16_t, INT16_MIN, INT16_MAX)
+
+/* Every output in order: ONE reduces it, SUM_OUT requantizes a MEAN/SUM (T the type). */
+#define EK_REDUCE_WALK(T, ONE, SUM_OUT)                                                         \
+    const int32_t outputs = ek_count(shape->keep_dims, shape->nkeep);                           \
+    int32_t index[EK_REDUCE_MAX_DIMS] = {0};                                                    \
+    int32_t offset = 0;                                                                         \
+    for (int32_t o = 0; o < outputs; ++o) {                                                     \
+        const int32_t acc = ONE(shape, mode, in + offset);                                      \
+        out[o] = mode == EK_REDUCE_SUM ? SUM_OUT(params, acc) : (T)acc;                         \
+        offset = ek_step(index, shape->keep_dims, shape->keep_strides, shape->nkeep, offset);   \
+    }
 
 static int8_t ek_reduce_sum_out(const ek_reduce_params_t *params, int32_t acc)
 {
@@ -124,18 +140,20 @@ void ek_reduce_s8(const ek_reduce_shape_t *shape, const ek_reduce_params_t *para
         return;
     }
 #endif
-    const int32_t outputs = ek_count(shape->keep_dims, shape->nkeep);
-    int32_t index[EK_REDUCE_MAX_DIMS] = {0};
-    int32_t offset = 0;
-    for (int32_t o = 0; o < outputs; ++o) {
-        const int32_t acc = ek_reduce_one(shape, mode, in + offset);
-        if (mode == EK_REDUCE_SUM) {
-            out[o] = ek_reduce_sum_out(params, acc);
-        } else {
-            out[o] = (int8_t)acc;
-        }
-        offset = ek_step(index, shape->keep_dims, shape->keep_strides, shape->nkeep, offset);
-    }
+    EK_REDUCE_WALK(int8_t, ek_reduce_one, ek_reduce_sum_out);
+}
+
+static int16_t ek_reduce_sum_out_s16(const ek_reduce_params_t *params, int32_t acc)
+{
+    const int32_t y = ek_requant_double(acc + params->in_offset, params->multiplier, params->shift);
+    return ek_clamp_s16(y + params->out_zero_point, INT16_MIN, INT16_MAX);
+}
+
+void ek_reduce_s16(const ek_reduce_shape_t *shape, const ek_reduce_params_t *params,
+                   const int16_t *in, int16_t *out)
+{
+    const ek_reduce_mode_t mode = params->mode;
+    EK_REDUCE_WALK(int16_t, ek_reduce_one_s16, ek_reduce_sum_out_s16);
 }
 
 /* One reduced dimension (the host checks it): walk it, keep the first extreme. */

@@ -40,6 +40,9 @@ typedef struct {
 
 void ek_reduce_s8(const ek_reduce_shape_t *shape, const ek_reduce_params_t *params,
                   const int8_t *in, int8_t *out);
+/* int16 form (int16x8 models): the same reductions over int16 elements. */
+void ek_reduce_s16(const ek_reduce_shape_t *shape, const ek_reduce_params_t *params,
+                   const int16_t *in, int16_t *out);
 
 /* out: int32_t[] (out_is_int64 == 0) or int64_t[]; the first index of the extreme. */
 void ek_arg_max_s8(const ek_reduce_shape_t *shape, const int8_t *in, void *out,

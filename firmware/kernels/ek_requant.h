@@ -50,4 +50,67 @@ static inline int8_t ek_clamp_s8(int32_t x, int32_t lo, int32_t hi)
     return (int8_t)(x < lo ? lo : (x > hi ? hi : x));
 }
 
+static inline int16_t ek_clamp_s16(int32_t x, int32_t lo, int32_t hi)
+{
+    return (int16_t)(x < lo ? lo : (x > hi ? hi : x));
+}
+
+/* TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (int16x8 conv, depthwise
+ * and fully connected, TF and TFLite Micro alike): the multiplier rounded to 15 bits, one
+ * rounding shift by 15 - shift. TFLite assumes |x| < 2^47 and a result inside int32; past
+ * that its int64 product and the int32 result wrap (two's complement), as they do here,
+ * without signed overflow: an accumulator with a bias near the int64 limits gives TFLite's
+ * bytes. */
+static inline int32_t ek_requant_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int total_shift = 15 - shift;
+    const uint64_t product = (uint64_t)x * (uint64_t)(int64_t)reduced + (1ULL << (total_shift - 1));
+    const uint64_t sign = product >> 63 ? ~(~0ULL >> total_shift) : 0ULL;
+    return (int32_t)(uint32_t)((product >> total_shift) | sign);
+}
+
+/* TF's reference int16x8 FULLY_CONNECTED (TF 2.21, measured): round(x * q / 2^(31 - shift))
+ * exactly, with the full 31-bit multiplier (never flushed to zero for tiny scales) and one
+ * rounding, and INT32_MIN for a result outside int32. The 64 x 32-bit product is formed in
+ * 128 bits (two 64-bit words, no __int128 on 32-bit cores). */
+static inline int32_t ek_requant_s64_single(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int total_shift = 31 - shift;
+    const uint64_t mag = x < 0 ? 0ULL - (uint64_t)x : (uint64_t)x;
+    const uint64_t lo_part = (mag & 0xFFFFFFFFULL) * (uint64_t)(uint32_t)multiplier;
+    const uint64_t hi_part = (mag >> 32) * (uint64_t)(uint32_t)multiplier;
+    uint64_t lo = lo_part + (hi_part << 32);
+    uint64_t hi = (hi_part >> 32) + (lo < lo_part);
+    if (x < 0) { /* two's complement negate of (hi, lo) */
+        lo = ~lo + 1ULL;
+        hi = ~hi + (lo == 0ULL);
+    }
+    if (total_shift <= 0 || total_shift > 126) {
+        return x == 0 ? 0 : INT32_MIN; /* beyond any multiplier QuantizeMultiplier gives */
+    }
+    const uint64_t round_lo = total_shift - 1 < 64 ? 1ULL << (total_shift - 1) : 0ULL;
+    const uint64_t round_hi = total_shift - 1 < 64 ? 0ULL : 1ULL << (total_shift - 1 - 64);
+    const uint64_t sum_lo = lo + round_lo;
+    hi = hi + round_hi + (sum_lo < lo);
+    lo = sum_lo;
+    /* arithmetic shift right of (hi, lo) by total_shift, keeping the low 64 bits and the
+     * sign-extended high word to check the int32 range */
+    uint64_t r_lo, r_hi;
+    const uint64_t sign = (hi >> 63) ? ~0ULL : 0ULL;
+    if (total_shift < 64) {
+        r_lo = (lo >> total_shift) | (hi << (64 - total_shift));
+        r_hi = (hi >> total_shift) | (sign << (64 - total_shift));
+    } else {
+        const int s2 = total_shift - 64;
+        r_lo = s2 == 0 ? hi : ((hi >> s2) | (sign << (64 - s2)));
+        r_hi = sign;
+    }
+    const int64_t v = (int64_t)r_lo;
+    if (r_hi != ((r_lo >> 63) ? ~0ULL : 0ULL) || v < INT32_MIN || v > INT32_MAX) {
+        return INT32_MIN;
+    }
+    return (int32_t)v;
+}
+
 #endif /* EK_REQUANT_H */

@@ -43,7 +43,9 @@ int ek_model_invoke(ek_clock_fn clock, uint32_t *op_ticks);
 
 /* What persists between invokes (resource variables, run-once initialisers) lives in
  * its own state region of ek_model_state_bytes bytes (0 for a stateless model). This
- * clears it: the next invoke starts as the first one after boot did. */
+ * clears it: the next invoke starts as the first one after boot did. An LSTM's hidden and
+ * cell state (variable tensors, kept in the arena over the whole schedule) are set back to
+ * their quantized zero, as before the first invoke. */
 extern const uint32_t ek_model_state_bytes;
 void ek_model_reset_state(void);
 

@@ -21,7 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 
 
-def _convert(model, sample: Callable[[np.random.Generator], list[np.ndarray]]) -> bytes:
+def _convert(model, sample: Callable[[np.random.Generator], list[np.ndarray]], float_fallback: bool = False) -> bytes:
+    """int8 at the edges; `float_fallback`: ops without an int8 kernel may stay float32
+    (TFLITE_BUILTINS beside TFLITE_BUILTINS_INT8, make_corpus_float.py)."""
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
@@ -33,7 +35,8 @@ def _convert(model, sample: Callable[[np.random.Generator], list[np.ndarray]]) -
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] + \
+        ([tf.lite.OpsSet.TFLITE_BUILTINS] if float_fallback else [])
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     return converter.convert()

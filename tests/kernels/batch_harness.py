@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,14 +36,19 @@ DEFAULT_CTX = LoweringContext()
 
 
 def check_models(models: Sequence[bytes], ctx: LoweringContext = DEFAULT_CTX,
-                 sanitize: bool = False, seed: int = 0) -> None:
+                 sanitize: bool = False, seed: int = 0,
+                 inputs: Sequence[Sequence[np.ndarray]] | None = None,
+                 oracle: Callable[[bytes, list[np.ndarray], str], list[np.ndarray]] = run_oracle) -> None:
+    """`inputs`: each case's activation inputs (default: random over the dtype). float32
+    outputs compare as values, NaN equal to NaN. `oracle`: the expected outputs (default
+    run_oracle: TF's BUILTIN_REF or TFLite Micro)."""
     rng = np.random.default_rng(seed)
     parts, blocks, headers, stdin, expected, layouts = [], [], ["stdint.h"], [], [], []
     for i, model in enumerate(models):
         graph = load_tflite_bytes(model)
         op = graph.ops[0]
-        x = random_inputs(graph, op, rng)
-        expected.append(run_oracle(model, x, ctx.rounding))
+        x = list(inputs[i]) if inputs is not None else random_inputs(graph, op, rng)
+        expected.append(oracle(model, x, ctx.rounding))
         src = render_case(graph, op, lower(graph, op, ctx), prefix=f"c{i}_")
         headers += src.headers
         parts.append(src.declarations)
@@ -62,7 +67,7 @@ def check_models(models: Sequence[bytes], ctx: LoweringContext = DEFAULT_CTX,
     with tempfile.TemporaryDirectory(dir=_cache_root()) as tmp:
         c_file, exe = Path(tmp) / "cases.c", Path(tmp) / "cases"
         c_file.write_text(source)
-        _run([CC, *flags, f"-I{kernels_dir()}", str(c_file), str(kernel_library(sanitize)), "-o", str(exe)])
+        _run([CC, *flags, f"-I{kernels_dir()}", str(c_file), str(kernel_library(sanitize)), "-o", str(exe), "-lm"])
         result = subprocess.run([str(exe)], input=b"".join(stdin), capture_output=True, timeout=120,
                                 check=False)
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
@@ -72,7 +77,7 @@ def check_models(models: Sequence[bytes], ctx: LoweringContext = DEFAULT_CTX,
             got = np.frombuffer(result.stdout[offset:offset + t.nbytes], dtype=t.dtype)
             offset += t.nbytes
             e = np.asarray(e).reshape(-1)
-            if not np.array_equal(got, e):
+            if not np.array_equal(got, e, equal_nan=got.dtype.kind == "f"):
                 diff = np.abs(got.astype(np.float64) - e.astype(np.float64))
                 bad.append(f"case {i} {op_type} out{k}: {int((diff > 0).sum())}/{diff.size} differ, "
                            f"max {diff.max():g}")

@@ -61,10 +61,22 @@ def _pool(rng: np.random.Generator, seed: int) -> bytes:
                          zp=int(rng.integers(-128, 128)))
 
 
+def _pool_x4(rng: np.random.Generator, seed: int) -> bytes:
+    """Channels a multiple of 4 (ek_pool_x4.c's SXTAB16 / SSUB8+SEL kernels), one case a
+    window of more than 255 values."""
+    big = rng.integers(3) == 0
+    fh, fw = (17, 16) if big else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    return mk.pool_model(["AVERAGE_POOL_2D", "MAX_POOL_2D"][rng.integers(2)], seed, n=1,
+                         h=fh + int(rng.integers(0, 4)), w=fw + int(rng.integers(0, 4)),
+                         c=int(rng.choice([4, 8, 16])), fh=fh, fw=fw,
+                         stride=[(1, 1), (2, 2)][rng.integers(2)], padding=["SAME", "VALID"][rng.integers(2)],
+                         activation=mk.ACTIVATIONS[rng.integers(3)], zp=int(rng.integers(-128, 128)))
+
+
 @pytest.mark.parametrize("rounding", ["tflite", "tflm"])
 def test_dsp_path_bit_exact_on_cortex_m4(rounding: str) -> None:
     rng = np.random.default_rng(2026 if rounding == "tflite" else 7)
-    makers = [_conv] * 10 + [_depthwise] * 8 + [_fc] * 8 + [_pool] * 4
+    makers = [_conv] * 10 + [_depthwise] * 8 + [_fc] * 8 + [_pool] * 4 + [_pool_x4] * 6
     models, qcases, expected = [], [], []
     for i, make in enumerate(makers):
         model = make(rng, 1000 + i)

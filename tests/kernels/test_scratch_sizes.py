@@ -17,13 +17,27 @@ from support.harness import CC, CFLAGS, kernel_library, kernels_dir, lower
 from edgekit.kernels.lowering import LoweringContext
 from edgekit.load import load_tflite_bytes
 
+
+def _detection_model(regular: bool) -> bytes:
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus"))
+    from make_corpus_detect import OPTIONS, postprocess_model
+
+    options = {**OPTIONS, "use_regular_nms": regular, "max_detections": 7, "num_classes": 3}
+    return postprocess_model(13, 5, 4, options, np.full((13, 4), 0.5, np.float32))
+
 SIZE_FUNCTION = {"ek_conv_s8_packed": "ek_conv_s8_packed_get_buffer_size",
                  "ek_conv_s8_packed_grouped": "ek_conv_s8_packed_get_buffer_size",
                  "ek_fully_connected_s8_packed": "ek_fully_connected_s8_packed_get_buffer_size",
                  "ek_depthwise_s8_packed": "ek_depthwise_s8_packed_get_buffer_size",
                  "ek_depthwise_s8_3x3": "ek_depthwise_s8_3x3_get_buffer_size",
                  "ek_transpose_conv_s8_packed": "ek_transpose_conv_s8_packed_get_buffer_size",
-                 "ek_batch_matmul_s8_packed": "ek_batch_matmul_s8_packed_get_buffer_size"}
+                 "ek_batch_matmul_s8_packed": "ek_batch_matmul_s8_packed_get_buffer_size",
+                 "ek_lstm_s8": "ek_lstm_s8_get_buffer_size",
+                 "ek_f32_detection_postprocess": "ek_detpp_get_buffer_size"}
 
 MODELS = [
     mk.conv_model(1, 1, 9, 7, 8, 12, 3, 3),
@@ -39,12 +53,19 @@ MODELS = [
     mm.transpose_conv_model(10, 1, 3, 3, 16, 5, 2, 2, stride=(2, 2), padding="VALID"),
     mm.batch_matmul_model(11, (1, 2), (1, 2), 7, 9, 5, adj_y=True),
     mm.batch_matmul_model(12, (3,), (), 4, 16, 8, constant_rhs=True),
+    # op 0: UNIDIRECTIONAL_SEQUENCE_LSTM (tests/corpus/make_corpus_lstm.py)
+    (Path(__file__).resolve().parents[1] / "corpus" / "lstm" / "lstm_time_major.tflite").read_bytes(),
+    # DETECTION_POSTPROCESS, fast and regular NMS (built when the test runs: the schema
+    # module comes with TF)
+    lambda: _detection_model(False),
+    lambda: _detection_model(True),
 ]
 
 
 @pytest.mark.parametrize("index", range(len(MODELS)))
 def test_python_scratch_bytes_match_c(index: int) -> None:
-    graph = load_tflite_bytes(MODELS[index])
+    model = MODELS[index]
+    graph = load_tflite_bytes(model() if callable(model) else model)
     op = graph.ops[0]
     lowering = lower(graph, op, LoweringContext(variant="arm-dsp"))
     function = lowering.call.split("(")[0].strip()
@@ -61,6 +82,6 @@ def test_python_scratch_bytes_match_c(index: int) -> None:
         c_file, exe = Path(tmp) / "size.c", Path(tmp) / "size"
         c_file.write_text(source)
         subprocess.run([CC, *CFLAGS, f"-I{kernels_dir()}", str(c_file), str(kernel_library()), "-o",
-                        str(exe)], check=True, capture_output=True, text=True)
+                        str(exe), "-lm"], check=True, capture_output=True, text=True)
         printed = int(subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout)
     assert printed == lowering.scratch_bytes

@@ -223,13 +223,72 @@ def test_random_calibration_warns_loudly(quadrant_models: dict, tmp_path: Path,
     assert json.loads(captured.out)["calib_samples"] == 8  # stdout holds only the JSON
 
 
-def test_non_unrolled_lstm_is_named(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+@pytest.mark.slow
+def test_keras3_lstm_is_rebuilt_in_tf_keras_and_runs_bit_exact(tmp_path: Path) -> None:
+    """TF 2.21 cannot convert a Keras 3 LSTM; edgekit converts its tf_keras twin (same weights,
+    float outputs checked) to the fused LSTM op, which `verify` runs bit-exact."""
     import keras
 
-    model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4, name="rnn"),
-                              keras.layers.Dense(2)])
+    from edgekit.load import load_tflite
+    from edgekit.verify import verify_model
+
+    model = keras.Sequential([keras.Input((6, 3)), keras.layers.LSTM(5, name="rnn"), keras.layers.Dense(2)])
     model.save(tmp_path / "lstm.keras")
+    np.savez(tmp_path / "calib.npz", x=np.random.default_rng(0).normal(size=(16, 6, 3)).astype(np.float32))
+    assert main(["quantize", str(tmp_path / "lstm.keras"), "--calib", str(tmp_path / "calib.npz"),
+                 "-o", str(tmp_path / "o.tflite")]) == 0
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in [op.type for op in load_tflite(tmp_path / "o.tflite").ops]
+    for rounding in ("tflite", "tflm"):
+        result = verify_model(tmp_path / "o.tflite", samples=3, rounding=rounding, work_dir=tmp_path / rounding)
+        assert result.bit_exact == 3
+
+
+def test_tf_keras_rebuild_matches_the_float_model_and_refuses_what_it_cannot_express() -> None:
+    import keras
+
+    from edgekit.errors import ModelError
+    from edgekit.quantize.tf_keras_rebuild import rebuild_in_tf_keras
+
+    model = keras.Sequential([keras.Input((4, 3)), keras.layers.LSTM(6, return_sequences=True),
+                              keras.layers.LSTM(3), keras.layers.Dense(2, activation="softmax")])
+    twin = rebuild_in_tf_keras(model, (1, 4, 3))
+    x = np.random.default_rng(1).normal(size=(1, 4, 3)).astype(np.float32)
+    assert np.allclose(np.asarray(model(x)), np.asarray(twin(x)), atol=1e-6)
+    backwards = keras.Sequential([keras.Input((4, 3)), keras.layers.LSTM(6, go_backwards=True, name="rev")])
+    with pytest.raises(ModelError, match="'rev' has go_backwards=True"):
+        rebuild_in_tf_keras(backwards, (1, 4, 3))
+
+
+def test_non_unrolled_gru_is_named(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.GRU(4, name="rnn"),
+                              keras.layers.Dense(2)])
+    model.save(tmp_path / "gru.keras")
     np.savez(tmp_path / "calib.npz", x=np.zeros((2, 5, 3), np.float32))
-    err = _cli_error(capfd, ["quantize", str(tmp_path / "lstm.keras"), "--calib",
+    err = _cli_error(capfd, ["quantize", str(tmp_path / "gru.keras"), "--calib",
                              str(tmp_path / "calib.npz"), "-o", str(tmp_path / "o.tflite")])
-    assert "'rnn' (LSTM) is not unrolled" in err and "unroll=True" in err
+    assert "'rnn' (GRU) is not unrolled" in err and "unroll=True" in err
+
+
+@pytest.mark.parametrize("kind", ["while_loop", "fused_float_lstm"])
+def test_float_recurrent_tflite_is_one_clear_line(kind: str, tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    """ai-edge-quantizer fails on a WHILE loop ("Tensor data is null") and leaves a float LSTM
+    cell float: both end in one line saying what to quantize instead."""
+    if kind == "while_loop":
+        import keras
+        import tensorflow as tf
+
+        inp = keras.Input((5, 4), batch_size=1)
+        model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.LSTM(6)(inp)))
+        path = tmp_path / "while.tflite"
+        path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+        expected = "has control flow"
+        capfd.readouterr()  # the converter's own log lines
+    else:
+        path = Path(__file__).resolve().parent.parent / "corpus" / "lstm" / "bad" / "float_lstm.tflite"
+        expected = "float UNIDIRECTIONAL_SEQUENCE_LSTM"
+    np.savez(tmp_path / "calib.npz", x=np.zeros((2, 5, 4), np.float32))
+    err = _cli_error(capfd, ["quantize", str(path), "--calib", str(tmp_path / "calib.npz"),
+                             "-o", str(tmp_path / "o.tflite")])
+    assert expected in err and "Tensor data is null" not in err

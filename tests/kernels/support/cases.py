@@ -43,29 +43,39 @@ def _weights_and_scales(rng: np.random.Generator, shape: Sequence[int], channels
     return w, scales
 
 
+def _bias(act: str, channels: int, scale: float | list[float], values: np.ndarray,
+          override: np.ndarray | None) -> TensorSpec:
+    """int32 bias for int8 ops; int64 for int16x8 (`override`, or the values x 64)."""
+    if act == "int16":
+        data = np.asarray(override if override is not None else values * 64, dtype=np.int64)
+        return TensorSpec((channels,), "int64", scale=scale, data=data)
+    return TensorSpec((channels,), "int32", scale=scale, data=values)
+
+
 def conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int, kh: int, kw: int,
                stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
                padding: str = "SAME", activation: str = "NONE", in_zp: int = 0, out_zp: int = 0,
                mult_kind: str = "normal", per_channel: bool = True, bias: bool = True,
-               saturated_bias: bool = False, groups: int = 1) -> bytes:
+               saturated_bias: bool = False, groups: int = 1, act: str = "int8",
+               bias_data: np.ndarray | None = None) -> bytes:
     """`saturated_bias`: channels 0 and 1 get biases of +-2^30 (as converters write for
     nearly dead channels), so their outputs are pinned to the clamp limits. `groups`:
-    a grouped convolution (each filter reads cin / groups channels)."""
+    a grouped convolution (each filter reads cin / groups channels). `act="int16"`: the
+    int16x8 form (int16 activations, zero points 0, int64 bias, `bias_data` if given)."""
     rng = np.random.default_rng(seed)
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
     oh = out_size(padding, h, kh, stride[0], dilation[0])
     ow = out_size(padding, w, kw, stride[1], dilation[1])
     wts, scales = _weights_and_scales(rng, (cout, kh, kw, cin // groups), cout, in_scale, out_scale,
                                       mult_kind, per_channel)
-    inputs = [TensorSpec((n, h, w, cin), scale=in_scale, zero_point=in_zp),
+    inputs = [TensorSpec((n, h, w, cin), act, scale=in_scale, zero_point=in_zp),
               TensorSpec((cout, kh, kw, cin // groups), scale=scales, data=wts)]
     bias_values = rng.integers(-5000, 5000, cout)
     if saturated_bias:
         bias_values[:2] = [(1 << 30) - 1, -(1 << 30)][:cout]
-    inputs.append(TensorSpec((cout,), "int32", scale=[in_scale * s for s in scales],
-                             data=bias_values) if bias else None)
+    inputs.append(_bias(act, cout, [in_scale * s for s in scales], bias_values, bias_data) if bias else None)
     return single_op_model("CONV_2D", inputs,
-                           [TensorSpec((n, oh, ow, cout), scale=out_scale, zero_point=out_zp)],
+                           [TensorSpec((n, oh, ow, cout), act, scale=out_scale, zero_point=out_zp)],
                            {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
                             "dilation_h_factor": dilation[0], "dilation_w_factor": dilation[1],
                             "fused_activation_function": activation})
@@ -74,7 +84,8 @@ def conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int, kh: int, 
 def depthwise_model(seed: int, n: int, h: int, w: int, cin: int, multiplier: int, kh: int, kw: int,
                     stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
                     padding: str = "SAME", activation: str = "NONE", in_zp: int = 0,
-                    out_zp: int = 0, mult_kind: str = "normal", per_channel: bool = True) -> bytes:
+                    out_zp: int = 0, mult_kind: str = "normal", per_channel: bool = True,
+                    act: str = "int8", bias_data: np.ndarray | None = None) -> bytes:
     rng = np.random.default_rng(seed)
     cout = cin * multiplier
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
@@ -82,12 +93,11 @@ def depthwise_model(seed: int, n: int, h: int, w: int, cin: int, multiplier: int
     ow = out_size(padding, w, kw, stride[1], dilation[1])
     wts, scales = _weights_and_scales(rng, (1, kh, kw, cout), cout, in_scale, out_scale,
                                       mult_kind, per_channel)
-    inputs = [TensorSpec((n, h, w, cin), scale=in_scale, zero_point=in_zp),
+    inputs = [TensorSpec((n, h, w, cin), act, scale=in_scale, zero_point=in_zp),
               TensorSpec((1, kh, kw, cout), scale=scales, axis=3, data=wts),
-              TensorSpec((cout,), "int32", scale=[in_scale * s for s in scales],
-                         data=rng.integers(-3000, 3000, cout))]
+              _bias(act, cout, [in_scale * s for s in scales], rng.integers(-3000, 3000, cout), bias_data)]
     return single_op_model("DEPTHWISE_CONV_2D", inputs,
-                           [TensorSpec((n, oh, ow, cout), scale=out_scale, zero_point=out_zp)],
+                           [TensorSpec((n, oh, ow, cout), act, scale=out_scale, zero_point=out_zp)],
                            {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
                             "dilation_h_factor": dilation[0], "dilation_w_factor": dilation[1],
                             "depth_multiplier": multiplier, "fused_activation_function": activation})
@@ -95,18 +105,17 @@ def depthwise_model(seed: int, n: int, h: int, w: int, cin: int, multiplier: int
 
 def fc_model(seed: int, batch: int, k: int, n_out: int, activation: str = "NONE", in_zp: int = 0,
              out_zp: int = 0, mult_kind: str = "normal", per_channel: bool = False,
-             bias: bool = True) -> bytes:
+             bias: bool = True, act: str = "int8", bias_data: np.ndarray | None = None) -> bytes:
     rng = np.random.default_rng(seed)
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
     wts, scales = _weights_and_scales(rng, (n_out, k), n_out, in_scale, out_scale, mult_kind,
                                       per_channel)
-    inputs = [TensorSpec((batch, k), scale=in_scale, zero_point=in_zp),
+    inputs = [TensorSpec((batch, k), act, scale=in_scale, zero_point=in_zp),
               TensorSpec((n_out, k), scale=scales if per_channel else scales[0], data=wts)]
-    inputs.append(TensorSpec((n_out,), "int32", scale=[in_scale * s for s in scales] if per_channel
-                             else in_scale * scales[0], data=rng.integers(-5000, 5000, n_out))
-                  if bias else None)
+    inputs.append(_bias(act, n_out, [in_scale * s for s in scales] if per_channel else in_scale * scales[0],
+                        rng.integers(-5000, 5000, n_out), bias_data) if bias else None)
     return single_op_model("FULLY_CONNECTED", inputs,
-                           [TensorSpec((batch, n_out), scale=out_scale, zero_point=out_zp)],
+                           [TensorSpec((batch, n_out), act, scale=out_scale, zero_point=out_zp)],
                            {"fused_activation_function": activation})
 
 

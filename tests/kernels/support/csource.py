@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgekit.ir import Graph, Op
+from edgekit.kernels.cformat import c_float_value
 from edgekit.kernels.lowering import ConstArray, ConstStruct, OpLowering
 
-_PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"\{(in\d+|out\d+|scratch|c:[A-Za-z_][A-Za-z0-9_]*)(?::([a-z0-9_]+))?\}")
 _ACT_ALIGN = 8
 
 
@@ -37,7 +38,10 @@ def _array(const: ConstArray, cname: str, section: str) -> str:
     values = np.asarray(const.values).reshape(-1)
     if values.size == 0:
         values = np.zeros(1, dtype=values.dtype)  # C forbids empty arrays
-    body = ",".join(str(int(v)) for v in values)
+    if const.ctype == "float":
+        body = ",".join(c_float_value(v) for v in values.astype(np.float32).tolist())
+    else:
+        body = ",".join(str(int(v)) if int(v) != -(1 << 63) else "(-9223372036854775807LL - 1)" for v in values)
     return (f"static const {const.ctype} {cname}[{values.size}] {section}"
             f"__attribute__((aligned({max(const.align, 4)}))) = {{{body}}};")
 
@@ -64,7 +68,7 @@ def render_case(graph: Graph, op: Op, lowering: OpLowering, prefix: str,
             kind = key.rstrip("0123456789")
             index = int(key[len(kind):])
             table = ins if kind == "in" else outs
-            return f"((int8_t *){table[index][0]})"
+            return f"(({match.group(2) or 'int8_t'} *)(void *){table[index][0]})"
 
         return _PLACEHOLDER.sub(sub, text)
 

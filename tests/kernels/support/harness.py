@@ -122,7 +122,7 @@ def run_op(graph: Graph, op: Op, inputs: Sequence[np.ndarray], ctx: LoweringCont
         exe = Path(tmp) / "case"
         c_file.write_text(source)
         flags = CFLAGS + (SANITIZE if sanitize else [])
-        _run([CC, *flags, f"-I{kernels_dir()}", str(c_file), str(library), "-o", str(exe)])
+        _run([CC, *flags, f"-I{kernels_dir()}", str(c_file), str(library), "-o", str(exe), "-lm"])
         result = subprocess.run([str(exe)], input=stdin, capture_output=True, timeout=120, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"{op.type} kernel program failed ({result.returncode}):\n"

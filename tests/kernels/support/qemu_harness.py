@@ -146,7 +146,7 @@ def build_firmware(source: str, workdir: Path, extra_cflags: Sequence[str] = (),
            f"-I{kernels_dir()}", f"-I{HERE}",
            str(main), str(HERE / "startup.c"), *map(str, sorted(kernels_dir().glob("*.c"))),
            "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", f"-L{HERE}",
-           f"-T{HERE / target.linker_script}", "-Wl,--gc-sections", "-o", str(elf)]
+           f"-T{HERE / target.linker_script}", "-Wl,--gc-sections", "-o", str(elf), "-lm"]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"cross compile failed:\n{result.stderr[-4000:]}")
