@@ -29,7 +29,7 @@ def test_check_fails_on_a_stale_table_and_regeneration_fixes_it(tmp_path: Path) 
 
 def test_table_rows_follow_the_registry() -> None:
     rows = {line.split(" | ")[0].strip("| "): line for line in op_table().splitlines()[2:] if line.startswith("| ")}
-    assert rows["CONV_2D"] == "| CONV_2D | yes | — | arm-dsp |"
+    assert rows["CONV_2D"] == "| CONV_2D | yes | — | arm-dsp, arm-mve |"
     assert rows["FLOOR"] == "| FLOOR | — | yes | — |"
     assert rows["RESHAPE"].startswith("| RESHAPE | yes | copy |")
     assert set(rows) >= supported_op_types() - {"LOOKUP_TABLE"}

@@ -140,9 +140,11 @@ def test_example_model_bit_exact_on_real_digits(digits_example, tmp_path):
 
 
 @pytest.mark.parametrize("board, rounding", [("qemu-cortex-m4", "tflite"), ("qemu-cortex-m4", "tflm"),
-                                             ("qemu-riscv32", "tflite")])
+                                             ("qemu-riscv32", "tflite"), ("qemu-cortex-m55", "tflite"),
+                                             ("qemu-cortex-m55", "tflm")])
 def test_verify_on_emulated_board(board, rounding, mlperf_models, tmp_path):
-    """The Arm DSP path (M4) and the portable path on RISC-V, run in QEMU over serial."""
+    """The Arm DSP path (M4), the MVE path (M55, in the memory plan's overlaps) and the
+    portable path on RISC-V, run in QEMU over serial."""
     model = mlperf_models["ad" if rounding == "tflm" else "kws"]  # AD: FC rounds differently in TFLM
     result = verify_model(model, board=board, samples=3, rounding=rounding, work_dir=tmp_path, seed=11)
     assert (result.samples, result.bit_exact) == (3, 3)

@@ -31,6 +31,8 @@ from edgekit.kernels.conv_common import (
     weighted_operands,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+from edgekit.kernels.mve_conv import lower_mve_conv
+from edgekit.kernels.variants import kernel_variant
 from edgekit.memory.contract import NO_CONTRACT, MemoryContract
 
 
@@ -69,6 +71,8 @@ def lower_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             f"{in_c} input channels do not split into groups of {k_c} for {cout} filters")
     require(out_c == cout and on == n, op, "output shape does not match the weights")
     groups = in_c // k_c  # Conv2D(groups=g): filters read in_c / g channels
+    if groups == 1 and kernel_variant(ctx.variant).has_mve:
+        return lower_mve_conv(graph, op, ctx)
     mult, shift = per_channel_multipliers(o.in_scale, filter_scales(o.weights, cout, 0, op), o.out_scale, cout)
     bias = bias_values(graph, op, 2, cout)
     return conv_lowering(op, ctx, geo, w.reshape(cout, kh, kw, k_c), bias, mult, shift, in_zp, out_zp, act,

@@ -33,6 +33,8 @@ from edgekit.kernels.conv_common import (
     wrap_int32,
 )
 from edgekit.kernels.depthwise_blocked import blocked_depthwise_lowering
+from edgekit.kernels.mve_depthwise import mve_depthwise_lowering
+from edgekit.kernels.variants import kernel_variant
 
 MAX_KH = 16  # EK_DW_MAX_KH
 # ek_depthwise_s8_3x3 without blk (tap pairs, channel-major ring; layers the group-major path
@@ -170,6 +172,10 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                 call=f"ek_depthwise_s8_3x3(&{{c:{names['params']}}}, {{in0}}, {{out0}}, {{scratch}});",
                 headers=["ek_depthwise.h"], constants=constants,
                 scratch_bytes=scratch_bytes_3x3(win, out_w, cout))
+    if dm == 1 and kernel_variant(ctx.variant).has_mve:
+        # Measured on qemu-cortex-m55: the MVE loop beats ek_depthwise_s8_packed (5x5, odd
+        # channels) but not the 3x3 DSP kernel above, which MVE boards keep.
+        return mve_depthwise_lowering(op, geo, w, bias, mult, shift, in_zp, out_zp, act)
     if packed_variant(ctx.variant) and dm == 1 and cout % 4 == 0 and kh <= MAX_KH:
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)
         bounded = new_bias is not None

@@ -32,7 +32,9 @@ from edgekit.kernels.conv_common import (
     wrap_int32,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+from edgekit.kernels.mve import mve_fc_lowering
 from edgekit.kernels.quant import Real
+from edgekit.kernels.variants import kernel_variant
 
 
 def fc_multipliers(in_scale: Real, scales: np.ndarray, out_scale: Real,
@@ -127,6 +129,9 @@ def lower_fully_connected(graph: Graph, op: Op, ctx: LoweringContext) -> OpLower
     mult, shift = fc_multipliers(o.in_scale, filter_scales(weights, n_out, 0, op), o.out_scale, n_out)
     bias = bias_values(graph, op, 2, n_out)
     single = single_rounding(ctx)
+    if kernel_variant(ctx.variant).has_mve:
+        return mve_fc_lowering(op, np.asarray(w).reshape(n_out, k), bias, in_zp, mult, shift, single, out_zp,
+                               act, batches)
     params = cname(op, "params")
     if packed_variant(ctx.variant):
         if batches == 1:

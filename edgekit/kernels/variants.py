@@ -32,16 +32,28 @@ class KernelVariant:
     def packs_weights(self) -> bool:
         return DSP_PACKED in self.packings
 
+    @property
+    def has_mve(self) -> bool:
+        return "__ARM_FEATURE_MVE" in self.isa_features
+
+
+_DSP_FAST_OPS = ("ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D",
+                 "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "MUL", "SUB", "SUM", "TRANSPOSE_CONV",
+                 "UNIDIRECTIONAL_SEQUENCE_LSTM")
 
 VARIANTS: Mapping[str, KernelVariant] = MappingProxyType({
     "portable": KernelVariant("portable", MappingProxyType({}), (INT8,), (),
                               "plain C99, every core"),
     "arm-dsp": KernelVariant("arm-dsp", MappingProxyType({"EK_ARM_DSP": "1"}), (INT8, DSP_PACKED),
                              ("__ARM_FEATURE_DSP",),
-                             "Arm DSP extension: SMLAD, SXTB16, SSAT (Cortex-M4/M7/M33/M55)",
-                             ("ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D",
-                              "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "MUL", "SUB", "SUM", "TRANSPOSE_CONV",
-                              "UNIDIRECTIONAL_SEQUENCE_LSTM")),
+                             "Arm DSP extension: SMLAD, SXTB16, SSAT (Cortex-M4/M7/M33/M55)", _DSP_FAST_OPS),
+    # FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D through the MVE kernels
+    # (edgekit/kernels/mve*.py), every other op through the arm-dsp paths: the cores with MVE
+    # have the DSP extension too.
+    "arm-mve": KernelVariant("arm-mve", MappingProxyType({"EK_ARM_DSP": "1", "EK_ARM_MVE": "1"}),
+                             (INT8, DSP_PACKED), ("__ARM_FEATURE_DSP", "__ARM_FEATURE_MVE"),
+                             "Arm MVE (Helium): VMLADAVA dot products, vector requantization (Cortex-M55/M85)",
+                             _DSP_FAST_OPS),
 })
 VARIANT_NAMES: tuple[str, ...] = tuple(VARIANTS)
 

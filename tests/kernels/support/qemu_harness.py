@@ -1,4 +1,5 @@
-"""Run many kernel cases in ONE firmware on qemu-cortex-m4 (mps2-an386), Arm DSP path.
+"""Run many kernel cases in ONE firmware on qemu-cortex-m4 (mps2-an386), Arm DSP path,
+or on qemu-cortex-m55 (mps3-an547) with `target=M55` (MVE path once the variant exists).
 
 Each case: its lowering (LoweringContext variant "arm-dsp" by default), inputs embedded
 as const data, the call timed with CMSDK timer0 under `-icount shift=0` (1 tick = 40
@@ -39,6 +40,27 @@ INSTRUCTIONS_PER_TICK = int(BOARD.qemu.instructions_per_tick)
 DSP_CTX = LoweringContext(variant="arm-dsp")
 
 
+@dataclass(frozen=True)
+class QemuTarget:
+    """A board the kernel-test firmware runs on: its CPU flags, C defines, linker script."""
+    board_name: str
+    defines: tuple[str, ...]  # kernel variant defines plus the runtime's (startup.c)
+    linker_script: str
+
+    @property
+    def board(self):  # type: ignore[no-untyped-def]
+        return load_board(self.board_name)
+
+
+M4 = QemuTarget("qemu-cortex-m4", tuple(define_flags(kernel_variant("arm-dsp").defines)), "sections.ld")
+
+
+def m55_target(variant: str) -> QemuTarget:
+    return QemuTarget("qemu-cortex-m55",
+                      (*define_flags(kernel_variant(variant).defines), "-DKT_UART_BASE=0x59303000u",
+                       "-DKT_FPGAIO_COUNTER=0x59302018u"), "sections_m55.ld")
+
+
 def available() -> bool:
     return shutil.which(ARM_CC) is not None and shutil.which(BOARD.qemu.binary) is not None
 
@@ -48,6 +70,7 @@ class QemuCase:
     graph: Graph
     op: Op
     inputs: Sequence[np.ndarray]
+    ctx: LoweringContext | None = None  # None: the run's context (one firmware, mixed roundings)
 
 
 @dataclass
@@ -63,7 +86,7 @@ def _c_bytes(data: bytes) -> str:
 def firmware_source(cases: Sequence[QemuCase], ctx: LoweringContext) -> tuple[str, list]:
     parts, funcs, layouts, headers = [], [], [], ["ek_common.h"]
     for i, case in enumerate(cases):
-        lowering = lower(case.graph, case.op, ctx)
+        lowering = lower(case.graph, case.op, case.ctx or ctx)
         src = render_case(case.graph, case.op, lowering, prefix=f"c{i}_")
         headers += src.headers
         parts.append(src.declarations)
@@ -113,22 +136,25 @@ int main(void)
     return source, layouts
 
 
-def build_firmware(source: str, workdir: Path, extra_cflags: Sequence[str] = ()) -> Path:
+def build_firmware(source: str, workdir: Path, extra_cflags: Sequence[str] = (),
+                   target: QemuTarget = M4) -> Path:
     main = workdir / "cases.c"
     main.write_text(source)
     elf = workdir / "cases.elf"
-    cmd = [ARM_CC, *CPU_FLAGS, *CFLAGS, *extra_cflags, f"-I{kernels_dir()}", f"-I{HERE}",
+    board = target.board
+    cmd = [board.cc, *board.cflags, *firmware_opt_flags(), *WARNINGS, *target.defines, *extra_cflags,
+           f"-I{kernels_dir()}", f"-I{HERE}",
            str(main), str(HERE / "startup.c"), *map(str, sorted(kernels_dir().glob("*.c"))),
-           "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles",
-           f"-T{HERE / 'sections.ld'}", "-Wl,--gc-sections", "-o", str(elf), "-lm"]
+           "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", f"-L{HERE}",
+           f"-T{HERE / target.linker_script}", "-Wl,--gc-sections", "-o", str(elf), "-lm"]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"cross compile failed:\n{result.stderr[-4000:]}")
     return elf
 
 
-def run_elf(elf: Path, timeout: float = 300) -> str:
-    cmd = qemu_machine(BOARD).command(elf, "stdio")
+def run_elf(elf: Path, timeout: float = 300, target: QemuTarget = M4) -> str:
+    cmd = qemu_machine(target.board).command(elf, "stdio")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if result.returncode != 0 or "DONE" not in result.stdout:
         raise RuntimeError(f"firmware failed (status {result.returncode}):\n{result.stdout[-2000:]}"
@@ -137,13 +163,16 @@ def run_elf(elf: Path, timeout: float = 300) -> str:
 
 
 def run_cases(cases: Sequence[QemuCase], ctx: LoweringContext = DSP_CTX,
-              extra_cflags: Sequence[str] = (), timeout: float = 300) -> list[QemuResult]:
+              extra_cflags: Sequence[str] = (), timeout: float = 300, target: QemuTarget = M4,
+              keep_elf: Path | None = None) -> list[QemuResult]:
     source, layouts = firmware_source(cases, ctx)
     with tempfile.TemporaryDirectory(prefix="ek-qemu-") as tmp:
-        elf = build_firmware(source, Path(tmp), extra_cflags)
+        elf = build_firmware(source, Path(tmp), extra_cflags, target)
         if os.environ.get("EK_KEEP_QEMU_ELF"):
             shutil.copy(elf, os.environ["EK_KEEP_QEMU_ELF"])
-        text = run_elf(elf, timeout)
+        if keep_elf is not None:
+            shutil.copy(elf, keep_elf)
+        text = run_elf(elf, timeout, target)
     base = 0
     results: dict[int, QemuResult] = {}
     for line in text.splitlines():
@@ -154,7 +183,8 @@ def run_cases(cases: Sequence[QemuCase], ctx: LoweringContext = DSP_CTX,
             i, ticks = int(fields[1]), int(fields[2])
             outs = [np.frombuffer(bytes.fromhex(h), dtype=dtype).reshape(shape).copy()
                     for h, (dtype, shape) in zip(fields[3:], layouts[i])]
-            results[i] = QemuResult(outs, max(ticks - base, 0) * INSTRUCTIONS_PER_TICK)
+            per_tick = int(target.board.qemu.instructions_per_tick)
+            results[i] = QemuResult(outs, max(ticks - base, 0) * per_tick)
     missing = [i for i in range(len(cases)) if i not in results]
     if missing:
         raise RuntimeError(f"no result for cases {missing}")

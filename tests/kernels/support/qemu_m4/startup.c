@@ -1,6 +1,9 @@
 /* Minimal bare-metal runtime for the kernel tests on qemu-cortex-m4 (mps2-an386): vector
  * table, .data/.bss set-up, FPU on, CMSDK UART0 output, timer0 as an instruction counter
- * (-icount shift=0: 1 tick = 40 instructions), semihosting exit. */
+ * (-icount shift=0: 1 tick = 40 instructions), semihosting exit.
+ * qemu-cortex-m55 (mps3-an547) builds it with -DKT_UART_BASE=0x59303000u and
+ * -DKT_FPGAIO_COUNTER=0x59302018u: the same CMSDK UART, and the FPGAIO counter (counting
+ * up, 1 tick = 50 instructions) instead of timer0. CP10/CP11 also switch MVE on. */
 #include <stdint.h>
 #include <string.h>
 
@@ -18,9 +21,12 @@ __attribute__((section(".vectors"), used)) static void *const kt_vectors[16] = {
     (void *)kt_fault, (void *)kt_fault, 0, (void *)kt_fault, (void *)kt_fault,
 };
 
-#define UART_DATA (*(volatile uint32_t *)0x40004000u)
-#define UART_STATE (*(volatile uint32_t *)0x40004004u)
-#define UART_CTRL (*(volatile uint32_t *)0x40004008u)
+#ifndef KT_UART_BASE
+#define KT_UART_BASE 0x40004000u
+#endif
+#define UART_DATA (*(volatile uint32_t *)(KT_UART_BASE))
+#define UART_STATE (*(volatile uint32_t *)(KT_UART_BASE + 4u))
+#define UART_CTRL (*(volatile uint32_t *)(KT_UART_BASE + 8u))
 #define TIMER_CTRL (*(volatile uint32_t *)0x40000000u)
 #define TIMER_VALUE (*(volatile uint32_t *)0x40000004u)
 #define TIMER_RELOAD (*(volatile uint32_t *)0x40000008u)
@@ -42,9 +48,11 @@ void kt_reset(void)
     memcpy(&__data_start, &__data_load, (size_t)((uintptr_t)&__data_end - (uintptr_t)&__data_start));
     memset(&__bss_start, 0, (size_t)((uintptr_t)&__bss_end - (uintptr_t)&__bss_start));
     UART_CTRL = 1u; /* TX enable before the first write */
+#ifndef KT_FPGAIO_COUNTER
     TIMER_RELOAD = 0xFFFFFFFFu;
     TIMER_VALUE = 0xFFFFFFFFu;
     TIMER_CTRL = 1u;
+#endif
     kt_exit(main());
 }
 
@@ -92,5 +100,9 @@ void kt_put_hex(const int8_t *data, uint32_t n)
 
 uint32_t kt_ticks(void)
 {
+#ifdef KT_FPGAIO_COUNTER
+    return ~*(volatile uint32_t *)(KT_FPGAIO_COUNTER); /* counts up: inverted, it counts down */
+#else
     return TIMER_VALUE; /* counts down */
+#endif
 }
