@@ -218,11 +218,7 @@ def test_fully_connected_s16_dsp_variant_on_host(rounding: str) -> None:
 def test_int16x8_kernels_on_cortex_m4(rounding: str) -> None:
     """int16 FC (SMLALD over widened weights), conv and depthwise on qemu-cortex-m4 with the
     arm-dsp variant, every byte against the oracle."""
-    from support.harness import random_inputs
-    from support.qemu_harness import QemuCase, available, run_cases
-    from support.reference import run_oracle
-
-    from edgekit.load import load_tflite_bytes
+    from support.qemu_harness import available, mismatches, oracle_cases, run_cases
 
     if not available():
         pytest.fail("arm-none-eabi-gcc / qemu-system-arm missing: run `make toolchain`")
@@ -233,17 +229,11 @@ def test_int16x8_kernels_on_cortex_m4(rounding: str) -> None:
     models += [conv_model(300 + i, n=1, h=6, w=5, cin=3, cout=4, kh=3, kw=3, act="int16") for i in range(2)]
     models += [depthwise_model(400 + i, n=1, h=6, w=6, cin=4, multiplier=1, kh=3, kw=3, act="int16")
                for i in range(2)]
-    qcases, expected = [], []
-    for model in models:
-        graph = load_tflite_bytes(model)
-        x = random_inputs(graph, graph.ops[0], rng)
-        qcases.append(QemuCase(graph, graph.ops[0], x))
-        expected.append(run_oracle(model, x, rounding))
+    qcases, expected = oracle_cases(models, rng, rounding)
     ctx = LoweringContext(rounding=rounding, variant="arm-dsp")  # type: ignore[arg-type]
     from support.harness import lower
 
     assert sum("ek_fully_connected_s16_dsp" in lower(c.graph, c.op, ctx).call for c in qcases) == 8
     results = run_cases(qcases, ctx)
-    bad = [f"case {i} ({c.op.type})" for i, (c, r, e) in enumerate(zip(qcases, results, expected))
-           if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
+    bad = mismatches(qcases, results, expected)
     assert not bad, f"int16x8 kernels differ from the {rounding} oracle on Cortex-M4: {bad}"

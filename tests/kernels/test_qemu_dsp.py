@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from support import cases as mk
 from support.harness import random_inputs
-from support.qemu_harness import QemuCase, available, run_cases
+from support.qemu_harness import QemuCase, available, mismatches, oracle_cases, run_cases
 from support.reference import run_oracle
 
 from edgekit.kernels.lowering import LoweringContext
@@ -77,17 +77,10 @@ def _pool_x4(rng: np.random.Generator, seed: int) -> bytes:
 def test_dsp_path_bit_exact_on_cortex_m4(rounding: str) -> None:
     rng = np.random.default_rng(2026 if rounding == "tflite" else 7)
     makers = [_conv] * 10 + [_depthwise] * 8 + [_fc] * 8 + [_pool] * 4 + [_pool_x4] * 6
-    models, qcases, expected = [], [], []
-    for i, make in enumerate(makers):
-        model = make(rng, 1000 + i)
-        graph = load_tflite_bytes(model)
-        x = random_inputs(graph, graph.ops[0], rng)
-        models.append(model)
-        qcases.append(QemuCase(graph, graph.ops[0], x))
-        expected.append(run_oracle(model, x, rounding))
+    models = (make(rng, 1000 + i) for i, make in enumerate(makers))  # drawn between the inputs
+    qcases, expected = oracle_cases(models, rng, rounding)
     results = run_cases(qcases, LoweringContext(rounding=rounding, variant="arm-dsp"))
-    bad = [f"case {i} ({c.op.type})" for i, (c, r, e) in enumerate(zip(qcases, results, expected))
-           if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
+    bad = mismatches(qcases, results, expected)
     assert not bad, f"DSP path differs from the {rounding} oracle: {bad}"
 
 

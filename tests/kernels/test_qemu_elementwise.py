@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.harness import random_inputs
-from support.qemu_harness import QemuCase, available, run_cases
+from support.qemu_harness import QemuCase, available, mismatches, oracle_cases, run_cases
 from support.reference import run_oracle
 from support.tflite_builder import TensorSpec, single_op_model
 
@@ -79,15 +78,9 @@ def _models(rng: np.random.Generator) -> list[bytes]:
 @pytest.mark.parametrize("rounding", ["tflite", "tflm"])
 def test_dsp_build_bit_exact_on_cortex_m4(rounding: str) -> None:
     rng = np.random.default_rng(4242 if rounding == "tflite" else 99)
-    qcases, expected = [], []
-    for model in _models(rng):
-        graph = load_tflite_bytes(model)
-        x = random_inputs(graph, graph.ops[0], rng)
-        qcases.append(QemuCase(graph, graph.ops[0], x))
-        expected.append(run_oracle(model, x, rounding))
+    qcases, expected = oracle_cases(_models(rng), rng, rounding)
     results = run_cases(qcases, LoweringContext(rounding=rounding, variant="arm-dsp"))
-    bad = [f"case {i} ({c.op.type})" for i, (c, r, e) in enumerate(zip(qcases, results, expected))
-           if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
+    bad = mismatches(qcases, results, expected)
     assert not bad, f"Cortex-M4 build differs from the {rounding} oracle: {bad}"
 
 

@@ -8,12 +8,9 @@ import numpy as np
 import pytest
 from support import cases as mk
 from support import matmul_cases as mm
-from support.harness import random_inputs
-from support.qemu_harness import QemuCase, available, run_cases
-from support.reference import run_oracle
+from support.qemu_harness import available, mismatches, oracle_cases, run_cases
 
 from edgekit.kernels.lowering import LoweringContext
-from edgekit.load import load_tflite_bytes
 
 pytestmark = [pytest.mark.qemu,
               pytest.mark.skipif(not available(), reason="arm-none-eabi-gcc / qemu-system-arm missing")]
@@ -52,14 +49,8 @@ def _grouped(rng: np.random.Generator, seed: int) -> bytes:
 def test_matmul_family_bit_exact_on_cortex_m4(rounding: str) -> None:
     rng = np.random.default_rng(13 if rounding == "tflite" else 31)
     makers = [_transpose] * 10 + [_matmul] * 10 + [_grouped] * 3
-    qcases, expected = [], []
-    for i, make in enumerate(makers):
-        model = make(rng, 3000 + i)
-        graph = load_tflite_bytes(model)
-        x = random_inputs(graph, graph.ops[0], rng)
-        qcases.append(QemuCase(graph, graph.ops[0], x))
-        expected.append(run_oracle(model, x, rounding))
+    models = (make(rng, 3000 + i) for i, make in enumerate(makers))  # drawn between the inputs
+    qcases, expected = oracle_cases(models, rng, rounding)
     results = run_cases(qcases, LoweringContext(rounding=rounding, variant="arm-dsp"))
-    bad = [f"case {i} ({c.op.type})" for i, (c, r, e) in enumerate(zip(qcases, results, expected))
-           if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
+    bad = mismatches(qcases, results, expected)
     assert not bad, f"DSP path differs from the {rounding} oracle: {bad}"

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,3 +189,28 @@ def run_cases(cases: Sequence[QemuCase], ctx: LoweringContext = DSP_CTX,
     if missing:
         raise RuntimeError(f"no result for cases {missing}")
     return [results[i] for i in range(len(cases))]
+
+
+def oracle_cases(models: Iterable[bytes], rng: np.random.Generator,
+                 rounding: str) -> tuple[list[QemuCase], list[list[np.ndarray]]]:
+    """One QemuCase per one-op model with seeded random inputs, and the `rounding` oracle's
+    outputs for each (what every batch test on an emulated core compares against)."""
+    from edgekit.load import load_tflite_bytes
+
+    from .harness import random_inputs
+    from .reference import run_oracle
+
+    cases, expected = [], []
+    for model in models:
+        graph = load_tflite_bytes(model)
+        x = random_inputs(graph, graph.ops[0], rng)
+        cases.append(QemuCase(graph, graph.ops[0], x))
+        expected.append(run_oracle(model, x, rounding))
+    return cases, expected
+
+
+def mismatches(cases: Sequence[QemuCase], results: Sequence[QemuResult],
+               expected: Sequence[Sequence[np.ndarray]]) -> list[str]:
+    """The cases whose first output differs from the oracle's, as "case i (OP)"."""
+    return [f"case {i} ({c.op.type})" for i, (c, r, e) in enumerate(zip(cases, results, expected))
+            if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
