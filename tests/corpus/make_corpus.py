@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -158,6 +159,27 @@ def _float_cnn() -> bytes:
     model = keras.Model(inp, L.Dense(3)(x))
     return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
+
+
+def regenerate(models: dict[str, tuple], names: list[str], convert: Callable[[Any, Any], bytes],
+               path: Callable[[str], Path] | None = None) -> dict[str, bytes]:
+    """Convert and write every model of `models` (name -> (factory, what `convert` takes
+    beside the Keras model)) that `names` selects (all when empty), after the corpus-wide
+    Keras seed, each to `path(name)` (default HERE/NAME.tflite); returns what it wrote."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    written = {}
+    for name, (factory, how) in models.items():
+        if names and name not in names:
+            continue
+        data = convert(factory(), how)
+        target = path(name) if path is not None else HERE / f"{name}.tflite"
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(data)
+        print(f"{name}: {len(data)} bytes")
+        written[name] = data
+    return written
 
 def main(names: list[str]) -> None:
     if not names or "float_cnn" in names:

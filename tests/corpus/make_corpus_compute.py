@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_corpus import _convert  # noqa: E402
+from make_corpus import _convert, regenerate  # noqa: E402
 
 
 def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
@@ -106,15 +106,7 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
 
 
 def main(names: list[str]) -> None:
-    import keras
-
-    keras.utils.set_random_seed(1)
-    for name, (factory, shape) in _models().items():
-        if names and name not in names:
-            continue
-        data = _convert(factory(), shape)
-        (HERE / f"{name}.tflite").write_bytes(data)
-        print(f"{name}: {len(data)} bytes")
+    regenerate(_models(), names, _convert)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from make_corpus import regenerate  # noqa: E402
 from make_corpus_movement import _convert  # noqa: E402
 
 
@@ -88,16 +89,7 @@ def model_path(name: str) -> Path:
 
 
 def main(names: list[str]) -> None:
-    import keras
-
-    keras.utils.set_random_seed(1)
-    for name, (factory, sample) in _models().items():
-        if names and name not in names:
-            continue
-        data = _convert(factory(), sample, float_fallback=True)
-        model_path(name).parent.mkdir(exist_ok=True)
-        model_path(name).write_bytes(data)
-        print(f"{name}: {len(data)} bytes")
+    regenerate(_models(), names, lambda model, sample: _convert(model, sample, float_fallback=True), model_path)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent / "int16"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_corpus import regenerate  # noqa: E402
 
 
 def _convert(model, shape: tuple[int, ...]) -> bytes:
@@ -133,20 +136,11 @@ def with_int8_output(data: bytes) -> bytes:
 
 
 def main(names: list[str]) -> None:
-    import keras
-
-    keras.utils.set_random_seed(1)
-    HERE.mkdir(exist_ok=True)
-    for name, (factory, shape) in _models().items():
-        if names and name not in names:
-            continue
-        data = _convert(factory(), shape)
-        (HERE / f"{name}.tflite").write_bytes(data)
-        print(f"{name}: {len(data)} bytes")
-        if name == "int16_cnn":
-            mixed = with_int8_output(data)
-            (HERE / "int16_mixed.tflite").write_bytes(mixed)
-            print(f"int16_mixed: {len(mixed)} bytes")
+    written = regenerate(_models(), names, _convert, lambda name: HERE / f"{name}.tflite")
+    if "int16_cnn" in written:  # and the same CNN with a QUANTIZE int16 -> int8 appended
+        mixed = with_int8_output(written["int16_cnn"])
+        (HERE / "int16_mixed.tflite").write_bytes(mixed)
+        print(f"int16_mixed: {len(mixed)} bytes")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_corpus import regenerate  # noqa: E402
 
 
 def _convert(model, sample: Callable[[np.random.Generator], list[np.ndarray]], float_fallback: bool = False) -> bytes:
@@ -174,16 +177,7 @@ def model_path(name: str) -> Path:
 
 
 def main(names: list[str]) -> None:
-    import keras
-
-    keras.utils.set_random_seed(1)
-    for name, (factory, sample) in _models().items():
-        if names and name not in names:
-            continue
-        data = _convert(factory(), sample)
-        model_path(name).parent.mkdir(exist_ok=True)
-        model_path(name).write_bytes(data)
-        print(f"{name}: {len(data)} bytes")
+    regenerate(_models(), names, _convert, model_path)
 
 
 if __name__ == "__main__":
