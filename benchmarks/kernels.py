@@ -26,14 +26,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "kernels"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from support.harness import random_inputs
-from support.qemu_harness import QemuCase, run_cases
-from support.reference import run_reference
+from support.qemu_harness import bit_exact, oracle_cases, run_cases
 from support.tflite_builder import extract_op
 
 from edgekit.ir.ops import op_macs
 from edgekit.kernels.lowering import LoweringContext
-from edgekit.load import load_tflite, load_tflite_bytes
+from edgekit.load import load_tflite
 
 MODELS = {"kws": "kws_ds_cnn_int8", "ic": "ic_resnet8_int8", "vww": "vww_mobilenet_int8",
           "ad": "ad_autoencoder_int8"}
@@ -46,22 +44,18 @@ TFLM_CMSIS_INSTRUCTIONS = {"kws": 7_699_880, "vww": 24_101_880, "ic": 29_863_280
 def bench_model(key: str, models_dir: Path, seed: int = 0) -> list[dict]:
     graph = load_tflite(models_dir / f"{MODELS[key]}.tflite")
     rng = np.random.default_rng(seed)
-    rows, cases, expected = [], [], []
-    for op in graph.ops:
-        if op.type not in OPS:
-            continue
-        model = extract_op(graph, op)
-        g = load_tflite_bytes(model)
-        x = random_inputs(g, g.ops[0], rng)
-        cases.append(QemuCase(g, g.ops[0], x))
-        expected.append(run_reference(model, x)[0])
-        w = g.tensors[g.ops[0].inputs[1]].shape if op.type not in ("AVERAGE_POOL_2D", "MAX_POOL_2D") else ()
-        rows.append({"model": key, "index": op.index, "type": op.type, "macs": op_macs(g, g.ops[0]),
-                         "out": tuple(g.tensors[g.ops[0].outputs[0]].shape), "weights": tuple(w)})
+    layers = [op for op in graph.ops if op.type in OPS]
+    cases, expected = oracle_cases((extract_op(graph, op) for op in layers), rng, "tflite")
+    rows = []
+    for op, case in zip(layers, cases):
+        g = case.graph
+        w = g.tensors[case.op.inputs[1]].shape if op.type not in ("AVERAGE_POOL_2D", "MAX_POOL_2D") else ()
+        rows.append({"model": key, "index": op.index, "type": op.type, "macs": op_macs(g, case.op),
+                     "out": tuple(g.tensors[case.op.outputs[0]].shape), "weights": tuple(w)})
     results = run_cases(cases, LoweringContext(variant="arm-dsp"))
-    for row, res, exp in zip(rows, results, expected):
+    for row, res, exact in zip(rows, results, bit_exact(results, expected)):
         row["instructions"] = res.instructions
-        row["bit_exact"] = bool(np.array_equal(res.outputs[0], np.asarray(exp).reshape(res.outputs[0].shape)))
+        row["bit_exact"] = exact
     return rows
 
 

@@ -22,49 +22,41 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "kernels"))
 
-from support.harness import random_inputs
-from support.qemu_harness import QemuCase, run_cases
-from support.reference import run_reference
+from support.qemu_harness import bit_exact, oracle_cases, run_cases
 from support.tflite_builder import extract_op
 
+from edgekit.ir import Graph, Op
 from edgekit.ir.ops import op_macs
 from edgekit.kernels.lowering import LoweringContext
-from edgekit.load import load_tflite, load_tflite_bytes
+from edgekit.load import load_tflite
 
 CORPUS = REPO / "tests" / "corpus"
 MODELS = ("unet_transpose", "kws_transformer", "grouped_cnn")
 
 
-def _selected(graph: object, op: object) -> bool:
-    g, o = graph, op
-    if o.type in ("TRANSPOSE_CONV", "BATCH_MATMUL"):  # type: ignore[attr-defined]
+def _selected(graph: Graph, op: Op) -> bool:
+    if op.type in ("TRANSPOSE_CONV", "BATCH_MATMUL"):
         return True
-    if o.type != "CONV_2D":  # type: ignore[attr-defined]
-        return False
-    tensors = g.tensors  # type: ignore[attr-defined]
-    return bool(tensors[o.inputs[1]].shape[3] < tensors[o.inputs[0]].shape[3])  # type: ignore[attr-defined]
+    return op.type == "CONV_2D" and graph.tensors[op.inputs[1]].shape[3] < graph.tensors[op.inputs[0]].shape[3]
 
 
 def bench(seed: int = 0) -> list[dict]:
     rng = np.random.default_rng(seed)
-    rows, cases, expected = [], [], []
+    layers = []
     for name in MODELS:
         graph = load_tflite(CORPUS / f"{name}.tflite")
-        for op in graph.ops:
-            if not _selected(graph, op):
-                continue
-            model = extract_op(graph, op)
-            g = load_tflite_bytes(model)
-            x = random_inputs(g, g.ops[0], rng)
-            cases.append(QemuCase(g, g.ops[0], x))
-            expected.append(run_reference(model, x)[0])
-            shapes = [tuple(g.tensors[i].shape) for i in g.ops[0].inputs if i >= 0 and not g.tensors[i].is_constant]
-            rows.append({"model": name, "index": op.index, "type": op.type + (" (grouped)" if op.type == "CONV_2D" else ""),
-                         "macs": op_macs(g, g.ops[0]), "in": shapes, "out": tuple(g.tensors[g.ops[0].outputs[0]].shape)})
+        layers += [(name, graph, op) for op in graph.ops if _selected(graph, op)]
+    cases, expected = oracle_cases((extract_op(graph, op) for _, graph, op in layers), rng, "tflite")
+    rows = []
+    for (name, _, op), case in zip(layers, cases):
+        g = case.graph
+        shapes = [tuple(g.tensors[i].shape) for i in case.op.inputs if i >= 0 and not g.tensors[i].is_constant]
+        rows.append({"model": name, "index": op.index, "type": op.type + (" (grouped)" if op.type == "CONV_2D" else ""),
+                     "macs": op_macs(g, case.op), "in": shapes, "out": tuple(g.tensors[case.op.outputs[0]].shape)})
     for variant in ("portable", "arm-dsp"):
-        for row, res, exp in zip(rows, run_cases(cases, LoweringContext(variant=variant)), expected):
+        results = run_cases(cases, LoweringContext(variant=variant))
+        for row, res, exact in zip(rows, results, bit_exact(results, expected)):
             row[variant] = res.instructions
-            exact = bool(np.array_equal(res.outputs[0], np.asarray(exp).reshape(res.outputs[0].shape)))
             row["bit_exact"] = row.get("bit_exact", True) and exact
     return rows
 
