@@ -59,4 +59,5 @@ def _pool(graph: Graph, op: Op, suffix: str) -> OpLowering:
     pointers = "{in0:int16_t}, {out0:int16_t}" if suffix == "s16" else "{in0}, {out0}"
     function = _FUNCTIONS[op.type].replace("_s8", f"_{suffix}")
     return OpLowering(call=f"{function}(&{{c:{params}}}, {pointers});",
-                      headers=["ek_pool.h"], constants=[ConstStruct(params, "ek_pool_params_t", init)])
+                      headers=["ek_pool_x4.h" if suffix == "s8_x4" else "ek_pool.h"],
+                      constants=[ConstStruct(params, "ek_pool_params_t", init)])

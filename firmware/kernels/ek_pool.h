@@ -16,9 +16,6 @@ typedef struct {
 
 void ek_avgpool_s8(const ek_pool_params_t *p, const int8_t *input, int8_t *output);
 void ek_maxpool_s8(const ek_pool_params_t *p, const int8_t *input, int8_t *output);
-/* The same on 4 channels per word (ek_pool_x4.c): input.c % 4 == 0 and filter_w <= 255. */
-void ek_avgpool_s8_x4(const ek_pool_params_t *p, const int8_t *input, int8_t *output);
-void ek_maxpool_s8_x4(const ek_pool_params_t *p, const int8_t *input, int8_t *output);
 /* int16x8 forms: the same loops over int16 elements. */
 void ek_avgpool_s16(const ek_pool_params_t *p, const int16_t *input, int16_t *output);
 void ek_maxpool_s16(const ek_pool_params_t *p, const int16_t *input, int16_t *output);

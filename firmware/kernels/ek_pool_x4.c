@@ -1,10 +1,10 @@
 /* AVERAGE_POOL_2D and MAX_POOL_2D on four channels per 32-bit word (DSP boards, C % 4 == 0,
- * filter_w <= 255); see ek_pool.h. Same window clipping, rounding and clamping as pool() in
+ * filter_w <= 255); see ek_pool_x4.h. Same window clipping, rounding and clamping as pool() in
  * ek_pool.c. On Arm (EK_ARM_DSP) a word of 4 int8 is summed by two SXTAB16 into int16 lanes
  * (bytes 0, 2 and 1, 3), flushed into int32 before 256 values can overflow a lane, and its
  * lane-wise maximum is SSUB8 (GE flags per byte) then SEL; elsewhere plain C gives the same
  * words, so the host tests run this file's loops under the sanitizers. */
-#include "ek_pool.h"
+#include "ek_pool_x4.h"
 
 #if defined(EK_ARM_DSP)
 static inline uint32_t pool_add_even(uint32_t acc, uint32_t w) { return __sxtab16(acc, w); }
