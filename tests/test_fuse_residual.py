@@ -88,9 +88,9 @@ def test_ic_arena_at_most_055_of_tflm_on_every_arm_board(mlperf_models):
     path = mlperf_models["ic"]
     for board, tflm in TFLM_IC_ARENA.items():
         compiled = compile_model(path, path.read_bytes(), load_board(board))
-        plan = compiled.plan.plan
-        check_plan(plan, compiled.graph, scratch_bytes=lambda op: compiled.lowered[op.index].scratch_bytes,
-                   contracts=lambda op: compiled.lowered[op.index].memory)
+        plan, lowered = compiled.plan.plan, compiled.lowered
+        check_plan(plan, compiled.graph, scratch_bytes=lambda op, lowered=lowered: lowered[op.index].scratch_bytes,
+                   contracts=lambda op, lowered=lowered: lowered[op.index].memory)
         assert compiled.plan.arena_bytes <= 0.55 * tflm, (board, compiled.plan.arena_bytes)
         fused = next(op for op in compiled.graph.ops if op.type == RESIDUAL_BLOCK)
         assert any(o.op == fused.index and o.kind == "in_place" for o in plan.overlaps), board
