@@ -1,4 +1,4 @@
-"""The LSTM cell variants of TF's integer kernel: peephole, projection and CIFG.
+"""The LSTM cell variants of TF's integer kernel: peephole, projection, CIFG, layer norm.
 
 No Keras layer converts to them, so tests/kernels/support/lstm_variants.py edits the
 converter's own int8 LSTMs (tests/corpus/lstm) through the TFLite schema. TF's reference
@@ -33,6 +33,10 @@ VARIANTS = {
     "projection_wider": dict(projection=12, seed=4),
     "peephole_projection_same_size": dict(peephole=True, projection=12, seed=2),
     "all_three": dict(cifg=True, peephole=True, projection=12, seed=3),
+    "layer_norm": dict(layer_norm=True, seed=6),
+    "layer_norm_cifg_peephole": dict(layer_norm=True, cifg=True, peephole=True, seed=8),
+    "layer_norm_projection": dict(layer_norm=True, projection=8, seed=9),
+    "all_four": dict(layer_norm=True, cifg=True, peephole=True, projection=12, seed=10),
 }
 
 
@@ -76,20 +80,20 @@ def test_variants_change_the_output(tmp_path):
 
     samples = random_inputs(compiled.graph, 1, seed=1)
     reference = list(reference_outputs(base, samples, "tflite")[0].values())[0]
-    for name in ("peephole", "cifg"):
+    for name in ("peephole", "cifg", "layer_norm"):
         other = list(reference_outputs(lstm_variant("lstm_time_major", **VARIANTS[name]), samples,
                                        "tflite")[0].values())[0]
         assert (other != reference).any(), name
 
 
 def test_variant_sanitized_host_build(tmp_path):
-    path = _write(tmp_path, "all", lstm_variant("lstm_time_major", **VARIANTS["all_three"]))
+    path = _write(tmp_path, "all", lstm_variant("lstm_time_major", **VARIANTS["all_four"]))
     result = verify_model(path, samples=3, sanitize=True, work_dir=tmp_path / "build")
     assert (result.samples, result.bit_exact) == (3, 3), result
 
 
 @pytest.mark.parametrize("variant, named", [("peephole", "peephole"), ("cifg", "CIFG"),
-                                            ("projection", "projection")])
+                                            ("projection", "projection"), ("layer_norm", "layer normalisation")])
 def test_tflm_rounding_refuses_variants_in_one_line(variant, named, tmp_path):
     data = lstm_variant("lstm_time_major", **VARIANTS[variant])
     with pytest.raises(RuntimeError):  # TFLite Micro itself refuses the cell in Prepare
@@ -106,8 +110,22 @@ def test_peephole_with_a_narrower_projection_is_refused(tmp_path):
         compile_model(_write(tmp_path, "pp8", data), data, load_board("host"))
 
 
+def test_layer_norm_without_intermediate_scales_is_refused(tmp_path):
+    import ai_edge_litert.schema_py_generated as schema
+    import flatbuffers
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(lstm_variant("lstm_time_major", layer_norm=True)), 0)
+    op = model.subgraphs[0].operators[0]
+    model.subgraphs[0].tensors[op.intermediates[2]].quantization = None
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    data = bytes(builder.Output())
+    with pytest.raises(UnsupportedOpError, match=r"needs the scale of intermediate tensor .* \(cell gate\)"):
+        compile_model(_write(tmp_path, "ln", data), data, load_board("host"))
+
+
 @pytest.mark.slow
 def test_variant_on_qemu_cortex_m4(tmp_path):
-    path = _write(tmp_path, "all", lstm_variant("lstm_time_major", **VARIANTS["all_three"]))
+    path = _write(tmp_path, "all", lstm_variant("lstm_time_major", **VARIANTS["all_four"]))
     result = verify_model(path, board="qemu-cortex-m4", samples=3, work_dir=tmp_path / "build")
     assert (result.samples, result.bit_exact) == (3, 3), result

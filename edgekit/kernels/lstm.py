@@ -17,8 +17,10 @@ The cell variants of TF's integer kernel (lstm_eval.cc, EvalInteger8x8_16) run i
 form: peephole connections (int16 cell-to-gate weights at 2^cell_power * w_scale / 2^-12),
 a projection of the int8 hidden vector (its zero point folded into the projection bias, at
 w_scale * hidden_scale / state_scale, clipped by proj_clip) and CIFG (input gate = 1 - forget).
-TFLite Micro refuses them in Prepare, so under "tflm" they stop with one line, as do layer
-normalisation (not implemented here) and float or hybrid cells.
+Layer normalisation (TF's ApplyLayerNorm) puts each gate's pre-activation at its intermediate
+tensor's scale instead of 2^-12, normalises it in integer arithmetic and applies the gate bias
+there, so the bias is not folded into the FCs. TFLite Micro refuses all these cells in Prepare,
+so under "tflm" they stop with one line, as do float or hybrid cells.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def cell_variants(op: Op) -> list[str]:
         found.append("peephole")
     if _present(op, PROJECTION_WEIGHTS):
         found.append("projection")
+    if any(_present(op, k) for k in LAYER_NORM):
+        found.append("layer normalisation")
     return found
 
 
@@ -67,8 +71,6 @@ def lstm_variant(graph: Graph, op: Op, rounding: str = "tflite") -> str | None:
                 else "float cell (float32 weights and activations)")
     if inp.dtype != "int8":
         return f"{inp.dtype} activations (only int8 activations with an int16 cell state)"
-    if any(_present(op, k) for k in LAYER_NORM):
-        return "layer normalisation cell"
     cell = graph.tensors[op.inputs[CELL_STATE]]
     if cell.dtype != "int16":
         return f"{cell.dtype} cell state (only int16)"
@@ -118,12 +120,6 @@ def _power_of_two(scale: float, op: Op, what: str) -> int:
     return power
 
 
-def _tf_multiplier(w_scale: float, x_scale: float) -> tuple[int, int]:
-    """TF: float32 weight_scale * input_scale / 2^-12, decomposed in double."""
-    value = np.float32(w_scale) * np.float32(x_scale) / np.float32(2.0 ** -12)
-    return quantize_multiplier(float(value))
-
-
 def _tf_scale_ratio(numerator: float, weight_scale: float, denominator: float) -> tuple[int, int]:
     """TF's other effective scales, a float32 product over a float32 scale, decomposed in double."""
     value = np.float32(numerator) * np.float32(weight_scale) / np.float32(denominator)
@@ -135,8 +131,8 @@ def _tflm_multiplier(w_scale: float, x_scale: float) -> tuple[int, int]:
     return quantize_multiplier(float(x_scale) * float(w_scale) / 2.0 ** -12)
 
 
-def _peephole(graph: Graph, op: Op, gate: int, n_cell: int,
-              cell_power: int) -> tuple[ConstArray | None, dict[str, object]]:
+def _peephole(graph: Graph, op: Op, gate: int, n_cell: int, cell_power: int,
+              gate_scale: float) -> tuple[ConstArray | None, dict[str, object]]:
     """The gate's int16 cell-to-gate weights and their C initialiser fields (NULL: none)."""
     position = PEEPHOLES[gate]
     if position is None or not _present(op, position):
@@ -146,9 +142,47 @@ def _peephole(graph: Graph, op: Op, gate: int, n_cell: int,
             f"input {position} must be constant int16 peephole weights of {n_cell} values")
     assert t.data is not None
     name = cname(op, f"{GATES[gate]}_peephole")
-    m, shift = _tf_scale_ratio(2.0 ** cell_power, _scale(t, op), 2.0 ** -12)
+    m, shift = _tf_scale_ratio(2.0 ** cell_power, _scale(t, op), gate_scale)
     return (ConstArray(name, "int16_t", np.asarray(t.data, dtype=np.int64).reshape(-1)),
             {"peephole": f"{{c:{name}}}", "peephole_multiplier": m, "peephole_shift": shift})
+
+
+def _layer_norm(graph: Graph, op: Op, gate: int, n_cell: int) -> tuple[list[ConstArray], dict[str, object]]:
+    """The gate's int16 layer-norm weights, its own bias (applied after normalising) and
+    TF's multiplier for the weights' scale; the variance guard as TF's Prepare sets it."""
+    position = LAYER_NORM[gate]
+    if not _present(op, position):
+        return [], {"layer_norm_weights": "NULL", "layer_norm_bias": "NULL", "layer_norm_multiplier": 0,
+                    "layer_norm_shift": 0, "variance_guard": 0}
+    t = graph.tensors[op.inputs[position]]
+    require(t.is_constant and t.dtype == "int16" and t.num_elements == n_cell, op,
+            f"input {position} must be constant int16 layer-norm weights of {n_cell} values")
+    assert t.data is not None
+    bias = _bias(graph, op, BIASES[gate], n_cell)
+    names = cname(op, f"{GATES[gate]}_ln_weights"), cname(op, f"{GATES[gate]}_ln_bias")
+    scale = _scale(t, op)
+    m, shift = quantize_multiplier(float(np.float32(scale)))
+    return ([ConstArray(names[0], "int16_t", np.asarray(t.data, dtype=np.int64).reshape(-1)),
+             ConstArray(names[1], "int32_t", bias)],
+            {"layer_norm_weights": f"{{c:{names[0]}}}", "layer_norm_bias": f"{{c:{names[1]}}}",
+             "layer_norm_multiplier": m, "layer_norm_shift": shift,
+             "variance_guard": max(1, int(np.float32(10000) * np.float32(scale)))})
+
+
+def _gate_scales(graph: Graph, op: Op) -> list[float]:
+    """Each gate's pre-activation scale: 2^-12 (Q3.12), or with layer normalisation the
+    scale of the gate's intermediate tensor, as TF's Prepare reads them."""
+    if not any(_present(op, k) for k in LAYER_NORM):
+        return [2.0 ** -12] * 4
+    scales = []
+    for g in range(4):
+        t = graph.tensors[op.intermediates[g]]
+        # TF reads all four, the unused input gate's of a CIFG cell too (its kernel goes wrong
+        # without it), so all four must be there.
+        require(t.quant is not None and len(t.quant.scale) == 1, op,
+                f"a layer-normalised cell needs the scale of intermediate tensor {t.name} ({GATES[g]} gate)")
+        scales.append(_scale(t, op))
+    return scales
 
 
 def _projection(graph: Graph, op: Op, n_cell: int, n_output: int, hidden: Tensor,
@@ -204,30 +238,38 @@ def lower_lstm(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             "the output must be quantized like the hidden state")
     cell_power = _power_of_two(_scale(cell, op), op, "cell state")
     tflm = ctx.rounding == "tflm"
-    multiplier = _tflm_multiplier if tflm else _tf_multiplier
 
     constants: list[ConstArray | ConstStruct] = []
     gates = []
+    gate_scales = _gate_scales(graph, op)
     for g, name in enumerate(GATES):
-        peephole, peephole_fields = _peephole(graph, op, g, n_cell, cell_power)
+        peephole, extra = _peephole(graph, op, g, n_cell, cell_power, gate_scales[g])
         constants += [peephole] if peephole is not None else []
+        layer_norm_constants, layer_norm_fields = _layer_norm(graph, op, g, n_cell)
+        constants += layer_norm_constants
+        extra.update(layer_norm_fields)
         if not _present(op, IN_WEIGHTS[g]):  # CIFG: the input gate is 1 - forget
             gates.append(c_struct(in_weights="NULL", rec_weights="NULL", in_bias="NULL", rec_bias="NULL",
-                                  in_multiplier=0, in_shift=0, rec_multiplier=0, rec_shift=0, **peephole_fields))
+                                  in_multiplier=0, in_shift=0, rec_multiplier=0, rec_shift=0, **extra))
             continue
         w_in, wi = _weights(graph, op, IN_WEIGHTS[g], (n_cell, n_input))
         w_rec, wr = _weights(graph, op, REC_WEIGHTS[g], (n_cell, n_output))
-        bias = _bias(graph, op, BIASES[g], n_cell)
+        # With layer normalisation the gate bias is added after normalising, not in the FC.
+        bias = np.zeros(n_cell, np.int64) if layer_norm_constants else _bias(graph, op, BIASES[g], n_cell)
         names = {k: cname(op, f"{name}_{k}") for k in ("wi", "wr", "bi", "br")}
         constants += [ConstArray(names["wi"], "int8_t", wi.reshape(-1)),
                       ConstArray(names["wr"], "int8_t", wr.reshape(-1)),
                       ConstArray(names["bi"], "int32_t", folded_bias(bias, wi, in_zp)),
                       ConstArray(names["br"], "int32_t", folded_bias(np.zeros(n_cell, np.int64), wr, h_zp))]
-        mi, si = multiplier(_scale(w_in, op), in_scale)
-        mr, sr = multiplier(_scale(w_rec, op), h_scale)
+        if tflm:
+            mi, si = _tflm_multiplier(_scale(w_in, op), in_scale)
+            mr, sr = _tflm_multiplier(_scale(w_rec, op), h_scale)
+        else:
+            mi, si = _tf_scale_ratio(_scale(w_in, op), in_scale, gate_scales[g])
+            mr, sr = _tf_scale_ratio(_scale(w_rec, op), h_scale, gate_scales[g])
         gates.append(c_struct(in_weights=f"{{c:{names['wi']}}}", rec_weights=f"{{c:{names['wr']}}}",
                               in_bias=f"{{c:{names['bi']}}}", rec_bias=f"{{c:{names['br']}}}",
-                              in_multiplier=mi, in_shift=si, rec_multiplier=mr, rec_shift=sr, **peephole_fields))
+                              in_multiplier=mi, in_shift=si, rec_multiplier=mr, rec_shift=sr, **extra))
 
     cell_scale = _scale(cell, op)
     clip = float(op.options.get("cell_clip", 0.0) or 0.0)
@@ -263,7 +305,7 @@ def lower_lstm(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     constants.append(ConstStruct(params, "ek_lstm_params_t", init))
     return OpLowering(
         call=f"ek_lstm_s8(&{{c:{params}}}, {{in0}}, {{in1}}, (int16_t *)(void *){{in2}}, {{out0}}, {{scratch}});",
-        headers=["ek_lstm.h"], constants=constants, scratch_bytes=lstm_scratch_bytes(n_cell, projected))
+        headers=["ek_lstm.h", "ek_norm.h"], constants=constants, scratch_bytes=lstm_scratch_bytes(n_cell, projected))
 
 
 def lstm_scratch_bytes(n_cell: int, projected: bool = False) -> int:

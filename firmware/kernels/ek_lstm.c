@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "ek_norm.h"
 #include "ek_requant.h"
 
 /* ---- gemmlowp's int16 fixed-point arithmetic (FixedPoint<int16_t, N>) ---- */
@@ -206,6 +207,39 @@ static void add_peephole(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, con
     }
 }
 
+/* Layer normalisation of one gate's pre-activation in place (TF's ApplyLayerNorm): mean and
+ * variance in 2^10 fixed point, 1/stddev as a multiplier, the int16 weights and the gate's
+ * own bias, then back to Q3.12. The row is read in full before it is overwritten. */
+static void layer_norm(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, int16_t *v)
+{
+    if (g->layer_norm_weights == NULL) {
+        return;
+    }
+    const int32_t n = p->n_cell;
+    int64_t sum = 0, sum_sq = 0;
+    for (int32_t c = 0; c < n; ++c) {
+        sum += v[c];
+        sum_sq += (int32_t)v[c] * v[c];
+    }
+    const int32_t mean = (int32_t)(sum * 1024 / n);
+    /* TF divides 2^20 by n first (exact only for power-of-two n); so does this. */
+    const int64_t variance = sum_sq * ((1 << 20) / n) - (int64_t)mean * mean;
+    int32_t variance2 = (int32_t)(variance / (1 << 20));
+    if (variance2 < 1) {
+        variance2 = g->variance_guard;
+    }
+    int32_t inv_multiplier, inv_shift;
+    ek_inv_sqrt_multiplier(variance2, &inv_multiplier, &inv_shift);
+    for (int32_t c = 0; c < n; ++c) {
+        const int32_t rescaled = ek_requant_double(1024 * v[c] - mean, inv_multiplier, inv_shift);
+        /* TF multiplies in 32 bits (unsaturated) before widening: wrap as it does. */
+        const int64_t weighted =
+            (int64_t)(int32_t)((uint32_t)rescaled * (uint32_t)(int32_t)g->layer_norm_weights[c]) + g->layer_norm_bias[c];
+        const int32_t rounded = (int32_t)((weighted > 0 ? weighted + 512 : weighted - 512) / 1024);
+        v[c] = fx_sat(ek_requant_double(rounded, g->layer_norm_multiplier, g->layer_norm_shift + 12));
+    }
+}
+
 /* Projection: int8 hidden (n_cell) times the projection weights into the int8 output (n_output). */
 static void project(const ek_lstm_params_t *p, const int8_t *hidden, int8_t *out)
 {
@@ -246,10 +280,13 @@ static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int
     if (!cifg) {
         gate_preactivation(p, &p->gate[0], x, h, gi);
         add_peephole(p, &p->gate[0], cell, gi);
+        layer_norm(p, &p->gate[0], gi);
     }
     gate_preactivation(p, &p->gate[1], x, h, gf);
     add_peephole(p, &p->gate[1], cell, gf);
+    layer_norm(p, &p->gate[1], gf);
     gate_preactivation(p, &p->gate[2], x, h, gg);
+    layer_norm(p, &p->gate[2], gg);
     gate_preactivation(p, &p->gate[3], x, h, go);
     activate(p, gf, 0);
     activate(p, gg, 1);
@@ -280,6 +317,7 @@ static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int
                                       : lut_tanh(p->sigmoid_table, next, tanh_multiplier, tanh_shift);
     }
     add_peephole(p, &p->gate[3], cell, go);
+    layer_norm(p, &p->gate[3], go);
     activate(p, go, 0);
     /* Without a projection the hidden vector is the new state; with one, it is projected. */
     int8_t *hidden = p->projection.weights == NULL ? h : (int8_t *)(void *)(scratch + 5 * n);

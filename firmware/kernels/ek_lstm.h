@@ -1,7 +1,7 @@
 /* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights, int16 cell state, as the TF
  * converter writes it (the standard Keras cell: input, forget, cell and output gates), and the
  * variants TF's integer kernel also runs: peephole connections, a projection of the hidden
- * state and the coupled input-forget gate (CIFG). Layer normalisation is refused on the host.
+ * state, the coupled input-forget gate (CIFG) and layer normalisation of the gates.
  *
  * Two integer forms, chosen by the host per build:
  *  - EK_LSTM_TF: TF's reference kernels (lstm_eval.cc, the 8x8->16 integer path): the gate
@@ -34,6 +34,12 @@ typedef struct {
     int32_t rec_multiplier, rec_shift;
     const int16_t *peephole;   /* [n_cell] cell-to-gate weights, or NULL (none for the cell gate) */
     int32_t peephole_multiplier, peephole_shift;
+    /* Layer normalisation of the pre-activation (TF's ApplyLayerNorm), or NULL: the gate
+     * bias is then applied here rather than folded into in_bias. */
+    const int16_t *layer_norm_weights; /* [n_cell] */
+    const int32_t *layer_norm_bias;    /* [n_cell] */
+    int32_t layer_norm_multiplier, layer_norm_shift;
+    int32_t variance_guard;
 } ek_lstm_gate_t;
 
 /* The projection of the int8 hidden vector (n_cell) to the output and state (n_output). */
