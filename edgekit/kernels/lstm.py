@@ -305,10 +305,13 @@ def lower_lstm(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     constants.append(ConstStruct(params, "ek_lstm_params_t", init))
     return OpLowering(
         call=f"ek_lstm_s8(&{{c:{params}}}, {{in0}}, {{in1}}, (int16_t *)(void *){{in2}}, {{out0}}, {{scratch}});",
-        headers=["ek_lstm.h", "ek_norm.h"], constants=constants, scratch_bytes=lstm_scratch_bytes(n_cell, projected))
+        headers=["ek_lstm.h", "ek_norm.h"], constants=constants,
+        scratch_bytes=lstm_scratch_bytes(n_cell, projected, n_input, n_output))
 
 
-def lstm_scratch_bytes(n_cell: int, projected: bool = False) -> int:
-    """Mirror of ek_lstm_s8_get_buffer_size: five int16 vectors of n_cell, and the int8
-    hidden vector that a projection reads."""
-    return 5 * n_cell * 2 + (n_cell if projected else 0)
+def lstm_scratch_bytes(n_cell: int, projected: bool = False, n_input: int = 0, n_output: int = 0) -> int:
+    """Mirror of ek_lstm_s8_get_buffer_size: five int16 vectors of n_cell, the int8 hidden
+    vector that a projection reads, then (word-aligned) the step's input and hidden vectors
+    widened once for SMLAD (two words per four values)."""
+    vectors = 5 * n_cell * 2 + (n_cell if projected else 0)
+    return (vectors + 3) // 4 * 4 + 8 * (n_input // 4 + n_output // 4)

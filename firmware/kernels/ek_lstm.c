@@ -178,17 +178,70 @@ static int32_t dot_s8(const int8_t *w, const int8_t *x, int32_t n)
     return acc;
 }
 
-/* Pre-activation of one gate in Q3.12 (int16) for one batch row. */
-static void gate_preactivation(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, const int8_t *x,
-                               const int8_t *h, int16_t *out)
+/* The vector the gate rows multiply (this step's input or the previous hidden state). On Arm
+ * DSP it is sign-extended once per step, each four int8 values as the two SXTB16 words that
+ * SMLAD pairs with a weight word's even and odd bytes, so the rows of all four gates share
+ * one widening of it instead of repeating it per row. */
+typedef struct {
+    const int8_t *values;
+    const uint32_t *pairs; /* 2 words per 4 values (Arm DSP only) */
+    int32_t n;
+} ek_lstm_vector_t;
+
+static ek_lstm_vector_t prepare_vector(const int8_t *values, int32_t n, uint32_t *pairs)
 {
-    for (int32_t c = 0; c < p->n_cell; ++c) {
-        const int32_t a = ek_requant_double(g->in_bias[c] + dot_s8(g->in_weights + c * p->n_input, x, p->n_input),
-                                            g->in_multiplier, g->in_shift);
-        const int32_t b = ek_requant_double(g->rec_bias[c] + dot_s8(g->rec_weights + c * p->n_output, h, p->n_output),
-                                            g->rec_multiplier, g->rec_shift);
-        /* TF accumulates the recurrent part onto the saturated input part; TFLM saturates both. */
-        out[c] = p->form == EK_LSTM_TF ? fx_sat(b + fx_sat(a)) : fx_sat((int32_t)fx_sat(a) + fx_sat(b));
+    const ek_lstm_vector_t v = {values, pairs, n};
+#if defined(EK_ARM_DSP)
+    for (int32_t k = 0; k + 4 <= n; k += 4) {
+        const uint32_t word = ek_read_u32(values + k);
+        *pairs++ = ek_sxtb16(word);
+        *pairs++ = ek_sxtb16_ror8(word);
+    }
+#else
+    (void)pairs;
+#endif
+    return v;
+}
+
+/* Two weight rows times the vector, sharing its loads (w1 == w0 for a lone last row). */
+static void dot2(const int8_t *w0, const int8_t *w1, const ek_lstm_vector_t *v, int32_t *out0, int32_t *out1)
+{
+    int32_t s0 = 0, s1 = 0;
+    int32_t k = 0;
+#if defined(EK_ARM_DSP)
+    const uint32_t *pair = v->pairs;
+    for (; k + 4 <= v->n; k += 4, pair += 2) {
+        const uint32_t u0 = ek_read_u32(w0 + k), u1 = ek_read_u32(w1 + k);
+        s0 = ek_smlad(ek_sxtb16(u0), pair[0], s0);
+        s0 = ek_smlad(ek_sxtb16_ror8(u0), pair[1], s0);
+        s1 = ek_smlad(ek_sxtb16(u1), pair[0], s1);
+        s1 = ek_smlad(ek_sxtb16_ror8(u1), pair[1], s1);
+    }
+#endif
+    for (; k < v->n; ++k) {
+        s0 += (int32_t)w0[k] * (int32_t)v->values[k];
+        s1 += (int32_t)w1[k] * (int32_t)v->values[k];
+    }
+    *out0 = s0;
+    *out1 = s1;
+}
+
+/* Pre-activation of one gate in Q3.12 (int16) for one batch row, two cells at a time. */
+static void gate_preactivation(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, const ek_lstm_vector_t *x,
+                               const ek_lstm_vector_t *h, int16_t *out)
+{
+    const int tf_form = p->form == EK_LSTM_TF;
+    for (int32_t c = 0; c < p->n_cell; c += 2) {
+        const int32_t next = c + 1 < p->n_cell ? c + 1 : c;
+        int32_t in_dot[2], rec_dot[2];
+        dot2(g->in_weights + c * p->n_input, g->in_weights + next * p->n_input, x, &in_dot[0], &in_dot[1]);
+        dot2(g->rec_weights + c * p->n_output, g->rec_weights + next * p->n_output, h, &rec_dot[0], &rec_dot[1]);
+        for (int32_t j = 0; j < 2 && c + j < p->n_cell; ++j) {
+            const int32_t a = ek_requant_double(g->in_bias[c + j] + in_dot[j], g->in_multiplier, g->in_shift);
+            const int32_t b = ek_requant_double(g->rec_bias[c + j] + rec_dot[j], g->rec_multiplier, g->rec_shift);
+            /* TF accumulates the recurrent part onto the saturated input part; TFLM saturates both. */
+            out[c + j] = tf_form ? fx_sat(b + fx_sat(a)) : fx_sat((int32_t)fx_sat(a) + fx_sat(b));
+        }
     }
 }
 
@@ -271,23 +324,34 @@ static int16_t mul_rq16(int32_t a, int32_t b, int32_t multiplier, int32_t shift)
     return fx_sat(ek_requant_double(a * b, multiplier, shift));
 }
 
-static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int16_t *cell, int8_t *out,
+/* Bytes of int16 gate vectors and the int8 hidden vector, before the word-aligned pairs. */
+static int32_t vector_bytes(const ek_lstm_params_t *p)
+{
+    const int32_t bytes = 5 * p->n_cell * (int32_t)sizeof(int16_t) + (p->projection.weights != NULL ? p->n_cell : 0);
+    return (bytes + 3) & ~3;
+}
+
+static void lstm_step(const ek_lstm_params_t *p, const int8_t *input, int8_t *h, int16_t *cell, int8_t *out,
                       int16_t *scratch)
 {
     const int32_t n = p->n_cell;
     int16_t *gi = scratch, *gf = scratch + n, *gg = scratch + 2 * n, *go = scratch + 3 * n, *tc = scratch + 4 * n;
+    uint32_t *pairs = (uint32_t *)(void *)((int8_t *)(void *)scratch + vector_bytes(p)); /* word-aligned */
+    const ek_lstm_vector_t xv = prepare_vector(input, p->n_input, pairs);
+    const ek_lstm_vector_t hv = prepare_vector(h, p->n_output, pairs + 2 * (p->n_input / 4));
+    const ek_lstm_vector_t *x = &xv;
     const int cifg = p->gate[0].in_weights == NULL;
     if (!cifg) {
-        gate_preactivation(p, &p->gate[0], x, h, gi);
+        gate_preactivation(p, &p->gate[0], x, &hv, gi);
         add_peephole(p, &p->gate[0], cell, gi);
         layer_norm(p, &p->gate[0], gi);
     }
-    gate_preactivation(p, &p->gate[1], x, h, gf);
+    gate_preactivation(p, &p->gate[1], x, &hv, gf);
     add_peephole(p, &p->gate[1], cell, gf);
     layer_norm(p, &p->gate[1], gf);
-    gate_preactivation(p, &p->gate[2], x, h, gg);
+    gate_preactivation(p, &p->gate[2], x, &hv, gg);
     layer_norm(p, &p->gate[2], gg);
-    gate_preactivation(p, &p->gate[3], x, h, go);
+    gate_preactivation(p, &p->gate[3], x, &hv, go);
     activate(p, gf, 0);
     activate(p, gg, 1);
     if (cifg) {
@@ -334,7 +398,7 @@ static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int
 
 int32_t ek_lstm_s8_get_buffer_size(const ek_lstm_params_t *p)
 {
-    return 5 * p->n_cell * (int32_t)sizeof(int16_t) + (p->projection.weights != NULL ? p->n_cell : 0);
+    return vector_bytes(p) + 8 * (p->n_input / 4 + p->n_output / 4);
 }
 
 void ek_lstm_s8(const ek_lstm_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,

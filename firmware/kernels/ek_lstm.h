@@ -65,7 +65,8 @@ typedef struct {
     const uint16_t *sigmoid_table; /* TFLM: 256 entries; NULL for TF */
 } ek_lstm_params_t;
 
-/* Scratch bytes: five int16 vectors of n_cell, and the int8 hidden vector with a projection. */
+/* Scratch bytes: five int16 vectors of n_cell, the int8 hidden vector with a projection, and
+ * (word-aligned) the input and hidden vectors widened for SMLAD, two words per four values. */
 int32_t ek_lstm_s8_get_buffer_size(const ek_lstm_params_t *p);
 
 void ek_lstm_s8(const ek_lstm_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,
