@@ -21,7 +21,7 @@ def quantize_tflite(data: bytes, samples: np.ndarray, *, io: str = "int8",
     import ai_edge_litert.schema_py_generated as schema
 
     from edgekit.quantize.ptq_calib import calibrate
-    from edgekit.quantize.ptq_params import WEIGHTED, choose_params
+    from edgekit.quantize.ptq_params import WEIGHTED, choose_params, split_shared_constants
     from edgekit.quantize.ptq_write import write_int8
 
     if io != "int8":
@@ -33,6 +33,7 @@ def quantize_tflite(data: bytes, samples: np.ndarray, *, io: str = "int8",
     if len(main.inputs) != 1:
         raise ModelError(f"edgekit's quantizer takes models with one input, not {len(main.inputs)}")
     ranges, _ = calibrate(data, samples)
+    split_shared_constants(model, schema)
     params = choose_params(model, schema, ranges, per_tensor=per_tensor)
     weights = {(k, int(op.inputs[1])) for k, g in enumerate(model.subgraphs) for op in g.operators or []
                if _name(model, op, schema) in WEIGHTED}

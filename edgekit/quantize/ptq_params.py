@@ -189,6 +189,32 @@ def choose_params(model: Any, schema: Any, ranges: Ranges, *, per_tensor: bool =
     return params
 
 
+def split_shared_constants(model: Any, schema: Any) -> int:
+    """Give every weighted op its own weight and bias tensors (in place); how many were copied.
+
+    The converter shares one tensor between equal float constants (two layers' zero
+    biases, say); once quantized, each op's bias has its own scale and bytes."""
+    import copy
+
+    copies = 0
+    for graph in model.subgraphs:
+        seen: set[int] = set()
+        for op in graph.operators or []:
+            if op_name(model, op, schema) not in WEIGHTED:
+                continue
+            inputs = [int(i) for i in op.inputs]
+            for j in (1, 2):
+                if j >= len(inputs) or inputs[j] < 0:
+                    continue
+                if inputs[j] in seen:
+                    graph.tensors.append(copy.deepcopy(graph.tensors[inputs[j]]))
+                    inputs[j] = len(graph.tensors) - 1
+                    copies += 1
+                seen.add(inputs[j])
+            op.inputs = np.array(inputs, np.int32)
+    return copies
+
+
 def constant(model: Any, t: Key) -> np.ndarray | None:
     """The float32 value of constant tensor `t`, or None."""
     tensor = model.subgraphs[t[0]].tensors[t[1]]
