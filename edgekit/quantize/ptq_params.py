@@ -66,10 +66,11 @@ def asymmetric(low: float, high: float) -> tuple[float, int]:
     qmin, qmax = -128.0, 127.0
     if high - low < np.finfo(np.float32).eps:
         return 1.0, 0  # all zeros: any scale; the zero point holds 0 exactly
-    scale = (high - low) / (qmax - qmin)
-    from_min, from_max = qmin - low / scale, qmax - high / scale
+    # In float32 arithmetic, as TF's quantizer (double arithmetic is 1 ulp off on some ranges).
+    scale = np.float32(np.float32(high) - np.float32(low)) / np.float32(qmax - qmin)
+    from_min, from_max = qmin - low / float(scale), qmax - high / float(scale)
     zero = from_min if abs(qmin) + abs(low / scale) < abs(qmax) + abs(high / scale) else from_max
-    return float(np.float32(scale)), int(np.clip(np.round(zero), qmin, qmax))
+    return float(scale), int(np.clip(np.round(zero), qmin, qmax))
 
 
 def symmetric_per_channel(weights: np.ndarray, axis: int, per_tensor: bool) -> np.ndarray:
@@ -139,6 +140,10 @@ def choose_params(model: Any, schema: Any, ranges: Ranges, *, per_tensor: bool =
                 for i in [*members, *outs]:
                     if key(k, i) in is_float:
                         groups.union(key(k, i), key(k, members[0]))
+            elif name == "ADD" and _bias_add(graph, ins, outs):
+                # The converter's BiasAdd form (a rank-1 operand added to a batch): TF puts the
+                # other operand on the output's scale (measured, TF 2.21).
+                groups.union(key(k, ins[0]), key(k, outs[0]))
             elif name == "WHILE":
                 opts = op.builtinOptions
                 cond, body = model.subgraphs[opts.condSubgraphIndex], model.subgraphs[opts.bodySubgraphIndex]
@@ -187,6 +192,11 @@ def choose_params(model: Any, schema: Any, ranges: Ranges, *, per_tensor: bool =
         scale = (params[source].scale.astype(np.float64) * params[weight].scale.astype(np.float64))
         params[t] = Params(scale.astype(np.float32), np.zeros(len(scale), np.int64), 0, "int32")
     return params
+
+
+def _bias_add(graph: Any, ins: list[int], outs: list[int]) -> bool:
+    rank = [len(graph.tensors[i].shape) for i in ins]
+    return len(ins) == 2 and rank[1] == 1 and len(graph.tensors[outs[0]].shape) > 1 and rank[0] > 1
 
 
 def split_shared_constants(model: Any, schema: Any) -> int:
