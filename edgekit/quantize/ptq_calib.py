@@ -110,9 +110,9 @@ class Calibrator:
         """Run subgraph `k` on `inputs`; record its tensors and its control flow's; its outputs."""
         interpreter = self._interpreter(k)
         graph = self.model.subgraphs[k]
-        for index, value in zip(graph.inputs, inputs):
-            interpreter.set_tensor(int(index), np.asarray(value).reshape(interpreter.get_tensor(int(index)).shape)
-                                   .astype(interpreter.get_tensor(int(index)).dtype))
+        for index, given in zip(graph.inputs, inputs):
+            like = interpreter.get_tensor(int(index))
+            interpreter.set_tensor(int(index), np.asarray(given).reshape(like.shape).astype(like.dtype))
         interpreter.invoke()
         values: dict[int, np.ndarray] = {}
 

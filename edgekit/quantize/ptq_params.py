@@ -136,10 +136,10 @@ def choose_params(model: Any, schema: Any, ranges: Ranges, *, per_tensor: bool =
                 fixed[key(k, outs[0])] = FIXED_OUTPUT[name]
             elif name in SAME_SCALE:
                 shared = SAME_SCALE[name]
-                members = [i for j, i in enumerate(ins) if shared is None or j in shared]
-                for i in [*members, *outs]:
+                tied = [i for j, i in enumerate(ins) if shared is None or j in shared]
+                for i in [*tied, *outs]:
                     if key(k, i) in is_float:
-                        groups.union(key(k, i), key(k, members[0]))
+                        groups.union(key(k, i), key(k, tied[0]))
             elif name == "ADD" and _bias_add(graph, ins, outs):
                 # The converter's BiasAdd form (a rank-1 operand added to a batch): TF puts the
                 # other operand on the output's scale (measured, TF 2.21).
@@ -184,13 +184,13 @@ def choose_params(model: Any, schema: Any, ranges: Ranges, *, per_tensor: bool =
         if data is None:
             raise ModelError(f"edgekit's quantizer: the weights (tensor {t[1]} of subgraph {t[0]}) are "
                              "not a constant")
-        scale = symmetric_per_channel(data, axis, per_tensor)
-        params[t] = Params(scale, np.zeros(len(scale), np.int64), axis if len(scale) > 1 else 0)
+        scales = symmetric_per_channel(data, axis, per_tensor)
+        params[t] = Params(scales, np.zeros(len(scales), np.int64), axis if len(scales) > 1 else 0)
     for t, (source, weight) in biases.items():
         if source not in params:
             raise ModelError(f"edgekit's quantizer: the input of the op with bias tensor {t[1]} is not float")
-        scale = (params[source].scale.astype(np.float64) * params[weight].scale.astype(np.float64))
-        params[t] = Params(scale.astype(np.float32), np.zeros(len(scale), np.int64), 0, "int32")
+        products = params[source].scale.astype(np.float64) * params[weight].scale.astype(np.float64)
+        params[t] = Params(products.astype(np.float32), np.zeros(len(products), np.int64), 0, "int32")
     return params
 
 
