@@ -133,7 +133,7 @@ def _int8(float_model: Any, samples: np.ndarray, io: str, per_tensor: bool, name
     try:
         return _int8_checked(float_model, samples, io, per_tensor, name, notes, activations), "tf"
     except ModelError as exc:
-        if quantizer == "tf" or activations != "int8" or io != "int8":
+        if quantizer == "tf" or activations != "int8":
             raise
         try:
             data = _edgekit_int8(float_model, samples, io, per_tensor, name)

@@ -17,15 +17,17 @@ from edgekit.errors import ModelError, UsageError
 def quantize_tflite(data: bytes, samples: np.ndarray, *, io: str = "int8",
                     per_tensor: bool = False) -> bytes:
     """The full-integer int8 form of the float .tflite `data`, calibrated on `samples`
-    (N, *input shape without batch), with int8 input and output."""
+    (N, *input shape without batch), with `io` input and output: "int8", "uint8" (TFLite's
+    modify_model_interface folds the float boundary into uint8, as for ai-edge-quantizer's
+    models), or "float" (QUANTIZE/DEQUANTIZE at the float boundary)."""
     import ai_edge_litert.schema_py_generated as schema
 
     from edgekit.quantize.ptq_calib import calibrate
     from edgekit.quantize.ptq_params import WEIGHTED, choose_params, split_shared_constants
     from edgekit.quantize.ptq_write import write_int8
 
-    if io != "int8":
-        raise UsageError(f"edgekit's quantizer writes int8 input and output, not --io {io}")
+    if io not in ("int8", "uint8", "float"):
+        raise UsageError(f"edgekit's quantizer writes int8, uint8 or float input and output, not {io!r}")
     if len(samples) == 0:
         raise UsageError("edgekit's quantizer needs calibration samples")
     model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
@@ -37,7 +39,12 @@ def quantize_tflite(data: bytes, samples: np.ndarray, *, io: str = "int8",
     params = choose_params(model, schema, ranges, per_tensor=per_tensor)
     weights = {(k, int(op.inputs[1])) for k, g in enumerate(model.subgraphs) for op in g.operators or []
                if _name(model, op, schema) in WEIGHTED}
-    return write_int8(model, schema, params, weights)
+    quantized = write_int8(model, schema, params, weights, float_io=io != "int8")
+    if io == "uint8":
+        from edgekit.quantize.convert import fold_float_io
+
+        return fold_float_io(quantized, io)
+    return quantized
 
 
 def _name(model: object, op: object, schema: object) -> str:

@@ -45,9 +45,10 @@ def quantize_values(values: np.ndarray, params: Params) -> np.ndarray:
     return np.clip(q, -128, 127).astype(np.int8)
 
 
-def write_int8(model: Any, schema: Any, params: dict[Key, Params], weights: set[Key]) -> bytes:
+def write_int8(model: Any, schema: Any, params: dict[Key, Params], weights: set[Key],
+               float_io: bool = False) -> bytes:
     """Pack `model` (a ModelT, changed in place) with `params` applied; `weights` are the
-    symmetric narrow-range tensors (clipped to -127..127)."""
+    symmetric narrow-range tensors (clipped to -127..127); float_io keeps float I/O."""
     import flatbuffers
 
     for (k, i), p in params.items():
@@ -74,9 +75,58 @@ def write_int8(model: Any, schema: Any, params: dict[Key, Params], weights: set[
         code = model.operatorCodes[index]
         name = op_name(model, _Op(index), schema)
         code.version = max(code.version, INT8_VERSIONS.get(name, code.version))
+    if float_io:
+        float_interface(model, schema)
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def float_interface(model: Any, schema: Any) -> None:
+    """Give subgraph 0 float inputs and outputs (in place): QUANTIZE float -> int8 before the
+    int8 inputs and DEQUANTIZE int8 -> float after the int8 outputs, as TF's converter writes
+    a full-integer model that keeps float I/O."""
+    import copy
+
+    graph = model.subgraphs[0]
+    old_inputs, old_outputs = [int(i) for i in graph.inputs], [int(i) for i in graph.outputs]
+
+    def opcode(builtin: int) -> int:
+        for index, code in enumerate(model.operatorCodes):
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+                return index
+        code = schema.OperatorCodeT()
+        code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
+        model.operatorCodes.append(code)
+        return len(model.operatorCodes) - 1
+
+    def float_twin(index: int) -> int:
+        twin = copy.deepcopy(graph.tensors[index])
+        twin.type, twin.quantization = schema.TensorType.FLOAT32, None
+        graph.tensors[index].name = graph.tensors[index].name + b"_int8"
+        empty = schema.BufferT()
+        model.buffers.append(empty)
+        twin.buffer = len(model.buffers) - 1
+        graph.tensors.append(twin)
+        return len(graph.tensors) - 1
+
+    def op(builtin: int, source: int, target: int) -> Any:
+        new = schema.OperatorT()
+        new.opcodeIndex, new.inputs, new.outputs = opcode(builtin), np.array([source], np.int32), \
+            np.array([target], np.int32)
+        return new
+
+    inputs = [float_twin(int(i)) for i in graph.inputs]
+    quantizes = [op(schema.BuiltinOperator.QUANTIZE, f, int(i)) for f, i in zip(inputs, graph.inputs)]
+    outputs = [float_twin(int(i)) for i in graph.outputs]
+    dequantizes = [op(schema.BuiltinOperator.DEQUANTIZE, int(i), f) for f, i in zip(outputs, graph.outputs)]
+    graph.operators = [*quantizes, *graph.operators, *dequantizes]
+    graph.inputs, graph.outputs = np.array(inputs, np.int32), np.array(outputs, np.int32)
+    for signature in model.signatureDefs or []:
+        for tensors, new in ((signature.inputs, dict(zip(old_inputs, inputs))),
+                             (signature.outputs, dict(zip(old_outputs, outputs)))):
+            for entry in tensors or []:
+                entry.tensorIndex = new.get(entry.tensorIndex, entry.tensorIndex)
 
 
 class _Op:
