@@ -158,33 +158,14 @@ static void lut_tanh_rescale(int32_t scale_power, int32_t *multiplier, int32_t *
 
 /* ---- the cell ---- */
 
-/* A gate row times the input or hidden vector. Arm DSP: four int8 pairs per two SMLADs, the
- * words sign-extended by SXTB16 as in the batch-1 FULLY_CONNECTED kernel (ek_common.h). */
-static int32_t dot_s8(const int8_t *w, const int8_t *x, int32_t n)
-{
-    int32_t acc = 0;
-    int32_t k = 0;
-#if defined(EK_ARM_DSP)
-    for (; k + 4 <= n; k += 4) {
-        const uint32_t wv = ek_read_u32(w + k), xv = ek_read_u32(x + k);
-        acc = ek_smlad(ek_sxtb16(wv), ek_sxtb16(xv), acc);
-        acc = ek_smlad(ek_sxtb16_ror8(wv), ek_sxtb16_ror8(xv), acc);
-    }
-#endif
-    for (; k < n; ++k) {
-        acc += (int32_t)w[k] * (int32_t)x[k];
-    }
-    return acc;
-}
-
 /* Pre-activation of one gate in Q3.12 (int16) for one batch row. */
 static void gate_preactivation(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, const int8_t *x,
                                const int8_t *h, int16_t *out)
 {
     for (int32_t c = 0; c < p->n_cell; ++c) {
-        const int32_t a = ek_requant_double(g->in_bias[c] + dot_s8(g->in_weights + c * p->n_input, x, p->n_input),
+        const int32_t a = ek_requant_double(g->in_bias[c] + ek_dot_s8(g->in_weights + c * p->n_input, x, p->n_input),
                                             g->in_multiplier, g->in_shift);
-        const int32_t b = ek_requant_double(g->rec_bias[c] + dot_s8(g->rec_weights + c * p->n_cell, h, p->n_cell),
+        const int32_t b = ek_requant_double(g->rec_bias[c] + ek_dot_s8(g->rec_weights + c * p->n_cell, h, p->n_cell),
                                             g->rec_multiplier, g->rec_shift);
         /* TF accumulates the recurrent part onto the saturated input part; TFLM saturates both. */
         out[c] = p->form == EK_LSTM_TF ? fx_sat(b + fx_sat(a)) : fx_sat((int32_t)fx_sat(a) + fx_sat(b));
