@@ -60,11 +60,16 @@ def _constant(graph: Graph, op: Op, position: int, dtype: str, shape: tuple[int,
     return np.asarray(t.data, dtype=np.int64)
 
 
-@register("SVDF")
-def lower_svdf(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+def check_svdf(graph: Graph, op: Op) -> None:
+    """The one-line error naming the op, its index and the variant edgekit cannot run."""
     variant = svdf_variant(graph, op)
     require(variant is None, op, f"{variant} is not supported; edgekit runs the int8 SVDF with int16 time "
-            "weights and activation state")
+            "weights and activation state (TF's full-integer SVDF)")
+
+
+@register("SVDF")
+def lower_svdf(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    check_svdf(graph, op)
     inp, out = graph.tensors[op.inputs[INPUT]], graph.tensors[op.outputs[0]]
     wf_t, wt_t, state = (graph.tensors[op.inputs[k]] for k in (WEIGHTS_FEATURE, WEIGHTS_TIME, STATE))
     activation = op.options.get("fused_activation_function", "NONE") or "NONE"

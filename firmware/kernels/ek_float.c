@@ -144,6 +144,56 @@ void ek_f32_fully_connected(const ek_f32_fc_params_t *p, const float *x, float *
     }
 }
 
+/* ---- UNIDIRECTIONAL_SEQUENCE_RNN ---- */
+
+static float ek_f32_dot(const float *w, const float *x, int32_t n)
+{
+    float dot = 0.0f;
+    for (int32_t k = 0; k < n; ++k) {
+        dot += w[k] * x[k];
+    }
+    return dot;
+}
+
+static float ek_f32_rnn_act(ek_f32_rnn_act_t act, float v)
+{
+    switch (act) {
+    case EK_F32_RNN_RELU:
+        return ek_f32_max(0.0f, v);
+    case EK_F32_RNN_RELU1:
+        return ek_f32_max(-1.0f, ek_f32_min(v, 1.0f));
+    case EK_F32_RNN_RELU6:
+        return ek_f32_max(0.0f, ek_f32_min(v, 6.0f));
+    case EK_F32_RNN_TANH:
+        return tanhf(v);
+    case EK_F32_RNN_NONE:
+    default:
+        return v;
+    }
+}
+
+void ek_f32_sequence_rnn(const ek_f32_rnn_params_t *p, const float *x, float *hidden, float *y)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        float *h = hidden + b * p->units;
+        for (int32_t t = 0; t < p->steps; ++t) {
+            const int32_t row = p->time_major ? t * p->batches + b : b * p->steps + t;
+            const float *in = x + row * p->n_input;
+            float *out = y + row * p->units;
+            for (int32_t u = 0; u < p->units; ++u) {
+                float v = p->bias[u];
+                v += ek_f32_dot(p->input_weights + u * p->n_input, in, p->n_input);
+                v += ek_f32_dot(p->recurrent_weights + u * p->units, h, p->units);
+                out[u] = v;
+            }
+            for (int32_t u = 0; u < p->units; ++u) {
+                out[u] = ek_f32_rnn_act(p->act, out[u]);
+                h[u] = out[u];
+            }
+        }
+    }
+}
+
 /* ---- SOFTMAX (reference_ops::Softmax, float) ---- */
 
 void ek_f32_softmax(const float *x, float *y, int32_t rows, int32_t depth, float beta)
