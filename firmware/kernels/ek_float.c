@@ -146,13 +146,48 @@ void ek_f32_fully_connected(const ek_f32_fc_params_t *p, const float *x, float *
 
 /* ---- UNIDIRECTIONAL_SEQUENCE_RNN ---- */
 
-static float ek_f32_dot(const float *w, const float *x, int32_t n)
+/* result += w . x as tensor_utils::MatrixBatchVectorMultiplyAccumulate computes it in TF's
+ * builds (the NEON kernel, through NEON_2_SSE on x86): four lanes over the multiples of 4,
+ * each a multiply then an add, the lanes summed in order and added to the result, then the
+ * remaining products added to the result one by one. */
+static float ek_f32_mac_rows(float result, const float *w, const float *x, int32_t n)
 {
-    float dot = 0.0f;
-    for (int32_t k = 0; k < n; ++k) {
-        dot += w[k] * x[k];
+    float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const int32_t quads = n - n % 4;
+    int32_t k = 0;
+    for (; k < quads; k += 4) {
+        for (int32_t j = 0; j < 4; ++j) {
+            lane[j] += w[k + j] * x[k + j];
+        }
     }
-    return dot;
+    result += lane[0] + lane[1] + lane[2] + lane[3];
+    for (; k < n; ++k) {
+        result += w[k] * x[k];
+    }
+    return result;
+}
+
+/* tanh as Eigen's array().tanh() computes it in TF's float RNN (tensor_utils::
+ * ApplyTanhToVector; EIGEN_FAST_MATH, built without FMA): the input clamped to
+ * +-7.90738964f, where the approximation is exactly +-1, then the [9/8] rational
+ * approximation x (1 + x^2 P(x^2)) / Q(x^2), each multiply-add rounded twice. */
+static float ek_f32_rational_tanh(float v)
+{
+    static const float num[4] = {1.394553628e-8f, 2.102733560e-5f, 3.520756727e-3f, 1.340216100e-1f};
+    static const float den[5] = {8.015776984e-7f, 3.326951409e-4f, 2.597254514e-2f, 4.673548340e-1f, 1.0f};
+    const float c = 7.90738964080810547f;
+    const float x = ek_f32_max(ek_f32_min(v, c), -c);
+    const float x2 = x * x;
+    const float x3 = x2 * x;
+    float p = num[0];
+    for (int32_t k = 1; k < 4; ++k) {
+        p = p * x2 + num[k];
+    }
+    float q = den[0];
+    for (int32_t k = 1; k < 5; ++k) {
+        q = q * x2 + den[k];
+    }
+    return (x3 * p + x) / q;
 }
 
 static float ek_f32_rnn_act(ek_f32_rnn_act_t act, float v)
@@ -165,7 +200,7 @@ static float ek_f32_rnn_act(ek_f32_rnn_act_t act, float v)
     case EK_F32_RNN_RELU6:
         return ek_f32_max(0.0f, ek_f32_min(v, 6.0f));
     case EK_F32_RNN_TANH:
-        return tanhf(v);
+        return ek_f32_rational_tanh(v);
     case EK_F32_RNN_NONE:
     default:
         return v;
@@ -181,10 +216,8 @@ void ek_f32_sequence_rnn(const ek_f32_rnn_params_t *p, const float *x, float *hi
             const float *in = x + row * p->n_input;
             float *out = y + row * p->units;
             for (int32_t u = 0; u < p->units; ++u) {
-                float v = p->bias[u];
-                v += ek_f32_dot(p->input_weights + u * p->n_input, in, p->n_input);
-                v += ek_f32_dot(p->recurrent_weights + u * p->units, h, p->units);
-                out[u] = v;
+                const float v = ek_f32_mac_rows(p->bias[u], p->input_weights + u * p->n_input, in, p->n_input);
+                out[u] = ek_f32_mac_rows(v, p->recurrent_weights + u * p->units, h, p->units);
             }
             for (int32_t u = 0; u < p->units; ++u) {
                 out[u] = ek_f32_rnn_act(p->act, out[u]);

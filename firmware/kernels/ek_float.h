@@ -119,15 +119,16 @@ typedef struct {
 void ek_f32_cumsum(const ek_f32_cumsum_params_t *p, const float *x, float *y);
 
 /* ---- UNIDIRECTIONAL_SEQUENCE_RNN (kernel_utils::RnnBatchStep, float): per step and batch
- * row, y = bias; y += W_x x (a dot product from 0.0f, then added); y += W_h h (likewise);
- * the activation as tensor_utils applies it; h = y. The hidden state is the op's variable
+ * row, y = bias; y += W_x x; y += W_h h (each in the order of TF's float
+ * MatrixBatchVectorMultiplyAccumulate: see ek_float.c); the activation as tensor_utils
+ * applies it; h = y. The hidden state is the op's variable
  * tensor, kept between invokes. ---- */
 typedef enum {
     EK_F32_RNN_NONE = 0,
     EK_F32_RNN_RELU = 1,    /* max(0, v) */
     EK_F32_RNN_RELU1 = 2,   /* max(-1, min(v, 1)) */
     EK_F32_RNN_RELU6 = 3,   /* max(0, min(v, 6)) */
-    EK_F32_RNN_TANH = 4     /* tanhf */
+    EK_F32_RNN_TANH = 4     /* Eigen's rational tanh, as TF's tensor_utils (ek_float.c) */
 } ek_f32_rnn_act_t;
 
 typedef struct {
