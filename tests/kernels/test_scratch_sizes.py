@@ -12,8 +12,8 @@ import pytest
 from support import cases as mk
 from support import matmul_cases as mm
 from support.csource import render_case
-from support.sequence_models import SvdfCase, svdf_model
 from support.harness import CC, CFLAGS, kernel_library, kernels_dir, lower
+from support.sequence_models import SvdfCase, svdf_model
 
 from edgekit.kernels.lowering import LoweringContext
 from edgekit.load import load_tflite_bytes
