@@ -190,4 +190,39 @@ static inline uint32_t ek_read_u32(const void *p)
     return v;
 }
 
+/* A weight row times an int8 vector, int32 accumulator (the LSTM's gates, SVDF's feature
+ * matmul: batch-1 FULLY_CONNECTED rows). Arm DSP: four int8 pairs per two SMLADs, the words
+ * sign-extended by SXTB16 as in the batch-1 FULLY_CONNECTED kernel. */
+static inline int32_t ek_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
+{
+    int32_t acc = 0;
+    int32_t k = 0;
+#if defined(EK_ARM_DSP)
+    for (; k + 4 <= n; k += 4) {
+        const uint32_t wv = ek_read_u32(w + k), xv = ek_read_u32(x + k);
+        acc = ek_smlad(ek_sxtb16(wv), ek_sxtb16(xv), acc);
+        acc = ek_smlad(ek_sxtb16_ror8(wv), ek_sxtb16_ror8(xv), acc);
+    }
+#endif
+    for (; k < n; ++k) {
+        acc += (int32_t)w[k] * (int32_t)x[k];
+    }
+    return acc;
+}
+
+/* Two int16 vectors' dot product in an int32 accumulator that wraps modulo 2^32 as TFLite's
+ * (SVDF's time weights x activation state). Arm DSP: one SMLAD per int16 pair. */
+static inline int32_t ek_dot_s16_wrap(const int16_t *a, const int16_t *b, int32_t n)
+{
+    int32_t acc = 0;
+    int32_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+        acc = ek_smlad(ek_read_u32(a + k), ek_read_u32(b + k), acc);
+    }
+    if (k < n) {
+        acc = (int32_t)((uint32_t)acc + (uint32_t)((int32_t)a[k] * (int32_t)b[k]));
+    }
+    return acc;
+}
+
 #endif /* EK_COMMON_H */

@@ -159,25 +159,6 @@ static void lut_tanh_rescale(int32_t scale_power, int32_t *multiplier, int32_t *
 
 /* ---- the cell ---- */
 
-/* A gate row times the input or hidden vector. Arm DSP: four int8 pairs per two SMLADs, the
- * words sign-extended by SXTB16 as in the batch-1 FULLY_CONNECTED kernel (ek_common.h). */
-static int32_t dot_s8(const int8_t *w, const int8_t *x, int32_t n)
-{
-    int32_t acc = 0;
-    int32_t k = 0;
-#if defined(EK_ARM_DSP)
-    for (; k + 4 <= n; k += 4) {
-        const uint32_t wv = ek_read_u32(w + k), xv = ek_read_u32(x + k);
-        acc = ek_smlad(ek_sxtb16(wv), ek_sxtb16(xv), acc);
-        acc = ek_smlad(ek_sxtb16_ror8(wv), ek_sxtb16_ror8(xv), acc);
-    }
-#endif
-    for (; k < n; ++k) {
-        acc += (int32_t)w[k] * (int32_t)x[k];
-    }
-    return acc;
-}
-
 /* The vector the gate rows multiply (this step's input or the previous hidden state). On Arm
  * DSP it is sign-extended once per step, each four int8 values as the two SXTB16 words that
  * SMLAD pairs with a weight word's even and odd bytes, so the rows of all four gates share
@@ -298,7 +279,7 @@ static void project(const ek_lstm_params_t *p, const int8_t *hidden, int8_t *out
 {
     const ek_lstm_projection_t *q = &p->projection;
     for (int32_t o = 0; o < p->n_output; ++o) {
-        int32_t v = ek_requant_double(q->bias[o] + dot_s8(q->weights + o * p->n_cell, hidden, p->n_cell),
+        int32_t v = ek_requant_double(q->bias[o] + ek_ek_dot_s8(q->weights + o * p->n_cell, hidden, p->n_cell),
                                       q->multiplier, q->shift) + q->output_zero_point;
         v = ek_clamp_s8(v, -128, 127);
         if (q->clip > 0) {
