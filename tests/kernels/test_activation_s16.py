@@ -1,0 +1,75 @@
+"""int16 LOGISTIC, TANH, SOFTMAX and RELU6 (edgekit/kernels/activation16.py): every output
+element equals TF's BUILTIN_REF and TFLite Micro over the whole int16 input range, for
+power-of-two and general input scales (the two prepare paths of LOGISTIC/TANH), SOFTMAX
+betas and row lengths, RELU6 scales on both sides of 6.0."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.harness import check_model
+from support.tflite_builder import TensorSpec, single_op_model
+
+from edgekit.kernels.lowering import LoweringContext
+
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+ROUNDINGS = ["tflite", "tflm"]
+ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16)
+
+
+def _unary(op_type: str, s_in: float, s_out: float, shape: tuple[int, ...], options: dict | None = None) -> bytes:
+    return single_op_model(op_type, [TensorSpec(shape, "int16", scale=s_in)],
+                           [TensorSpec(shape, "int16", scale=s_out)], options or {})
+
+
+# Input scales: the power-of-two ones the converter gives a 16-bit tensor with range
+# within [-8, 8) or [-16, 16), and general ones (range from 0.01 to 80).
+IN_SCALES = [2.0 ** -12, 2.0 ** -11, 2.0 ** -13, 1.0 / 32768 * 6.3, 1.0 / 32768 * 0.01, 1.0 / 32768 * 80,
+             3.7e-4, 1.234e-4]
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("op_type", ["LOGISTIC", "TANH"])
+@pytest.mark.parametrize("s_in", IN_SCALES)
+def test_sigmoid_s16_every_input(op_type: str, s_in: float, rounding: str) -> None:
+    """All 65,536 int16 inputs in one tensor."""
+    model = _unary(op_type, s_in, 2.0 ** -15, (1, 65536))
+    check_model(model, LoweringContext(rounding=rounding), inputs=[ALL_INT16.reshape(1, -1)])  # type: ignore[arg-type]
+
+
+@settings(max_examples=12, **SETTINGS)
+@given(data=st.data())
+def test_sigmoid_s16_random_scales(data: st.DataObject) -> None:
+    op_type = data.draw(st.sampled_from(["LOGISTIC", "TANH"]))
+    s_in = data.draw(st.floats(1e-6, 2.0 ** -10))
+    shape = (1, data.draw(st.integers(1, 5)), data.draw(st.integers(1, 40)))
+    check_model(_unary(op_type, s_in, 2.0 ** -15, shape),
+                LoweringContext(rounding=data.draw(st.sampled_from(ROUNDINGS))),  # type: ignore[arg-type]
+                sanitize=data.draw(st.booleans()), seed=data.draw(st.integers(0, 1000)))
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@settings(max_examples=15, **SETTINGS)
+@given(data=st.data())
+def test_softmax_s16(rounding: str, data: st.DataObject) -> None:
+    shape = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4)), data.draw(st.integers(1, 70)))
+    s_in = data.draw(st.floats(1e-5, 2e-3))
+    beta = data.draw(st.sampled_from([1.0, 0.5, 2.0, 0.1]))
+    model = _unary("SOFTMAX", s_in, 1.0 / 32768, shape, {"beta": beta})
+    # Inputs near each row's maximum too (the exp table's upper end), not only uniform ones.
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    spread = data.draw(st.sampled_from([32767, 3000, 200]))
+    x = rng.integers(-spread, spread, size=shape, endpoint=True).astype(np.int16)
+    check_model(model, LoweringContext(rounding=rounding), inputs=[x],  # type: ignore[arg-type]
+                sanitize=data.draw(st.booleans()))
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize(("s_in", "s_out"), [(1e-4, 1e-4), (3e-4, 2e-4), (2e-4, 3e-4), (1e-3, 1.9e-4), (1e-5, 4e-4)])
+def test_relu6_s16(rounding: str, s_in: float, s_out: float) -> None:
+    """TF requantizes to the output scale; TFLite Micro clamps in the input's (the rounding
+    modes give different bytes when the scales differ, each equal to its oracle)."""
+    model = _unary("RELU6", s_in, s_out, (1, 65536))
+    check_model(model, LoweringContext(rounding=rounding), inputs=[ALL_INT16.reshape(1, -1)])  # type: ignore[arg-type]
