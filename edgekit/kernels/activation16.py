@@ -19,8 +19,6 @@ clamps to [0, 6] there (--rounding tflite); TFLite Micro's Relu6Quantized clamps
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from edgekit.ir import Graph, Op
