@@ -9,8 +9,9 @@ here; the table is computed here from its formula and emitted as data.
 
 SOFTMAX is reference_ops::SoftmaxInt16: input differences from the row maximum are scaled so
 that [-65535, 0] means [-10, 0], then two 513-entry int16 tables (exp on [-10, 0] and
-1/(1+x) on [0, 1]) are interpolated; the tables are LUTPopulate<int16_t>'s, every step in
-float32 with the C library's expf, computed here.
+1/(1+x) on [0, 1]) are interpolated; the tables are LUTPopulate<int16_t>'s, computed here:
+TFLite Micro builds them in float32 with the C library's expf, TF Lite in double (measured:
+two entries of the 1/(1+x) table differ, and so do some outputs).
 
 RELU6: TF's QuantizedReluX<int16_t> requantizes from the input scale to the output scale and
 clamps to [0, 6] there (--rounding tflite); TFLite Micro's Relu6Quantized clamps the input to
@@ -18,6 +19,10 @@ clamps to [0, 6] there (--rounding tflite); TFLite Micro's Relu6Quantized clamps
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -112,15 +117,17 @@ def lower_sigmoid_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
 # --- SOFTMAX ------------------------------------------------------------------------------
 
 
-def lut_populate_int16(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int, fn: str) -> np.ndarray:
-    """common.h LUTPopulateInt16<float>: 512 samples and one end point, each corrected by
-    half the interpolation error at the step's midpoint; every operation in float32."""
-    f = F32
-    expf = float_function("expf")
+def lut_populate_int16(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int, fn: str,
+                       double: bool = False) -> np.ndarray:
+    """common.h LUTPopulateInt16: 512 samples and one end point, each corrected by half the
+    interpolation error at the step's midpoint; every operation in float32 with expf
+    (TFLite Micro), or in double with exp (`double`: TF Lite's SoftmaxPrepare)."""
+    f: Callable[[Any], Any] = float if double else F32
+    exp: Callable[[float], float] = math.exp if double else float_function("expf")
 
-    def transform(v: np.float32) -> np.float32:
+    def transform(v: Any) -> Any:
         if fn == "exp":
-            return f(expf(float(v)))
+            return f(exp(float(v)))
         return f(f(1.0) / f(f(1.0) + v))
 
     s_in, s_out = f(in_scale), f(out_scale)
@@ -131,10 +138,10 @@ def lut_populate_int16(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int,
     half_step = f(step / f(2))
     scaling_inv = f(f(65536) / f(output_max - output_min))
 
-    def rnd(v: np.float32) -> np.float32:
+    def rnd(v: Any) -> Any:
         return f(tflite_round(v))
 
-    def clamp(v: np.float32) -> int:
+    def clamp(v: Any) -> int:
         return int(min(max(float(v), INT16_MIN), INT16_MAX))
 
     lut = []
@@ -152,11 +159,13 @@ def lut_populate_int16(in_scale: Real, in_zp: int, out_scale: Real, out_zp: int,
     return np.array(lut, dtype=np.int16)
 
 
-def softmax_tables() -> tuple[np.ndarray, np.ndarray]:
-    """The exp and 1/(1+x) tables of the int16 SOFTMAX prepare step."""
-    span = F32(INT16_MAX - INT16_MIN)
-    exp_lut = lut_populate_int16(F32(F32(10.0) / span), INT16_MAX, F32(F32(2.0) / span), 0, "exp")
-    inv_lut = lut_populate_int16(F32(F32(1.0) / span), INT16_MIN, F32(F32(2.0) / span), 0, "one_over_one_plus_x")
+def softmax_tables(double: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The exp and 1/(1+x) tables of the int16 SOFTMAX prepare step: TFLite Micro's in
+    float32; TF Lite's in double (`double`), whose 1/(1+x) table differs in two entries."""
+    f: Callable[[Any], Any] = float if double else F32
+    span = f(INT16_MAX - INT16_MIN)
+    exp_lut = lut_populate_int16(f(f(10.0) / span), INT16_MAX, f(f(2.0) / span), 0, "exp", double)
+    inv_lut = lut_populate_int16(f(f(1.0) / span), INT16_MIN, f(f(2.0) / span), 0, "one_over_one_plus_x", double)
     return exp_lut, inv_lut
 
 
@@ -170,7 +179,7 @@ def lower_softmax_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     beta = float(F32(op.options.get("beta", 1.0)))
     mult, shift = quantize_multiplier(float(s_in) * beta / (10.0 / 65535.0))
     depth = int(x.shape[-1])
-    exp_lut, inv_lut = softmax_tables()
+    exp_lut, inv_lut = softmax_tables(double=ctx.rounding != "tflm")
     exp_c = ConstArray(cname(op, "exp_lut"), "int16_t", exp_lut)
     inv_c = ConstArray(cname(op, "inv_lut"), "int16_t", inv_lut)
     params = ConstStruct(cname(op, "params"), "ek_softmax_s16_params_t", c_struct(

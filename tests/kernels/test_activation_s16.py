@@ -73,3 +73,23 @@ def test_relu6_s16(rounding: str, s_in: float, s_out: float) -> None:
     modes give different bytes when the scales differ, each equal to its oracle)."""
     model = _unary("RELU6", s_in, s_out, (1, 65536))
     check_model(model, LoweringContext(rounding=rounding), inputs=[ALL_INT16.reshape(1, -1)])  # type: ignore[arg-type]
+
+
+def test_softmax_s16_tables_follow_each_oracle() -> None:
+    """TF Lite builds SOFTMAX's 1/(1+x) table in double, TFLite Micro in float32: on this row
+    (the corpus model's last layer, a seed-7 input) the oracles differ by one, and each
+    rounding mode matches its own."""
+    from pathlib import Path
+
+    from support.reference import run_oracle
+    from support.tflite_builder import extract_op
+
+    from edgekit.load import load_tflite
+
+    graph = load_tflite(Path(__file__).resolve().parents[1] / "corpus" / "int16" / "int16_activations.tflite")
+    model = extract_op(graph, graph.ops[-1])
+    x = np.array([[-5237, 2020, 16239, 12310, -1660, -15636, -6689, 13649, 13303, -10091],
+                  [-26343, -20107, 24455, 32560, 16121, -7272, 10348, 4433, 16614, 9228]], dtype=np.int16)
+    assert not np.array_equal(run_oracle(model, [x], "tflite")[0], run_oracle(model, [x], "tflm")[0])
+    for rounding in ROUNDINGS:
+        check_model(model, LoweringContext(rounding=rounding), inputs=[x])  # type: ignore[arg-type]
