@@ -128,7 +128,9 @@ def test_shape_ops_int16(data: st.DataObject) -> None:
     against both oracles, once under ASan+UBSan."""
     models = [data.draw(make(dtype="int16")) for make in MAKERS.values() for _ in range(3)]
     check_models(models, seed=data.draw(st.integers(0, 1000)))
-    check_models(models, LoweringContext(rounding="tflm"), sanitize=data.draw(st.booleans()))
+    # TFLite Micro cannot allocate an empty output (a slice that selects nothing).
+    micro = [m for m in models if load_tflite_bytes(m).tensors[load_tflite_bytes(m).ops[0].outputs[0]].num_elements]
+    check_models(micro, LoweringContext(rounding="tflm"), sanitize=data.draw(st.booleans()))
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int16"])
