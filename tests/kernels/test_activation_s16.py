@@ -93,3 +93,40 @@ def test_softmax_s16_tables_follow_each_oracle() -> None:
     assert not np.array_equal(run_oracle(model, [x], "tflite")[0], run_oracle(model, [x], "tflm")[0])
     for rounding in ROUNDINGS:
         check_model(model, LoweringContext(rounding=rounding), inputs=[x])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("op_type", "rounding"), [("LOGISTIC", "tflite"), ("TANH", "tflm"), ("RELU6", "tflite"),
+                                                   ("RELU6", "tflm")])
+def test_elementwise_s16_in_place(op_type: str, rounding: str) -> None:
+    """The declared in-place contract: the kernel writing over its own input still matches."""
+    from batch_harness import check_in_place
+
+    s_out = 2.0 ** -15 if op_type != "RELU6" else 2.1e-4
+    check_in_place(_unary(op_type, 3.1e-4, s_out, (2, 37)), ctx=LoweringContext(rounding=rounding),  # type: ignore[arg-type]
+                   sanitize=True)
+
+
+def test_hard_swish_s16_is_refused_in_one_line(tmp_path) -> None:
+    """Neither TF Lite nor TFLite Micro has an int16 HARD_SWISH (a flatbuffer through the
+    TFLite schema: the converter has no 16x8 HARD_SWISH either): exit 2, one line naming it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "hard_swish16.tflite"
+    path.write_bytes(_unary("HARD_SWISH", 1e-3, 1e-3, (1, 8)))
+    result = subprocess.run([sys.executable, "-m", "edgekit", "verify", str(path), "--samples", "1"],
+                            capture_output=True, text=True, timeout=300)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "HARD_SWISH at index 0" in lines[0] and "int16" in lines[0], result.stderr
+
+
+def test_logistic_s16_rejects_an_output_scale_tflite_rejects() -> None:
+    from support.harness import lower
+
+    from edgekit.errors import UnsupportedOpError
+    from edgekit.load import load_tflite_bytes
+
+    graph = load_tflite_bytes(_unary("LOGISTIC", 1e-3, 1e-4, (1, 8)))
+    with pytest.raises(UnsupportedOpError, match="LOGISTIC at index 0.*2\\^-15"):
+        lower(graph, graph.ops[0], LoweringContext())
