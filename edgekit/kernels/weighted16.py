@@ -82,7 +82,7 @@ def weighted16(graph: Graph, op: Op, channels_axis: int, channels: int, unflushe
                       int16_act_range(op, out_scale))
 
 
-def _arrays(op: Op, o: Weighted16, weights: np.ndarray) -> tuple[list[ConstArray | ConstStruct], dict[str, object]]:
+def weighted16_arrays(op: Op, o: Weighted16, weights: np.ndarray) -> tuple[list[ConstArray | ConstStruct], dict[str, object]]:
     """Weights, bias, multipliers and shifts in flash, and the struct members naming them."""
     names = {k: cname(op, k) for k in ("w", "bias", "mult", "shift")}
     constants: list[ConstArray | ConstStruct] = [
@@ -112,7 +112,7 @@ def lower_conv_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             "is not supported")
     require(geo.output[3] == cout and geo.output[0] == geo.input[0], op, "output shape does not match the weights")
     o = weighted16(graph, op, 0, cout)
-    constants, refs = _arrays(op, o, o.w)
+    constants, refs = weighted16_arrays(op, o, o.w)
     init = c_struct(**geo.c_fields((cout, kh, kw, k_c)), **refs)
     return _lowering(op, "ek_conv_s16", "ek_conv_s16_params_t", "ek_conv.h", constants, init)
 
@@ -126,7 +126,7 @@ def lower_depthwise_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
     dm = cout // in_c if in_c else 0
     require(dm >= 1 and dm * in_c == cout, op, f"{cout} outputs is not a multiple of {in_c} inputs")
     o = weighted16(graph, op, 3, cout)
-    constants, refs = _arrays(op, o, o.w)
+    constants, refs = weighted16_arrays(op, o, o.w)
     init = c_struct(**geo.c_fields((1, kh, kw, cout)), depth_multiplier=dm, **refs)
     return _lowering(op, "ek_depthwise_s16", "ek_dw_s16_params_t", "ek_depthwise.h", constants, init)
 
@@ -139,7 +139,7 @@ def lower_fully_connected_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpL
     per_channel = bool(np.any(o.mult != o.mult[0]) or np.any(o.shift != o.shift[0]))
     if not per_channel:
         o.mult, o.shift = o.mult[:1], o.shift[:1]
-    constants, refs = _arrays(op, o, o.w)
+    constants, refs = weighted16_arrays(op, o, o.w)
     init = c_struct(batches=batches, in_features=k, out_features=n_out, rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
                     per_channel=int(per_channel), **refs)
     if packed_variant(ctx.variant):  # weights widened to int16 once, here: SMLALD pairs

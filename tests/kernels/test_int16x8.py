@@ -237,3 +237,25 @@ def test_int16x8_kernels_on_cortex_m4(rounding: str) -> None:
     results = run_cases(qcases, ctx)
     bad = mismatches(qcases, results, expected)
     assert not bad, f"int16x8 kernels differ from the {rounding} oracle on Cortex-M4: {bad}"
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@settings(max_examples=12, **SETTINGS)
+@given(data=st.data())
+def test_transpose_conv_s16(rounding: str, data: st.DataObject) -> None:
+    """int16x8 TRANSPOSE_CONV (TransposeConv<int64_t>): strides, paddings, explicit output
+    sizes, fused activations, extreme multipliers and int64 biases near the limits."""
+    from support.matmul_cases import transpose_conv_model
+
+    k = data.draw(st.sampled_from([(1, 1), (2, 2), (3, 3), (3, 2)]))
+    cout = data.draw(st.integers(1, 6))
+    stride = data.draw(st.sampled_from([(1, 1), (2, 2), (2, 1), (3, 3)]))
+    model = transpose_conv_model(
+        data.draw(st.integers(0, 2**31)), n=data.draw(st.sampled_from([1, 2])), h=data.draw(st.integers(1, 5)),
+        w=data.draw(st.integers(1, 5)), cin=data.draw(st.sampled_from([1, 3, 4])), cout=cout, kh=k[0], kw=k[1],
+        stride=stride, padding=data.draw(st.sampled_from(["SAME", "VALID"])),
+        activation=data.draw(st.sampled_from(ACTIVATIONS)), mult_kind=data.draw(st.sampled_from(MULT_KINDS)),
+        per_channel=data.draw(st.booleans()), bias=data.draw(st.booleans()), act="int16",
+        bias_data=_bias(data.draw, cout))
+    check_model(model, LoweringContext(rounding=rounding),  # type: ignore[arg-type]
+                sanitize=data.draw(st.booleans()))
