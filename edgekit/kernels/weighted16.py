@@ -23,9 +23,12 @@ import numpy as np
 from edgekit.ir import Graph, Op
 from edgekit.kernels.cformat import c_struct, cname, int16_act_range, require, require_int16
 from edgekit.kernels.conv_common import (
+    ConvGeometry,
     conv_geometry,
     filter_scales,
+    gemm_k_padded,
     nhwc,
+    pack_gemm_weights,
     packed_variant,
     per_channel_multipliers,
     rows_contract,
@@ -33,6 +36,9 @@ from edgekit.kernels.conv_common import (
 from edgekit.kernels.fully_connected import fc_shape
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
 from edgekit.kernels.quant import Real, tflite_round
+
+# ek_depthwise_s16_dsp's exact int32 sums: at most this many taps (EK_DW_S16_MAX_TAPS).
+DW_S16_MAX_TAPS = 504
 
 
 def unflushed_multipliers(in_scale: Real, filter_scales: np.ndarray, out_scale: Real,
@@ -97,11 +103,13 @@ def _arrays(op: Op, o: Weighted16, weights: np.ndarray) -> tuple[list[ConstArray
 
 
 def _lowering(op: Op, kernel: str, ctype: str, header: str, constants: list[ConstArray | ConstStruct],
-              init: str) -> OpLowering:
+              init: str, scratch_bytes: int = 0) -> OpLowering:
+    """The kernel call (with the scratch pointer when the kernel takes `scratch_bytes`)."""
     params = cname(op, "params")
     constants.append(ConstStruct(params, ctype, init))
-    return OpLowering(call=f"{kernel}(&{{c:{params}}}, {{in0:int16_t}}, {{out0:int16_t}});",
-                      headers=[header], constants=constants)
+    scratch = ", {scratch}" if scratch_bytes else ""
+    return OpLowering(call=f"{kernel}(&{{c:{params}}}, {{in0:int16_t}}, {{out0:int16_t}}{scratch});",
+                      headers=[header], constants=constants, scratch_bytes=scratch_bytes)
 
 
 @register("CONV_2D", memory=rows_contract, activations="int16")
@@ -112,9 +120,25 @@ def lower_conv_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
             "is not supported")
     require(geo.output[3] == cout and geo.output[0] == geo.input[0], op, "output shape does not match the weights")
     o = weighted16(graph, op, 0, cout)
+    if packed_variant(ctx.variant):
+        return _conv_s16_dsp(op, geo, o, (cout, kh, kw, k_c))
     constants, refs = _arrays(op, o, o.w)
     init = c_struct(**geo.c_fields((cout, kh, kw, k_c)), **refs)
     return _lowering(op, "ek_conv_s16", "ek_conv_s16_params_t", "ek_conv.h", constants, init)
+
+
+def _conv_s16_dsp(op: Op, geo: ConvGeometry, o: Weighted16, filter_shape: tuple[int, int, int, int]) -> OpLowering:
+    """ek_conv_s16_dsp: the [cout, K] weights (K in OHWI order) widened to int16 once, here,
+    in ek_gemm.h's channel-pair layout with natural lanes; two int16 im2col columns of scratch."""
+    w2d = o.w.reshape(filter_shape[0], -1)
+    constants, refs = _arrays(op, o, o.w)
+    constants[0] = ConstArray(cname(op, "w"), "int16_t", pack_gemm_weights(w2d, True, sxtb16_lanes=False), 8)
+    k_padded = gemm_k_padded(w2d.shape[1])
+    gemm = c_struct(out_c=filter_shape[0], k_padded=k_padded, weights=refs["weights"], bias=refs["bias"],
+                    multiplier=refs["multiplier"], shift=refs["shift"], act=refs["act"])
+    init = c_struct(**geo.c_fields(filter_shape), gemm=gemm)
+    return _lowering(op, "ek_conv_s16_dsp", "ek_conv_s16_packed_params_t", "ek_conv.h", constants, init,
+                     scratch_bytes=4 * k_padded)  # EK_GEMM_S16_COLS_BYTES
 
 
 @register("DEPTHWISE_CONV_2D", memory=rows_contract, activations="int16")
@@ -127,8 +151,27 @@ def lower_depthwise_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
     require(dm >= 1 and dm * in_c == cout, op, f"{cout} outputs is not a multiple of {in_c} inputs")
     o = weighted16(graph, op, 3, cout)
     constants, refs = _arrays(op, o, o.w)
+    if packed_variant(ctx.variant) and dm == 1 and kh * kw <= DW_S16_MAX_TAPS:
+        taps = kh * kw + kh * kw % 2
+        constants[0] = ConstArray(cname(op, "w"), "int16_t", pack_depthwise_s16(o.w.reshape(kh * kw, cout)), 8)
+        init = c_struct(**geo.c_fields((1, kh, kw, cout)), act=refs["act"], taps_padded=taps,
+                        weights=refs["weights"], bias=refs["bias"], multiplier=refs["multiplier"],
+                        shift=refs["shift"])
+        return _lowering(op, "ek_depthwise_s16_dsp", "ek_dw_s16_packed_params_t", "ek_depthwise.h", constants,
+                         init, scratch_bytes=8 * taps + 2 * cout)  # EK_DW_S16_SCRATCH_BYTES
     init = c_struct(**geo.c_fields((1, kh, kw, cout)), depth_multiplier=dm, **refs)
     return _lowering(op, "ek_depthwise_s16", "ek_dw_s16_params_t", "ek_depthwise.h", constants, init)
+
+
+def pack_depthwise_s16(w: np.ndarray) -> np.ndarray:
+    """[taps, C] int8 → int16 [ceil(C/2)][ceil(taps/2)][4]: per pair of channels and pair of
+    taps (w[t0,c], w[t1,c], w[t0,c+1], w[t1,c+1]), zero padded (ek_depthwise_s16_dsp's SMLAD
+    operands)."""
+    taps, c = w.shape
+    padded = np.zeros((taps + taps % 2, c + c % 2), dtype=np.int64)
+    padded[:taps, :c] = w
+    tp, cp = padded.shape
+    return padded.reshape(tp // 2, 2, cp // 2, 2).transpose(2, 0, 3, 1).reshape(-1).astype(np.int16)
 
 
 @register("FULLY_CONNECTED", activations="int16")
