@@ -567,6 +567,20 @@ static inline int16_t requant_s16(const ek_gemm_s16_t *g, int64_t acc, int32_t c
 void ek_gemm_s16_2px(const ek_gemm_s16_t *g, const int16_t *cols, int16_t *out_a, int16_t *out_b)
 {
     const int32_t iters = g->k_padded >> 3;
+    if (iters <= EK_GEMM_S16_BLOCK_K / 8 && out_b != NULL) {
+        /* One block (K <= 504, every layer of the MLPerf models): the int32 sums are exact. */
+        for (int32_t c = 0; c < g->out_c; c += 2) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            dot_i16(g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+            out_a[c] = requant_s16(g, acc[0], c);
+            out_b[c] = requant_s16(g, acc[2], c);
+            if (c + 1 < g->out_c) {
+                out_a[c + 1] = requant_s16(g, acc[1], c + 1);
+                out_b[c + 1] = requant_s16(g, acc[3], c + 1);
+            }
+        }
+        return;
+    }
     for (int32_t c = 0; c < g->out_c; c += 2) {
         int64_t acc[4];
         dot_s16_pair(g->weights + (size_t)c * g->k_padded, cols, iters, out_b != NULL, acc);
