@@ -127,15 +127,35 @@ def lower_conv_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     return _lowering(op, "ek_conv_s16", "ek_conv_s16_params_t", "ek_conv.h", constants, init)
 
 
+def folded_requant(o: Weighted16) -> np.ndarray:
+    """Per channel {r, ts, c low word, c high word} of ek_requant_s64_folded: TFLite's
+    reduced 15-bit multiplier r, total shift ts = 15 - shift and c = bias * r + 2^(ts-1)
+    modulo 2^64 (TFLite's int64 arithmetic wraps there too, so folding the bias is exact)."""
+    words = []
+    for m, sh, b in zip(o.mult.tolist(), o.shift.tolist(), o.bias.tolist()):
+        r = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+        ts = 15 - sh
+        c = (b * r + (1 << (ts - 1))) % (1 << 64)
+        words += [r, ts, c & 0xFFFFFFFF, c >> 32]
+    return np.array(words, dtype=np.uint64).astype(np.uint32).view(np.int32).astype(np.int64)
+
+
+def _dsp_constants(op: Op, o: Weighted16, packed: np.ndarray) -> tuple[list[ConstArray | ConstStruct], dict[str, str]]:
+    """The int16-widened weights and the folded requantization constants of a DSP kernel."""
+    names = {k: cname(op, k) for k in ("w", "rq")}
+    constants: list[ConstArray | ConstStruct] = [ConstArray(names["w"], "int16_t", packed, 8),
+                                                 ConstArray(names["rq"], "int32_t", folded_requant(o), 8)]
+    return constants, {"weights": f"{{c:{names['w']}}}", "rq": f"{{c:{names['rq']}}}",
+                       "act": c_struct(min=o.act[0], max=o.act[1])}
+
+
 def _conv_s16_dsp(op: Op, geo: ConvGeometry, o: Weighted16, filter_shape: tuple[int, int, int, int]) -> OpLowering:
     """ek_conv_s16_dsp: the [cout, K] weights (K in OHWI order) widened to int16 once, here,
     in ek_gemm.h's channel-pair layout with natural lanes; two int16 im2col columns of scratch."""
     w2d = o.w.reshape(filter_shape[0], -1)
-    constants, refs = _arrays(op, o, o.w)
-    constants[0] = ConstArray(cname(op, "w"), "int16_t", pack_gemm_weights(w2d, True, sxtb16_lanes=False), 8)
+    constants, refs = _dsp_constants(op, o, pack_gemm_weights(w2d, True, sxtb16_lanes=False))
     k_padded = gemm_k_padded(w2d.shape[1])
-    gemm = c_struct(out_c=filter_shape[0], k_padded=k_padded, weights=refs["weights"], bias=refs["bias"],
-                    multiplier=refs["multiplier"], shift=refs["shift"], act=refs["act"])
+    gemm = c_struct(out_c=filter_shape[0], k_padded=k_padded, **refs)
     init = c_struct(**geo.c_fields(filter_shape), gemm=gemm)
     return _lowering(op, "ek_conv_s16_dsp", "ek_conv_s16_packed_params_t", "ek_conv.h", constants, init,
                      scratch_bytes=4 * k_padded)  # EK_GEMM_S16_COLS_BYTES
@@ -150,15 +170,14 @@ def lower_depthwise_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
     dm = cout // in_c if in_c else 0
     require(dm >= 1 and dm * in_c == cout, op, f"{cout} outputs is not a multiple of {in_c} inputs")
     o = weighted16(graph, op, 3, cout)
-    constants, refs = _arrays(op, o, o.w)
     if packed_variant(ctx.variant) and dm == 1 and kh * kw <= DW_S16_MAX_TAPS:
         taps = kh * kw + kh * kw % 2
-        constants[0] = ConstArray(cname(op, "w"), "int16_t", pack_depthwise_s16(o.w.reshape(kh * kw, cout)), 8)
-        init = c_struct(**geo.c_fields((1, kh, kw, cout)), act=refs["act"], taps_padded=taps,
-                        weights=refs["weights"], bias=refs["bias"], multiplier=refs["multiplier"],
-                        shift=refs["shift"])
-        return _lowering(op, "ek_depthwise_s16_dsp", "ek_dw_s16_packed_params_t", "ek_depthwise.h", constants,
+        dsp, fields = _dsp_constants(op, o, pack_depthwise_s16(o.w.reshape(kh * kw, cout)))
+        init = c_struct(**geo.c_fields((1, kh, kw, cout)), act=fields["act"], taps_padded=taps,
+                        weights=fields["weights"], rq=fields["rq"])
+        return _lowering(op, "ek_depthwise_s16_dsp", "ek_dw_s16_packed_params_t", "ek_depthwise.h", dsp,
                          init, scratch_bytes=8 * taps + 2 * cout)  # EK_DW_S16_SCRATCH_BYTES
+    constants, refs = _arrays(op, o, o.w)
     init = c_struct(**geo.c_fields((1, kh, kw, cout)), depth_multiplier=dm, **refs)
     return _lowering(op, "ek_depthwise_s16", "ek_dw_s16_params_t", "ek_depthwise.h", constants, init)
 

@@ -14,11 +14,7 @@ EK_DEFINE_DEPTHWISE_REF(ek_depthwise_s16, ek_dw_s16_params_t, int16_t, int64_t, 
 
 static inline int16_t dw_s16_out(const ek_dw_s16_packed_params_t *p, int32_t acc, int32_t c)
 {
-    int64_t a = acc;
-    if (p->bias != NULL) {
-        a = (int64_t)((uint64_t)a + (uint64_t)p->bias[c]);
-    }
-    return ek_requant_s16(a, p->multiplier[c], p->shift[c], EK_ROUND_DOUBLE, 0, p->act);
+    return ek_clamp_s16(ek_requant_s64_folded32(acc, p->rq + 4 * c), p->act.min, p->act.max);
 }
 
 void ek_depthwise_s16_dsp(const ek_dw_s16_packed_params_t *p, const int16_t *input, int16_t *output,

@@ -67,7 +67,8 @@ void ek_depthwise_s16(const ek_dw_s16_params_t *p, const int16_t *input, int16_t
  * word loads, PKHBT/PKHTB into (x[t0,c], x[t1,c]) and (x[t0,c+1], x[t1,c+1]) and two SMLAD
  * against weights widened to int16 once on the host. The int32 sums are exact (at most
  * EK_DW_S16_MAX_TAPS products of |x * w| <= 2^22 per channel; the host checks), then the
- * int64 bias and requantization of the reference. An odd last channel takes halfword loads. */
+ * int64 bias and requantization of the reference (ek_requant_s64_folded32, the bias folded
+ * on the host). An odd last channel takes halfword loads. */
 #define EK_DW_S16_MAX_TAPS 504
 
 typedef struct {
@@ -78,9 +79,7 @@ typedef struct {
     ek_act_t act;
     int32_t taps_padded;       /* kh * kw rounded up to even */
     const int16_t *weights;    /* [ceil(C/2)][taps_padded/2][4]: (w[t0,c], w[t1,c]), (w[t0,c+1], w[t1,c+1]) */
-    const int64_t *bias;       /* NULL when absent */
-    const int32_t *multiplier; /* per channel */
-    const int32_t *shift;
+    const int32_t *rq;         /* per channel {r, ts, c lo, c hi} (ek_requant_s64_folded) */
 } ek_dw_s16_packed_params_t;
 
 /* Scratch: the tap table (taps_padded pointers, 8 bytes each on every host) and a zero pixel. */

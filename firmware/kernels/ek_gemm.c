@@ -558,10 +558,12 @@ static void dot_s16_pair(const int16_t *w, const int16_t *cols, int32_t iters, i
 
 static inline int16_t requant_s16(const ek_gemm_s16_t *g, int64_t acc, int32_t c)
 {
-    if (g->bias != NULL) {
-        acc = (int64_t)((uint64_t)acc + (uint64_t)g->bias[c]);
-    }
-    return ek_requant_s16(acc, g->multiplier[c], g->shift[c], EK_ROUND_DOUBLE, 0, g->act);
+    return ek_clamp_s16(ek_requant_s64_folded(acc, g->rq + 4 * c), g->act.min, g->act.max);
+}
+
+static inline int16_t requant_s16_32(const ek_gemm_s16_t *g, int32_t acc, int32_t c)
+{
+    return ek_clamp_s16(ek_requant_s64_folded32(acc, g->rq + 4 * c), g->act.min, g->act.max);
 }
 
 void ek_gemm_s16_2px(const ek_gemm_s16_t *g, const int16_t *cols, int16_t *out_a, int16_t *out_b)
@@ -572,11 +574,11 @@ void ek_gemm_s16_2px(const ek_gemm_s16_t *g, const int16_t *cols, int16_t *out_a
         for (int32_t c = 0; c < g->out_c; c += 2) {
             int32_t acc[4] = {0, 0, 0, 0};
             dot_i16(g->weights + (size_t)c * g->k_padded, cols, iters, acc);
-            out_a[c] = requant_s16(g, acc[0], c);
-            out_b[c] = requant_s16(g, acc[2], c);
+            out_a[c] = requant_s16_32(g, acc[0], c);
+            out_b[c] = requant_s16_32(g, acc[2], c);
             if (c + 1 < g->out_c) {
-                out_a[c + 1] = requant_s16(g, acc[1], c + 1);
-                out_b[c + 1] = requant_s16(g, acc[3], c + 1);
+                out_a[c + 1] = requant_s16_32(g, acc[1], c + 1);
+                out_b[c + 1] = requant_s16_32(g, acc[3], c + 1);
             }
         }
         return;

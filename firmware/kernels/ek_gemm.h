@@ -87,17 +87,15 @@ static inline void ek_col_put(int16_t *cols, int32_t k, int32_t slot, int32_t va
  * exact for up to EK_GEMM_S16_BLOCK_K products (|x * w| <= 2^15 * 2^7 = 2^22 and
  * 504 * 2^22 < 2^31); longer K runs in blocks of that many, each widened into the int64
  * accumulator, so the accumulator is exactly TFLite's int64 sum for every K. Then the int64
- * bias (added with wrap-around, as TFLite) and ek_requant_s16 (double rounding: TF and
- * TFLite Micro alike for conv). Output offset 0 (int16x8). */
+ * bias and requantization of TFLite (TF and TFLite Micro alike for conv) through
+ * ek_requant_s64_folded (bias folded on the host). Output offset 0 (int16x8). */
 #define EK_GEMM_S16_BLOCK_K 504
 
 typedef struct {
     int32_t out_c;
     int32_t k_padded;          /* multiple of 8 */
     const int16_t *weights;    /* channel pairs, ceil(out_c/2) * 2 * k_padded */
-    const int64_t *bias;       /* NULL when absent */
-    const int32_t *multiplier; /* per output channel */
-    const int32_t *shift;
+    const int32_t *rq;         /* per output channel {r, ts, c lo, c hi}: ek_requant_s64_folded */
     ek_act_t act;
 } ek_gemm_s16_t;
 

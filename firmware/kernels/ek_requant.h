@@ -72,6 +72,27 @@ static inline int32_t ek_requant_s64(int64_t x, int32_t multiplier, int32_t shif
     return (int32_t)(uint32_t)(uint64_t)((int64_t)product >> total_shift);
 }
 
+/* ek_requant_s64 with the bias folded in on the host, for the int16x8 DSP kernels. All of
+ * TFLite's arithmetic here is modulo 2^64 ((acc + bias) * reduced + 2^(ts-1), then an
+ * arithmetic shift by ts = 15 - shift), so (acc + bias) * r + 2^(ts-1) equals
+ * acc * r + c with the per-channel constant c = bias * r + 2^(ts-1) (mod 2^64), whatever the
+ * bias. q = {r (the 15-bit reduced multiplier), ts, c low word, c high word}, 16 bytes per
+ * channel. ek_requant_s64_folded32 takes an accumulator that is exact in int32 (SMULL and a
+ * 64-bit add). */
+static inline int32_t ek_requant_s64_folded(int64_t acc, const int32_t *q)
+{
+    const uint64_t c = ((uint64_t)(uint32_t)q[3] << 32) | (uint32_t)q[2];
+    const uint64_t p = (uint64_t)acc * (uint32_t)q[0] + c;
+    return (int32_t)(uint32_t)(uint64_t)((int64_t)p >> q[1]);
+}
+
+static inline int32_t ek_requant_s64_folded32(int32_t acc, const int32_t *q)
+{
+    const uint64_t c = ((uint64_t)(uint32_t)q[3] << 32) | (uint32_t)q[2];
+    const uint64_t p = (uint64_t)((int64_t)acc * q[0]) + c;
+    return (int32_t)(uint32_t)(uint64_t)((int64_t)p >> q[1]);
+}
+
 /* TF's reference int16x8 FULLY_CONNECTED (TF 2.21, measured): round(x * q / 2^(31 - shift))
  * exactly, with the full 31-bit multiplier (never flushed to zero for tiny scales) and one
  * rounding, and INT32_MIN for a result outside int32. The 64 x 32-bit product is formed in
