@@ -128,15 +128,23 @@ def lower_conv_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
 
 
 def folded_requant(o: Weighted16) -> np.ndarray:
-    """Per channel {r, ts, c low word, c high word} of ek_requant_s64_folded: TFLite's
-    reduced 15-bit multiplier r, total shift ts = 15 - shift and c = bias * r + 2^(ts-1)
-    modulo 2^64 (TFLite's int64 arithmetic wraps there too, so folding the bias is exact)."""
+    """Per channel {r', s, c' low word, c' high word} of ek_requant_s64_folded (see
+    firmware/kernels/ek_requant.h): TFLite's reduced 15-bit multiplier r and total shift
+    ts = 15 - shift, c = bias * r + 2^(ts-1) modulo 2^64 (TFLite's int64 arithmetic wraps
+    there too, so folding the bias is exact); for 16 <= ts <= 32 r and c scaled by
+    2^(32-ts) so that the result is the high word of the 64-bit sum."""
     words = []
     for m, sh, b in zip(o.mult.tolist(), o.shift.tolist(), o.bias.tolist()):
         r = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
         ts = 15 - sh
         c = (b * r + (1 << (ts - 1))) % (1 << 64)
-        words += [r, ts, c & 0xFFFFFFFF, c >> 32]
+        if ts < 16:
+            s = -ts
+        elif ts <= 32:
+            r, c, s = r << (32 - ts), (c << (32 - ts)) % (1 << 64), 0
+        else:
+            s = ts - 32
+        words += [r, s % (1 << 32), c & 0xFFFFFFFF, c >> 32]
     return np.array(words, dtype=np.uint64).astype(np.uint32).view(np.int32).astype(np.int64)
 
 
@@ -183,14 +191,18 @@ def lower_depthwise_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowerin
 
 
 def pack_depthwise_s16(w: np.ndarray) -> np.ndarray:
-    """[taps, C] int8 → int16 [ceil(C/2)][ceil(taps/2)][4]: per pair of channels and pair of
-    taps (w[t0,c], w[t1,c], w[t0,c+1], w[t1,c+1]), zero padded (ek_depthwise_s16_dsp's SMLAD
-    operands)."""
+    """[taps, C] int8 → int16 SMLAD operands of ek_depthwise_s16_dsp, zero padded: per pair
+    of channels and pair of taps (w[t0,c], w[t1,c], w[t0,c+1], w[t1,c+1]); the pairs of each
+    group of 4 channels interleaved per pair of taps ([taps/2][8]), the pair left over after
+    the groups (and an odd channel, padded to a pair) as [taps/2][4]."""
     taps, c = w.shape
     padded = np.zeros((taps + taps % 2, c + c % 2), dtype=np.int64)
     padded[:taps, :c] = w
     tp, cp = padded.shape
-    return padded.reshape(tp // 2, 2, cp // 2, 2).transpose(2, 0, 3, 1).reshape(-1).astype(np.int16)
+    pairs = padded.reshape(tp // 2, 2, cp // 2, 2).transpose(2, 0, 3, 1).reshape(cp // 2, tp // 2, 4)
+    quads = c // 4
+    grouped = pairs[:2 * quads].reshape(quads, 2, tp // 2, 4).transpose(0, 2, 1, 3)
+    return np.concatenate([grouped.reshape(-1), pairs[2 * quads:].reshape(-1)]).astype(np.int16)
 
 
 @register("FULLY_CONNECTED", activations="int16")

@@ -95,7 +95,7 @@ typedef struct {
     int32_t out_c;
     int32_t k_padded;          /* multiple of 8 */
     const int16_t *weights;    /* channel pairs, ceil(out_c/2) * 2 * k_padded */
-    const int32_t *rq;         /* per output channel {r, ts, c lo, c hi}: ek_requant_s64_folded */
+    const int32_t *rq;         /* per output channel {r', s, c' lo, c' hi}: ek_requant_s64_folded */
     ek_act_t act;
 } ek_gemm_s16_t;
 

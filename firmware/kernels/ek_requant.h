@@ -73,24 +73,48 @@ static inline int32_t ek_requant_s64(int64_t x, int32_t multiplier, int32_t shif
 }
 
 /* ek_requant_s64 with the bias folded in on the host, for the int16x8 DSP kernels. All of
- * TFLite's arithmetic here is modulo 2^64 ((acc + bias) * reduced + 2^(ts-1), then an
- * arithmetic shift by ts = 15 - shift), so (acc + bias) * r + 2^(ts-1) equals
- * acc * r + c with the per-channel constant c = bias * r + 2^(ts-1) (mod 2^64), whatever the
- * bias. q = {r (the 15-bit reduced multiplier), ts, c low word, c high word}, 16 bytes per
- * channel. ek_requant_s64_folded32 takes an accumulator that is exact in int32 (SMULL and a
- * 64-bit add). */
-static inline int32_t ek_requant_s64_folded(int64_t acc, const int32_t *q)
+ * TFLite's arithmetic there is modulo 2^64: P = (acc + bias) * r + 2^(ts-1), result = the
+ * bits ts..ts+31 of P (r the 15-bit reduced multiplier, ts = 15 - shift). So
+ * P = acc * r + c with the per-channel constant c = bias * r + 2^(ts-1) (mod 2^64), whatever
+ * the bias; and for 16 <= ts <= 32 the same bits are the high word of P * 2^(32-ts) =
+ * acc * (r << (32-ts)) + (c << (32-ts)) (mod 2^64), with r << (32-ts) < 2^31. Per channel
+ * q = {r', s, c' low word, c' high word}: s >= 0 means result = high word >> s (arithmetic;
+ * r' and c' scaled when ts <= 32, s = ts - 32 otherwise), s < 0 (ts = -s < 16, multipliers
+ * above one half) result = (low >> ts) | (high << (32 - ts)). One SMLAL and a shift per
+ * output. */
+static inline int32_t ek_requant_folded_bits(uint64_t p, int32_t s)
 {
-    const uint64_t c = ((uint64_t)(uint32_t)q[3] << 32) | (uint32_t)q[2];
-    const uint64_t p = (uint64_t)acc * (uint32_t)q[0] + c;
-    return (int32_t)(uint32_t)(uint64_t)((int64_t)p >> q[1]);
+    const uint32_t lo = (uint32_t)p, hi = (uint32_t)(p >> 32);
+    if (s >= 0) {
+        return (int32_t)hi >> s;
+    }
+    return (int32_t)((lo >> -s) | (hi << (32 + s)));
 }
 
+/* acc * b + p modulo 2^64 (SMLAL on Arm). */
+static inline uint64_t ek_smlal(uint64_t p, int32_t a, int32_t b)
+{
+#if defined(__ARM_ARCH) && (__ARM_ARCH >= 7) && !defined(__ARM_ARCH_6M__) && defined(__thumb2__)
+    uint32_t lo = (uint32_t)p, hi = (uint32_t)(p >> 32);
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(a), "r"(b));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    return p + (uint64_t)((int64_t)a * b);
+#endif
+}
+
+/* An int32-exact accumulator. */
 static inline int32_t ek_requant_s64_folded32(int32_t acc, const int32_t *q)
 {
     const uint64_t c = ((uint64_t)(uint32_t)q[3] << 32) | (uint32_t)q[2];
-    const uint64_t p = (uint64_t)((int64_t)acc * q[0]) + c;
-    return (int32_t)(uint32_t)(uint64_t)((int64_t)p >> q[1]);
+    return ek_requant_folded_bits(ek_smlal(c, acc, q[0]), q[1]);
+}
+
+/* Any int64 accumulator (modulo 2^64 as TFLite). */
+static inline int32_t ek_requant_s64_folded(int64_t acc, const int32_t *q)
+{
+    const uint64_t c = ((uint64_t)(uint32_t)q[3] << 32) | (uint32_t)q[2];
+    return ek_requant_folded_bits((uint64_t)acc * (uint32_t)q[0] + c, q[1]);
 }
 
 /* TF's reference int16x8 FULLY_CONNECTED (TF 2.21, measured): round(x * q / 2^(31 - shift))
