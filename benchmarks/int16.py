@@ -116,6 +116,43 @@ def quantized_pair(name: str, factory, shape: tuple[int, ...], work: Path) -> di
     return out
 
 
+CMSIS_HOW = (
+    "CMSIS-NN's int16 kernels on qemu-cortex-m4, the calls TFLite Micro's CMSIS-NN kernels make for these "
+    "layers (arm_convolve_wrapper_s16 -> arm_convolve_s16, arm_depthwise_conv_wrapper_s16 -> "
+    "arm_depthwise_conv_fast_s16, arm_fully_connected_s16), measured outside this repository: CMSIS-NN at "
+    "commit 99f736a6 (github.com/ARM-software/CMSIS-NN) built with arm-none-eabi-gcc -mcpu=cortex-m4 "
+    "-mfloat-abi=hard -O2 (edgekit's flags) into a bare-metal mps2-an386 image that times each call alone "
+    "with the FPGAIO counter under -icount shift=0 (40 instructions per tick, as `edgekit profile`), on the "
+    "same layer shapes with random int16 inputs, int8 weights and int64 biases. Kernel calls only: TFLite "
+    "Micro's per-op overhead is not in these numbers; edgekit's are its per-layer profile counts above.")
+# (model, layer index) -> (CMSIS-NN kernel, instructions of one call), measured as CMSIS_HOW says.
+CMSIS_NN_S16 = {
+    ("kws_ds_cnn", 0): ("arm_convolve_s16", 1_221_040),
+    ("kws_ds_cnn", 1): ("arm_depthwise_conv_fast_s16", 876_680),
+    ("kws_ds_cnn", 2): ("arm_convolve_s16", 1_367_080),
+    ("kws_ds_cnn", 10): ("arm_fully_connected_s16", 2_600),
+    ("vww_mobilenet", 0): ("arm_convolve_s16", 3_244_200),
+    ("vww_mobilenet", 1): ("arm_depthwise_conv_fast_s16", 2_815_640),
+    ("ic_resnet8", 1): ("arm_convolve_s16", 5_747_520),
+    ("ad_autoencoder", 0): ("arm_fully_connected_s16", 220_800),
+}
+
+
+def cmsis_table(rows: list[dict]) -> str:
+    """edgekit's int16x8 layers beside the same layers through CMSIS-NN's int16 kernels."""
+    lines = ["| model | # | layer | MACs | CMSIS-NN kernel | CMSIS-NN instr. | MACs/instr | edgekit int16x8 instr. "
+             "| MACs/instr | × CMSIS-NN |", "|---|---:|---|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        layers = r["int16"]["layers"]
+        for (model, index), (kernel, count) in CMSIS_NN_S16.items():
+            if model != r["model"] or index >= len(layers):
+                continue
+            op, macs, ours = layers[index]
+            lines.append(f"| {model} | {index} | {op} | {macs:,} | {kernel} | {count:,} | {macs / count:.2f} | "
+                         f"{ours:,} | {macs / ours:.2f} | {ours / count:.2f} |")
+    return "\n".join(lines)
+
+
 def accuracy(pair: dict[str, Path], shape: tuple[int, ...], samples: int, classifier: bool) -> dict:
     """int8 and int16x8 against the float model on `samples` held-out inputs (see the docstring)."""
     import keras
@@ -216,6 +253,8 @@ def main() -> int:
     before = {r["model"]: r for r in json.loads(before_path.read_text())} if before_path.exists() else {}
     text = (f"# int16x8 beside int8 on qemu-cortex-m4 (MLPerf Tiny architectures, random weights)\n\n"
             f"{table(rows, before)}\n\n## Accuracy against the float model\n\n{accuracy_table(rows)}\n\n"
+            f"## Per layer beside CMSIS-NN's int16 kernels (qemu-cortex-m4)\n\n{cmsis_table(rows)}\n\n"
+            f"How: {CMSIS_HOW}\n\n"
             f"How: {__doc__.split(chr(10) + chr(10))[1]}\n\n"
             + "\n\n".join(layer_table(r, before) for r in rows) + "\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -254,8 +254,9 @@ def extreme_accumulation_cases() -> list[tuple[bytes, list[np.ndarray], str]]:
 
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_s16_dsp_accumulation_beyond_int32_on_host(rounding: str) -> None:
-    from edgekit.load import load_tflite_bytes
     from support.harness import lower
+
+    from edgekit.load import load_tflite_bytes
 
     ctx = LoweringContext(rounding=rounding, variant="arm-dsp")  # type: ignore[arg-type]
     for model, inputs, kernel in extreme_accumulation_cases():
@@ -292,9 +293,10 @@ def test_int16x8_kernels_on_cortex_m4(rounding: str) -> None:
                                mult_kind=MULT_KINDS[i % 4], act="int16") for i, shape in enumerate(dw_shapes)]
     qcases, expected = oracle_cases(models, rng, rounding)
     for model, inputs, _ in extreme_accumulation_cases():
-        from edgekit.load import load_tflite_bytes
         from support.qemu_harness import QemuCase
         from support.reference import run_oracle
+
+        from edgekit.load import load_tflite_bytes
 
         graph = load_tflite_bytes(model)
         qcases.append(QemuCase(graph, graph.ops[0], inputs))
