@@ -91,10 +91,10 @@ static inline int32_t ek_requant_folded_bits(uint64_t p, int32_t s)
     return (int32_t)((lo >> -s) | (hi << (32 + s)));
 }
 
-/* acc * b + p modulo 2^64 (SMLAL on Arm). */
+/* p + a * b modulo 2^64 (one SMLAL on the cores with the DSP extension). */
 static inline uint64_t ek_smlal(uint64_t p, int32_t a, int32_t b)
 {
-#if defined(__ARM_ARCH) && (__ARM_ARCH >= 7) && !defined(__ARM_ARCH_6M__) && defined(__thumb2__)
+#if defined(__ARM_FEATURE_DSP) /* every core with the DSP extension has SMLAL */
     uint32_t lo = (uint32_t)p, hi = (uint32_t)(p >> 32);
     __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(a), "r"(b));
     return ((uint64_t)hi << 32) | lo;
