@@ -97,6 +97,21 @@ def float_models() -> dict:
             "ic_resnet8": (ic, (32, 32, 3)), "ad_autoencoder": (ad, (640,))}
 
 
+def normalize_batchnorm(model, x: np.ndarray) -> None:
+    """Data-dependent initialisation: each BatchNormalization's moving mean and variance
+    become those of its input on `x` (in graph order), so activations stay of order one
+    through the random network as through a trained one. Without it the random VWW's
+    outputs are about 1e-16 (every layer shrinks them) and int8 rounds them to zero."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            a = np.asarray(keras.Model(model.inputs, layer.input).predict(x, verbose=0), dtype=np.float64)
+            axes = tuple(range(a.ndim - 1))
+            gamma, beta, _, _ = layer.get_weights()
+            layer.set_weights([gamma, beta, a.mean(axis=axes).astype(np.float32), a.var(axis=axes).astype(np.float32)])
+
+
 def quantized_pair(name: str, factory, shape: tuple[int, ...], work: Path) -> dict[str, Path]:
     import keras
 
@@ -104,9 +119,10 @@ def quantized_pair(name: str, factory, shape: tuple[int, ...], work: Path) -> di
 
     keras.utils.set_random_seed(7)
     model = factory()
+    calib = np.random.default_rng(0).normal(size=(64, *shape)).astype(np.float32)
+    normalize_batchnorm(model, calib)
     keras_path = work / f"{name}.keras"
     model.save(keras_path)
-    calib = np.random.default_rng(0).normal(size=(64, *shape)).astype(np.float32)
     out = {"float": keras_path}
     for kind in ("int8", "int16"):
         # (not the MLPerf file names: benchmarks/models.py writes its KWS profile for those)
@@ -125,29 +141,30 @@ CMSIS_HOW = (
     "with the FPGAIO counter under -icount shift=0 (40 instructions per tick, as `edgekit profile`), on the "
     "same layer shapes with random int16 inputs, int8 weights and int64 biases. Kernel calls only: TFLite "
     "Micro's per-op overhead is not in these numbers; edgekit's are its per-layer profile counts above.")
-# (model, layer index) -> (CMSIS-NN kernel, instructions of one call), measured as CMSIS_HOW says.
+# (model, op, MACs) -> (CMSIS-NN kernel, instructions of one call), measured as CMSIS_HOW says.
 CMSIS_NN_S16 = {
-    ("kws_ds_cnn", 0): ("arm_convolve_s16", 1_221_040),
-    ("kws_ds_cnn", 1): ("arm_depthwise_conv_fast_s16", 876_680),
-    ("kws_ds_cnn", 2): ("arm_convolve_s16", 1_367_080),
-    ("kws_ds_cnn", 10): ("arm_fully_connected_s16", 2_600),
-    ("vww_mobilenet", 0): ("arm_convolve_s16", 3_244_200),
-    ("vww_mobilenet", 1): ("arm_depthwise_conv_fast_s16", 2_815_640),
-    ("ic_resnet8", 1): ("arm_convolve_s16", 5_747_520),
-    ("ad_autoencoder", 0): ("arm_fully_connected_s16", 220_800),
+    ("kws_ds_cnn", "CONV_2D", 320_000): ("arm_convolve_s16", 1_221_040),  # 10x4 stride 2, 1 -> 64 channels
+    ("kws_ds_cnn", "DEPTHWISE_CONV_2D", 72_000): ("arm_depthwise_conv_fast_s16", 876_680),  # 3x3, 64 channels
+    ("kws_ds_cnn", "CONV_2D", 512_000): ("arm_convolve_s16", 1_367_080),  # 1x1, 64 -> 64
+    ("kws_ds_cnn", "FULLY_CONNECTED", 768): ("arm_fully_connected_s16", 2_600),  # 64 -> 12
+    ("vww_mobilenet", "CONV_2D", 497_664): ("arm_convolve_s16", 3_244_200),  # 3x3 stride 2, 3 -> 8
+    ("vww_mobilenet", "DEPTHWISE_CONV_2D", 165_888): ("arm_depthwise_conv_fast_s16", 2_815_640),  # 3x3, 8 ch, 48x48
+    ("ic_resnet8", "CONV_2D", 2_359_296): ("arm_convolve_s16", 5_747_520),  # 3x3, 16 -> 16, 32x32
+    ("ad_autoencoder", "FULLY_CONNECTED", 81_920): ("arm_fully_connected_s16", 220_800),  # 640 -> 128
 }
 
 
 def cmsis_table(rows: list[dict]) -> str:
-    """edgekit's int16x8 layers beside the same layers through CMSIS-NN's int16 kernels."""
+    """edgekit's int16x8 layers beside the same layers through CMSIS-NN's int16 kernels (the
+    first layer of each model with that op and MAC count)."""
     lines = ["| model | # | layer | MACs | CMSIS-NN kernel | CMSIS-NN instr. | MACs/instr | edgekit int16x8 instr. "
              "| MACs/instr | × CMSIS-NN |", "|---|---:|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        layers = r["int16"]["layers"]
-        for (model, index), (kernel, count) in CMSIS_NN_S16.items():
-            if model != r["model"] or index >= len(layers):
+        for (model, op, macs), (kernel, count) in CMSIS_NN_S16.items():
+            found = [(i, c) for i, (o, m, c) in enumerate(r["int16"]["layers"]) if (o, m) == (op, macs)]
+            if model != r["model"] or not found:
                 continue
-            op, macs, ours = layers[index]
+            index, ours = found[0]
             lines.append(f"| {model} | {index} | {op} | {macs:,} | {kernel} | {count:,} | {macs / count:.2f} | "
                          f"{ours:,} | {macs / ours:.2f} | {ours / count:.2f} |")
     return "\n".join(lines)
@@ -206,21 +223,28 @@ def accuracy_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _matched(layers: list, reference: list) -> list[int | None]:
+    """For each layer of `reference` (op, MACs, count), the count of the layer of `layers`
+    with the same op and MACs, the n-th such layer for the n-th (schedules may differ)."""
+    pending: dict[tuple[str, int], list[int]] = {}
+    for op, macs, count in layers:
+        pending.setdefault((op, macs), []).append(count)
+    return [pending[(op, macs)].pop(0) if pending.get((op, macs)) else None for op, macs, _ in reference]
+
+
 def layer_table(row: dict, before: dict[str, dict]) -> str:
-    """Instructions per layer, int8 beside int16x8 (the same layers in the same order), and
-    int16x8 before the DSP conv/depthwise paths when the before file has the model."""
-    old_layers = before.get(row["model"], {}).get("int16", {}).get("layers") or [None] * len(row["int16"]["layers"])
+    """Instructions per layer of int16x8 (in its schedule), the same layer of int8 and of
+    int16x8 before the DSP conv/depthwise paths (matched by op and MACs)."""
+    layers = row["int16"]["layers"]
+    int8 = _matched(row["int8"]["layers"], layers)
+    old = _matched(before.get(row["model"], {}).get("int16", {}).get("layers", []), layers)
     lines = [f"### {row['model']}: instructions per layer", "",
              "| # | op | MACs | int8 | int16x8 before | int16x8 | × before | × int8 | MACs/instr int16x8 |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for i, ((op, macs, a), (op16, _, b), old) in enumerate(zip(row["int8"]["layers"], row["int16"]["layers"],
-                                                               old_layers)):
-        name = op if op == op16 else f"{op} / {op16}"
-        ratio = f"{b / a:.2f}" if a else "-"
-        prev = old[2] if old and old[0] == op16 else None
-        speedup = f"{prev / b:.2f}" if prev and b else "-"
-        lines.append(f"| {i} | {name} | {macs:,} | {a:,} | {f'{prev:,}' if prev else '-'} | {b:,} | {speedup} | "
-                     f"{ratio} | {macs / b:.2f} |")
+    for i, ((op, macs, b), a, prev) in enumerate(zip(layers, int8, old)):
+        lines.append(f"| {i} | {op} | {macs:,} | {f'{a:,}' if a else '-'} | {f'{prev:,}' if prev else '-'} | {b:,} | "
+                     f"{f'{prev / b:.2f}' if prev and b else '-'} | {f'{b / a:.2f}' if a else '-'} | "
+                     f"{macs / b:.2f} |")
     return "\n".join(lines)
 
 
