@@ -4,7 +4,9 @@ MLPerf Tiny ships only int8 .tflite files, so the float models are rebuilt here 
 with the reference architectures (DS-CNN KWS, MobileNetV1-0.25 VWW, ResNet-8 IC, the
 FC autoencoder AD) and RANDOM weights (seeded; no training, no data set here: instructions,
 arena and flash do not depend on the weights' values, and the accuracy columns measure
-how far each quantized model is from ITS float model, not task accuracy). The final
+how far each quantized model is from ITS float model, not task accuracy). The BatchNorm
+statistics are set from the calibration inputs (normalize_batchnorm), so activations stay
+of order one through the random layers. The final
 softmax is left out: edgekit has no int16 SOFTMAX yet (argmax is the same with or without
 it). Each float model is quantized twice with edgekit's converter path on the same random
 calibration set (normal(0, 1), 64 samples): int8 and int16x8 (--activations int16). Both
@@ -256,7 +258,11 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="model names (default: all four)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "int16.md")
     parser.add_argument("--json", type=Path, help="also write the raw numbers as JSON")
+    parser.add_argument("--render", type=Path, help="only rewrite --out from this JSON of an earlier run")
     args = parser.parse_args()
+    if args.render:
+        args.out.write_text(render(json.loads(args.render.read_text())))
+        return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     measure = _models_module().measure
     rows = []
@@ -273,20 +279,25 @@ def main() -> int:
             if args.holdout:
                 row["accuracy"] = accuracy(pair, shape, args.holdout, classifier=name != "ad_autoencoder")
             rows.append(row)
-    before_path = REPO / "benchmarks" / "results" / "int16_before.json"
-    before = {r["model"]: r for r in json.loads(before_path.read_text())} if before_path.exists() else {}
-    text = (f"# int16x8 beside int8 on qemu-cortex-m4 (MLPerf Tiny architectures, random weights)\n\n"
-            f"{table(rows, before)}\n\n## Accuracy against the float model\n\n{accuracy_table(rows)}\n\n"
-            f"## Per layer beside CMSIS-NN's int16 kernels (qemu-cortex-m4)\n\n{cmsis_table(rows)}\n\n"
-            f"How: {CMSIS_HOW}\n\n"
-            f"How: {__doc__.split(chr(10) + chr(10))[1]}\n\n"
-            + "\n\n".join(layer_table(r, before) for r in rows) + "\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    text = render(rows)
     args.out.write_text(text)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     print(text)
     return 0
+
+
+def render(rows: list[dict]) -> str:
+    """The results file's text for measured `rows` (the JSON this script writes)."""
+    before_path = REPO / "benchmarks" / "results" / "int16_before.json"
+    before = {r["model"]: r for r in json.loads(before_path.read_text())} if before_path.exists() else {}
+    return (f"# int16x8 beside int8 on qemu-cortex-m4 (MLPerf Tiny architectures, random weights)\n\n"
+            f"{table(rows, before)}\n\nHow: {__doc__.split(chr(10) + chr(10))[1]}\n\n"
+            f"## Accuracy against the float model\n\n{accuracy_table(rows)}\n\n"
+            f"## Per layer beside CMSIS-NN's int16 kernels (qemu-cortex-m4)\n\n{cmsis_table(rows)}\n\n"
+            f"How: {CMSIS_HOW}\n\n"
+            + "\n\n".join(layer_table(r, before) for r in rows) + "\n")
 
 
 if __name__ == "__main__":
