@@ -154,6 +154,19 @@ static inline uint32_t ek_sxtb16_ror8(uint32_t x)
     return r;
 }
 static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc) { return __smlad(x, y, acc); }
+/* Low halves of lo and hi -> (lo.l, hi.l); high halves of lo and hi -> (lo.h, hi.h). */
+static inline uint32_t ek_pkhbt16(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+static inline uint32_t ek_pkhtb16(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
 static inline int32_t ek_smlabb(uint32_t x, uint32_t y, int32_t acc) { return __smlabb(x, y, acc); }
 static inline int32_t ek_smlatt(uint32_t x, uint32_t y, int32_t acc) { return __smlatt(x, y, acc); }
 #else
@@ -171,6 +184,8 @@ static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc)
     const int32_t p1 = (int32_t)(int16_t)(x >> 16) * (int32_t)(int16_t)(y >> 16);
     return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
 }
+static inline uint32_t ek_pkhbt16(uint32_t lo, uint32_t hi) { return (lo & 0xFFFFu) | (hi << 16); }
+static inline uint32_t ek_pkhtb16(uint32_t lo, uint32_t hi) { return (hi & 0xFFFF0000u) | (lo >> 16); }
 static inline int32_t ek_smlabb(uint32_t x, uint32_t y, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(x & 0xFFFFu) *

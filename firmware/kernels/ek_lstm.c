@@ -279,7 +279,7 @@ static void project(const ek_lstm_params_t *p, const int8_t *hidden, int8_t *out
 {
     const ek_lstm_projection_t *q = &p->projection;
     for (int32_t o = 0; o < p->n_output; ++o) {
-        int32_t v = ek_requant_double(q->bias[o] + ek_ek_dot_s8(q->weights + o * p->n_cell, hidden, p->n_cell),
+        int32_t v = ek_requant_double(q->bias[o] + ek_dot_s8(q->weights + o * p->n_cell, hidden, p->n_cell),
                                       q->multiplier, q->shift) + q->output_zero_point;
         v = ek_clamp_s8(v, -128, 127);
         if (q->clip > 0) {
