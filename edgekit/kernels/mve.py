@@ -38,12 +38,16 @@ def pad_quads(values: np.ndarray) -> np.ndarray:
 
 
 def pack_rows(w: np.ndarray) -> tuple[np.ndarray, int]:
-    """[rows, K] int8 -> [ceil(rows/4)*4, K rounded up to 16] zero padded, and that K."""
+    """[rows, K] int8 -> quads of 4 rows (rows and K zero padded to multiples of 4 and 16),
+    each quad's 16-byte blocks interleaved [quad][K / 16][4][16]: the kernel walks one
+    pointer through a quad and on into the next. Returns the bytes and the padded K."""
     rows, k = w.shape
     kp = -(-k // MVE_LANES) * MVE_LANES
-    out = np.zeros((-(-rows // 4) * 4, kp), dtype=np.int8)
+    quads = -(-rows // 4)
+    out = np.zeros((quads * 4, kp), dtype=np.int8)
     out[:rows, :k] = w
-    return out.reshape(-1), kp
+    blocks = out.reshape(quads, 4, kp // MVE_LANES, MVE_LANES).transpose(0, 2, 1, 3)
+    return blocks.reshape(-1), kp
 
 
 def dot_rows_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndarray,
@@ -62,7 +66,8 @@ def dot_rows_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np
                     weights=f"{{c:{names['mw']}}}", bias=f"{{c:{names['mbias']}}}",
                     multiplier=f"{{c:{names['mmult']}}}", shift=f"{{c:{names['mshift']}}}",
                     rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
-                    vector_rq=int(not single or single_vector_ok(shift)), output_offset=out_zp,
+                    vector_rq=int(not single or single_vector_ok(shift)),
+                    right_only=int(bool(np.all(np.asarray(shift) <= 0))), output_offset=out_zp,
                     act=c_struct(min=act[0], max=act[1]))
     return constants, init
 
