@@ -40,9 +40,94 @@ static inline __attribute__((always_inline)) int32x4_t quad_dot(const int8_t *x,
     return vsetq_lane_s32(a3, acc, 3);
 }
 
+/* The whole row in one assembly loop (p->qp set: double rounding, every shift <= 0,
+ * out_c a multiple of 4): per quad the four sums start from the biases, run the
+ * dot product (whole blocks in a DLS/LE loop, then one predicated load of the last K % 16
+ * inputs), and are requantized (VQRDMULH, the ties-away fix-up,
+ * VRSHL), offset, clamped and stored, with the output offset and the activation range
+ * held in q5-q7 for the whole row. */
+static void dot_rows_asm(const ek_mve_fc_params_t *p, const int8_t *x, int8_t *out)
+{
+    register int32_t a0 __asm__("r4");
+    register int32_t a1 __asm__("r6");
+    register int32_t a2 __asm__("r8");
+    register int32_t a3 __asm__("r10");
+    const int8_t *w = p->weights, *xp;
+    int32_t t;
+    const int32_t *qp = p->qp;
+    int32_t quads = p->out_c / 4;
+    __asm__ volatile("ldr %[a0], [%[cst]]\n\t"
+                     "vdup.32 q5, %[a0]\n\t"
+                     "ldr %[a0], [%[cst], #4]\n\t"
+                     "vdup.32 q6, %[a0]\n\t"
+                     "ldr %[a0], [%[cst], #8]\n\t"
+                     "vdup.32 q7, %[a0]\n"
+                     "1:\n\t"
+                     "ldrd %[a0], %[a1], [%[qp]]\n\t"
+                     "ldrd %[a2], %[a3], [%[qp], #8]\n\t"
+                     "mov %[xp], %[x]\n\t"
+                     "lsrs %[t], %[k], #4\n\t"
+                     "beq 3f\n\t"
+                     "dls lr, %[t]\n"
+                     "2:\n\t"
+                     "vldrb.u8 q0, [%[xp]], #16\n\t"
+                     "vldrb.u8 q1, [%[w], #16]\n\t"
+                     "vmladava.s8 %[a1], q0, q1\n\t"
+                     "vldrb.u8 q2, [%[w], #32]\n\t"
+                     "vmladava.s8 %[a2], q0, q2\n\t"
+                     "vldrb.u8 q3, [%[w], #48]\n\t"
+                     "vmladava.s8 %[a3], q0, q3\n\t"
+                     "vldrb.u8 q1, [%[w]], #64\n\t"
+                     "vmladava.s8 %[a0], q0, q1\n\t"
+                     "le lr, 2b\n"
+                     "3:\n\t"
+                     "ands %[t], %[k], #15\n\t"
+                     "beq 4f\n\t"
+                     /* the last K % 16 inputs: a predicated load (zero lanes past K), zero weights there */
+                     "vctp.8 %[t]\n\t"
+                     "vpstttt\n\t"
+                     "vldrbt.u8 q0, [%[xp]]\n\t"
+                     "vldrbt.u8 q1, [%[w], #16]\n\t"
+                     "vldrbt.u8 q2, [%[w], #32]\n\t"
+                     "vldrbt.u8 q3, [%[w], #48]\n\t"
+                     "vmladava.s8 %[a1], q0, q1\n\t"
+                     "vmladava.s8 %[a2], q0, q2\n\t"
+                     "vmladava.s8 %[a3], q0, q3\n\t"
+                     "vpst\n\t"
+                     "vldrbt.u8 q1, [%[w]], #64\n\t"
+                     "vmladava.s8 %[a0], q0, q1\n"
+                     "4:\n\t"
+                     "vdup.32 q0, %[a0]\n\t"
+                     "vmov.32 q0[1], %[a1]\n\t"
+                     "vmov.32 q0[2], %[a2]\n\t"
+                     "vmov.32 q0[3], %[a3]\n\t"
+                     "vldrw.u32 q1, [%[qp], #16]\n\t"
+                     "vldrw.u32 q2, [%[qp], #32]\n\t"
+                     "adds %[qp], #48\n\t"
+                     "vqrdmulh.s32 q0, q0, q1\n\t"
+                     "vand q3, q0, q2\n\t"
+                     "vshr.s32 q3, q3, #31\n\t"
+                     "vqadd.s32 q0, q0, q3\n\t"
+                     "vrshl.s32 q0, q0, q2\n\t"
+                     "vadd.i32 q0, q0, q5\n\t"
+                     "vmax.s32 q0, q0, q6\n\t"
+                     "vmin.s32 q0, q0, q7\n\t"
+                     "vstrb.32 q0, [%[out]], #4\n\t"
+                     "subs %[n], #1\n\t"
+                     "bne 1b"
+                     : [w] "+r"(w), [qp] "+r"(qp), [out] "+r"(out), [n] "+r"(quads), [xp] "=&r"(xp), [t] "=&r"(t),
+                       [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3)
+                     : [x] "r"(x), [k] "r"(p->in_features), [cst] "r"(&p->output_offset)
+                     : "q0", "q1", "q2", "q3", "q5", "q6", "q7", "lr", "cc", "memory");
+}
+
 void ek_mve_dot_rows_s8(const ek_mve_fc_params_t *p, const int8_t *x, int8_t *out)
 {
     const int8_t *w = p->weights;
+    if (p->qp != NULL) {
+        dot_rows_asm(p, x, out);
+        return;
+    }
     const int32_t k = p->in_features, out_c = p->out_c;
     if (p->vector_rq && p->rounding == EK_ROUND_DOUBLE && p->right_only) {
         /* The common case (every shift <= 0, proven on the host): constants held in registers. */

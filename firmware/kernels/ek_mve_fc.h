@@ -20,8 +20,10 @@ typedef struct {
     ek_rounding_t rounding;
     int32_t vector_rq;
     int32_t right_only; /* every shift <= 0: no left shift before VQRDMULH */
-    int32_t output_offset;
+    int32_t output_offset; /* then act.min, act.max: the assembly row reads the three in order */
     ek_act_t act;
+    const int32_t *qp; /* NULL, or per quad {bias[4], multiplier[4], shift[4]}: the assembly
+                        * row (double rounding, every shift <= 0, out_c a multiple of 4) */
 } ek_mve_fc_params_t;
 
 void ek_mve_fully_connected_s8(const ek_mve_fc_params_t *p, const int8_t *input, int8_t *output);
