@@ -43,6 +43,15 @@ static void gather_column(const ek_mve_conv_params_t *p, const int8_t *image, in
     const int8_t zp = (int8_t)p->input_zero_point;
     const int32_t run = fw * c;
     const int32_t whole = p->win.dilation_w == 1 && x0 >= 0 && x0 + fw <= iw;
+    if (whole && y0 >= 0 && y0 + (p->filter_h - 1) * p->win.dilation_h < ih) {
+        /* Inside the image: filter_h runs, one input row apart (times dilation_h). */
+        const int8_t *src = image + ((size_t)y0 * (size_t)iw + (size_t)x0) * (size_t)c;
+        const size_t step = (size_t)p->win.dilation_h * (size_t)iw * (size_t)c;
+        for (int32_t ky = 0; ky < p->filter_h; ++ky, col += run, src += step) {
+            copy_bytes(col, src, run);
+        }
+        return;
+    }
     for (int32_t ky = 0; ky < p->filter_h; ++ky, col += run) {
         const int32_t y = y0 + ky * p->win.dilation_h;
         if (y < 0 || y >= ih) {
