@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "ek_norm.h"
 #include "ek_requant.h"
 
 /* ---- gemmlowp's int16 fixed-point arithmetic (FixedPoint<int16_t, N>) ---- */
@@ -184,10 +185,73 @@ static void gate_preactivation(const ek_lstm_params_t *p, const ek_lstm_gate_t *
     for (int32_t c = 0; c < p->n_cell; ++c) {
         const int32_t a = ek_requant_double(g->in_bias[c] + dot_s8(g->in_weights + c * p->n_input, x, p->n_input),
                                             g->in_multiplier, g->in_shift);
-        const int32_t b = ek_requant_double(g->rec_bias[c] + dot_s8(g->rec_weights + c * p->n_cell, h, p->n_cell),
+        const int32_t b = ek_requant_double(g->rec_bias[c] + dot_s8(g->rec_weights + c * p->n_output, h, p->n_output),
                                             g->rec_multiplier, g->rec_shift);
         /* TF accumulates the recurrent part onto the saturated input part; TFLM saturates both. */
         out[c] = p->form == EK_LSTM_TF ? fx_sat(b + fx_sat(a)) : fx_sat((int32_t)fx_sat(a) + fx_sat(b));
+    }
+}
+
+/* Peephole: the diagonal cell-to-gate product, requantized and added with saturation (TF's
+ * VectorBatchVectorCwiseProductAccumulate). The input and forget gates see the cell state
+ * before this step's update, the output gate the updated one. */
+static void add_peephole(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, const int16_t *cell, int16_t *out)
+{
+    if (g->peephole == NULL) {
+        return;
+    }
+    for (int32_t c = 0; c < p->n_cell; ++c) {
+        const int32_t product = ek_requant_double((int32_t)g->peephole[c] * cell[c], g->peephole_multiplier,
+                                                  g->peephole_shift);
+        out[c] = fx_sat(product + out[c]);
+    }
+}
+
+/* Layer normalisation of one gate's pre-activation in place (TF's ApplyLayerNorm): mean and
+ * variance in 2^10 fixed point, 1/stddev as a multiplier, the int16 weights and the gate's
+ * own bias, then back to Q3.12. The row is read in full before it is overwritten. */
+static void layer_norm(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, int16_t *v)
+{
+    if (g->layer_norm_weights == NULL) {
+        return;
+    }
+    const int32_t n = p->n_cell;
+    int64_t sum = 0, sum_sq = 0;
+    for (int32_t c = 0; c < n; ++c) {
+        sum += v[c];
+        sum_sq += (int32_t)v[c] * v[c];
+    }
+    const int32_t mean = (int32_t)(sum * 1024 / n);
+    /* TF divides 2^20 by n first (exact only for power-of-two n); so does this. */
+    const int64_t variance = sum_sq * ((1 << 20) / n) - (int64_t)mean * mean;
+    int32_t variance2 = (int32_t)(variance / (1 << 20));
+    if (variance2 < 1) {
+        variance2 = g->variance_guard;
+    }
+    int32_t inv_multiplier, inv_shift;
+    ek_inv_sqrt_multiplier(variance2, &inv_multiplier, &inv_shift);
+    for (int32_t c = 0; c < n; ++c) {
+        const int32_t rescaled = ek_requant_double(1024 * v[c] - mean, inv_multiplier, inv_shift);
+        /* TF multiplies in 32 bits (unsaturated) before widening: wrap as it does. */
+        const int64_t weighted =
+            (int64_t)(int32_t)((uint32_t)rescaled * (uint32_t)(int32_t)g->layer_norm_weights[c]) + g->layer_norm_bias[c];
+        const int32_t rounded = (int32_t)((weighted > 0 ? weighted + 512 : weighted - 512) / 1024);
+        v[c] = fx_sat(ek_requant_double(rounded, g->layer_norm_multiplier, g->layer_norm_shift + 12));
+    }
+}
+
+/* Projection: int8 hidden (n_cell) times the projection weights into the int8 output (n_output). */
+static void project(const ek_lstm_params_t *p, const int8_t *hidden, int8_t *out)
+{
+    const ek_lstm_projection_t *q = &p->projection;
+    for (int32_t o = 0; o < p->n_output; ++o) {
+        int32_t v = ek_requant_double(q->bias[o] + dot_s8(q->weights + o * p->n_cell, hidden, p->n_cell),
+                                      q->multiplier, q->shift) + q->output_zero_point;
+        v = ek_clamp_s8(v, -128, 127);
+        if (q->clip > 0) {
+            v = v > q->clip ? q->clip : (v < -q->clip ? -q->clip : v);
+        }
+        out[o] = (int8_t)v;
     }
 }
 
@@ -212,14 +276,27 @@ static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int
 {
     const int32_t n = p->n_cell;
     int16_t *gi = scratch, *gf = scratch + n, *gg = scratch + 2 * n, *go = scratch + 3 * n, *tc = scratch + 4 * n;
-    gate_preactivation(p, &p->gate[0], x, h, gi);
+    const int cifg = p->gate[0].in_weights == NULL;
+    if (!cifg) {
+        gate_preactivation(p, &p->gate[0], x, h, gi);
+        add_peephole(p, &p->gate[0], cell, gi);
+        layer_norm(p, &p->gate[0], gi);
+    }
     gate_preactivation(p, &p->gate[1], x, h, gf);
+    add_peephole(p, &p->gate[1], cell, gf);
+    layer_norm(p, &p->gate[1], gf);
     gate_preactivation(p, &p->gate[2], x, h, gg);
+    layer_norm(p, &p->gate[2], gg);
     gate_preactivation(p, &p->gate[3], x, h, go);
-    activate(p, gi, 0);
     activate(p, gf, 0);
     activate(p, gg, 1);
-    activate(p, go, 0);
+    if (cifg) {
+        for (int32_t c = 0; c < n; ++c) {
+            gi[c] = (int16_t)(INT16_MAX - gf[c]); /* TF's Sub1Vector: 1 - forget in Q0.15 */
+        }
+    } else {
+        activate(p, gi, 0);
+    }
     int32_t tanh_multiplier = 0, tanh_shift = 0;
     lut_tanh_rescale(p->cell_scale_power, &tanh_multiplier, &tanh_shift);
     for (int32_t c = 0; c < n; ++c) {
@@ -239,15 +316,26 @@ static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int
         tc[c] = p->form == EK_LSTM_TF ? fx_tanh(next, 15 + p->cell_scale_power)
                                       : lut_tanh(p->sigmoid_table, next, tanh_multiplier, tanh_shift);
     }
+    add_peephole(p, &p->gate[3], cell, go);
+    layer_norm(p, &p->gate[3], go);
+    activate(p, go, 0);
+    /* Without a projection the hidden vector is the new state; with one, it is projected. */
+    int8_t *hidden = p->projection.weights == NULL ? h : (int8_t *)(void *)(scratch + 5 * n);
     for (int32_t c = 0; c < n; ++c) {
         const int32_t v = ek_requant_double((int32_t)go[c] * tc[c], p->hidden_multiplier, p->hidden_shift) +
                           p->hidden_zero_point;
-        h[c] = ek_clamp_s8(v, -128, 127);
+        hidden[c] = ek_clamp_s8(v, -128, 127);
     }
-    memcpy(out, h, (size_t)n);
+    if (p->projection.weights != NULL) {
+        project(p, hidden, h);
+    }
+    memcpy(out, h, (size_t)p->n_output);
 }
 
-int32_t ek_lstm_s8_get_buffer_size(const ek_lstm_params_t *p) { return 5 * p->n_cell * (int32_t)sizeof(int16_t); }
+int32_t ek_lstm_s8_get_buffer_size(const ek_lstm_params_t *p)
+{
+    return 5 * p->n_cell * (int32_t)sizeof(int16_t) + (p->projection.weights != NULL ? p->n_cell : 0);
+}
 
 void ek_lstm_s8(const ek_lstm_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,
                 int8_t *output, int8_t *scratch)
@@ -256,8 +344,8 @@ void ek_lstm_s8(const ek_lstm_params_t *p, const int8_t *input, int8_t *hidden, 
     for (int32_t b = 0; b < p->batches; ++b) {
         for (int32_t t = 0; t < p->steps; ++t) {
             const int32_t row = p->time_major ? t * p->batches + b : b * p->steps + t;
-            lstm_step(p, input + row * p->n_input, hidden + b * p->n_cell, cell + b * p->n_cell,
-                      output + row * p->n_cell, buffers);
+            lstm_step(p, input + row * p->n_input, hidden + b * p->n_output, cell + b * p->n_cell,
+                      output + row * p->n_output, buffers);
         }
     }
 }
