@@ -16,7 +16,7 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
              report: str | Path | bool | None = None,
              eval_data: str | Path | tuple[np.ndarray, np.ndarray] | None = None,
              image_mapping: Any = None, max_calib_samples: int | None = 500,
-             activations: str = "int8") -> QuantizeResult:
+             activations: str = "int8", quantizer: str = "auto") -> QuantizeResult:
     """Quantize a float model (.keras, .h5, SavedModel folder, float .tflite) to `output`.
 
     mode "int8" (default) is full integer with `io` ("int8"/"uint8") input and output and
@@ -28,12 +28,16 @@ def quantize(model: str | Path, calib: str | Path | np.ndarray | None, output: s
     reference kernels (result.evaluation). At most `max_calib_samples` samples calibrate.
     `activations="int16"`: int16x8 (int16 activations and I/O, int8 weights, int64 bias);
     the report then has each layer's int16 error beside its int8 one.
+    `quantizer`: "tf" (TF's converter; ai-edge-quantizer for a float .tflite), "edgekit"
+    (edgekit's own post-training quantizer, quantize/ptq.py), or "auto" (default): Google's,
+    unless the model is known to defeat it (control flow, rolled Keras 3 GRU/SimpleRNN) or it
+    fails, then edgekit's.
     """
     from edgekit.quantize.pipeline import quantize as run
 
     return run(model, calib, output, mode=mode, io=io, per_tensor=per_tensor, report=report,
                eval_data=eval_data, image_mapping=image_mapping,
-               max_calib_samples=max_calib_samples, activations=activations)
+               max_calib_samples=max_calib_samples, activations=activations, quantizer=quantizer)
 
 
 def optimize(model: str | Path, data: str | Path, *, prune: float | None = None,

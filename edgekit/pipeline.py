@@ -54,6 +54,25 @@ def check_lstm_variant(graph: Graph, op: Op) -> None:
     check_cell(graph, op)
 
 
+def check_svdf_variant(graph: Graph, op: Op) -> None:
+    """A float, hybrid or int8-state SVDF is named as such (before the float-model check)."""
+    from edgekit.kernels.svdf import check_svdf
+
+    check_svdf(graph, op)
+
+
+def check_rnn_variant(graph: Graph, op: Op) -> None:
+    """A hybrid or integer UNIDIRECTIONAL_SEQUENCE_RNN is named as such."""
+    from edgekit.kernels.float32 import check_rnn
+
+    check_rnn(graph, op)
+
+
+# Sequence ops whose float and hybrid forms are named by variant, not as "a float model".
+_VARIANT_CHECKS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": check_lstm_variant, "SVDF": check_svdf_variant,
+                   "UNIDIRECTIONAL_SEQUENCE_RNN": check_rnn_variant}
+
+
 def check_integer_model(graph: Graph, source: str, int8_only: bool = False,
                         model_index: dict[int, int] | None = None) -> None:
     """A device build needs an int8 model. Ops a mixed model leaves in float32 run on the
@@ -64,8 +83,8 @@ def check_integer_model(graph: Graph, source: str, int8_only: bool = False,
     for k, sub in enumerate(graph.subgraphs, 1):
         check_integer_model(sub, f"{source} subgraph {k} ({sub.name})", int8_only)
     for op in graph.ops:
-        if op.type == "UNIDIRECTIONAL_SEQUENCE_LSTM":
-            check_lstm_variant(graph, op)
+        if op.type in _VARIANT_CHECKS:
+            _VARIANT_CHECKS[op.type](graph, op)
     float_ops = float_compute_ops(graph)
     if not float_ops:
         return

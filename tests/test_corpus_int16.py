@@ -26,7 +26,8 @@ TF_WRONG = {"int16_movement"}
 
 
 def test_corpus_is_committed() -> None:
-    assert {"int16_cnn", "int16_fc", "int16_elementwise", "int16_movement", "int16_mixed"} <= set(MODELS)
+    assert {"int16_cnn", "int16_fc", "int16_elementwise", "int16_movement", "int16_mixed", "int16_activations",
+            "int16_transpose_conv"} <= set(MODELS)
 
 
 @pytest.mark.parametrize("name", [m for m in MODELS if m not in TF_WRONG])
@@ -41,11 +42,12 @@ def test_int16_model_matches_tflite_micro(name: str, tmp_path: Path) -> None:
     assert (result.bit_exact, result.max_abs_diff) == (3, 0), result
 
 
-@pytest.mark.parametrize("name", ["int16_elementwise", "int16_mixed"])
-def test_int16_model_sanitized(name: str, tmp_path: Path) -> None:
-    """ASan+UBSan over the in-place, broadcast, windowed and requantizing kernels (the
-    movement model is sanitized by the kernel tests' copies)."""
-    result = verify_model(CORPUS / f"{name}.tflite", samples=2, rounding="tflm", sanitize=True,
+@pytest.mark.parametrize("rounding", ["tflite", "tflm"])
+@pytest.mark.parametrize("name", ["int16_elementwise", "int16_mixed", "int16_activations", "int16_transpose_conv"])
+def test_int16_model_sanitized(name: str, rounding: str, tmp_path: Path) -> None:
+    """ASan+UBSan over the in-place, broadcast, windowed, table and requantizing kernels
+    (the movement model is sanitized by the kernel tests' copies)."""
+    result = verify_model(CORPUS / f"{name}.tflite", samples=2, rounding=rounding, sanitize=True,
                           work_dir=tmp_path, seed=5)
     assert (result.bit_exact, result.max_abs_diff) == (2, 0), result
 
@@ -71,14 +73,18 @@ def test_int16_op_without_kernel_exits_2_naming_it(tmp_path: Path) -> None:
                              "--samples", "1"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "TANH at index 1" in lines[0] and "int16" in lines[0], result.stderr
+    assert len(lines) == 1 and "MAXIMUM at index 4" in lines[0] and "int16" in lines[0], result.stderr
 
 
 @pytest.mark.qemu
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["int16_cnn", "int16_elementwise", "int16_mixed"])
-def test_int16_model_on_qemu_cortex_m4(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "rounding"), [("int16_cnn", "tflite"), ("int16_elementwise", "tflite"),
+                                               ("int16_mixed", "tflite"), ("int16_activations", "tflite"),
+                                               ("int16_activations", "tflm"), ("int16_transpose_conv", "tflite"),
+                                               ("int16_transpose_conv", "tflm")])
+def test_int16_model_on_qemu_cortex_m4(name: str, rounding: str, tmp_path: Path) -> None:
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.fail("arm-none-eabi-gcc is missing: run `make toolchain`")
-    result = verify_model(CORPUS / f"{name}.tflite", board="qemu-cortex-m4", samples=3, work_dir=tmp_path, seed=7)
+    result = verify_model(CORPUS / f"{name}.tflite", board="qemu-cortex-m4", samples=3, rounding=rounding,
+                          work_dir=tmp_path, seed=7)
     assert (result.samples, result.bit_exact, result.max_abs_diff) == (3, 3, 0), result

@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
                         help="int16: int16x8 (int16 activations and I/O, int8 weights, int64 bias); "
                              "--report then shows int8 and int16 errors side by side")
+    parser.add_argument("--quantizer", choices=("auto", "tf", "edgekit"), default="auto",
+                        help="who quantizes to int8: tf (TF's converter; ai-edge-quantizer for a float "
+                             ".tflite), edgekit (edgekit's own, for graphs those cannot take: WHILE "
+                             "loops, rolled GRU/SimpleRNN), auto (default: tf unless known not to work "
+                             "or it fails, then edgekit)")
     parser.add_argument("--per-tensor", action="store_true",
                         help="per-tensor weight scales instead of per-channel (conv and dense)")
     parser.add_argument("--max-calib", type=int, default=500, metavar="N",
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         args.model, args.calib, args.output, mode=args.mode, io=args.io, per_tensor=args.per_tensor,
         report=args.report, eval_data=args.eval_data, max_calib_samples=args.max_calib,
         image_mapping=ImageMapping(args.scale, args.offset, args.mean, args.std),
-        activations=args.activations)
+        activations=args.activations, quantizer=args.quantizer)
     if args.json:
         print(json.dumps(result.to_json()))
         return 0

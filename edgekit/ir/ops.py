@@ -62,6 +62,13 @@ def _residual_block_macs(graph: Graph, op: Op) -> int:
     return pixels * sum(graph.tensors[op.inputs[k]].num_elements for k in (1, 3))
 
 
+def _svdf_macs(graph: Graph, op: Op) -> int:
+    """The feature matmul (filters x inputs) and the time dot (filters x memory) per batch."""
+    batches, n_input = graph.tensors[op.inputs[0]].shape[:2]
+    n_filter, n_memory = graph.tensors[op.inputs[2]].shape[:2]
+    return batches * n_filter * (n_input + n_memory)
+
+
 MAC_COUNTERS: dict[str, MacCounter] = {
     "CONV_2D": _conv_macs,
     "DEPTHWISE_CONV_2D": _depthwise_macs,
@@ -70,6 +77,7 @@ MAC_COUNTERS: dict[str, MacCounter] = {
     "BATCH_MATMUL": _batch_matmul_macs,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _lstm_macs,
     "RESIDUAL_BLOCK": _residual_block_macs,
+    "SVDF": _svdf_macs,
 }
 
 # Everything else edgekit can describe. Ops without a MAC counter count 0 MACs, as the

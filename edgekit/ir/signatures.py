@@ -127,6 +127,10 @@ SIGNATURES: dict[str, Signature] = {
     # weights and bias, hidden and cell state (variables), 4 layer-norm coefficients.
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _sig(20, 24, optional=(1, 5, 9, 10, 11, 12, 16, 17, 20, 21, 22, 23),
                                          quantized=True),
+    # input, weights_feature, weights_time, bias (optional), activation state (variable)
+    "SVDF": _sig(5, optional=(3,), quantized=True),
+    # input, input weights, recurrent weights, bias, hidden state (variable)
+    "UNIDIRECTIONAL_SEQUENCE_RNN": _sig(5),
     # Ops TFLite Micro runs in float32 only (edgekit/kernels/float32.py).
     **{name: _sig(1) for name in ("CEIL", "FLOOR", "ROUND", "SIN", "COS", "LOG", "SQUARE")},
     **{name: _sig(2, broadcast=True) for name in ("FLOOR_DIV", "FLOOR_MOD")},

@@ -202,17 +202,18 @@ def gemm_k_padded(k: int) -> int:
     return _round_up(max(k, 1), 8)
 
 
-def pack_gemm_weights(w: np.ndarray, int16: bool) -> np.ndarray:
+def pack_gemm_weights(w: np.ndarray, int16: bool, sxtb16_lanes: bool = True) -> np.ndarray:
     """[cout, K] int8 → output channels in pairs, K in chunks of 4 (zero padded to even cout
     and K to a multiple of 8). int8: per pair and chunk c(k0..k3) c+1(k0..k3); int16 the
-    same with lanes in SXTB16 order k0,k2,k1,k3."""
+    same with lanes in SXTB16 order k0,k2,k1,k3 (int8 columns), or in natural order when
+    not `sxtb16_lanes` (the int16x8 kernels' columns are copied, not widened)."""
     cout, k = w.shape
     cp, kp = _round_up(cout, 2), gemm_k_padded(k)
     padded = np.zeros((cp, kp), dtype=np.int64)
     padded[:cout, :k] = w
     blocks = padded.reshape(cp // 2, 2, kp // 4, 4).transpose(0, 2, 1, 3)
     if int16:
-        return blocks[..., [0, 2, 1, 3]].reshape(-1).astype(np.int16)
+        return (blocks[..., [0, 2, 1, 3]] if sxtb16_lanes else blocks).reshape(-1).astype(np.int16)
     return blocks.reshape(-1).astype(np.int8)
 
 

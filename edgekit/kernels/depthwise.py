@@ -141,6 +141,11 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
         # the same sums and the same requantization as CONV_2D with OHWI weights [cout, kh, kw, 1]
         # (packed on DSP boards, register-blocked elsewhere: both beat the depthwise loops).
         return conv_lowering(op, ctx, geo, w.T.reshape(cout, kh, kw, 1), bias, mult, shift, in_zp, out_zp, act)
+    # MVE boards: the DSP 3x3 kernel (below) only where it measured faster on qemu-cortex-m55
+    # (stride 1, rows of 12+ pixels, under 128 channels: VWW's 48x48x8, 24x24x32, 12x12x64).
+    dsp_3x3 = (kh, kw) == (3, 3) and win.stride_w == 1 and out_w >= 12 and cout < 128
+    if dm == 1 and kernel_variant(ctx.variant).has_mve and not dsp_3x3:
+        return mve_depthwise_lowering(op, geo, w, bias, mult, shift, in_zp, out_zp, act)
     if (packed_variant(ctx.variant) and dm == 1 and (kh, kw) == (3, 3) and win.dilation_w == 1
             and win.stride_w in (1, 2)):
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)
@@ -173,8 +178,6 @@ def lower_depthwise(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
                 headers=["ek_depthwise.h"], constants=constants,
                 scratch_bytes=scratch_bytes_3x3(win, out_w, cout))
     if dm == 1 and kernel_variant(ctx.variant).has_mve:
-        # Measured on qemu-cortex-m55: the MVE loop beats ek_depthwise_s8_packed (5x5, odd
-        # channels) but not the 3x3 DSP kernel above, which MVE boards keep.
         return mve_depthwise_lowering(op, geo, w, bias, mult, shift, in_zp, out_zp, act)
     if packed_variant(ctx.variant) and dm == 1 and cout % 4 == 0 and kh <= MAX_KH:
         new_bias = bounded_bias(w.T, bias, mult, shift, out_zp, act, single_rounding=False)

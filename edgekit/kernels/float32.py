@@ -181,3 +181,56 @@ def lower_cumsum_f32(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
     params = ConstStruct(cname(op, "params"), "ek_f32_cumsum_params_t", c_struct(**cumsum_fields(graph, op)))
     return OpLowering(call=f"ek_f32_cumsum(&{{c:{params.name}}}, (const float *){{in0}}, (float *){{out0}});",
                       headers=[HEADER], constants=[params])
+
+
+_RNN_ACTIVATIONS = {"NONE": "EK_F32_RNN_NONE", "RELU": "EK_F32_RNN_RELU", "RELU_N1_TO_1": "EK_F32_RNN_RELU1",
+                    "RELU6": "EK_F32_RNN_RELU6", "TANH": "EK_F32_RNN_TANH"}
+
+
+def rnn_variant(graph: Graph, op: Op) -> str | None:
+    """What edgekit cannot run about this UNIDIRECTIONAL_SEQUENCE_RNN (None: the float cell).
+    TF's reference kernel has a float and a hybrid form (int8 weights, float activations,
+    the input and hidden state quantized on the fly); TFLite Micro has neither."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    if x.dtype == "float32" and w.dtype in ("int8", "uint8"):
+        return "hybrid variant (int8 weights, float activations)"
+    if x.dtype != "float32":
+        return f"{x.dtype} variant (TFLite has no integer RNN kernel; only the float32 cell runs)"
+    return None
+
+
+def check_rnn(graph: Graph, op: Op) -> None:
+    """The one-line error naming the op, its index and the variant edgekit cannot run."""
+    variant = rnn_variant(graph, op)
+    require(variant is None, op, f"{variant} is not supported; edgekit runs the float32 RNN cell "
+            "(float weights and activations) on its float fallback")
+
+
+@register_float("UNIDIRECTIONAL_SEQUENCE_RNN")
+def lower_sequence_rnn_f32(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    check_rnn(graph, op)
+    x, y = _io(graph, op)
+    w_in, w_rec, bias, hidden = (graph.tensors[op.inputs[k]] for k in (1, 2, 3, 4))
+    act = op.options.get("fused_activation_function", "NONE") or "NONE"
+    require(act in _RNN_ACTIVATIONS, op, f"fused activation {act} is not supported")
+    require(hidden.variable and not hidden.is_constant and hidden.dtype == "float32", op,
+            "the hidden state must be a float32 variable tensor")
+    require(len(x.shape) == 3 and len(w_in.shape) == 2, op, "the input must be a 3-D sequence")
+    time_major = bool(op.options.get("time_major", False))
+    steps, batches = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
+    units, n_input = (int(d) for d in w_in.shape)
+    require(n_input == x.shape[2] and tuple(w_rec.shape) == (units, units) and bias.num_elements == units, op,
+            f"weights {w_in.shape}, {w_rec.shape} and bias {bias.shape} do not fit input {x.shape}")
+    require(tuple(y.shape) == (*x.shape[:2], units) and hidden.num_elements == batches * units, op,
+            "output and hidden state shapes do not match the input's steps, batches and units")
+    consts: list[ConstArray | ConstStruct] = []
+    for t, what in ((w_in, "input_weights"), (w_rec, "recurrent_weights"), (bias, "bias")):
+        require(t.is_constant and t.dtype == "float32", op, f"{what} must be constant float32")
+        consts.append(ConstArray(cname(op, what), "float", np.asarray(t.data, dtype=np.float32)))
+    params = ConstStruct(cname(op, "params"), "ek_f32_rnn_params_t",
+                         c_struct(batches=batches, steps=steps, n_input=n_input, units=units,
+                                  time_major=int(time_major), input_weights=f"{{c:{consts[0].name}}}",
+                                  recurrent_weights=f"{{c:{consts[1].name}}}", bias=f"{{c:{consts[2].name}}}",
+                                  act=_RNN_ACTIVATIONS[act]))
+    return OpLowering(call=f"ek_f32_sequence_rnn(&{{c:{params.name}}}, (const float *){{in0}}, (float *){{in1}}, "
+                           "(float *){out0});", headers=[HEADER], constants=[*consts, params])

@@ -120,8 +120,10 @@ def lowering_kind(graph: Graph, op: Op) -> str:
 
 
 def activation_type(graph: Graph, op: Op) -> str:
-    """"int16" for an op whose first input is an int16 tensor, else "int8"."""
-    first = op.inputs[0] if op.inputs else -1
+    """"int16" for an op whose first activation input (its first non-constant one, e.g.
+    TRANSPOSE_CONV's input after its constant output shape) is an int16 tensor, else "int8"."""
+    live = [i for i in op.inputs if i >= 0 and not graph.tensors[i].is_constant]
+    first = live[0] if live else (op.inputs[0] if op.inputs else -1)
     return "int16" if first >= 0 and graph.tensors[first].dtype == "int16" else "int8"
 
 

@@ -38,12 +38,16 @@ def pad_quads(values: np.ndarray) -> np.ndarray:
 
 
 def pack_rows(w: np.ndarray) -> tuple[np.ndarray, int]:
-    """[rows, K] int8 -> [ceil(rows/4)*4, K rounded up to 16] zero padded, and that K."""
+    """[rows, K] int8 -> quads of 4 rows (rows and K zero padded to multiples of 4 and 16),
+    each quad's 16-byte blocks interleaved [quad][K / 16][4][16]: the kernel walks one
+    pointer through a quad and on into the next. Returns the bytes and the padded K."""
     rows, k = w.shape
     kp = -(-k // MVE_LANES) * MVE_LANES
-    out = np.zeros((-(-rows // 4) * 4, kp), dtype=np.int8)
+    quads = -(-rows // 4)
+    out = np.zeros((quads * 4, kp), dtype=np.int8)
     out[:rows, :k] = w
-    return out.reshape(-1), kp
+    blocks = out.reshape(quads, 4, kp // MVE_LANES, MVE_LANES).transpose(0, 2, 1, 3)
+    return blocks.reshape(-1), kp
 
 
 def dot_rows_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np.ndarray,
@@ -51,19 +55,26 @@ def dot_rows_parts(op: Op, w: np.ndarray, bias: np.ndarray, in_zp: int, mult: np
                    batches: int = 1) -> tuple[list[ConstArray | ConstStruct], str]:
     """Constants and the ek_mve_fc_params_t initializer for [rows, K] weights `w`."""
     rows, k = w.shape
-    names = {key: cname(op, key) for key in ("mw", "mbias", "mmult", "mshift")}
+    names = {key: cname(op, key) for key in ("mw", "mbias", "mmult", "mshift", "mqp")}
     packed, kp = pack_rows(w)
+    folded = pad_quads(folded_bias(bias, w, in_zp))
+    right_only = bool(np.all(np.asarray(shift) <= 0))
     constants: list[ConstArray | ConstStruct] = [
         ConstArray(names["mw"], "int8_t", packed, 16),
-        ConstArray(names["mbias"], "int32_t", pad_quads(folded_bias(bias, w, in_zp)), 16),
+        ConstArray(names["mbias"], "int32_t", folded, 16),
         ConstArray(names["mmult"], "int32_t", pad_quads(mult), 16),
         ConstArray(names["mshift"], "int32_t", pad_quads(shift), 16)]
+    asm_row = not single and right_only and rows % 4 == 0
+    if asm_row:  # ek_mve_fc.h: per quad {bias[4], multiplier[4], shift[4]}
+        qp = np.stack([folded.reshape(-1, 4), pad_quads(mult).reshape(-1, 4), pad_quads(shift).reshape(-1, 4)], 1)
+        constants.append(ConstArray(names["mqp"], "int32_t", qp.reshape(-1), 16))
     init = c_struct(batches=batches, in_features=k, k_padded=kp, out_c=rows,
                     weights=f"{{c:{names['mw']}}}", bias=f"{{c:{names['mbias']}}}",
                     multiplier=f"{{c:{names['mmult']}}}", shift=f"{{c:{names['mshift']}}}",
                     rounding="EK_ROUND_SINGLE" if single else "EK_ROUND_DOUBLE",
-                    vector_rq=int(not single or single_vector_ok(shift)), output_offset=out_zp,
-                    act=c_struct(min=act[0], max=act[1]))
+                    vector_rq=int(not single or single_vector_ok(shift)),
+                    right_only=int(right_only), output_offset=out_zp,
+                    act=c_struct(min=act[0], max=act[1]), qp=f"{{c:{names['mqp']}}}" if asm_row else "NULL")
     return constants, init
 
 

@@ -16,10 +16,21 @@ firmware/kernels/ek_transpose_conv.h). Neither needs TFLite's int32 scratch of t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from edgekit.ir import Graph, Op
-from edgekit.kernels.cformat import activation_range, c_struct, cname, require, require_int8, scale_zp
+from edgekit.kernels.cformat import (
+    activation_range,
+    c_struct,
+    cname,
+    int16_act_range,
+    require,
+    require_int8,
+    require_int16,
+    scale_zp,
+)
 from edgekit.kernels.conv_common import (
     Window,
     bias_values,
@@ -33,6 +44,7 @@ from edgekit.kernels.conv_common import (
     reference_parts,
 )
 from edgekit.kernels.lowering import ConstArray, ConstStruct, LoweringContext, OpLowering, register
+from edgekit.kernels.weighted16 import Weighted16, weighted16_arrays
 
 MAX_PHASES = 16  # EK_TCONV_MAX_PHASES
 
@@ -54,11 +66,20 @@ def scratch_bytes_packed(k_padded_max: int, out_c: int) -> int:
     return gemm_cols_bytes(k_padded_max, out_c) + k_padded_max
 
 
-@register("TRANSPOSE_CONV")
-def lower_transpose_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+@dataclass
+class TconvShape:
+    shapes: dict[str, str]  # input, filter, output, win: the ek_conv params' geometry fields
+    cout: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+
+
+def tconv_shape(graph: Graph, op: Op) -> TconvShape:
+    """The shapes, strides and paddings of a TRANSPOSE_CONV (any activation type)."""
     weights, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[2]]
     out = graph.tensors[op.outputs[0]]
-    require_int8(op, inp, weights, out)
     require(weights.is_constant and weights.data is not None, op, "weights must be constant")
     n, in_h, in_w, in_c = nhwc(inp, op)
     cout, kh, kw, k_c = nhwc(weights, op)
@@ -69,16 +90,26 @@ def lower_transpose_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLoweri
     padding = o.get("padding", "VALID")
     require(padding in ("SAME", "VALID"), op, f"padding {padding} is not supported")
     require(sh >= 1 and sw >= 1, op, "strides must be >= 1")
+    pad_top, pad_left = tflite_padding(padding, out_h, kh, sh), tflite_padding(padding, out_w, kw, sw)
+    shapes = {"input": dims((n, in_h, in_w, in_c)), "filter": dims((cout, kh, kw, in_c)),
+              "output": dims((n, out_h, out_w, out_c)), "win": Window(sh, sw, 1, 1, pad_top, pad_left).c_init()}
+    return TconvShape(shapes, cout, kh, kw, sh, sw)
+
+
+@register("TRANSPOSE_CONV")
+def lower_transpose_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    weights, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[2]]
+    out = graph.tensors[op.outputs[0]]
+    require_int8(op, inp, weights, out)
+    g = tconv_shape(graph, op)
+    cout, kh, kw, sh, sw, shapes = g.cout, g.kh, g.kw, g.sh, g.sw, g.shapes
     in_scale, in_zp = scale_zp(inp)
     out_scale, out_zp = scale_zp(out)
-    activation = o.get("fused_activation_function", "NONE")
+    activation = op.options.get("fused_activation_function", "NONE")
     act = activation_range(activation, out_scale, out_zp, op)
     mult, shift = per_channel_multipliers(in_scale, filter_scales(weights, cout, 0, op), out_scale, cout)
     bias = bias_values(graph, op, 3, cout)
-    pad_top, pad_left = tflite_padding(padding, out_h, kh, sh), tflite_padding(padding, out_w, kw, sw)
     w = np.asarray(weights.data, dtype=np.int64)
-    shapes = {"input": dims((n, in_h, in_w, in_c)), "filter": dims((cout, kh, kw, in_c)),
-              "output": dims((n, out_h, out_w, out_c)), "win": Window(sh, sw, 1, 1, pad_top, pad_left).c_init()}
     params = cname(op, "params")
     if packed_variant(ctx.variant) and sh * sw <= MAX_PHASES:
         constants: list[ConstArray | ConstStruct] = []
@@ -104,3 +135,31 @@ def lower_transpose_conv(graph: Graph, op: Op, ctx: LoweringContext) -> OpLoweri
     return OpLowering(call=f"ek_transpose_conv_s8(&{{c:{params}}}, {{in0}}, {{out0}});",
                       headers=["ek_transpose_conv.h"],
                       constants=[*arrays, ConstStruct(params, "ek_conv_params_t", init)])
+
+
+@register("TRANSPOSE_CONV", activations="int16")
+def lower_transpose_conv_s16(graph: Graph, op: Op, ctx: LoweringContext) -> OpLowering:
+    """int16x8 TRANSPOSE_CONV: TFLite's TransposeConv<int64_t> (int64 accumulator and bias,
+    the int64 MultiplyByQuantizedMultiplier), TF and TFLite Micro alike. TFLite Micro also
+    takes an int16 bias (widened to int64, as it does)."""
+    weights, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[2]]
+    out = graph.tensors[op.outputs[0]]
+    g = tconv_shape(graph, op)
+    in_scale, _ = require_int16(op, inp)
+    out_scale, _ = require_int16(op, out)
+    require(weights.dtype == "int8", op, f"weights {weights.name} are {weights.dtype}; int8 expected")
+    mult, shift = per_channel_multipliers(in_scale, filter_scales(weights, g.cout, 0, op), out_scale, g.cout)
+    has_bias = len(op.inputs) > 3 and op.inputs[3] >= 0
+    bias = np.zeros(g.cout, dtype=np.int64)
+    if has_bias:
+        b = graph.tensors[op.inputs[3]]
+        require(b.is_constant and b.dtype in ("int64", "int32", "int16") and b.num_elements == g.cout, op,
+                f"bias {b.name} must be a constant int64 tensor of {g.cout} values (int16x8)")
+        bias = np.asarray(b.data, dtype=np.int64).reshape(-1)
+    w = np.asarray(weights.data, dtype=np.int64)
+    o = Weighted16(w, mult, shift, bias, has_bias, int16_act_range(op, out_scale))
+    constants, refs = weighted16_arrays(op, o, w)
+    params = cname(op, "params")
+    constants.append(ConstStruct(params, "ek_conv_s16_params_t", c_struct(**g.shapes, **refs)))
+    return OpLowering(call=f"ek_transpose_conv_s16(&{{c:{params}}}, {{in0:int16_t}}, {{out0:int16_t}});",
+                      headers=["ek_transpose_conv.h"], constants=constants)

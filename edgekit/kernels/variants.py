@@ -38,7 +38,7 @@ class KernelVariant:
 
 
 _DSP_FAST_OPS = ("ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D",
-                 "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "MUL", "SUB", "SUM", "TRANSPOSE_CONV",
+                 "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "MUL", "SUB", "SUM", "SVDF", "TRANSPOSE_CONV",
                  "UNIDIRECTIONAL_SEQUENCE_LSTM")
 
 VARIANTS: Mapping[str, KernelVariant] = MappingProxyType({

@@ -204,8 +204,8 @@ def _refuse_control_flow(data: bytes | None) -> None:
     model, _ = read_model(data, "model")
     if model.SubgraphsLength() > 1:
         raise ModelError(f"the float .tflite has control flow ({model.SubgraphsLength()} subgraphs: WHILE/IF), "
-                         "which ai-edge-quantizer cannot calibrate and edgekit's own quantizer does not do yet; "
-                         "quantize it with the TF converter, or for a Keras GRU/SimpleRNN build it with unroll=True")
+                         "which ai-edge-quantizer cannot calibrate; quantize it with --quantizer edgekit "
+                         "(or auto), or convert the Keras model with the TF converter")
 
 
 def _signature_key(data: bytes) -> str:

@@ -32,6 +32,7 @@ class FloatModel:
     saved_model_dir: Path | None = None  # batch-1 SavedModel (TF sources)
     tflite: bytes | None = None  # the model itself (kind "tflite")
     recurrent: bool = False  # has unrolled Keras 3 recurrent layers
+    rolled: str | None = None  # why the TF converter cannot quantize it (rolled Keras 3 GRU/RNN)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -245,8 +246,12 @@ def _open_tflite(path: Path) -> tuple[bytes, tuple[int, ...], str]:
     return data, shape, name
 
 
-def open_float_model(path: str | Path, workdir: Path) -> FloatModel:
-    """Load `path` and prepare a batch-1 form of it for conversion (files go into `workdir`)."""
+def open_float_model(path: str | Path, workdir: Path, *, rolled_ok: bool = False) -> FloatModel:
+    """Load `path` and prepare a batch-1 form of it for conversion (files go into `workdir`).
+
+    rolled_ok: a Keras 3 GRU/SimpleRNN that is not unrolled is opened (FloatModel.rolled says
+    why the TF converter cannot take it) instead of refused; it converts to a float WHILE
+    loop, which edgekit's own quantizer takes."""
     path = Path(path)
     kind = detect_kind(path)
     if kind == "tflite":
@@ -255,6 +260,7 @@ def open_float_model(path: str | Path, workdir: Path) -> FloatModel:
     out_dir = workdir / "batch1_saved_model"
     notes: list[str] = []
     recurrent = False
+    rolled = None
     if kind == "keras":
         try:
             model = _load_keras3(path)
@@ -276,12 +282,17 @@ def open_float_model(path: str | Path, workdir: Path) -> FloatModel:
                 notes.append("Keras 3 LSTM layers rebuilt in tf_keras with the same weights (float outputs "
                              "checked equal) for the converter's fused LSTM op")
             else:
-                recurrent = check_recurrent_unrolled(model) > 0
+                try:
+                    recurrent = check_recurrent_unrolled(model) > 0
+                except ModelError as exc:
+                    if not rolled_ok:
+                        raise
+                    rolled = exc.message
                 shape, name = _export_keras3(model, out_dir)
     elif kind == "h5":
         shape, name, notes = _open_h5(path, out_dir)
     else:
         out_dir, shape, name = _open_saved_model(path, out_dir)
     return FloatModel(path, kind, shape, name, saved_model_dir=out_dir, notes=notes,
-                      recurrent=recurrent)
+                      recurrent=recurrent, rolled=rolled)
 

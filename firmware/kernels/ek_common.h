@@ -154,6 +154,19 @@ static inline uint32_t ek_sxtb16_ror8(uint32_t x)
     return r;
 }
 static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc) { return __smlad(x, y, acc); }
+/* Low halves of lo and hi -> (lo.l, hi.l); high halves of lo and hi -> (lo.h, hi.h). */
+static inline uint32_t ek_pkhbt16(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+static inline uint32_t ek_pkhtb16(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
 static inline int32_t ek_smlabb(uint32_t x, uint32_t y, int32_t acc) { return __smlabb(x, y, acc); }
 static inline int32_t ek_smlatt(uint32_t x, uint32_t y, int32_t acc) { return __smlatt(x, y, acc); }
 #else
@@ -171,6 +184,8 @@ static inline int32_t ek_smlad(uint32_t x, uint32_t y, int32_t acc)
     const int32_t p1 = (int32_t)(int16_t)(x >> 16) * (int32_t)(int16_t)(y >> 16);
     return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
 }
+static inline uint32_t ek_pkhbt16(uint32_t lo, uint32_t hi) { return (lo & 0xFFFFu) | (hi << 16); }
+static inline uint32_t ek_pkhtb16(uint32_t lo, uint32_t hi) { return (hi & 0xFFFF0000u) | (lo >> 16); }
 static inline int32_t ek_smlabb(uint32_t x, uint32_t y, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(x & 0xFFFFu) *
@@ -188,6 +203,41 @@ static inline uint32_t ek_read_u32(const void *p)
     uint32_t v;
     memcpy(&v, p, sizeof v);
     return v;
+}
+
+/* A weight row times an int8 vector, int32 accumulator (the LSTM's gates, SVDF's feature
+ * matmul: batch-1 FULLY_CONNECTED rows). Arm DSP: four int8 pairs per two SMLADs, the words
+ * sign-extended by SXTB16 as in the batch-1 FULLY_CONNECTED kernel. */
+static inline int32_t ek_dot_s8(const int8_t *w, const int8_t *x, int32_t n)
+{
+    int32_t acc = 0;
+    int32_t k = 0;
+#if defined(EK_ARM_DSP)
+    for (; k + 4 <= n; k += 4) {
+        const uint32_t wv = ek_read_u32(w + k), xv = ek_read_u32(x + k);
+        acc = ek_smlad(ek_sxtb16(wv), ek_sxtb16(xv), acc);
+        acc = ek_smlad(ek_sxtb16_ror8(wv), ek_sxtb16_ror8(xv), acc);
+    }
+#endif
+    for (; k < n; ++k) {
+        acc += (int32_t)w[k] * (int32_t)x[k];
+    }
+    return acc;
+}
+
+/* Two int16 vectors' dot product in an int32 accumulator that wraps modulo 2^32 as TFLite's
+ * (SVDF's time weights x activation state). Arm DSP: one SMLAD per int16 pair. */
+static inline int32_t ek_dot_s16_wrap(const int16_t *a, const int16_t *b, int32_t n)
+{
+    int32_t acc = 0;
+    int32_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+        acc = ek_smlad(ek_read_u32(a + k), ek_read_u32(b + k), acc);
+    }
+    if (k < n) {
+        acc = (int32_t)((uint32_t)acc + (uint32_t)((int32_t)a[k] * (int32_t)b[k]));
+    }
+    return acc;
 }
 
 #endif /* EK_COMMON_H */

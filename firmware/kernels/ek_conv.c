@@ -65,6 +65,68 @@ EK_SPECIALIZED void conv_loops(const ek_conv_params_t *p, const int8_t *input, i
 
 EK_DEFINE_CONV_REF(ek_conv_s16, ek_conv_s16_params_t, int16_t, int64_t, uint64_t, EK_CONV_RQ_S16)
 
+/* One output pixel's int16 im2col column (OHWI K order) into slot 0/1: a filter row whose
+ * taps are all inside and adjacent (no horizontal dilation) is one run of kw * in_c values. */
+static void im2col_s16(const ek_conv_s16_packed_params_t *p, const int16_t *in_b, int32_t oy, int32_t ox,
+                       int16_t *cols, int32_t slot)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t kh = p->filter.h, kw = p->filter.w;
+    const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
+    const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
+    const int row_run = p->win.dilation_w == 1 && x0 >= 0 && x0 + kw <= in_w;
+    int32_t k = 0;
+    for (int32_t ky = 0; ky < kh; ++ky) {
+        const int32_t y = y0 + ky * p->win.dilation_h;
+        if (y < 0 || y >= in_h) {
+            ek_col_put_s16(cols, k, slot, NULL, kw * in_c);
+            k += kw * in_c;
+            continue;
+        }
+        const int16_t *row = in_b + (size_t)y * in_w * in_c;
+        if (row_run) {
+            ek_col_put_s16(cols, k, slot, row + (size_t)x0 * in_c, kw * in_c);
+            k += kw * in_c;
+            continue;
+        }
+        for (int32_t kx = 0; kx < kw; ++kx, k += in_c) {
+            const int32_t x = x0 + kx * p->win.dilation_w;
+            ek_col_put_s16(cols, k, slot, x >= 0 && x < in_w ? row + (size_t)x * in_c : NULL, in_c);
+        }
+    }
+    ek_col_put_s16(cols, k, slot, NULL, p->gemm.k_padded - k); /* zero weights there */
+}
+
+void ek_conv_s16_dsp(const ek_conv_s16_packed_params_t *p, const int16_t *input, int16_t *output,
+                     int8_t *scratch)
+{
+    int16_t *cols = (int16_t *)(void *)scratch;
+    const int32_t out_w = p->output.w, out_c = p->output.c;
+    const int32_t pixels = p->output.h * out_w;
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int16_t *in_b = input + (size_t)b * p->input.h * p->input.w * p->input.c;
+        int16_t *out_b = output + (size_t)b * pixels * out_c;
+        int32_t oy = 0, ox = 0, i = 0;
+        for (; i + 1 < pixels; i += 2) {
+            im2col_s16(p, in_b, oy, ox, cols, 0);
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            im2col_s16(p, in_b, oy, ox, cols, 1);
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            ek_gemm_s16_2px(&p->gemm, cols, out_b + (size_t)i * out_c, out_b + (size_t)(i + 1) * out_c);
+        }
+        if (i < pixels) {
+            im2col_s16(p, in_b, oy, ox, cols, 0);
+            ek_gemm_s16_2px(&p->gemm, cols, out_b + (size_t)i * out_c, NULL);
+        }
+    }
+}
+
 void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
 {
     conv_loops(p, input, output, 0);

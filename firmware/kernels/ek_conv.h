@@ -48,11 +48,25 @@ typedef struct {
     ek_gemm_t gemm;
 } ek_conv_packed_params_t;
 
+/* int16x8 on DSP boards (ek_conv_s16_dsp): weights widened to int16 once on the host in
+ * ek_gemm.h's channel-pair layout (natural lanes), im2col columns of two output pixels in
+ * int16 scratch (EK_GEMM_S16_COLS_BYTES), SMLAD on 2 pixels x 2 channels with exact int64
+ * sums (ek_gemm_s16_2px). Padded taps are 0 (the int16 zero point). */
+typedef struct {
+    ek_dims_t input;
+    ek_dims_t filter;
+    ek_dims_t output;
+    ek_window_t win;
+    ek_gemm_s16_t gemm;
+} ek_conv_s16_packed_params_t;
+
 void ek_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 
 /* The same for a grouped layer (filter.c = input.c / groups). */
 void ek_conv_s8_grouped(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
 void ek_conv_s16(const ek_conv_s16_params_t *p, const int16_t *input, int16_t *output);
+void ek_conv_s16_dsp(const ek_conv_s16_packed_params_t *p, const int16_t *input, int16_t *output,
+                     int8_t *scratch);
 
 void ek_conv_s8_packed(const ek_conv_packed_params_t *p, const int8_t *input, int8_t *output,
                        int8_t *scratch);

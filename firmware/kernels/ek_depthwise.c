@@ -10,6 +10,126 @@
 EK_DEFINE_DEPTHWISE_REF(ek_depthwise_s8, ek_dw_params_t, int8_t, int32_t, uint32_t, EK_DW_RQ_S8)
 EK_DEFINE_DEPTHWISE_REF(ek_depthwise_s16, ek_dw_s16_params_t, int16_t, int64_t, uint64_t, EK_DW_RQ_S16)
 
+/* ---- int16x8, DSP boards (see ek_depthwise.h) ---- */
+
+static inline int16_t dw_s16_out(const ek_dw_s16_packed_params_t *p, int32_t acc, int32_t c)
+{
+    return ek_clamp_s16(ek_requant_s64_folded32(acc, p->rq + 4 * c), p->act.min, p->act.max);
+}
+
+/* Channels c..c+3 over every pair of taps: acc[i] = sum_t x[t][c+i] * w; returns the
+ * weights after the group's. Assembly on Arm (13 registers, nothing spilled): per pair of
+ * taps two pointer loads, four word loads, four PKHBT/PKHTB, four SMLAD. */
+static inline const int16_t *dw_s16_quad(const int16_t *const *taps, int32_t c, const int16_t *w, int32_t pairs,
+                                         int32_t acc[4])
+{
+#if defined(EK_ARM_DSP)
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const int32_t coff = 2 * c;
+    uint32_t x0, x1, u0, u1, t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[x0], [%[tap]], #4\n\t"
+        "ldr %[x1], [%[tap]], #4\n\t"
+        "add %[x0], %[x0], %[coff]\n\t"
+        "add %[x1], %[x1], %[coff]\n\t"
+        "ldr %[u0], [%[x0]]\n\t"
+        "ldr %[u1], [%[x1]]\n\t"
+        "pkhbt %[t], %[u0], %[u1], lsl #16\n\t"
+        "pkhtb %[u1], %[u1], %[u0], asr #16\n\t"
+        "ldr %[u0], [%[w]], #4\n\t"
+        "smlad %[a0], %[t], %[u0], %[a0]\n\t"
+        "ldr %[u0], [%[w]], #4\n\t"
+        "smlad %[a1], %[u1], %[u0], %[a1]\n\t"
+        "ldr %[u0], [%[x0], #4]\n\t"
+        "ldr %[u1], [%[x1], #4]\n\t"
+        "pkhbt %[t], %[u0], %[u1], lsl #16\n\t"
+        "pkhtb %[u1], %[u1], %[u0], asr #16\n\t"
+        "ldr %[u0], [%[w]], #4\n\t"
+        "smlad %[a2], %[t], %[u0], %[a2]\n\t"
+        "ldr %[u0], [%[w]], #4\n\t"
+        "smlad %[a3], %[u1], %[u0], %[a3]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [tap] "+r"(taps), [w] "+r"(w),
+          [n] "+r"(pairs), [x0] "=&r"(x0), [x1] "=&r"(x1), [u0] "=&r"(u0), [u1] "=&r"(u1), [t] "=&r"(t)
+        : [coff] "r"(coff)
+        : "cc", "memory");
+    acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+    return w;
+#else
+    acc[0] = acc[1] = acc[2] = acc[3] = 0;
+    for (int32_t j = 0; j < pairs; ++j, taps += 2, w += 8) {
+        const int16_t *x0 = taps[0] + c, *x1 = taps[1] + c;
+        const uint32_t u0 = ek_read_u32(x0), u1 = ek_read_u32(x1);
+        const uint32_t v0 = ek_read_u32(x0 + 2), v1 = ek_read_u32(x1 + 2);
+        acc[0] = ek_smlad(ek_pkhbt16(u0, u1), ek_read_u32(w), acc[0]);
+        acc[1] = ek_smlad(ek_pkhtb16(u0, u1), ek_read_u32(w + 2), acc[1]);
+        acc[2] = ek_smlad(ek_pkhbt16(v0, v1), ek_read_u32(w + 4), acc[2]);
+        acc[3] = ek_smlad(ek_pkhtb16(v0, v1), ek_read_u32(w + 6), acc[3]);
+    }
+    return w;
+#endif
+}
+
+void ek_depthwise_s16_dsp(const ek_dw_s16_packed_params_t *p, const int16_t *input, int16_t *output,
+                          int8_t *scratch)
+{
+    const int16_t **taps = (const int16_t **)(void *)scratch;
+    const int32_t tp = p->taps_padded, pairs = tp >> 1;
+    int16_t *zero = (int16_t *)(void *)(scratch + 8 * tp);
+    const int32_t in_h = p->input.h, in_w = p->input.w, ch = p->input.c;
+    const int32_t kh = p->filter.h, kw = p->filter.w;
+    memset(zero, 0, (size_t)ch * sizeof(int16_t));
+    taps[tp - 1] = zero; /* the padding tap of an odd count (zero weights) */
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int16_t *in_b = input + (size_t)b * in_h * in_w * ch;
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            const int32_t y0 = oy * p->win.stride_h - p->win.pad_top;
+            for (int32_t ox = 0; ox < p->output.w; ++ox, output += ch) {
+                const int32_t x0 = ox * p->win.stride_w - p->win.pad_left;
+                int32_t t = 0;
+                for (int32_t ky = 0; ky < kh; ++ky) {
+                    const int32_t y = y0 + ky * p->win.dilation_h;
+                    for (int32_t kx = 0; kx < kw; ++kx, ++t) {
+                        const int32_t x = x0 + kx * p->win.dilation_w;
+                        taps[t] = y >= 0 && y < in_h && x >= 0 && x < in_w ? in_b + ((size_t)y * in_w + x) * ch : zero;
+                    }
+                }
+                const int16_t *w = p->weights;
+                int32_t c = 0;
+                for (; c + 3 < ch; c += 4) {
+                    int32_t acc[4];
+                    w = dw_s16_quad(taps, c, w, pairs, acc);
+                    output[c] = dw_s16_out(p, acc[0], c);
+                    output[c + 1] = dw_s16_out(p, acc[1], c + 1);
+                    output[c + 2] = dw_s16_out(p, acc[2], c + 2);
+                    output[c + 3] = dw_s16_out(p, acc[3], c + 3);
+                }
+                for (; c + 1 < ch; c += 2) {
+                    int32_t a0 = 0, a1 = 0;
+                    const int16_t *const *tap = taps;
+                    for (int32_t j = 0; j < pairs; ++j, tap += 2, w += 4) {
+                        const uint32_t u0 = ek_read_u32(tap[0] + c), u1 = ek_read_u32(tap[1] + c);
+                        a0 = ek_smlad(ek_pkhbt16(u0, u1), ek_read_u32(w), a0);
+                        a1 = ek_smlad(ek_pkhtb16(u0, u1), ek_read_u32(w + 2), a1);
+                    }
+                    output[c] = dw_s16_out(p, a0, c);
+                    output[c + 1] = dw_s16_out(p, a1, c + 1);
+                }
+                if (c < ch) { /* odd last channel: the low lanes of its (zero-padded) pair */
+                    int32_t a0 = 0;
+                    for (int32_t j = 0; j < pairs; ++j, w += 4) {
+                        const uint32_t x = (uint32_t)(uint16_t)taps[2 * j][c] | ((uint32_t)(uint16_t)taps[2 * j + 1][c] << 16);
+                        a0 = ek_smlad(x, ek_read_u32(w), a0);
+                    }
+                    output[c] = dw_s16_out(p, a0, c);
+                }
+            }
+        }
+    }
+}
+
 /* One tap on 4 channels: input word at p (4 int8 channels), weights *pw (4 int16 in lane
  * order c0,c2,c1,c3), advanced by 4 int16. In assembly on Arm so GCC keeps the four
  * accumulators in registers instead of hoisting every load and spilling. */

@@ -61,6 +61,35 @@ void ek_depthwise_s8(const ek_dw_params_t *p, const int8_t *input, int8_t *outpu
 
 void ek_depthwise_s16(const ek_dw_s16_params_t *p, const int16_t *input, int16_t *output);
 
+/* int16x8 on DSP boards, depth multiplier 1 (ek_depthwise_s16_dsp): per output pixel a table
+ * of its taps' input pixels (a zero pixel in scratch for the padded taps and the padding tap
+ * of an odd tap count), then per group of 4 channels (then 2) and pair of taps (t0, t1) word
+ * loads of (x[t,c], x[t,c+1]), PKHBT/PKHTB into (x[t0,c], x[t1,c]) and (x[t0,c+1], x[t1,c+1])
+ * and one SMLAD per channel against weights widened to int16 once on the host. The int32 sums are exact (at most
+ * EK_DW_S16_MAX_TAPS products of |x * w| <= 2^22 per channel; the host checks), then the
+ * int64 bias and requantization of the reference (ek_requant_s64_folded32, the bias folded
+ * on the host). An odd last channel takes halfword loads. */
+#define EK_DW_S16_MAX_TAPS 504
+
+typedef struct {
+    ek_dims_t input;
+    ek_dims_t filter; /* n = 1, h = kh, w = kw, c = channels */
+    ek_dims_t output;
+    ek_window_t win;
+    ek_act_t act;
+    int32_t taps_padded;       /* kh * kw rounded up to even */
+    const int16_t *weights;    /* per group of 4 channels [taps_padded/2][8], then per remaining pair
+                                  [taps_padded/2][4] (an odd last channel padded with a zero one):
+                                  (w[t0,c], w[t1,c]), (w[t0,c+1], w[t1,c+1]), ... */
+    const int32_t *rq;         /* per channel {r', s, c' lo, c' hi} (ek_requant_s64_folded32) */
+} ek_dw_s16_packed_params_t;
+
+/* Scratch: the tap table (taps_padded pointers, 8 bytes each on every host) and a zero pixel. */
+#define EK_DW_S16_SCRATCH_BYTES(taps_padded, c) (8 * (taps_padded) + 2 * (c))
+
+void ek_depthwise_s16_dsp(const ek_dw_s16_packed_params_t *p, const int16_t *input, int16_t *output,
+                          int8_t *scratch);
+
 void ek_depthwise_s8_packed(const ek_dw_packed_params_t *p, const int8_t *input, int8_t *output,
                             int8_t *scratch);
 

@@ -1,6 +1,7 @@
 /* Element-wise int8 kernels (see ek_elementwise.h). */
 #include "ek_elementwise.h"
 
+#include "ek_common.h"
 #include "ek_requant.h"
 
 /* One output row of a binary op: n elements, each input advancing by 0 or 1. */
@@ -52,13 +53,7 @@ EK_DEFINE_BCAST_WALK(ek_bcast_walk_s16, int16_t, ek_row_s16_fn)
  * becomes (x + half + (x >> 31 & nz)) >> e with half = 2^(e-1) and nz = -1 for e > 0,
  * and half = nz = 0 for e = 0. e = 0 is common: the input with the larger scale has the
  * real multiplier 1/2 exactly, which QuantizeMultiplier encodes as 2^30 with shift 0. */
-static inline int32_t ek_smmulr(int32_t a, int32_t b)
-{
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
+/* ek_smmulr: ek_common.h. */
 static inline void ek_add_sub_row(const ek_add_params_t *p, const int8_t *a, int32_t sa,
                                   const int8_t *b, int32_t sb, int8_t *out, int32_t n,
                                   int32_t sign)
@@ -116,11 +111,44 @@ EK_DEFINE_ADD_SUB_ROW(ek_add_sub_row, int8_t, ek_clamp_s8)
 #endif
 EK_DEFINE_ADD_SUB_ROW(ek_add_sub_row_s16, int16_t, ek_clamp_s16)
 
+#if defined(EK_ARM_MVE)
+#include "ek_mve.h"
+
+/* Contiguous ADD/SUB, four lanes at a time: the reference arithmetic with VQRDMULH and
+ * the rounding shift of ek_mve.h (every shift <= 0 here, as ek_add_params_t says). The
+ * tail is a predicated load and store; element i is read before it is written. */
+static void ek_mve_add_sub_row(const ek_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out,
+                               int32_t n, int32_t sign)
+{
+    const int32x4_t m1 = vdupq_n_s32(p->in1_multiplier), m2 = vdupq_n_s32(p->in2_multiplier);
+    const int32x4_t mo = vdupq_n_s32(p->out_multiplier);
+    const int32x4_t e1 = vdupq_n_s32(p->in1_shift), e2 = vdupq_n_s32(p->in2_shift);
+    const int32x4_t eo = vdupq_n_s32(p->out_shift);
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    const int32_t off1 = p->in1_offset, off2 = p->in2_offset, off_out = p->out_offset;
+    const int32_t lift = p->left_shift;
+    for (int32_t i = 0; i < n; i += 4) {
+        const mve_pred16_t pred = vctp32q((uint32_t)(n - i));
+        const int32x4_t x1 = vshlq_r_s32(vaddq_n_s32(vldrbq_z_s32(a + i, pred), off1), lift);
+        const int32x4_t x2 = vshlq_r_s32(vaddq_n_s32(vldrbq_z_s32(b + i, pred), off2), lift);
+        const int32x4_t s1 = ek_mve_requant_double_right(x1, m1, e1);
+        const int32x4_t s2 = ek_mve_requant_double_right(x2, m2, e2);
+        const int32x4_t raw = sign > 0 ? vaddq_s32(s1, s2) : vsubq_s32(s1, s2);
+        const int32x4_t y = vaddq_n_s32(ek_mve_requant_double_right(raw, mo, eo), off_out);
+        vstrbq_p_s32(out + i, vminq_s32(vmaxq_s32(y, lo), hi), pred);
+    }
+}
+#endif
+
 /* The contiguous case (both strides 1) is inlined separately, with constant strides. */
 static void ek_add_row(const void *params, const int8_t *a, int32_t sa, const int8_t *b,
                        int32_t sb, int8_t *out, int32_t n)
 {
     if (sa == 1 && sb == 1) {
+#if defined(EK_ARM_MVE)
+        ek_mve_add_sub_row((const ek_add_params_t *)params, a, b, out, n, 1);
+        return;
+#endif
         ek_add_sub_row((const ek_add_params_t *)params, a, 1, b, 1, out, n, 1);
     } else {
         ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, 1);
@@ -131,6 +159,10 @@ static void ek_sub_row(const void *params, const int8_t *a, int32_t sa, const in
                        int32_t sb, int8_t *out, int32_t n)
 {
     if (sa == 1 && sb == 1) {
+#if defined(EK_ARM_MVE)
+        ek_mve_add_sub_row((const ek_add_params_t *)params, a, b, out, n, -1);
+        return;
+#endif
         ek_add_sub_row((const ek_add_params_t *)params, a, 1, b, 1, out, n, -1);
     } else {
         ek_add_sub_row((const ek_add_params_t *)params, a, sa, b, sb, out, n, -1);

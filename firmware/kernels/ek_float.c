@@ -144,6 +144,89 @@ void ek_f32_fully_connected(const ek_f32_fc_params_t *p, const float *x, float *
     }
 }
 
+/* ---- UNIDIRECTIONAL_SEQUENCE_RNN ---- */
+
+/* result += w . x as tensor_utils::MatrixBatchVectorMultiplyAccumulate computes it in TF's
+ * builds (the NEON kernel, through NEON_2_SSE on x86): four lanes over the multiples of 4,
+ * each a multiply then an add, the lanes summed in order and added to the result, then the
+ * remaining products added to the result one by one. */
+static float ek_f32_mac_rows(float result, const float *w, const float *x, int32_t n)
+{
+    float lane[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const int32_t quads = n - n % 4;
+    int32_t k = 0;
+    for (; k < quads; k += 4) {
+        for (int32_t j = 0; j < 4; ++j) {
+            lane[j] += w[k + j] * x[k + j];
+        }
+    }
+    result += lane[0] + lane[1] + lane[2] + lane[3];
+    for (; k < n; ++k) {
+        result += w[k] * x[k];
+    }
+    return result;
+}
+
+/* tanh as Eigen's array().tanh() computes it in TF's float RNN (tensor_utils::
+ * ApplyTanhToVector; EIGEN_FAST_MATH, built without FMA): the input clamped to
+ * +-7.90738964f, where the approximation is exactly +-1, then the [9/8] rational
+ * approximation x (1 + x^2 P(x^2)) / Q(x^2), each multiply-add rounded twice. */
+static float ek_f32_rational_tanh(float v)
+{
+    static const float num[4] = {1.394553628e-8f, 2.102733560e-5f, 3.520756727e-3f, 1.340216100e-1f};
+    static const float den[5] = {8.015776984e-7f, 3.326951409e-4f, 2.597254514e-2f, 4.673548340e-1f, 1.0f};
+    const float c = 7.90738964080810547f;
+    const float x = ek_f32_max(ek_f32_min(v, c), -c);
+    const float x2 = x * x;
+    const float x3 = x2 * x;
+    float p = num[0];
+    for (int32_t k = 1; k < 4; ++k) {
+        p = p * x2 + num[k];
+    }
+    float q = den[0];
+    for (int32_t k = 1; k < 5; ++k) {
+        q = q * x2 + den[k];
+    }
+    return (x3 * p + x) / q;
+}
+
+static float ek_f32_rnn_act(ek_f32_rnn_act_t act, float v)
+{
+    switch (act) {
+    case EK_F32_RNN_RELU:
+        return ek_f32_max(0.0f, v);
+    case EK_F32_RNN_RELU1:
+        return ek_f32_max(-1.0f, ek_f32_min(v, 1.0f));
+    case EK_F32_RNN_RELU6:
+        return ek_f32_max(0.0f, ek_f32_min(v, 6.0f));
+    case EK_F32_RNN_TANH:
+        return ek_f32_rational_tanh(v);
+    case EK_F32_RNN_NONE:
+    default:
+        return v;
+    }
+}
+
+void ek_f32_sequence_rnn(const ek_f32_rnn_params_t *p, const float *x, float *hidden, float *y)
+{
+    for (int32_t b = 0; b < p->batches; ++b) {
+        float *h = hidden + b * p->units;
+        for (int32_t t = 0; t < p->steps; ++t) {
+            const int32_t row = p->time_major ? t * p->batches + b : b * p->steps + t;
+            const float *in = x + row * p->n_input;
+            float *out = y + row * p->units;
+            for (int32_t u = 0; u < p->units; ++u) {
+                const float v = ek_f32_mac_rows(p->bias[u], p->input_weights + u * p->n_input, in, p->n_input);
+                out[u] = ek_f32_mac_rows(v, p->recurrent_weights + u * p->units, h, p->units);
+            }
+            for (int32_t u = 0; u < p->units; ++u) {
+                out[u] = ek_f32_rnn_act(p->act, out[u]);
+                h[u] = out[u];
+            }
+        }
+    }
+}
+
 /* ---- SOFTMAX (reference_ops::Softmax, float) ---- */
 
 void ek_f32_softmax(const float *x, float *y, int32_t rows, int32_t depth, float beta)

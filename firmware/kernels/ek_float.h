@@ -118,4 +118,28 @@ typedef struct {
 
 void ek_f32_cumsum(const ek_f32_cumsum_params_t *p, const float *x, float *y);
 
+/* ---- UNIDIRECTIONAL_SEQUENCE_RNN (kernel_utils::RnnBatchStep, float): per step and batch
+ * row, y = bias; y += W_x x; y += W_h h (each in the order of TF's float
+ * MatrixBatchVectorMultiplyAccumulate: see ek_float.c); the activation as tensor_utils
+ * applies it; h = y. The hidden state is the op's variable
+ * tensor, kept between invokes. ---- */
+typedef enum {
+    EK_F32_RNN_NONE = 0,
+    EK_F32_RNN_RELU = 1,    /* max(0, v) */
+    EK_F32_RNN_RELU1 = 2,   /* max(-1, min(v, 1)) */
+    EK_F32_RNN_RELU6 = 3,   /* max(0, min(v, 6)) */
+    EK_F32_RNN_TANH = 4     /* Eigen's rational tanh, as TF's tensor_utils (ek_float.c) */
+} ek_f32_rnn_act_t;
+
+typedef struct {
+    int32_t batches, steps, n_input, units;
+    int32_t time_major;
+    const float *input_weights;     /* [units][n_input] */
+    const float *recurrent_weights; /* [units][units] */
+    const float *bias;              /* [units] */
+    ek_f32_rnn_act_t act;
+} ek_f32_rnn_params_t;
+
+void ek_f32_sequence_rnn(const ek_f32_rnn_params_t *p, const float *x, float *hidden, float *y);
+
 #endif /* EK_FLOAT_H */

@@ -532,3 +532,70 @@ void ek_gemm_1px(const ek_gemm_t *g, int16_t *cols, int8_t *out)
         }
     }
 }
+
+/* ---- int16x8 (see ek_gemm.h) ---- */
+
+/* The exact int64 sums of one channel pair: acc[4] = A.c0, A.c1, B.c0, B.c1 (two_px) or
+ * acc[0..1] = A.c0, A.c1, in int32 blocks of EK_GEMM_S16_BLOCK_K products. */
+static void dot_s16_pair(const int16_t *w, const int16_t *cols, int32_t iters, int two_px, int64_t acc[4])
+{
+    enum { BLOCK_ITERS = EK_GEMM_S16_BLOCK_K / 8 };
+    acc[0] = acc[1] = acc[2] = acc[3] = 0;
+    for (int32_t done = 0; done < iters; done += BLOCK_ITERS) {
+        const int32_t n = iters - done < BLOCK_ITERS ? iters - done : BLOCK_ITERS;
+        const size_t off = (size_t)done * 16;
+        int32_t a[4] = {0, 0, 0, 0};
+        if (two_px) {
+            dot_i16(w + off, cols + off, n, a);
+        } else {
+            dot1_i16(w + off, cols + off, n, a);
+        }
+        for (int32_t i = 0; i < 4; ++i) {
+            acc[i] += a[i];
+        }
+    }
+}
+
+static inline int16_t requant_s16(const ek_gemm_s16_t *g, int64_t acc, int32_t c)
+{
+    return ek_clamp_s16(ek_requant_s64_folded(acc, g->rq + 4 * c), g->act.min, g->act.max);
+}
+
+static inline int16_t requant_s16_32(const ek_gemm_s16_t *g, int32_t acc, int32_t c)
+{
+    return ek_clamp_s16(ek_requant_s64_folded32(acc, g->rq + 4 * c), g->act.min, g->act.max);
+}
+
+void ek_gemm_s16_2px(const ek_gemm_s16_t *g, const int16_t *cols, int16_t *out_a, int16_t *out_b)
+{
+    const int32_t iters = g->k_padded >> 3;
+    if (iters <= EK_GEMM_S16_BLOCK_K / 8 && out_b != NULL) {
+        /* One block (K <= 504, every layer of the MLPerf models): the int32 sums are exact. */
+        for (int32_t c = 0; c < g->out_c; c += 2) {
+            int32_t acc[4] = {0, 0, 0, 0};
+            dot_i16(g->weights + (size_t)c * g->k_padded, cols, iters, acc);
+            out_a[c] = requant_s16_32(g, acc[0], c);
+            out_b[c] = requant_s16_32(g, acc[2], c);
+            if (c + 1 < g->out_c) {
+                out_a[c + 1] = requant_s16_32(g, acc[1], c + 1);
+                out_b[c + 1] = requant_s16_32(g, acc[3], c + 1);
+            }
+        }
+        return;
+    }
+    for (int32_t c = 0; c < g->out_c; c += 2) {
+        int64_t acc[4];
+        dot_s16_pair(g->weights + (size_t)c * g->k_padded, cols, iters, out_b != NULL, acc);
+        const int has_c1 = c + 1 < g->out_c;
+        out_a[c] = requant_s16(g, acc[0], c);
+        if (has_c1) {
+            out_a[c + 1] = requant_s16(g, acc[1], c + 1);
+        }
+        if (out_b != NULL) {
+            out_b[c] = requant_s16(g, acc[2], c);
+            if (has_c1) {
+                out_b[c + 1] = requant_s16(g, acc[3], c + 1);
+            }
+        }
+    }
+}

@@ -81,4 +81,51 @@ static inline void ek_col_put(int16_t *cols, int32_t k, int32_t slot, int32_t va
     cols[(k >> 2) * 8 + slot * 4 + lane[k & 3]] = (int16_t)value;
 }
 
+/* int16x8 (int16 activations, weights widened to int16 on the host, int64 bias): the same
+ * column and weight layout with both in natural lane order k0..k3 (int16 activations need
+ * no SXTB16; any lane order the two share gives the same sums). SMLAD sums in int32 are
+ * exact for up to EK_GEMM_S16_BLOCK_K products (|x * w| <= 2^15 * 2^7 = 2^22 and
+ * 504 * 2^22 < 2^31); longer K runs in blocks of that many, each widened into the int64
+ * accumulator, so the accumulator is exactly TFLite's int64 sum for every K. Then the int64
+ * bias and requantization of TFLite (TF and TFLite Micro alike for conv) through
+ * ek_requant_s64_folded (bias folded on the host). Output offset 0 (int16x8). */
+#define EK_GEMM_S16_BLOCK_K 504
+
+typedef struct {
+    int32_t out_c;
+    int32_t k_padded;          /* multiple of 8 */
+    const int16_t *weights;    /* channel pairs, ceil(out_c/2) * 2 * k_padded */
+    const int32_t *rq;         /* per output channel {r', s, c' lo, c' hi}: ek_requant_s64_folded */
+    ek_act_t act;
+} ek_gemm_s16_t;
+
+/* Bytes of the column buffer: two int16 columns. */
+#define EK_GEMM_S16_COLS_BYTES(k_padded) (4 * (k_padded))
+
+/* out_a[c], out_b[c] for every channel c; out_b NULL: column A only. */
+void ek_gemm_s16_2px(const ek_gemm_s16_t *g, const int16_t *cols, int16_t *out_a, int16_t *out_b);
+
+/* n int16 values (src NULL: zeros) into column slot `slot` from position k on, natural lanes. */
+static inline void ek_col_put_s16(int16_t *cols, int32_t k, int32_t slot, const int16_t *src, int32_t n)
+{
+    for (; n > 0 && (k & 3) != 0; --n, ++k) {
+        cols[(k >> 2) * 8 + slot * 4 + (k & 3)] = src != NULL ? *src++ : 0;
+    }
+    int16_t *dst = cols + (k >> 2) * 8 + slot * 4;
+    if (src != NULL) {
+        for (; n >= 4; n -= 4, k += 4, src += 4, dst += 8) {
+            const uint32_t lo = ek_read_u32(src), hi = ek_read_u32(src + 2);
+            memcpy(dst, &lo, 4);
+            memcpy(dst + 2, &hi, 4);
+        }
+    } else {
+        for (; n >= 4; n -= 4, k += 4, dst += 8) {
+            memset(dst, 0, 8);
+        }
+    }
+    for (; n > 0; --n, ++k) {
+        cols[(k >> 2) * 8 + slot * 4 + (k & 3)] = src != NULL ? *src++ : 0;
+    }
+}
+
 #endif /* EK_GEMM_H */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "ek_norm.h"
 #include "ek_requant.h"
 
 /* ---- gemmlowp's int16 fixed-point arithmetic (FixedPoint<int16_t, N>) ---- */
@@ -158,36 +159,133 @@ static void lut_tanh_rescale(int32_t scale_power, int32_t *multiplier, int32_t *
 
 /* ---- the cell ---- */
 
-/* A gate row times the input or hidden vector. Arm DSP: four int8 pairs per two SMLADs, the
- * words sign-extended by SXTB16 as in the batch-1 FULLY_CONNECTED kernel (ek_common.h). */
-static int32_t dot_s8(const int8_t *w, const int8_t *x, int32_t n)
+/* The vector the gate rows multiply (this step's input or the previous hidden state). On Arm
+ * DSP it is sign-extended once per step, each four int8 values as the two SXTB16 words that
+ * SMLAD pairs with a weight word's even and odd bytes, so the rows of all four gates share
+ * one widening of it instead of repeating it per row. */
+typedef struct {
+    const int8_t *values;
+    const uint32_t *pairs; /* 2 words per 4 values (Arm DSP only) */
+    int32_t n;
+} ek_lstm_vector_t;
+
+static ek_lstm_vector_t prepare_vector(const int8_t *values, int32_t n, uint32_t *pairs)
 {
-    int32_t acc = 0;
-    int32_t k = 0;
+    const ek_lstm_vector_t v = {values, pairs, n};
 #if defined(EK_ARM_DSP)
-    for (; k + 4 <= n; k += 4) {
-        const uint32_t wv = ek_read_u32(w + k), xv = ek_read_u32(x + k);
-        acc = ek_smlad(ek_sxtb16(wv), ek_sxtb16(xv), acc);
-        acc = ek_smlad(ek_sxtb16_ror8(wv), ek_sxtb16_ror8(xv), acc);
+    for (int32_t k = 0; k + 4 <= n; k += 4) {
+        const uint32_t word = ek_read_u32(values + k);
+        *pairs++ = ek_sxtb16(word);
+        *pairs++ = ek_sxtb16_ror8(word);
     }
+#else
+    (void)pairs;
 #endif
-    for (; k < n; ++k) {
-        acc += (int32_t)w[k] * (int32_t)x[k];
-    }
-    return acc;
+    return v;
 }
 
-/* Pre-activation of one gate in Q3.12 (int16) for one batch row. */
-static void gate_preactivation(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, const int8_t *x,
-                               const int8_t *h, int16_t *out)
+/* Two weight rows times the vector, sharing its loads (w1 == w0 for a lone last row). */
+static void dot2(const int8_t *w0, const int8_t *w1, const ek_lstm_vector_t *v, int32_t *out0, int32_t *out1)
 {
+    int32_t s0 = 0, s1 = 0;
+    int32_t k = 0;
+#if defined(EK_ARM_DSP)
+    const uint32_t *pair = v->pairs;
+    for (; k + 4 <= v->n; k += 4, pair += 2) {
+        const uint32_t u0 = ek_read_u32(w0 + k), u1 = ek_read_u32(w1 + k);
+        s0 = ek_smlad(ek_sxtb16(u0), pair[0], s0);
+        s0 = ek_smlad(ek_sxtb16_ror8(u0), pair[1], s0);
+        s1 = ek_smlad(ek_sxtb16(u1), pair[0], s1);
+        s1 = ek_smlad(ek_sxtb16_ror8(u1), pair[1], s1);
+    }
+#endif
+    for (; k < v->n; ++k) {
+        s0 += (int32_t)w0[k] * (int32_t)v->values[k];
+        s1 += (int32_t)w1[k] * (int32_t)v->values[k];
+    }
+    *out0 = s0;
+    *out1 = s1;
+}
+
+/* Pre-activation of one gate in Q3.12 (int16) for one batch row, two cells at a time. */
+static void gate_preactivation(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, const ek_lstm_vector_t *x,
+                               const ek_lstm_vector_t *h, int16_t *out)
+{
+    const int tf_form = p->form == EK_LSTM_TF;
+    for (int32_t c = 0; c < p->n_cell; c += 2) {
+        const int32_t next = c + 1 < p->n_cell ? c + 1 : c;
+        int32_t in_dot[2], rec_dot[2];
+        dot2(g->in_weights + c * p->n_input, g->in_weights + next * p->n_input, x, &in_dot[0], &in_dot[1]);
+        dot2(g->rec_weights + c * p->n_output, g->rec_weights + next * p->n_output, h, &rec_dot[0], &rec_dot[1]);
+        for (int32_t j = 0; j < 2 && c + j < p->n_cell; ++j) {
+            const int32_t a = ek_requant_double(g->in_bias[c + j] + in_dot[j], g->in_multiplier, g->in_shift);
+            const int32_t b = ek_requant_double(g->rec_bias[c + j] + rec_dot[j], g->rec_multiplier, g->rec_shift);
+            /* TF accumulates the recurrent part onto the saturated input part; TFLM saturates both. */
+            out[c + j] = tf_form ? fx_sat(b + fx_sat(a)) : fx_sat((int32_t)fx_sat(a) + fx_sat(b));
+        }
+    }
+}
+
+/* Peephole: the diagonal cell-to-gate product, requantized and added with saturation (TF's
+ * VectorBatchVectorCwiseProductAccumulate). The input and forget gates see the cell state
+ * before this step's update, the output gate the updated one. */
+static void add_peephole(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, const int16_t *cell, int16_t *out)
+{
+    if (g->peephole == NULL) {
+        return;
+    }
     for (int32_t c = 0; c < p->n_cell; ++c) {
-        const int32_t a = ek_requant_double(g->in_bias[c] + dot_s8(g->in_weights + c * p->n_input, x, p->n_input),
-                                            g->in_multiplier, g->in_shift);
-        const int32_t b = ek_requant_double(g->rec_bias[c] + dot_s8(g->rec_weights + c * p->n_cell, h, p->n_cell),
-                                            g->rec_multiplier, g->rec_shift);
-        /* TF accumulates the recurrent part onto the saturated input part; TFLM saturates both. */
-        out[c] = p->form == EK_LSTM_TF ? fx_sat(b + fx_sat(a)) : fx_sat((int32_t)fx_sat(a) + fx_sat(b));
+        const int32_t product = ek_requant_double((int32_t)g->peephole[c] * cell[c], g->peephole_multiplier,
+                                                  g->peephole_shift);
+        out[c] = fx_sat(product + out[c]);
+    }
+}
+
+/* Layer normalisation of one gate's pre-activation in place (TF's ApplyLayerNorm): mean and
+ * variance in 2^10 fixed point, 1/stddev as a multiplier, the int16 weights and the gate's
+ * own bias, then back to Q3.12. The row is read in full before it is overwritten. */
+static void layer_norm(const ek_lstm_params_t *p, const ek_lstm_gate_t *g, int16_t *v)
+{
+    if (g->layer_norm_weights == NULL) {
+        return;
+    }
+    const int32_t n = p->n_cell;
+    int64_t sum = 0, sum_sq = 0;
+    for (int32_t c = 0; c < n; ++c) {
+        sum += v[c];
+        sum_sq += (int32_t)v[c] * v[c];
+    }
+    const int32_t mean = (int32_t)(sum * 1024 / n);
+    /* TF divides 2^20 by n first (exact only for power-of-two n); so does this. */
+    const int64_t variance = sum_sq * ((1 << 20) / n) - (int64_t)mean * mean;
+    int32_t variance2 = (int32_t)(variance / (1 << 20));
+    if (variance2 < 1) {
+        variance2 = g->variance_guard;
+    }
+    int32_t inv_multiplier, inv_shift;
+    ek_inv_sqrt_multiplier(variance2, &inv_multiplier, &inv_shift);
+    for (int32_t c = 0; c < n; ++c) {
+        const int32_t rescaled = ek_requant_double(1024 * v[c] - mean, inv_multiplier, inv_shift);
+        /* TF multiplies in 32 bits (unsaturated) before widening: wrap as it does. */
+        const int64_t weighted =
+            (int64_t)(int32_t)((uint32_t)rescaled * (uint32_t)(int32_t)g->layer_norm_weights[c]) + g->layer_norm_bias[c];
+        const int32_t rounded = (int32_t)((weighted > 0 ? weighted + 512 : weighted - 512) / 1024);
+        v[c] = fx_sat(ek_requant_double(rounded, g->layer_norm_multiplier, g->layer_norm_shift + 12));
+    }
+}
+
+/* Projection: int8 hidden (n_cell) times the projection weights into the int8 output (n_output). */
+static void project(const ek_lstm_params_t *p, const int8_t *hidden, int8_t *out)
+{
+    const ek_lstm_projection_t *q = &p->projection;
+    for (int32_t o = 0; o < p->n_output; ++o) {
+        int32_t v = ek_requant_double(q->bias[o] + ek_dot_s8(q->weights + o * p->n_cell, hidden, p->n_cell),
+                                      q->multiplier, q->shift) + q->output_zero_point;
+        v = ek_clamp_s8(v, -128, 127);
+        if (q->clip > 0) {
+            v = v > q->clip ? q->clip : (v < -q->clip ? -q->clip : v);
+        }
+        out[o] = (int8_t)v;
     }
 }
 
@@ -207,19 +305,43 @@ static int16_t mul_rq16(int32_t a, int32_t b, int32_t multiplier, int32_t shift)
     return fx_sat(ek_requant_double(a * b, multiplier, shift));
 }
 
-static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int16_t *cell, int8_t *out,
+/* Bytes of int16 gate vectors and the int8 hidden vector, before the word-aligned pairs. */
+static int32_t vector_bytes(const ek_lstm_params_t *p)
+{
+    const int32_t bytes = 5 * p->n_cell * (int32_t)sizeof(int16_t) + (p->projection.weights != NULL ? p->n_cell : 0);
+    return (bytes + 3) & ~3;
+}
+
+static void lstm_step(const ek_lstm_params_t *p, const int8_t *input, int8_t *h, int16_t *cell, int8_t *out,
                       int16_t *scratch)
 {
     const int32_t n = p->n_cell;
     int16_t *gi = scratch, *gf = scratch + n, *gg = scratch + 2 * n, *go = scratch + 3 * n, *tc = scratch + 4 * n;
-    gate_preactivation(p, &p->gate[0], x, h, gi);
-    gate_preactivation(p, &p->gate[1], x, h, gf);
-    gate_preactivation(p, &p->gate[2], x, h, gg);
-    gate_preactivation(p, &p->gate[3], x, h, go);
-    activate(p, gi, 0);
+    uint32_t *pairs = (uint32_t *)(void *)((int8_t *)(void *)scratch + vector_bytes(p)); /* word-aligned */
+    const ek_lstm_vector_t xv = prepare_vector(input, p->n_input, pairs);
+    const ek_lstm_vector_t hv = prepare_vector(h, p->n_output, pairs + 2 * (p->n_input / 4));
+    const ek_lstm_vector_t *x = &xv;
+    const int cifg = p->gate[0].in_weights == NULL;
+    if (!cifg) {
+        gate_preactivation(p, &p->gate[0], x, &hv, gi);
+        add_peephole(p, &p->gate[0], cell, gi);
+        layer_norm(p, &p->gate[0], gi);
+    }
+    gate_preactivation(p, &p->gate[1], x, &hv, gf);
+    add_peephole(p, &p->gate[1], cell, gf);
+    layer_norm(p, &p->gate[1], gf);
+    gate_preactivation(p, &p->gate[2], x, &hv, gg);
+    layer_norm(p, &p->gate[2], gg);
+    gate_preactivation(p, &p->gate[3], x, &hv, go);
     activate(p, gf, 0);
     activate(p, gg, 1);
-    activate(p, go, 0);
+    if (cifg) {
+        for (int32_t c = 0; c < n; ++c) {
+            gi[c] = (int16_t)(INT16_MAX - gf[c]); /* TF's Sub1Vector: 1 - forget in Q0.15 */
+        }
+    } else {
+        activate(p, gi, 0);
+    }
     int32_t tanh_multiplier = 0, tanh_shift = 0;
     lut_tanh_rescale(p->cell_scale_power, &tanh_multiplier, &tanh_shift);
     for (int32_t c = 0; c < n; ++c) {
@@ -239,15 +361,26 @@ static void lstm_step(const ek_lstm_params_t *p, const int8_t *x, int8_t *h, int
         tc[c] = p->form == EK_LSTM_TF ? fx_tanh(next, 15 + p->cell_scale_power)
                                       : lut_tanh(p->sigmoid_table, next, tanh_multiplier, tanh_shift);
     }
+    add_peephole(p, &p->gate[3], cell, go);
+    layer_norm(p, &p->gate[3], go);
+    activate(p, go, 0);
+    /* Without a projection the hidden vector is the new state; with one, it is projected. */
+    int8_t *hidden = p->projection.weights == NULL ? h : (int8_t *)(void *)(scratch + 5 * n);
     for (int32_t c = 0; c < n; ++c) {
         const int32_t v = ek_requant_double((int32_t)go[c] * tc[c], p->hidden_multiplier, p->hidden_shift) +
                           p->hidden_zero_point;
-        h[c] = ek_clamp_s8(v, -128, 127);
+        hidden[c] = ek_clamp_s8(v, -128, 127);
     }
-    memcpy(out, h, (size_t)n);
+    if (p->projection.weights != NULL) {
+        project(p, hidden, h);
+    }
+    memcpy(out, h, (size_t)p->n_output);
 }
 
-int32_t ek_lstm_s8_get_buffer_size(const ek_lstm_params_t *p) { return 5 * p->n_cell * (int32_t)sizeof(int16_t); }
+int32_t ek_lstm_s8_get_buffer_size(const ek_lstm_params_t *p)
+{
+    return vector_bytes(p) + 8 * (p->n_input / 4 + p->n_output / 4);
+}
 
 void ek_lstm_s8(const ek_lstm_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,
                 int8_t *output, int8_t *scratch)
@@ -256,8 +389,8 @@ void ek_lstm_s8(const ek_lstm_params_t *p, const int8_t *input, int8_t *hidden, 
     for (int32_t b = 0; b < p->batches; ++b) {
         for (int32_t t = 0; t < p->steps; ++t) {
             const int32_t row = p->time_major ? t * p->batches + b : b * p->steps + t;
-            lstm_step(p, input + row * p->n_input, hidden + b * p->n_cell, cell + b * p->n_cell,
-                      output + row * p->n_cell, buffers);
+            lstm_step(p, input + row * p->n_input, hidden + b * p->n_output, cell + b * p->n_cell,
+                      output + row * p->n_output, buffers);
         }
     }
 }

@@ -19,13 +19,19 @@
 #endif
 #include <arm_mve.h>
 
+/* Double rounding when every shift is <= 0 (the host proves it): no left shift. */
+static inline int32x4_t ek_mve_requant_double_right(int32x4_t x, int32x4_t mult, int32x4_t right)
+{
+    const int32x4_t h = vqrdmulhq_s32(x, mult);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(h, right), 31); /* -1: negative, shifted */
+    return vrshlq_s32(vqaddq_s32(h, fixup), right);
+}
+
 static inline int32x4_t ek_mve_requant_double(int32x4_t x, int32x4_t mult, int32x4_t shift)
 {
     const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
     const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* <= 0: VRSHL shifts right */
-    const int32x4_t h = vqrdmulhq_s32(vshlq_s32(x, left), mult);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(h, right), 31); /* -1: negative, shifted */
-    return vrshlq_s32(vqaddq_s32(h, fixup), right);
+    return ek_mve_requant_double_right(vshlq_s32(x, left), mult, right);
 }
 
 /* shift + 1 per lane must be <= 0 (see above). */

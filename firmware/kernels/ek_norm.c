@@ -46,8 +46,7 @@ static int ek_clz32(uint32_t v)
     return n;
 }
 
-/* GetInvSqrtQuantizedMultiplierExp(input, kReverseShift = -1). */
-static void ek_inv_sqrt(int32_t input, int32_t *multiplier, int32_t *shift)
+void ek_inv_sqrt_multiplier(int32_t input, int32_t *multiplier, int32_t *shift)
 {
     if (input <= 1) {
         *multiplier = INT32_MAX;
@@ -88,7 +87,7 @@ void ek_l2norm_s8(int32_t outer, int32_t depth, int32_t in_zero_point, const int
             acc = ek_wrap_add(acc, v * v);
         }
         int32_t m, s;
-        ek_inv_sqrt(acc, &m, &s);
+        ek_inv_sqrt_multiplier(acc, &m, &s);
         int8_t *y = out + r * depth;
         for (int32_t i = 0; i < depth; ++i) {
             y[i] = ek_clamp_s8(ek_requant_double(x[i] - in_zero_point, m, s + 7), -128, 127);

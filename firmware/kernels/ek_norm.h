@@ -11,6 +11,11 @@
 
 #include <stdint.h>
 
+/* TF's GetInvSqrtQuantizedMultiplierExp(input, reverse_shift = -1): 1 / sqrt(input) as a
+ * (multiplier, shift <= 0) pair for MultiplyByQuantizedMultiplier. Also used by the
+ * layer-normalised LSTM (ek_lstm.c). */
+void ek_inv_sqrt_multiplier(int32_t input, int32_t *multiplier, int32_t *shift);
+
 /* Output scale 1/128, zero point 0. */
 void ek_l2norm_s8(int32_t outer, int32_t depth, int32_t in_zero_point, const int8_t *in, int8_t *out);
 

@@ -65,9 +65,56 @@ static inline int32_t ek_requant_s64(int64_t x, int32_t multiplier, int32_t shif
 {
     const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
     const int total_shift = 15 - shift;
-    const uint64_t product = (uint64_t)x * (uint64_t)(int64_t)reduced + (1ULL << (total_shift - 1));
-    const uint64_t sign = product >> 63 ? ~(~0ULL >> total_shift) : 0ULL;
-    return (int32_t)(uint32_t)((product >> total_shift) | sign);
+    const uint64_t product = (uint64_t)x * (uint32_t)reduced + (1ULL << (total_shift - 1));
+    /* The wrapped product as signed, shifted arithmetically (GCC and Clang convert and shift
+     * two's complement, as the kernels' other requantizations rely on): UMULL + MLA and one
+     * 64-bit shift on Cortex-M, half the instructions of an explicit sign fill. */
+    return (int32_t)(uint32_t)(uint64_t)((int64_t)product >> total_shift);
+}
+
+/* ek_requant_s64 with the bias folded in on the host, for the int16x8 DSP kernels. All of
+ * TFLite's arithmetic there is modulo 2^64: P = (acc + bias) * r + 2^(ts-1), result = the
+ * bits ts..ts+31 of P (r the 15-bit reduced multiplier, ts = 15 - shift). So
+ * P = acc * r + c with the per-channel constant c = bias * r + 2^(ts-1) (mod 2^64), whatever
+ * the bias; and for 16 <= ts <= 32 the same bits are the high word of P * 2^(32-ts) =
+ * acc * (r << (32-ts)) + (c << (32-ts)) (mod 2^64), with r << (32-ts) < 2^31. Per channel
+ * q = {r', s, c' low word, c' high word}: s >= 0 means result = high word >> s (arithmetic;
+ * r' and c' scaled when ts <= 32, s = ts - 32 otherwise), s < 0 (ts = -s < 16, multipliers
+ * above one half) result = (low >> ts) | (high << (32 - ts)). One SMLAL and a shift per
+ * output. */
+static inline int32_t ek_requant_folded_bits(uint64_t p, int32_t s)
+{
+    const uint32_t lo = (uint32_t)p, hi = (uint32_t)(p >> 32);
+    if (s >= 0) {
+        return (int32_t)hi >> s;
+    }
+    return (int32_t)((lo >> -s) | (hi << (32 + s)));
+}
+
+/* p + a * b modulo 2^64 (one SMLAL on the cores with the DSP extension). */
+static inline uint64_t ek_smlal(uint64_t p, int32_t a, int32_t b)
+{
+#if defined(__ARM_FEATURE_DSP) /* every core with the DSP extension has SMLAL */
+    uint32_t lo = (uint32_t)p, hi = (uint32_t)(p >> 32);
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(a), "r"(b));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    return p + (uint64_t)((int64_t)a * b);
+#endif
+}
+
+/* An int32-exact accumulator. */
+static inline int32_t ek_requant_s64_folded32(int32_t acc, const int32_t *q)
+{
+    const uint64_t c = ((uint64_t)(uint32_t)q[3] << 32) | (uint32_t)q[2];
+    return ek_requant_folded_bits(ek_smlal(c, acc, q[0]), q[1]);
+}
+
+/* Any int64 accumulator (modulo 2^64 as TFLite). */
+static inline int32_t ek_requant_s64_folded(int64_t acc, const int32_t *q)
+{
+    const uint64_t c = ((uint64_t)(uint32_t)q[3] << 32) | (uint32_t)q[2];
+    return ek_requant_folded_bits((uint64_t)acc * (uint32_t)q[0] + c, q[1]);
 }
 
 /* TF's reference int16x8 FULLY_CONNECTED (TF 2.21, measured): round(x * q / 2^(31 - shift))

@@ -1,6 +1,8 @@
 /* TRANSPOSE_CONV kernels; see ek_transpose_conv.h. */
 #include "ek_transpose_conv.h"
 
+#include "ek_weighted_ref.h"
+
 /* Input index reached by tap k from output position o (stride s, padding pad), or -1
  * when none: o + pad - k must be a non-negative multiple of s below `size` * s. */
 static inline int32_t source_of(int32_t o, int32_t pad, int32_t k, int32_t s, int32_t size)
@@ -12,47 +14,56 @@ static inline int32_t source_of(int32_t o, int32_t pad, int32_t k, int32_t s, in
     return t / s;
 }
 
-void ek_transpose_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output)
-{
-    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
-    const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->output.c;
-    const int32_t sh = p->win.stride_h, sw = p->win.stride_w;
-    for (int32_t b = 0; b < p->output.n; ++b) {
-        const int8_t *in_b = input + (size_t)b * in_h * in_w * in_c;
-        for (int32_t oy = 0; oy < p->output.h; ++oy) {
-            const int32_t ky0 = (oy + p->win.pad_top) % sh;
-            for (int32_t ox = 0; ox < p->output.w; ++ox) {
-                const int32_t kx0 = (ox + p->win.pad_left) % sw;
-                for (int32_t oc = 0; oc < out_c; ++oc) {
-                    const int8_t *w = p->weights + (size_t)oc * kh * kw * in_c;
-                    int32_t acc = 0;
-                    for (int32_t ky = ky0; ky < kh; ky += sh) {
-                        const int32_t y = source_of(oy, p->win.pad_top, ky, sh, in_h);
-                        if (y < 0) {
-                            continue;
-                        }
-                        for (int32_t kx = kx0; kx < kw; kx += sw) {
-                            const int32_t x = source_of(ox, p->win.pad_left, kx, sw, in_w);
-                            if (x < 0) {
-                                continue;
-                            }
-                            const int8_t *px = in_b + ((size_t)y * in_w + x) * in_c;
-                            const int8_t *wk = w + ((size_t)ky * kw + kx) * in_c;
-                            for (int32_t ic = 0; ic < in_c; ++ic) {
-                                acc += (px[ic] + p->input_offset) * wk[ic];
-                            }
-                        }
-                    }
-                    if (p->bias != NULL) {
-                        acc += p->bias[oc];
-                    }
-                    *output++ = ek_requant_s8(acc, p->multiplier[oc], p->shift[oc], EK_ROUND_DOUBLE,
-                                              p->output_offset, p->act);
-                }
-            }
-        }
+/* The gather loop for each activation type (int8: int32 accumulator and bias; int16x8:
+ * int64 accumulator and bias, TFLite's TransposeConv<int64_t>). RQ(acc, p, oc) requantizes
+ * and clamps. */
+#define EK_DEFINE_TCONV_REF(NAME, PARAMS_T, IO_T, ACC_T, UACC_T, RQ)                              \
+    void NAME(const PARAMS_T *p, const IO_T *input, IO_T *output)                                \
+    {                                                                                            \
+        const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;                   \
+        const int32_t kh = p->filter.h, kw = p->filter.w, out_c = p->output.c;                   \
+        const int32_t sh = p->win.stride_h, sw = p->win.stride_w;                                \
+        for (int32_t b = 0; b < p->output.n; ++b) {                                              \
+            const IO_T *in_b = input + (size_t)b * in_h * in_w * in_c;                           \
+            for (int32_t oy = 0; oy < p->output.h; ++oy) {                                       \
+                const int32_t ky0 = (oy + p->win.pad_top) % sh;                                  \
+                for (int32_t ox = 0; ox < p->output.w; ++ox) {                                   \
+                    const int32_t kx0 = (ox + p->win.pad_left) % sw;                             \
+                    for (int32_t oc = 0; oc < out_c; ++oc) {                                     \
+                        const int8_t *w = p->weights + (size_t)oc * kh * kw * in_c;              \
+                        ACC_T acc = 0;                                                           \
+                        for (int32_t ky = ky0; ky < kh; ky += sh) {                              \
+                            const int32_t y = source_of(oy, p->win.pad_top, ky, sh, in_h);       \
+                            if (y < 0) {                                                         \
+                                continue;                                                        \
+                            }                                                                    \
+                            for (int32_t kx = kx0; kx < kw; kx += sw) {                          \
+                                const int32_t x = source_of(ox, p->win.pad_left, kx, sw, in_w);  \
+                                if (x < 0) {                                                     \
+                                    continue;                                                    \
+                                }                                                                \
+                                const IO_T *px = in_b + ((size_t)y * in_w + x) * in_c;           \
+                                const int8_t *wk = w + ((size_t)ky * kw + kx) * in_c;            \
+                                for (int32_t ic = 0; ic < in_c; ++ic) {                          \
+                                    acc += (px[ic] + p->input_offset) * wk[ic];                  \
+                                }                                                                \
+                            }                                                                    \
+                        }                                                                        \
+                        acc = EK_ADD_BIAS(ACC_T, UACC_T, acc, p, oc);                            \
+                        *output++ = RQ(acc, p, oc);                                              \
+                    }                                                                            \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
     }
-}
+
+#define EK_TCONV_RQ_S8(acc, p, q) \
+    ek_requant_s8((acc), (p)->multiplier[q], (p)->shift[q], EK_ROUND_DOUBLE, (p)->output_offset, (p)->act)
+#define EK_TCONV_RQ_S16(acc, p, q) \
+    ek_requant_s16((acc), (p)->multiplier[q], (p)->shift[q], EK_ROUND_DOUBLE, (p)->output_offset, (p)->act)
+
+EK_DEFINE_TCONV_REF(ek_transpose_conv_s8, ek_conv_params_t, int8_t, int32_t, uint32_t, EK_TCONV_RQ_S8)
+EK_DEFINE_TCONV_REF(ek_transpose_conv_s16, ek_conv_s16_params_t, int16_t, int64_t, uint64_t, EK_TCONV_RQ_S16)
 
 int32_t ek_transpose_conv_s8_packed_get_buffer_size(const ek_transpose_conv_packed_params_t *p)
 {

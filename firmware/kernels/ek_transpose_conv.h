@@ -36,6 +36,8 @@ typedef struct {
 
 /* The reference kernel takes CONV_2D's params: OHWI weights, win = strides and paddings. */
 void ek_transpose_conv_s8(const ek_conv_params_t *p, const int8_t *input, int8_t *output);
+/* int16x8 (int16 activations, zero point 0, int64 bias and accumulator), the same loops. */
+void ek_transpose_conv_s16(const ek_conv_s16_params_t *p, const int16_t *input, int16_t *output);
 
 void ek_transpose_conv_s8_packed(const ek_transpose_conv_packed_params_t *p, const int8_t *input,
                                  int8_t *output, int8_t *scratch);

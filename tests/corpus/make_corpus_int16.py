@@ -64,11 +64,26 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
         x = L.Dense(16, use_bias=False)(x)
         return keras.Model(inp, L.Dense(8, **B)(x))
 
-    def int16_unsupported():  # TANH, LOGISTIC, SOFTMAX: no int16 kernels in edgekit yet
+    def int16_unsupported():  # FC, then MAXIMUM: no int16 MAXIMUM kernel in edgekit
         x = inp = keras.Input((12,), batch_size=1)
-        x = L.Activation("tanh")(L.Dense(8, **B)(x))
-        x = L.Dense(4, activation="sigmoid", **B)(x)
+        a, b = L.Dense(8, **B)(x), L.Dense(8, **B)(x)
+        return keras.Model(inp, L.Maximum()([a, b]))
+
+    def int16_activations():  # TANH, LOGISTIC, RELU6 (standalone), SOFTMAX
+        # (HARD_SWISH: neither TF Lite nor TFLite Micro has an int16 kernel for it.)
+        x = inp = keras.Input((12,), batch_size=2)
+        t = L.Activation("tanh")(L.Dense(16, **B)(x))
+        s = L.Dense(16, activation="sigmoid", **B)(x)
+        x = L.Concatenate()([t, s])
+        x = L.ReLU(max_value=6.0)(L.Reshape((4, 8))(x))
+        x = L.Dense(10, **B)(L.Flatten()(x))
         return keras.Model(inp, L.Softmax()(x))
+
+    def int16_transpose_conv():  # TRANSPOSE_CONV (strided SAME, VALID with relu), CONV_2D
+        x = inp = keras.Input((5, 5, 3), batch_size=1)
+        x = L.Conv2D(6, 3, padding="same", **B)(x)
+        x = L.Conv2DTranspose(4, 3, strides=2, padding="same", **B)(x)
+        return keras.Model(inp, L.Conv2DTranspose(3, 2, padding="valid", activation="relu", **B)(x))
 
     def int16_elementwise():  # ADD, SUB, MUL, LEAKY_RELU, CONCATENATION, MEAN
         # (HARD_SWISH: TF 2.21's converter has no 16x8 quantization for it.)
@@ -101,6 +116,8 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
         "int16_unsupported": (int16_unsupported, (12,)),
         "int16_elementwise": (int16_elementwise, (6, 6, 4)),
         "int16_movement": (int16_movement, (6, 5, 4)),
+        "int16_activations": (int16_activations, (12,)),
+        "int16_transpose_conv": (int16_transpose_conv, (5, 5, 3)),
     }
 
 

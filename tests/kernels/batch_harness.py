@@ -8,6 +8,7 @@ byte with the oracle. `check_in_place` makes the kernel write over one of its in
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -94,7 +95,8 @@ def check_in_place(model: bytes, which: int = 0, ctx: LoweringContext = DEFAULT_
     x = random_inputs(graph, op, np.random.default_rng(seed))
     assert x[which].nbytes == out.nbytes, "in place needs an input of the output's size"
     base = lower(graph, op, ctx)
-    call = base.call.replace("{out0}", f"{{in{which}}}")
+    # {out0} or a typed {out0:int16_t} becomes the same placeholder of input `which`.
+    call = re.sub(r"\{out0(:[^}]*)?\}", lambda m: f"{{in{which}{m.group(1) or ''}}}", base.call)
     assert call != base.call, "the lowering does not write {out0}"
     wrapped = OpLowering(call=f"{call}\nmemcpy({{out0}}, {{in{which}}}, {out.nbytes});",
                          headers=["string.h", *base.headers], constants=base.constants,

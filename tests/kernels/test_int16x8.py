@@ -213,6 +213,58 @@ def test_fully_connected_s16_dsp_variant_on_host(rounding: str) -> None:
         check_model(model, LoweringContext(rounding=rounding, variant="arm-dsp"))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@settings(max_examples=10, **SETTINGS)
+@given(conv=conv_cases(), dw=depthwise_cases(), sanitize=st.booleans())
+def test_conv_depthwise_s16_dsp_variant_on_host(rounding: str, conv: dict, dw: dict, sanitize: bool) -> None:
+    """The DSP boards' int16 CONV_2D (int16-widened weights, im2col pixel pairs through the
+    2x2 SMLAD loop) and DEPTHWISE_CONV_2D (tap pairs, PKHBT/PKHTB + SMLAD; multiplier 2 on
+    the portable loops) with the portable primitives, under ASan+UBSan for some examples."""
+    ctx = LoweringContext(rounding=rounding, variant="arm-dsp")  # type: ignore[arg-type]
+    check_model(conv_model(**conv), ctx, sanitize=sanitize)
+    check_model(depthwise_model(**dw), ctx, sanitize=sanitize)
+
+
+def extreme_accumulation_cases() -> list[tuple[bytes, list[np.ndarray], str]]:
+    """(model, inputs, kernel) whose sums leave int32: every input -32768 against weights of
+    -128 or 127 (products of 2^22 in magnitude), with biases that bring the exact int64 sum
+    back near zero, so an accumulator that wrapped at 32 bits would give a different output
+    (not a saturated one). A 3x3x64 conv (K = 576 > 504: two SMLAD blocks); a 21x21
+    depthwise window on 3 channels (441 taps, the odd channel on its own) on the DSP path and
+    a 23x23 one (529 taps, beyond EK_DW_S16_MAX_TAPS) on the portable loops."""
+    rng = np.random.default_rng(21)
+    cases = []
+    k = 3 * 3 * 64
+    w = rng.integers(-127, 128, size=(4, 3, 3, 64))
+    w[0], w[1], w[3, :, :, ::2] = -128, 127, -128
+    bias = np.array([-(k << 22) + 1000, k * 32768 * 127 - 999, (1 << 47) - 1, -(k * 2**21) + 5], dtype=np.int64)
+    model = conv_model(31, n=1, h=5, w=4, cin=64, cout=4, kh=3, kw=3, padding="VALID", act="int16",
+                       bias_data=bias, weights_data=w)
+    cases.append((model, [np.full((1, 5, 4, 64), -32768, dtype=np.int16)], "ek_conv_s16_dsp"))
+    for size, kernel in ((21, "ek_depthwise_s16_dsp"), (23, "ek_depthwise_s16(")):
+        taps = size * size
+        wd = rng.integers(-127, 128, size=(1, size, size, 3))
+        wd[..., 0], wd[..., 1] = -128, 127
+        bias = np.array([-(taps << 22) + 777, taps * 32768 * 127 - 3, 1 << 40], dtype=np.int64)
+        model = depthwise_model(32, n=1, h=size, w=size + 1, cin=3, multiplier=1, kh=size, kw=size,
+                                padding="VALID", act="int16", bias_data=bias, weights_data=wd)
+        cases.append((model, [np.full((1, size, size + 1, 3), -32768, dtype=np.int16)], kernel))
+    return cases
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_s16_dsp_accumulation_beyond_int32_on_host(rounding: str) -> None:
+    from support.harness import lower
+
+    from edgekit.load import load_tflite_bytes
+
+    ctx = LoweringContext(rounding=rounding, variant="arm-dsp")  # type: ignore[arg-type]
+    for model, inputs, kernel in extreme_accumulation_cases():
+        graph = load_tflite_bytes(model)
+        assert kernel in lower(graph, graph.ops[0], ctx).call
+        check_model(model, ctx, inputs=inputs, sanitize=rounding == "tflite")
+
+
 @pytest.mark.qemu
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 def test_int16x8_kernels_on_cortex_m4(rounding: str) -> None:
@@ -226,14 +278,58 @@ def test_int16x8_kernels_on_cortex_m4(rounding: str) -> None:
     models = [fc_model(200 + i, batch=int(rng.choice([1, 2])), k=int(rng.integers(1, 150)),
                        n_out=int(rng.integers(1, 12)), mult_kind=MULT_KINDS[i % 4], per_channel=bool(i % 2),
                        act="int16") for i in range(8)]
-    models += [conv_model(300 + i, n=1, h=6, w=5, cin=3, cout=4, kh=3, kw=3, act="int16") for i in range(2)]
-    models += [depthwise_model(400 + i, n=1, h=6, w=6, cin=4, multiplier=1, kh=3, kw=3, act="int16")
-               for i in range(2)]
+    # conv: the first-layer shapes (1 and 3 channels), whole chunks (4, 8), 1x1, strides,
+    # vertical dilation, odd output widths (a last single pixel), a batch of 2
+    conv_shapes = [dict(cin=3, cout=4, kh=3, kw=3), dict(cin=1, cout=5, kh=4, kw=2, stride=(2, 2)),
+                   dict(cin=8, cout=6, kh=1, kw=1), dict(cin=4, cout=3, kh=3, kw=3, dilation=(2, 1), padding="VALID"),
+                   dict(cin=3, cout=7, kh=3, kw=3, stride=(1, 2), n=2)]
+    models += [conv_model(300 + i, **{"n": 1, "h": 6, "w": 5, **shape}, mult_kind=MULT_KINDS[i % 4],  # type: ignore[arg-type]
+                          act="int16", bias_data=np.array(rng.choice(EDGE_BIASES, shape["cout"]), dtype=np.int64))
+               for i, shape in enumerate(conv_shapes)]
+    # depthwise: even and odd channel counts, 3x3 / 5x5 / 2x3, stride 2, one depth multiplier 2
+    dw_shapes = [dict(cin=4, kh=3, kw=3), dict(cin=5, kh=5, kw=5, stride=(2, 2)), dict(cin=1, kh=2, kw=3),
+                 dict(cin=6, kh=3, kw=3, stride=(2, 2), padding="VALID"), dict(cin=2, kh=3, kw=3, multiplier=2)]
+    models += [depthwise_model(400 + i, **{"n": 1, "h": 6, "w": 7, "multiplier": 1, **shape},  # type: ignore[arg-type]
+                               mult_kind=MULT_KINDS[i % 4], act="int16") for i, shape in enumerate(dw_shapes)]
     qcases, expected = oracle_cases(models, rng, rounding)
+    for model, inputs, _ in extreme_accumulation_cases():
+        from support.qemu_harness import QemuCase
+        from support.reference import run_oracle
+
+        from edgekit.load import load_tflite_bytes
+
+        graph = load_tflite_bytes(model)
+        qcases.append(QemuCase(graph, graph.ops[0], inputs))
+        expected.append(run_oracle(model, inputs, rounding))
     ctx = LoweringContext(rounding=rounding, variant="arm-dsp")  # type: ignore[arg-type]
     from support.harness import lower
 
-    assert sum("ek_fully_connected_s16_dsp" in lower(c.graph, c.op, ctx).call for c in qcases) == 8
+    calls = [lower(c.graph, c.op, ctx).call for c in qcases]
+    assert sum("ek_fully_connected_s16_dsp" in c for c in calls) == 8
+    assert sum("ek_conv_s16_dsp" in c for c in calls) == 6
+    assert sum("ek_depthwise_s16_dsp" in c for c in calls) == 5
     results = run_cases(qcases, ctx)
     bad = mismatches(qcases, results, expected)
     assert not bad, f"int16x8 kernels differ from the {rounding} oracle on Cortex-M4: {bad}"
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@settings(max_examples=12, **SETTINGS)
+@given(data=st.data())
+def test_transpose_conv_s16(rounding: str, data: st.DataObject) -> None:
+    """int16x8 TRANSPOSE_CONV (TransposeConv<int64_t>): strides, paddings, explicit output
+    sizes, fused activations, extreme multipliers and int64 biases near the limits."""
+    from support.matmul_cases import transpose_conv_model
+
+    k = data.draw(st.sampled_from([(1, 1), (2, 2), (3, 3), (3, 2)]))
+    cout = data.draw(st.integers(1, 6))
+    stride = data.draw(st.sampled_from([(1, 1), (2, 2), (2, 1), (3, 3)]))
+    model = transpose_conv_model(
+        data.draw(st.integers(0, 2**31)), n=data.draw(st.sampled_from([1, 2])), h=data.draw(st.integers(1, 5)),
+        w=data.draw(st.integers(1, 5)), cin=data.draw(st.sampled_from([1, 3, 4])), cout=cout, kh=k[0], kw=k[1],
+        stride=stride, padding=data.draw(st.sampled_from(["SAME", "VALID"])),
+        activation=data.draw(st.sampled_from(ACTIVATIONS)), mult_kind=data.draw(st.sampled_from(MULT_KINDS)),
+        per_channel=data.draw(st.booleans()), bias=data.draw(st.booleans()), act="int16",
+        bias_data=_bias(data.draw, cout))
+    check_model(model, LoweringContext(rounding=rounding),  # type: ignore[arg-type]
+                sanitize=data.draw(st.booleans()))

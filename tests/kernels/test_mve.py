@@ -1,4 +1,5 @@
-"""MVE (Helium) kernels (firmware/kernels/ek_mve_*.c, edgekit/kernels/mve.py).
+"""MVE (Helium) kernels (firmware/kernels/ek_mve_*.c, edgekit/kernels/mve.py, and the MVE
+rows of ADD/SUB in ek_elementwise.c).
 
 On qemu-cortex-m55 (mps3-an547): one firmware holds every case of both roundings, built
 with EK_ARM_MVE; every output byte is checked against the oracle, and the ELF's kernel
@@ -20,6 +21,7 @@ from support import cases as mk
 from support.harness import lower, random_inputs
 from support.qemu_harness import QemuCase, available, build_firmware, m55_target, run_cases, run_elf
 from support.reference import run_oracle
+from support.tflite_builder import TensorSpec, single_op_model
 
 from edgekit.kernels.lowering import LoweringContext
 from edgekit.kernels.mve import single_vector_ok
@@ -64,12 +66,35 @@ def _depthwise(rng: np.random.Generator, seed: int) -> bytes:
                               out_zp=int(rng.integers(-128, 128)), mult_kind=mk.MULT_KINDS[rng.integers(4)])
 
 
+def _add_sub(rng: np.random.Generator) -> bytes:
+    """ADD or SUB of two same-shape tensors (the contiguous MVE row), 1..70 elements so that
+    the predicated tail varies; power-of-two scales (exact ties) or random ones. Built with
+    the TFLite schema (single_op_model), as test_elementwise.py does."""
+    shape = (1, int(rng.integers(1, 71)))
+    if rng.integers(2):
+        s1, s2 = 2.0 ** int(rng.integers(-20, 1)), 2.0 ** int(rng.integers(-20, 1))
+        so = max(s1, s2) * 2.0 ** int(rng.integers(-4, 6))
+    else:
+        s1 = 10 ** float(rng.uniform(-4, 1))
+        s2 = s1 * 10 ** float(rng.uniform(-3, 3))
+        so = max(s1, s2) * 10 ** float(rng.uniform(-2.5, 2.5))
+    zps = [int(z) for z in rng.integers(-128, 128, size=3)]
+    act = ["NONE", "RELU", "RELU6"][rng.integers(3)] if so > 1e-6 else "NONE"
+    return single_op_model(["ADD", "SUB"][rng.integers(2)],
+                           [TensorSpec(shape, scale=s1, zero_point=zps[0]),
+                            TensorSpec(shape, scale=s2, zero_point=zps[1])],
+                           [TensorSpec(shape, scale=so, zero_point=zps[2])],
+                           {"fused_activation_function": act})
+
+
 def _models(seed: int, count: int) -> list[bytes]:
-    """`count` FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D (multiplier 1) single-op models."""
+    """`count` FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D (multiplier 1) and ADD/SUB
+    single-op models."""
     rng = np.random.default_rng(seed)
     return ([_fc(rng, 3000 + seed * 100 + i) for i in range(count)]
             + [_conv(rng, 4000 + seed * 100 + i) for i in range(count)]
-            + [_depthwise(rng, 5000 + seed * 100 + i) for i in range(count)])
+            + [_depthwise(rng, 5000 + seed * 100 + i) for i in range(count)]
+            + [_add_sub(rng) for _ in range(count)])
 
 
 def _disassemble(elf: Path, function: str) -> str:
@@ -108,9 +133,12 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
             labels.append(f"{rounding} case {i} {graph.ops[0].type}")
     elf = tmp_path / "mve.elf"
     calls = [(c.op.type, lower(c.graph, c.op, c.ctx or LoweringContext()).call) for c in qcases]
-    assert all("ek_mve_" in call for t, call in calls if t != "DEPTHWISE_CONV_2D")
-    # 3x3 layers with stride_w 1-2 keep the (faster) DSP kernel; the others run MVE.
-    assert sum("ek_mve_depthwise_s8" in call for _, call in calls) >= 6
+    assert all("ek_mve_" in call for t, call in calls if t in ("FULLY_CONNECTED", "CONV_2D"))
+    # 3x3 stride-1 layers of 12+ columns keep the (faster there) DSP kernel; the others run MVE.
+    assert sum("ek_mve_depthwise_s8" in call for _, call in calls) >= 12
+    # The whole-row assembly loop (double rounding, shifts <= 0, channels in quads) is in use.
+    assert any(c.name.endswith("mqp") for case in qcases
+               for c in lower(case.graph, case.op, case.ctx or LoweringContext()).constants)
     results = run_cases(qcases, target=m55_target("arm-mve"), keep_elf=elf)
     bad = [label for label, r, e in zip(labels, results, expected)
            if not np.array_equal(r.outputs[0], np.asarray(e[0]).reshape(r.outputs[0].shape))]
@@ -118,11 +146,16 @@ def test_mve_kernels_bit_exact_on_cortex_m55(tmp_path: Path) -> None:
     # The kernels are vector code: dot products, predicated tail loads, vector requantization.
     quad = _disassemble(elf, "ek_mve_dot_rows_s8")
     for mnemonic in ("vmlava.s8", "vldrb", "vctp.8", "vqrdmulh.s32", "vrshl.s32", "vrmulh.s32",
-                     "vmulh.s32", "vstrbt.32"):
+                     "vmulh.s32", "vstrbt.32", "dls", "vldrbt.u8", "vstrb.32"):
         assert mnemonic in quad, f"{mnemonic} missing from the MVE row kernel"
     assert "<ek_mve_dot_rows_s8>" in _disassemble(elf, "ek_mve_conv_s8")
     dw = _disassemble(elf, "ek_mve_depthwise_s8")
     assert all(m in dw for m in ("vldrbt.s32", "vmul.i32", "vqrdmulh.s32", "vstrbt.32")), dw[-2000:]
+    # ADD/SUB rows: the MVE row (inlined into ek_add_row / ek_sub_row, or called from them).
+    add = _disassemble(elf, "ek_add_row")
+    if "<ek_mve_add_sub_row" in add:
+        add = _disassemble(elf, "ek_mve_add_sub_row")
+    assert all(m in add for m in ("vldrbt.s32", "vqrdmulh.s32", "vrshl.s32", "vstrbt.32")), add[-2000:]
 
 
 @pytest.mark.qemu

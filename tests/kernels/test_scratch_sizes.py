@@ -13,6 +13,7 @@ from support import cases as mk
 from support import matmul_cases as mm
 from support.csource import render_case
 from support.harness import CC, CFLAGS, kernel_library, kernels_dir, lower
+from support.sequence_models import SvdfCase, svdf_model
 
 from edgekit.kernels.lowering import LoweringContext
 from edgekit.load import load_tflite_bytes
@@ -37,6 +38,7 @@ SIZE_FUNCTION = {"ek_conv_s8_packed": "ek_conv_s8_packed_get_buffer_size",
                  "ek_transpose_conv_s8_packed": "ek_transpose_conv_s8_packed_get_buffer_size",
                  "ek_batch_matmul_s8_packed": "ek_batch_matmul_s8_packed_get_buffer_size",
                  "ek_lstm_s8": "ek_lstm_s8_get_buffer_size",
+                 "ek_svdf_s8": "ek_svdf_s8_get_buffer_size",
                  "ek_f32_detection_postprocess": "ek_detpp_get_buffer_size"}
 
 MODELS = [
@@ -58,6 +60,8 @@ MODELS = [
     # DETECTION_POSTPROCESS, fast and regular NMS (built when the test runs: the schema
     # module comes with TF)
     lambda: _detection_model(False),
+    # SVDF, rank 2, two batches (support/sequence_models.py)
+    lambda: svdf_model(SvdfCase(2, 12, 6, 2, 5)),
     lambda: _detection_model(True),
 ]
 

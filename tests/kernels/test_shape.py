@@ -17,6 +17,11 @@ from edgekit.load import load_tflite_bytes
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 Q = {"scale": 0.05, "zero_point": -3}
+Q16 = {"scale": 0.05, "zero_point": 0}  # int16x8 activations: zero point 0
+
+
+def q(dtype: str) -> dict:
+    return Q16 if dtype == "int16" else Q
 dims = st.lists(st.integers(1, 6), min_size=1, max_size=5).map(tuple)
 
 
@@ -26,15 +31,16 @@ def i32(values) -> TensorSpec:
 
 
 @st.composite
-def transpose_models(draw: st.DrawFn) -> bytes:
+def transpose_models(draw: st.DrawFn, dtype: str = "int8") -> bytes:
     shape = draw(dims)
     perm = draw(st.permutations(range(len(shape))))
     out = tuple(shape[p] for p in perm)
-    return single_op_model("TRANSPOSE", [TensorSpec(shape, **Q), i32(perm)], [TensorSpec(out, **Q)])
+    return single_op_model("TRANSPOSE", [TensorSpec(shape, dtype, **q(dtype)), i32(perm)],
+                           [TensorSpec(out, dtype, **q(dtype))])
 
 
 @st.composite
-def slice_models(draw: st.DrawFn) -> bytes:
+def slice_models(draw: st.DrawFn, dtype: str = "int8") -> bytes:
     import tensorflow as tf
 
     shape = draw(st.lists(st.integers(1, 7), min_size=1, max_size=4).map(tuple))
@@ -51,26 +57,27 @@ def slice_models(draw: st.DrawFn) -> bytes:
     masks["shrink_axis_mask"] = shrink
     # The output shape comes from TensorFlow itself, not from edgekit's lowering.
     out = tuple(tf.strided_slice(np.zeros(shape, np.int8), begin, end, strides, **masks).shape)
-    return single_op_model("STRIDED_SLICE", [TensorSpec(shape, **Q), i32(begin), i32(end),
-                                             i32(strides)], [TensorSpec(out, **Q)], masks)
+    return single_op_model("STRIDED_SLICE", [TensorSpec(shape, dtype, **q(dtype)), i32(begin), i32(end),
+                                             i32(strides)], [TensorSpec(out, dtype, **q(dtype))], masks)
 
 
 @st.composite
-def pad_models(draw: st.DrawFn) -> bytes:
+def pad_models(draw: st.DrawFn, dtype: str = "int8") -> bytes:
     shape = draw(st.lists(st.integers(1, 5), min_size=1, max_size=4).map(tuple))
     pads = [[draw(st.integers(0, 3)), draw(st.integers(0, 3))] for _ in shape]
     out = tuple(d + a + b for d, (a, b) in zip(shape, pads))
-    zp = draw(st.integers(-128, 127))
-    inputs = [TensorSpec(shape, scale=0.1, zero_point=zp), i32(pads)]
+    zp = draw(st.integers(-128, 127)) if dtype == "int8" else 0
+    inputs = [TensorSpec(shape, dtype, scale=0.1, zero_point=zp), i32(pads)]
     if draw(st.booleans()):
-        value = np.array(draw(st.integers(-128, 127)), dtype=np.int8)
-        inputs.append(TensorSpec((), scale=0.1, zero_point=zp, data=value))
-        return single_op_model("PADV2", inputs, [TensorSpec(out, scale=0.1, zero_point=zp)])
-    return single_op_model("PAD", inputs, [TensorSpec(out, scale=0.1, zero_point=zp)])
+        values = st.integers(-128, 127) if dtype == "int8" else st.sampled_from([0, -1])
+        value = np.array(draw(values), dtype=dtype)
+        inputs.append(TensorSpec((), dtype, scale=0.1, zero_point=zp, data=value))
+        return single_op_model("PADV2", inputs, [TensorSpec(out, dtype, scale=0.1, zero_point=zp)])
+    return single_op_model("PAD", inputs, [TensorSpec(out, dtype, scale=0.1, zero_point=zp)])
 
 
 @st.composite
-def concat_models(draw: st.DrawFn) -> bytes:
+def concat_models(draw: st.DrawFn, dtype: str = "int8") -> bytes:
     shape = list(draw(st.lists(st.integers(1, 5), min_size=1, max_size=4)))
     axis = draw(st.integers(-len(shape), len(shape) - 1))
     parts, inputs = [], []
@@ -80,11 +87,12 @@ def concat_models(draw: st.DrawFn) -> bytes:
         s[axis] = draw(st.integers(1, 4))
         parts.append(s[axis])
         const = draw(st.booleans()) and len(inputs) > 0  # keep one activation input
-        data = rng.integers(-128, 128, size=s).astype(np.int8) if const else None
-        inputs.append(TensorSpec(tuple(s), data=data, **Q))
+        info = np.iinfo(dtype)
+        data = rng.integers(info.min, info.max, size=s, endpoint=True).astype(dtype) if const else None
+        inputs.append(TensorSpec(tuple(s), dtype, data=data, **q(dtype)))
     out = list(shape)
     out[axis] = sum(parts)
-    return single_op_model("CONCATENATION", inputs, [TensorSpec(tuple(out), **Q)], {"axis": axis})
+    return single_op_model("CONCATENATION", inputs, [TensorSpec(tuple(out), dtype, **q(dtype))], {"axis": axis})
 
 
 MAKERS = {"TRANSPOSE": transpose_models, "STRIDED_SLICE": slice_models, "PAD": pad_models,
@@ -113,23 +121,37 @@ def test_shape_ops_sanitized(data: st.DataObject) -> None:
     check_models(models, sanitize=True)
 
 
+@settings(max_examples=2, **SETTINGS)
+@given(data=st.data())
+def test_shape_ops_int16(data: st.DataObject) -> None:
+    """int16x8 tensors (2-byte elements, zero point 0) through every data-movement kernel,
+    against both oracles, once under ASan+UBSan."""
+    models = [data.draw(make(dtype="int16")) for make in MAKERS.values() for _ in range(3)]
+    check_models(models, seed=data.draw(st.integers(0, 1000)))
+    # TFLite Micro cannot allocate an empty output (a slice that selects nothing).
+    micro = [m for m in models if load_tflite_bytes(m).tensors[load_tflite_bytes(m).ops[0].outputs[0]].num_elements]
+    check_models(micro, LoweringContext(rounding="tflm"), sanitize=data.draw(st.booleans()))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
 @pytest.mark.parametrize("op_type,out_shape,extra", [
     ("RESHAPE", (6, 4), [i32([6, 4])]),
     ("SQUEEZE", (2, 3, 4), []),
     ("EXPAND_DIMS", (2, 1, 1, 3, 4), [i32([1])]),
 ])
-def test_reshape_family_is_a_byte_alias(op_type: str, out_shape: tuple, extra: list) -> None:
+def test_reshape_family_is_a_byte_alias(op_type: str, out_shape: tuple, extra: list, dtype: str) -> None:
     in_shape = (2, 1, 3, 4)
     options = {"squeeze_dims": [1]} if op_type == "SQUEEZE" else {}
     # RESHAPE/SQUEEZE: output quantized differently on purpose, TFLite still copies the
     # bytes verbatim (EXPAND_DIMS insists on equal quantization).
-    out_q = Q if op_type == "EXPAND_DIMS" else {"scale": 0.07, "zero_point": 5}
-    model = single_op_model(op_type, [TensorSpec(in_shape, **Q), *extra],
-                            [TensorSpec(out_shape, **out_q)], options)
+    out_q = q(dtype) if op_type == "EXPAND_DIMS" else {"scale": 0.07, "zero_point": 5 if dtype == "int8" else 0}
+    model = single_op_model(op_type, [TensorSpec(in_shape, dtype, **q(dtype)), *extra],
+                            [TensorSpec(out_shape, dtype, **out_q)], options)
     graph = load_tflite_bytes(model)
     lowering = lower_op(graph, graph.ops[0], LoweringContext())
     assert lowering is not None and lowering.memory.view_of == 0 and lowering.call.strip() == ""
-    x = np.random.default_rng(3).integers(-128, 128, size=in_shape).astype(np.int8)
+    info = np.iinfo(dtype)
+    x = np.random.default_rng(3).integers(info.min, info.max, size=in_shape, endpoint=True).astype(dtype)
     for rounding in ("tflite", "tflm"):
         out = np.asarray(run_oracle(model, [x], rounding)[0])
         assert out.tobytes() == x.tobytes(), f"{op_type} is not a byte copy under {rounding}"

@@ -57,17 +57,20 @@ def conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int, kh: int, 
                padding: str = "SAME", activation: str = "NONE", in_zp: int = 0, out_zp: int = 0,
                mult_kind: str = "normal", per_channel: bool = True, bias: bool = True,
                saturated_bias: bool = False, groups: int = 1, act: str = "int8",
-               bias_data: np.ndarray | None = None) -> bytes:
+               bias_data: np.ndarray | None = None, weights_data: np.ndarray | None = None) -> bytes:
     """`saturated_bias`: channels 0 and 1 get biases of +-2^30 (as converters write for
     nearly dead channels), so their outputs are pinned to the clamp limits. `groups`:
     a grouped convolution (each filter reads cin / groups channels). `act="int16"`: the
-    int16x8 form (int16 activations, zero points 0, int64 bias, `bias_data` if given)."""
+    int16x8 form (int16 activations, zero points 0, int64 bias, `bias_data` if given).
+    `weights_data`: these int8 weights instead of random ones."""
     rng = np.random.default_rng(seed)
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
     oh = out_size(padding, h, kh, stride[0], dilation[0])
     ow = out_size(padding, w, kw, stride[1], dilation[1])
     wts, scales = _weights_and_scales(rng, (cout, kh, kw, cin // groups), cout, in_scale, out_scale,
                                       mult_kind, per_channel)
+    if weights_data is not None:
+        wts = np.asarray(weights_data).reshape(wts.shape)
     inputs = [TensorSpec((n, h, w, cin), act, scale=in_scale, zero_point=in_zp),
               TensorSpec((cout, kh, kw, cin // groups), scale=scales, data=wts)]
     bias_values = rng.integers(-5000, 5000, cout)
@@ -85,7 +88,8 @@ def depthwise_model(seed: int, n: int, h: int, w: int, cin: int, multiplier: int
                     stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
                     padding: str = "SAME", activation: str = "NONE", in_zp: int = 0,
                     out_zp: int = 0, mult_kind: str = "normal", per_channel: bool = True,
-                    act: str = "int8", bias_data: np.ndarray | None = None) -> bytes:
+                    act: str = "int8", bias_data: np.ndarray | None = None,
+                    weights_data: np.ndarray | None = None) -> bytes:
     rng = np.random.default_rng(seed)
     cout = cin * multiplier
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
@@ -93,6 +97,8 @@ def depthwise_model(seed: int, n: int, h: int, w: int, cin: int, multiplier: int
     ow = out_size(padding, w, kw, stride[1], dilation[1])
     wts, scales = _weights_and_scales(rng, (1, kh, kw, cout), cout, in_scale, out_scale,
                                       mult_kind, per_channel)
+    if weights_data is not None:
+        wts = np.asarray(weights_data).reshape(wts.shape)
     inputs = [TensorSpec((n, h, w, cin), act, scale=in_scale, zero_point=in_zp),
               TensorSpec((1, kh, kw, cout), scale=scales, axis=3, data=wts),
               _bias(act, cout, [in_scale * s for s in scales], rng.integers(-3000, 3000, cout), bias_data)]

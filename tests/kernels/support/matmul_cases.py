@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .cases import _weights_and_scales
+from .cases import _bias, _weights_and_scales
 from .tflite_builder import TensorSpec, single_op_model
 
 
@@ -20,8 +20,12 @@ def transpose_conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int,
                          stride: tuple[int, int] = (1, 1), padding: str = "SAME",
                          activation: str = "NONE", in_zp: int = 0, out_zp: int = 0,
                          mult_kind: str = "normal", per_channel: bool = True, bias: bool = True,
-                         out_hw: tuple[int, int] | None = None) -> bytes:
+                         out_hw: tuple[int, int] | None = None, act: str = "int8",
+                         bias_data: np.ndarray | None = None) -> bytes:
+    """`act="int16"`: the int16x8 form (int16 activations, zero points 0, int64 bias)."""
     rng = np.random.default_rng(seed)
+    if act == "int16":
+        in_zp = out_zp = 0
     in_scale, out_scale = float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.01, 0.2))
     oh, ow = out_hw or (transpose_out_size(padding, h, kh, stride[0]),
                         transpose_out_size(padding, w, kw, stride[1]))
@@ -30,12 +34,11 @@ def transpose_conv_model(seed: int, n: int, h: int, w: int, cin: int, cout: int,
     inputs: list[TensorSpec | None] = [
         TensorSpec((4,), "int32", data=np.array([n, oh, ow, cout])),
         TensorSpec((cout, kh, kw, cin), scale=scales, data=wts),
-        TensorSpec((n, h, w, cin), scale=in_scale, zero_point=in_zp)]
+        TensorSpec((n, h, w, cin), act, scale=in_scale, zero_point=in_zp)]
     if bias:
-        inputs.append(TensorSpec((cout,), "int32", scale=[in_scale * s for s in scales],
-                                 data=rng.integers(-5000, 5000, cout)))
+        inputs.append(_bias(act, cout, [in_scale * s for s in scales], rng.integers(-5000, 5000, cout), bias_data))
     return single_op_model("TRANSPOSE_CONV", inputs,
-                           [TensorSpec((n, oh, ow, cout), scale=out_scale, zero_point=out_zp)],
+                           [TensorSpec((n, oh, ow, cout), act, scale=out_scale, zero_point=out_zp)],
                            {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
                             "fused_activation_function": activation}, version=3 if bias else 2)
 

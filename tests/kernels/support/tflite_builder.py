@@ -30,6 +30,7 @@ _OPTIONS_CLASS = {
     "LEAKY_RELU": "LeakyReluOptions", "HARD_SWISH": "HardSwishOptions",
     "PADV2": "PadV2Options", "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
     "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions", "BATCH_MATMUL": "BatchMatMulOptions",
+    "SVDF": "SVDFOptions", "UNIDIRECTIONAL_SEQUENCE_RNN": "SequenceRNNOptions",
 }
 
 
@@ -42,6 +43,7 @@ class TensorSpec:
     axis: int = 0  # quantized_dimension for per-channel
     data: np.ndarray | None = None  # constant contents
     name: str = ""
+    variable: bool = False  # a TFLite variable tensor (state an op keeps): neither input nor constant
 
 
 def _schema() -> Any:
@@ -86,6 +88,7 @@ def _tensor(schema: Any, spec: TensorSpec, index: int, buffer: int) -> Any:
     t.type = _DTYPES[spec.dtype]
     t.buffer = buffer
     t.name = (spec.name or f"t{index}").encode()
+    t.isVariable = spec.variable
     if spec.scale is not None:
         q = schema.QuantizationParametersT()
         scales = np.atleast_1d(np.asarray(spec.scale, dtype=np.float32))
@@ -121,7 +124,7 @@ def single_op_model(op_type: str, inputs: Sequence[TensorSpec | None],
             b.data = np.frombuffer(raw.tobytes(), dtype=np.uint8)
             buffers.append(b)
             buffer = len(buffers) - 1
-        else:
+        elif not spec.variable:
             model_inputs.append(len(tensors))
         op_inputs.append(len(tensors))
         tensors.append(_tensor(schema, spec, len(tensors), buffer))
