@@ -24,9 +24,10 @@ def op_table() -> str:
     from edgekit.kernels.lowering import float_op_types, supported_op_types
     from edgekit.kernels.variants import VARIANTS
     from edgekit.passes.float_islands import LOOKUP_TABLE
+    from edgekit.passes.fuse_residual import RESIDUAL_BLOCK
 
     int8, floats = supported_op_types(), float_op_types()
-    names = sorted((KNOWN_OPS | int8 | floats) - {LOOKUP_TABLE})
+    names = sorted((KNOWN_OPS | int8 | floats) - {LOOKUP_TABLE, RESIDUAL_BLOCK})
     rows = ["| op | int8 / integer | float32 fallback | own kernel path |", "|---|:---:|:---:|---|"]
     for name in names:
         float_cell = "yes" if name in floats else "copy" if name in FLOAT_COPY_OPS and name in int8 else "—"

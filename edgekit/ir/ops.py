@@ -54,6 +54,14 @@ def _lstm_macs(graph: Graph, op: Op) -> int:
     return 4 * out.num_elements * (n_input + out.shape[-1])
 
 
+def _residual_block_macs(graph: Graph, op: Op) -> int:
+    """RESIDUAL_BLOCK (passes/fuse_residual.py): both stride-1 convs, one output pixel
+    per pixel of the block's output."""
+    out = graph.tensors[op.outputs[0]]
+    pixels = out.num_elements // out.shape[-1]
+    return pixels * sum(graph.tensors[op.inputs[k]].num_elements for k in (1, 3))
+
+
 def _svdf_macs(graph: Graph, op: Op) -> int:
     """The feature matmul (filters x inputs) and the time dot (filters x memory) per batch."""
     batches, n_input = graph.tensors[op.inputs[0]].shape[:2]
@@ -68,6 +76,7 @@ MAC_COUNTERS: dict[str, MacCounter] = {
     "TRANSPOSE_CONV": _transpose_conv_macs,
     "BATCH_MATMUL": _batch_matmul_macs,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": _lstm_macs,
+    "RESIDUAL_BLOCK": _residual_block_macs,
     "SVDF": _svdf_macs,
 }
 

@@ -74,6 +74,8 @@ SIGNATURES: dict[str, Signature] = {
     "ARG_MIN": _sig(2),
     # edgekit's own: a float island rewritten as a 256-entry table (passes/float_islands.py).
     "LOOKUP_TABLE": _sig(1),
+    # edgekit's own: conv, conv and the residual ADD computed row by row (passes/fuse_residual.py).
+    "RESIDUAL_BLOCK": _sig(5, optional=(2, 4), quantized=True),
     **{name: _sig(1, quantized=True) for name in _UNARY_QUANTIZED},
     **{name: _sig(2, broadcast=True, quantized=True) for name in _BINARY_BROADCAST},
     # Data movement and shape arithmetic: values are copied, not requantized.

@@ -10,6 +10,7 @@ from edgekit.passes.float_islands import rewrite_float_islands
 from edgekit.passes.fold_constants import fold_constants
 from edgekit.passes.fold_dilated_conv import fold_dilated_conv
 from edgekit.passes.fuse_activation import fuse_activations
+from edgekit.passes.fuse_residual import fuse_residual_blocks
 from edgekit.passes.remove_dead import remove_dead_ops
 
 Pass = Callable[[Graph], Graph]
@@ -18,7 +19,7 @@ Pass = Callable[[Graph], Graph]
 # then the patterns that need constant operands, then cleanup. The float-island rewrite
 # also runs before the int8 check (edgekit.pipeline), so it is idempotent here.
 DEFAULT_PASSES: list[Pass] = [fold_constants, remove_dead_ops, fold_dilated_conv, fuse_activations,
-                              rewrite_float_islands, remove_dead_ops]
+                              fuse_residual_blocks, rewrite_float_islands, remove_dead_ops]
 
 
 def run_passes(graph: Graph, passes: list[Pass] | None = None) -> Graph:

@@ -1,7 +1,8 @@
 """Regenerate the layer corpus of issue 13's matrix ops: Keras 3 models converted to int8 by
 TF 2.21 whose hot layers are TRANSPOSE_CONV (a small U-Net with Conv2DTranspose), BATCH_MATMUL
 (a keyword-spotting transformer with MultiHeadAttention) and grouped CONV_2D (a CNN with
-Conv2D(groups=g)).
+Conv2D(groups=g)); and residual_blocks, the conv -> conv -> ADD blocks that
+edgekit/passes/fuse_residual.py fuses.
 
 Same conventions as make_corpus.py (whose converter settings this reuses): the .tflite
 files are committed; run `python tests/corpus/make_corpus_layers.py [NAME...]` to rebuild.
@@ -55,7 +56,23 @@ def _models() -> dict[str, tuple[Callable, tuple[int, ...]]]:
         x = L.GlobalAveragePooling2D()(x)
         return keras.Model(inp, L.Dense(5)(x))
 
+    def residual_blocks():  # ResNet-style blocks with the identity skip: fused row by row
+        x = inp = keras.Input((12, 10, 3), batch_size=1)
+        x = L.Conv2D(16, 3, padding="same", activation="relu")(x)
+        y = L.Conv2D(16, 3, padding="same", activation="relu")(x)
+        y = L.Conv2D(16, 3, padding="same")(y)
+        x = L.ReLU()(L.Add()([x, y]))  # the skip is the ADD's first input
+        y = L.Conv2D(32, 5, padding="same", activation="relu")(x)
+        y = L.Conv2D(16, 3, padding="same")(y)
+        x = L.Add()([y, x])  # second input, no activation, 5x5 then 3x3 over 32 channels
+        y = L.Conv2D(16, (1, 3), padding="same", activation="relu")(x)
+        y = L.Conv2D(16, (3, 1), padding="same")(y)
+        x = L.ReLU()(L.Add()([x, y]))  # a 1-row window, then a 1-column one
+        x = L.GlobalAveragePooling2D()(x)
+        return keras.Model(inp, L.Dense(4)(x))
+
     return {
+        "residual_blocks": (residual_blocks, (12, 10, 3)),
         "unet_transpose": (unet_transpose, (16, 16, 1)),
         "kws_transformer": (kws_transformer, (16, 10)),
         "grouped_cnn": (grouped_cnn, (12, 12, 3)),
